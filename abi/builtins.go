@@ -1,0 +1,93 @@
+package abi
+
+// The built-in descriptors. Every number here is checked by the tests
+// against tables compiled by the Compiler named in each entry; register_t
+// and its signedness are NetBSD's own typedefs for the machine.
+
+func s(size, align int) Scalar { return Scalar{Size: size, Align: align} }
+
+func builtins() []*Descriptor {
+	return []*Descriptor{
+		{
+			Name: "amd64", Aliases: []string{"x86_64", "x86-64"},
+			Machine: "amd64", MachineArch: "x86_64", Endian: LittleEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
+			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: true, RegisterTSigned: true,
+			Compiler: []string{"gcc"},
+			Note:     "x86-64 LP64, little-endian",
+		},
+		{
+			Name: "i386", Aliases: []string{"386", "i686", "x86"},
+			Machine: "i386", MachineArch: "i386", Endian: LittleEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 4),
+			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 4),
+			CharSigned: true, RegisterTSigned: true,
+			Compiler: []string{"i686-linux-gnu-gcc"},
+			Note:     "x86 ILP32; 64-bit integers and doubles 4-aligned inside structs",
+		},
+		{
+			Name: "arm64", Aliases: []string{"aarch64", "evbarm64"},
+			Machine: "evbarm64", MachineArch: "aarch64", Endian: LittleEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
+			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: false, RegisterTSigned: false,
+			Compiler: []string{"aarch64-linux-gnu-gcc"},
+			Note:     "AArch64 LP64, little-endian; unsigned char and register_t",
+		},
+		{
+			Name: "aarch64eb", Aliases: []string{"arm64eb", "arm64be", "aarch64_be"},
+			Machine: "evbarm64", MachineArch: "aarch64eb", Endian: BigEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
+			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: false, RegisterTSigned: false,
+			Compiler: []string{"aarch64-linux-gnu-gcc", "-mbig-endian"},
+			Note:     "AArch64 LP64, big-endian",
+		},
+		{
+			Name: "arm", Aliases: []string{"earmv7hf", "armv7", "armhf", "evbarm"},
+			Machine: "evbarm", MachineArch: "earmv7hf", Endian: LittleEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
+			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: false, RegisterTSigned: true,
+			Compiler: []string{"arm-linux-gnueabihf-gcc"},
+			Note:     "ARM EABI ILP32 hard-float; 64-bit integers 8-aligned",
+		},
+		{
+			Name: "mips", Aliases: []string{"mipseb", "mips32", "evbmips"},
+			Machine: "evbmips", MachineArch: "mipseb", Endian: BigEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
+			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: true, RegisterTSigned: true,
+			Compiler: []string{"mips-linux-gnu-gcc", "-mabi=32"},
+			Note:     "MIPS o32 ILP32, big-endian",
+		},
+		{
+			Name: "powerpc", Aliases: []string{"ppc", "powerpc32", "evbppc", "macppc"},
+			Machine: "evbppc", MachineArch: "powerpc", Endian: BigEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
+			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: false, RegisterTSigned: false,
+			Compiler: []string{"powerpc-linux-gnu-gcc"},
+			Note:     "32-bit PowerPC ILP32, big-endian; unsigned char and register_t",
+		},
+		{
+			Name: "sparc64", Aliases: []string{"sparcv9"},
+			Machine: "sparc64", MachineArch: "sparc64", Endian: BigEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
+			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: true, RegisterTSigned: false,
+			Compiler: []string{"sparc64-linux-gnu-gcc"},
+			Note:     "SPARC V9 LP64, big-endian; unsigned register_t",
+		},
+		{
+			Name: "riscv64", Aliases: []string{"riscv", "rv64"},
+			Machine: "riscv", MachineArch: "riscv64", Endian: LittleEndian,
+			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
+			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
+			CharSigned: false, RegisterTSigned: true,
+			Compiler: []string{"riscv64-linux-gnu-gcc"},
+			Note:     "RISC-V RV64 LP64, little-endian; unsigned char",
+		},
+	}
+}

@@ -1,0 +1,135 @@
+package netbsd
+
+import "github.com/rumpsprig/sprig/abi"
+
+// NetBSD's typedefs (sys/types.h). Their widths are the same on every
+// NetBSD machine; only alignment inside structs varies.
+var (
+	DevT     = abi.Typedef("dev_t", abi.Uint64)
+	ModeT    = abi.Typedef("mode_t", abi.Uint32)
+	InoT     = abi.Typedef("ino_t", abi.Uint64)
+	NlinkT   = abi.Typedef("nlink_t", abi.Uint32)
+	UidT     = abi.Typedef("uid_t", abi.Uint32)
+	GidT     = abi.Typedef("gid_t", abi.Uint32)
+	PidT     = abi.Typedef("pid_t", abi.Int32)
+	TimeT    = abi.Typedef("time_t", abi.Int64)
+	OffT     = abi.Typedef("off_t", abi.Int64)
+	BlkcntT  = abi.Typedef("blkcnt_t", abi.Int64)
+	BlksizeT = abi.Typedef("blksize_t", abi.Int32)
+	ULong    = abi.Typedef("u_long", abi.ULong)
+	UInt     = abi.Typedef("u_int", abi.UInt)
+)
+
+// TimespecType is struct timespec (sys/timespec.h).
+var TimespecType = abi.Struct("timespec",
+	abi.F("tv_sec", TimeT),
+	abi.F("tv_nsec", abi.Long),
+)
+
+// StatType is struct stat as NetBSD 5.0 and later define it (__stat50,
+// sys/stat.h).
+var StatType = abi.Struct("stat",
+	abi.F("st_dev", DevT),
+	abi.F("st_mode", ModeT),
+	abi.F("st_ino", InoT),
+	abi.F("st_nlink", NlinkT),
+	abi.F("st_uid", UidT),
+	abi.F("st_gid", GidT),
+	abi.F("st_rdev", DevT),
+	abi.F("st_atim", TimespecType),
+	abi.F("st_mtim", TimespecType),
+	abi.F("st_ctim", TimespecType),
+	abi.F("st_birthtim", TimespecType),
+	abi.F("st_size", OffT),
+	abi.F("st_blocks", BlkcntT),
+	abi.F("st_blksize", BlksizeT),
+	abi.F("st_flags", abi.Uint32),
+	abi.F("st_gen", abi.Uint32),
+	abi.F("st_spare", abi.Array(abi.Uint32, 2)),
+)
+
+// DirentType is struct dirent as __getdents30 returns it (sys/dirent.h),
+// with the name as a flexible tail; records are padded to DirentAlign.
+var DirentType = abi.Struct("dirent",
+	abi.F("d_fileno", InoT),
+	abi.F("d_reclen", abi.Uint16),
+	abi.F("d_namlen", abi.Uint16),
+	abi.F("d_type", abi.Uint8),
+	abi.F("d_name", abi.FlexArray(abi.Char)),
+)
+
+// DirentAlign is the multiple every getdents record length is rounded to.
+const DirentAlign = 8
+
+// SysrespType is the body of a SYSCALL response (rsp_sysresp).
+var SysrespType = abi.Struct("rsp_sysresp",
+	abi.F("rsys_error", abi.Int),
+	abi.F("rsys_retval", abi.Array(abi.RegisterT, 2)),
+)
+
+// CopydataType is the body of COPYIN, COPYINSTR and COPYOUT requests
+// (rsp_copydata); COPYOUT's data follows as the flexible tail.
+var CopydataType = abi.Struct("rsp_copydata",
+	abi.F("rcp_len", abi.SizeT),
+	abi.F("rcp_addr", abi.Pointer),
+	abi.F("rcp_data", abi.FlexArray(abi.UChar)),
+)
+
+// HandshakeForkType is the body of a FORK handshake (handshake_fork).
+var HandshakeForkType = abi.Struct("handshake_fork",
+	abi.F("rf_auth", abi.Array(abi.Uint32, 4)),
+	abi.F("rf_cancel", abi.Int),
+)
+
+// Timespec carries a struct timespec.
+type Timespec struct {
+	Sec  int64 `abi:"tv_sec"`
+	Nsec int64 `abi:"tv_nsec"`
+}
+
+// Stat carries a struct stat.
+type Stat struct {
+	Dev      uint64   `abi:"st_dev"`
+	Mode     uint32   `abi:"st_mode"`
+	Ino      uint64   `abi:"st_ino"`
+	Nlink    uint32   `abi:"st_nlink"`
+	UID      uint32   `abi:"st_uid"`
+	GID      uint32   `abi:"st_gid"`
+	Rdev     uint64   `abi:"st_rdev"`
+	Atim     Timespec `abi:"st_atim"`
+	Mtim     Timespec `abi:"st_mtim"`
+	Ctim     Timespec `abi:"st_ctim"`
+	Birthtim Timespec `abi:"st_birthtim"`
+	Size     int64    `abi:"st_size"`
+	Blocks   int64    `abi:"st_blocks"`
+	Blksize  int32    `abi:"st_blksize"`
+	Flags    uint32   `abi:"st_flags"`
+	Gen      uint32   `abi:"st_gen"`
+}
+
+// Dirent carries one struct dirent record.
+type Dirent struct {
+	Fileno uint64 `abi:"d_fileno"`
+	Reclen uint16 `abi:"d_reclen"`
+	Namlen uint16 `abi:"d_namlen"`
+	Type   uint8  `abi:"d_type"`
+	Name   string `abi:"d_name"`
+}
+
+// Sysresp carries an rsp_sysresp.
+type Sysresp struct {
+	Error  int32     `abi:"rsys_error"`
+	Retval [2]uint64 `abi:"rsys_retval"`
+}
+
+// Copydata carries the fixed part of an rsp_copydata.
+type Copydata struct {
+	Len  uint64 `abi:"rcp_len"`
+	Addr uint64 `abi:"rcp_addr"`
+}
+
+// HandshakeFork carries a handshake_fork.
+type HandshakeFork struct {
+	Auth   [4]uint32 `abi:"rf_auth"`
+	Cancel int32     `abi:"rf_cancel"`
+}
