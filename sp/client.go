@@ -1,0 +1,414 @@
+package sp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// AddressSpace is the client's memory as the server's requests reach it.
+// The client calls it from its receiving goroutine, one request at a time.
+type AddressSpace interface {
+	// CopyIn returns n bytes at addr.
+	CopyIn(addr uint64, n int) ([]byte, error)
+	// CopyInStr returns the NUL-terminated string at addr, NUL included,
+	// never more than max bytes.
+	CopyInStr(addr uint64, max int) ([]byte, error)
+	// CopyOut stores data at addr.
+	CopyOut(addr uint64, data []byte) error
+	// AnonMmap maps size bytes of anonymous memory; 0 means failure.
+	AnonMmap(size uint64) uint64
+	// Raise delivers a signal the server sent.
+	Raise(sig int32)
+}
+
+// ClientConfig configures a Client. Start from DefaultClientConfig.
+type ClientConfig struct {
+	// ABI is the client's own ABI.
+	ABI *abi.Descriptor
+	// Mode selects how the client copes with a server of another ABI.
+	Mode Mode
+	// ServerABI names the server's ABI for client-translates mode when
+	// the banner cannot (C servers name only a machine word, which
+	// several ABIs share). Nil: take it from the banner.
+	ServerABI *abi.Descriptor
+	// Version, when not zero, is the protocol era to speak; zero follows
+	// the banner.
+	Version Version
+	// ProgramName goes into 0.4 GUEST and EXEC handshakes.
+	ProgramName string
+	// Memory serves the server's requests; nil refuses them all.
+	Memory AddressSpace
+	// FirstReqno is the number of the client's first request; the C
+	// client starts at 1.
+	FirstReqno uint64
+	// TryAgain bounds how often a request is resent after TRYAGAIN.
+	TryAgain int
+	// ArgFill fills syscall-argument slot padding; C stubs write zero.
+	ArgFill byte
+	// MaxFrame bounds the frames the server may send.
+	MaxFrame uint64
+	// Logger receives protocol events; nil discards them.
+	Logger *slog.Logger
+	// Trace, when set, sees every frame read or written.
+	Trace func(Direction, *Frame)
+}
+
+// DefaultClientConfig returns a C-like client configuration for ABI d.
+func DefaultClientConfig(d *abi.Descriptor) ClientConfig {
+	return ClientConfig{ABI: d, ProgramName: "sprig", FirstReqno: 1, TryAgain: 1000, MaxFrame: DefaultMaxFrame}
+}
+
+func (c *ClientConfig) verify() error {
+	switch {
+	case c.ABI == nil:
+		return errors.New("sp: client config: ABI is nil")
+	case c.Mode > ModeClientTranslates:
+		return fmt.Errorf("sp: client config: Mode %d is unknown", c.Mode)
+	case c.Version != (Version{}) && c.Version != Version01 && c.Version != Version04:
+		return fmt.Errorf("sp: client config: Version %s; want 0.1 or 0.4", c.Version)
+	case c.MaxFrame < HeaderSize+64:
+		return fmt.Errorf("sp: client config: MaxFrame %d is too small", c.MaxFrame)
+	case c.TryAgain < 0:
+		return errors.New("sp: client config: TryAgain is negative")
+	}
+	return c.ABI.Validate()
+}
+
+// ErrClosed is returned for requests on a closed or dead connection.
+var ErrClosed = errors.New("sp: connection closed")
+
+// ServerError is an ERROR frame the server answered a request with.
+type ServerError struct {
+	Req     Header
+	Code    uint32 // as on the wire: enum (0.4) or errno (0.1)
+	Version Version
+}
+
+func (e *ServerError) Error() string {
+	if e.Version.HasEnumErrors() {
+		return fmt.Sprintf("sp: server answered %s %s with ERROR %s (%s)", e.Req.Class, e.Req.Type, ErrorCode(e.Code), e.Errno())
+	}
+	return fmt.Sprintf("sp: server answered %s %s with ERROR errno %s", e.Req.Class, e.Req.Type, e.Errno())
+}
+
+// Errno is what a C client hands the application for this error.
+func (e *ServerError) Errno() netbsd.Errno { return e.Version.errnoOfWire(e.Code) }
+
+// Unwrap lets errors.Is match the errno.
+func (e *ServerError) Unwrap() error { return e.Errno() }
+
+// Result is a syscall's outcome: the errno (0 for success) and the two
+// return words in the client's own conventions.
+type Result struct {
+	Errno  netbsd.Errno
+	Retval [2]uint64
+}
+
+// Client is a sysproxy client on one connection. Its methods are safe to
+// call from several goroutines; many syscalls may be in flight at once.
+type Client struct {
+	cfg     ClientConfig
+	rwc     io.ReadWriteCloser
+	fr      *Framer
+	banner  Banner
+	version Version
+	wire    *abi.Descriptor // lays out what goes on the wire
+	codec   *Codec
+	log     *slog.Logger
+	xl      *translator // client-translates only
+
+	mu      sync.Mutex
+	nextReq uint64
+	pending map[uint64]chan *Frame
+	err     error // set once the connection is dead
+
+	done chan struct{}
+}
+
+// NewClient reads the server's banner from rwc, settles the ABI it will
+// speak, and starts serving the server's requests. It does not handshake.
+func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
+	if err := cfg.verify(); err != nil {
+		return nil, err
+	}
+	b, err := ReadBanner(rwc)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, rwc: rwc, banner: b, nextReq: cfg.FirstReqno,
+		pending: map[uint64]chan *Frame{}, done: make(chan struct{}), wire: cfg.ABI}
+	c.log = cfg.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.version = cfg.Version
+	if c.version == (Version{}) {
+		c.version = b.Version
+		if c.version != Version01 {
+			c.version = Version04
+		}
+	}
+	if cfg.Mode == ModeClientTranslates {
+		c.wire = cfg.ServerABI
+		if c.wire == nil {
+			if c.wire, err = b.ServerABI(); err != nil {
+				return nil, err
+			}
+		}
+		c.xl = newTranslator(cfg.ABI, c.wire)
+	}
+	c.codec = NewCodec(c.wire)
+	c.fr = NewFramer(rwc, rwc, c.wire)
+	c.fr.MaxFrame = cfg.MaxFrame
+	c.fr.Trace = cfg.Trace
+	go c.readLoop()
+	return c, nil
+}
+
+// Dial connects to url ("" means $RUMP_SERVER) and returns a client that
+// has read the banner.
+func Dial(ctx context.Context, url string, cfg ClientConfig) (*Client, error) {
+	var u *URL
+	var err error
+	if url == "" {
+		u, err = URLFromEnv()
+	} else {
+		u, err = ParseURL(url)
+	}
+	if err != nil {
+		return nil, err
+	}
+	conn, err := u.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewClient(conn, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Banner returns the server's banner.
+func (c *Client) Banner() Banner { return c.banner }
+
+// Version returns the protocol era in use.
+func (c *Client) Version() Version { return c.version }
+
+// WireABI returns the ABI the client lays frames out with: its own, or
+// the server's in client-translates mode.
+func (c *Client) WireABI() *abi.Descriptor { return c.wire }
+
+// ABI returns the client's own ABI.
+func (c *Client) ABI() *abi.Descriptor { return c.cfg.ABI }
+
+// Close closes the connection; requests in flight fail with ErrClosed.
+func (c *Client) Close() error {
+	err := c.rwc.Close()
+	<-c.done
+	return err
+}
+
+// Done is closed when the connection has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended, or nil while it is alive.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// HandshakeGuest introduces the client as a new process. In
+// server-translates mode the body also declares the client's ABI.
+func (c *Client) HandshakeGuest(ctx context.Context) error {
+	var decl *abi.Descriptor
+	if c.cfg.Mode == ModeServerTranslates {
+		decl = c.cfg.ABI
+	}
+	body, err := guestBody(c.version, c.cfg.ProgramName, decl)
+	if err != nil {
+		return err
+	}
+	return c.handshake(ctx, HandshakeGuest, body)
+}
+
+// HandshakeFork claims the process a PREFORK on another connection made,
+// or with cancel drops it (the server then closes this connection).
+func (c *Client) HandshakeFork(ctx context.Context, ck Cookie, cancel bool) error {
+	return c.handshake(ctx, HandshakeFork, c.codec.HandshakeFork(ck, cancel))
+}
+
+// HandshakeExec tells the server the process exec'd a new program.
+func (c *Client) HandshakeExec(ctx context.Context, name string) error {
+	if !c.version.HasExec() {
+		return fmt.Errorf("sp: EXEC handshake needs protocol 0.4, speaking %s", c.version)
+	}
+	return c.handshake(ctx, HandshakeExec, append([]byte(name), 0))
+}
+
+func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte) error {
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeHandshake, U: uint32(kind)}, body)
+	if err != nil {
+		return fmt.Errorf("sp: %s handshake: %w", kind, err)
+	}
+	v, err := c.codec.ParseInt(f.Body)
+	if err != nil {
+		return fmt.Errorf("sp: %s handshake reply: %w", kind, err)
+	}
+	if v != 0 {
+		return fmt.Errorf("sp: %s handshake refused with %d", kind, v)
+	}
+	return nil
+}
+
+// Prefork asks the server to fork this client's process and returns the
+// cookie a new connection presents in HandshakeFork.
+func (c *Client) Prefork(ctx context.Context) (Cookie, error) {
+	var ck Cookie
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypePrefork}, nil)
+	if err != nil {
+		return ck, fmt.Errorf("sp: prefork: %w", err)
+	}
+	if len(f.Body) != CookieSize {
+		return ck, fmt.Errorf("sp: prefork reply: %w: %d bytes, want %d", ErrBodySize, len(f.Body), CookieSize)
+	}
+	copy(ck[:], f.Body)
+	return ck, nil
+}
+
+// Syscall runs syscall num with one value per argument (PAD arguments
+// excluded), laid out by NetBSD's slot rule for the wire ABI.
+func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...uint64) (Result, error) {
+	a := netbsd.LayoutsFor(c.wire).Args(num)
+	var body []byte
+	if a != nil {
+		var err error
+		if body, err = a.Encode(c.cfg.ArgFill, args...); err != nil {
+			return Result{}, fmt.Errorf("sp: %s: %w", num, err)
+		}
+	} else if len(args) > 0 {
+		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
+	}
+	if c.xl != nil {
+		done := c.xl.begin(num, args)
+		defer done()
+	}
+	r, err := c.SyscallBody(ctx, num, body)
+	if err == nil && c.xl != nil {
+		r.Retval = c.xl.retval(num, r.Retval)
+	}
+	return r, err
+}
+
+// SyscallBody runs syscall num with a ready-made argument struct.
+func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte) (Result, error) {
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body)
+	if err != nil {
+		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
+	}
+	r, err := c.codec.ParseSysresp(f.Body)
+	if err != nil {
+		return Result{}, fmt.Errorf("sp: %s reply: %w", num, err)
+	}
+	return Result{Errno: netbsd.Errno(r.Error), Retval: r.Retval}, nil
+}
+
+// roundTrip sends a request and waits for its response, resending after
+// TRYAGAIN as the C client does.
+func (c *Client) roundTrip(ctx context.Context, h Header, body []byte) (*Frame, error) {
+	for try := 0; ; try++ {
+		f, err := c.once(ctx, h, body)
+		if err != nil {
+			return nil, err
+		}
+		if f.Class != ClassError {
+			return f, nil
+		}
+		if c.version.HasEnumErrors() && ErrorCode(f.U) == ErrorTryAgain && try < c.cfg.TryAgain {
+			select {
+			case <-time.After(time.Duration(min(try+1, 50)) * 100 * time.Microsecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		return nil, &ServerError{Req: h, Code: f.U, Version: c.version}
+	}
+}
+
+func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error) {
+	ch := make(chan *Frame, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	h.Reqno = c.nextReq
+	c.nextReq++
+	c.pending[h.Reqno] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, h.Reqno)
+		c.mu.Unlock()
+	}()
+	if err := c.fr.WriteFrame(h, body); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	select {
+	case f, ok := <-ch:
+		if !ok {
+			return nil, c.Err()
+		}
+		return f, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *Client) readLoop() {
+	defer close(c.done)
+	var err error
+	for {
+		var f *Frame
+		if f, err = c.fr.ReadFrame(); err != nil {
+			break
+		}
+		if f.Class == ClassReq {
+			c.serve(f)
+			continue
+		}
+		c.mu.Lock()
+		ch, ok := c.pending[f.Reqno]
+		if ok {
+			delete(c.pending, f.Reqno)
+		}
+		c.mu.Unlock()
+		if !ok {
+			c.log.Info("response to no outstanding request", "frame", f.Header.String())
+			continue
+		}
+		ch <- f
+	}
+	c.mu.Lock()
+	c.err = fmt.Errorf("%w: %v", ErrClosed, err)
+	for r, ch := range c.pending {
+		close(ch)
+		delete(c.pending, r)
+	}
+	c.mu.Unlock()
+	c.rwc.Close()
+}
+
+var errNoMemory = errors.New("sp: client has no address space")

@@ -1,0 +1,186 @@
+package sp
+
+import (
+	"fmt"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// CookieSize is the size of a PREFORK cookie.
+const CookieSize = 16
+
+// Cookie is the secret a PREFORK answer carries and a FORK handshake
+// presents.
+type Cookie [CookieSize]byte
+
+// DefaultPadFill is the byte written into padding that C leaves
+// uninitialised (the 4 bytes after rsys_error on LP64, slot padding), so a
+// peer that misreads them fails visibly rather than reading a lucky zero.
+const DefaultPadFill = 0xA5
+
+// Codec encodes and decodes frame bodies for one ABI. The header's byte
+// order is the Framer's business; everything inside a body is the Codec's.
+type Codec struct {
+	ABI *abi.Descriptor
+	L   *netbsd.Layouts
+	// PadFill fills padding bytes of encoded bodies.
+	PadFill byte
+}
+
+// NewCodec returns a Codec for d with the default padding fill.
+func NewCodec(d *abi.Descriptor) *Codec {
+	return &Codec{ABI: d, L: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
+}
+
+func (c *Codec) o() abi.ByteOrder { return c.ABI.ByteOrder() }
+
+func bodyErr(what string, got, want int, d *abi.Descriptor) error {
+	return fmt.Errorf("%w: %s body is %d bytes, %s expects %d", ErrBodySize, what, got, d.Name, want)
+}
+
+// Sysresp encodes an rsp_sysresp.
+func (c *Codec) Sysresp(errno int32, retval [2]uint64) []byte {
+	l := c.L.Sysresp
+	b := make([]byte, l.Size)
+	for _, p := range l.Padding() {
+		for i := p.Offset; i < p.Offset+p.Size; i++ {
+			b[i] = c.PadFill
+		}
+	}
+	o := c.o()
+	errOff := l.Fields[0].Offset
+	rv := l.Fields[1]
+	o.PutUint32(b[errOff:], uint32(errno))
+	for i, v := range retval {
+		abi.PutUint(o, b[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size, v)
+	}
+	return b
+}
+
+// ParseSysresp decodes an rsp_sysresp; the body must have exactly its
+// size. Retvals come back zero-extended; padding is never read.
+func (c *Codec) ParseSysresp(body []byte) (netbsd.Sysresp, error) {
+	l := c.L.Sysresp
+	if len(body) != l.Size {
+		return netbsd.Sysresp{}, bodyErr("rsp_sysresp", len(body), l.Size, c.ABI)
+	}
+	o := c.o()
+	rv := l.Fields[1]
+	r := netbsd.Sysresp{Error: int32(o.Uint32(body[l.Fields[0].Offset:]))}
+	for i := range r.Retval {
+		r.Retval[i] = abi.Uint(o, body[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size)
+	}
+	return r, nil
+}
+
+// CopydataSize is the size of the fixed part of rsp_copydata.
+func (c *Codec) CopydataSize() int { return c.L.Copydata.Size }
+
+// Copydata encodes an rsp_copydata for n bytes at addr, followed by data
+// (COPYOUT). An addr or n too wide for the ABI is an error: it would be
+// silently truncated on the wire.
+func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
+	l := c.L.Copydata
+	lenF, addrF := l.Fields[0], l.Fields[1]
+	if !abi.FitsUnsigned(n, lenF.Size) {
+		return nil, fmt.Errorf("sp: copy length %d does not fit %s's %d-byte size_t", n, c.ABI.Name, lenF.Size)
+	}
+	if !abi.FitsUnsigned(addr, addrF.Size) {
+		return nil, fmt.Errorf("sp: address %#x does not fit %s's %d-byte pointer", addr, c.ABI.Name, addrF.Size)
+	}
+	b := make([]byte, l.Size+len(data))
+	abi.PutUint(c.o(), b[lenF.Offset:], lenF.Size, n)
+	abi.PutUint(c.o(), b[addrF.Offset:], addrF.Size, addr)
+	copy(b[l.Size:], data)
+	return b, nil
+}
+
+// ParseCopydata decodes an rsp_copydata. With data (COPYOUT) the body must
+// hold exactly len data bytes after the fixed part; without, the body must
+// be exactly the fixed part.
+func (c *Codec) ParseCopydata(body []byte, withData bool) (n, addr uint64, data []byte, err error) {
+	l := c.L.Copydata
+	if len(body) < l.Size || (!withData && len(body) != l.Size) {
+		return 0, 0, nil, bodyErr("rsp_copydata", len(body), l.Size, c.ABI)
+	}
+	lenF, addrF := l.Fields[0], l.Fields[1]
+	n = abi.Uint(c.o(), body[lenF.Offset:], lenF.Size)
+	addr = abi.Uint(c.o(), body[addrF.Offset:], addrF.Size)
+	if withData {
+		data = body[l.Size:]
+		if uint64(len(data)) != n {
+			return 0, 0, nil, fmt.Errorf("%w: COPYOUT announces %d bytes and carries %d", ErrBodySize, n, len(data))
+		}
+	}
+	return n, addr, data, nil
+}
+
+// Int encodes a C int (the handshake reply).
+func (c *Codec) Int(v int32) []byte {
+	return c.o().AppendUint32(nil, uint32(v))
+}
+
+// ParseInt decodes a C int body.
+func (c *Codec) ParseInt(body []byte) (int32, error) {
+	if len(body) != c.ABI.Int.Size {
+		return 0, bodyErr("int", len(body), c.ABI.Int.Size, c.ABI)
+	}
+	return int32(c.o().Uint32(body)), nil
+}
+
+// Size encodes a C size_t (the ANONMMAP request).
+func (c *Codec) Size(v uint64) ([]byte, error) { return c.word(v, c.ABI.SizeT.Size, "size_t") }
+
+// ParseSize decodes a C size_t body.
+func (c *Codec) ParseSize(body []byte) (uint64, error) {
+	return c.parseWord(body, c.ABI.SizeT.Size, "size_t")
+}
+
+// Pointer encodes a C void * (the ANONMMAP reply).
+func (c *Codec) Pointer(v uint64) ([]byte, error) { return c.word(v, c.ABI.Pointer.Size, "pointer") }
+
+// ParsePointer decodes a C void * body.
+func (c *Codec) ParsePointer(body []byte) (uint64, error) {
+	return c.parseWord(body, c.ABI.Pointer.Size, "pointer")
+}
+
+func (c *Codec) word(v uint64, size int, what string) ([]byte, error) {
+	if !abi.FitsUnsigned(v, size) {
+		return nil, fmt.Errorf("sp: %#x does not fit %s's %d-byte %s", v, c.ABI.Name, size, what)
+	}
+	b := make([]byte, size)
+	abi.PutUint(c.o(), b, size, v)
+	return b, nil
+}
+
+func (c *Codec) parseWord(body []byte, size int, what string) (uint64, error) {
+	if len(body) != size {
+		return 0, bodyErr(what, len(body), size, c.ABI)
+	}
+	return abi.Uint(c.o(), body, size), nil
+}
+
+// HandshakeFork encodes a handshake_fork.
+func (c *Codec) HandshakeFork(cookie Cookie, cancel bool) []byte {
+	b := make([]byte, c.L.HandshakeFork.Size)
+	copy(b, cookie[:])
+	var v uint32
+	if cancel {
+		v = 1
+	}
+	c.o().PutUint32(b[c.L.HandshakeFork.Fields[1].Offset:], v)
+	return b
+}
+
+// ParseHandshakeFork decodes a handshake_fork, which must be exactly its
+// size (20 bytes everywhere).
+func (c *Codec) ParseHandshakeFork(body []byte) (Cookie, bool, error) {
+	var ck Cookie
+	if len(body) != c.L.HandshakeFork.Size {
+		return ck, false, bodyErr("handshake_fork", len(body), c.L.HandshakeFork.Size, c.ABI)
+	}
+	copy(ck[:], body)
+	cancel := c.o().Uint32(body[c.L.HandshakeFork.Fields[1].Offset:]) != 0
+	return ck, cancel, nil
+}

@@ -1,0 +1,186 @@
+package sp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/rumpsprig/sprig/abi"
+)
+
+// DefaultMaxFrame is the largest frame a Framer accepts unless configured
+// otherwise: room for a 16 MiB copy plus its header and copydata.
+const DefaultMaxFrame = 16<<20 + 64
+
+// Sentinel errors for frames that break the protocol. They arrive wrapped
+// in a *ProtocolError carrying the details; match them with errors.Is.
+var (
+	// ErrFrameTooLarge: the header announces more than the limit.
+	ErrFrameTooLarge = errors.New("frame too large")
+	// ErrFrameTooShort: the header announces less than a header.
+	ErrFrameTooShort = errors.New("frame shorter than its header")
+	// ErrBodySize: the body is too short or too long for its type.
+	ErrBodySize = errors.New("body size wrong for frame type")
+	// ErrMalformed: a body whose contents make no sense.
+	ErrMalformed = errors.New("malformed frame")
+)
+
+// ProtocolError describes a frame that violates the protocol.
+type ProtocolError struct {
+	Header Header
+	Err    error  // one of the sentinels above
+	Detail string // what exactly was wrong
+}
+
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("sp: %s: %v: %s", e.Header, e.Err, e.Detail)
+}
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// Frame is one decoded frame: header plus raw body. Bodies are decoded by
+// a Codec for the ABI the peer uses.
+type Frame struct {
+	Header
+	Body []byte
+}
+
+// Direction tells a trace hook which way a frame went.
+type Direction uint8
+
+// Directions, seen from the side that owns the Framer.
+const (
+	Received Direction = iota
+	Sent
+)
+
+func (d Direction) String() string {
+	if d == Sent {
+		return "sent"
+	}
+	return "received"
+}
+
+// Framer reads and writes frames on one connection. Reads must come from
+// one goroutine; writes may come from many, and each frame goes out in a
+// single Write so a peer never sees a split header.
+type Framer struct {
+	r io.Reader
+	w io.Writer
+
+	orderMu sync.RWMutex
+	order   abi.ByteOrder
+
+	// MaxFrame bounds the length a peer may announce; larger frames fail
+	// with ErrFrameTooLarge before anything is allocated.
+	MaxFrame uint64
+	// Trace, when set, sees every frame read or written.
+	Trace func(Direction, *Frame)
+
+	wmu sync.Mutex
+}
+
+// NewFramer returns a Framer speaking the byte order of d on rw.
+func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
+	return &Framer{r: r, w: w, order: d.ByteOrder(), MaxFrame: DefaultMaxFrame}
+}
+
+// SetByteOrder changes the order used from the next frame on.
+func (f *Framer) SetByteOrder(o abi.ByteOrder) {
+	f.orderMu.Lock()
+	f.order = o
+	f.orderMu.Unlock()
+}
+
+// ByteOrder returns the order in use.
+func (f *Framer) ByteOrder() abi.ByteOrder {
+	f.orderMu.RLock()
+	defer f.orderMu.RUnlock()
+	return f.order
+}
+
+// ReadHeader reads the next header without its body, for callers that
+// must look at it before deciding how to read the rest (byte-order
+// sniffing). Most callers want ReadFrame.
+func (f *Framer) ReadHeader() ([HeaderSize]byte, error) {
+	var raw [HeaderSize]byte
+	_, err := io.ReadFull(f.r, raw[:])
+	return raw, err
+}
+
+// ReadFrame reads one whole frame.
+func (f *Framer) ReadFrame() (*Frame, error) {
+	raw, err := f.ReadHeader()
+	if err != nil {
+		return nil, err
+	}
+	return f.ReadBody(raw)
+}
+
+// ReadBody parses a header read by ReadHeader in the current byte order,
+// checks its length and reads the body.
+func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
+	h := parseHeader(f.ByteOrder(), raw[:])
+	if err := f.checkLen(h); err != nil {
+		return nil, err
+	}
+	fr := &Frame{Header: h}
+	if n := h.BodyLen(); n > 0 {
+		fr.Body = make([]byte, n)
+		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("sp: reading %d-byte body of %s: %w", n, h, err)
+		}
+	}
+	if f.Trace != nil {
+		f.Trace(Received, fr)
+	}
+	return fr, nil
+}
+
+func (f *Framer) checkLen(h Header) error {
+	switch {
+	case h.Len < HeaderSize:
+		return &ProtocolError{Header: h, Err: ErrFrameTooShort, Detail: fmt.Sprintf("length %d < %d", h.Len, HeaderSize)}
+	case h.Len > f.MaxFrame:
+		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("length %d > limit %d", h.Len, f.MaxFrame)}
+	}
+	return nil
+}
+
+// WriteFrame sends header h (its Len is computed here) and body in one
+// Write.
+func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
+	n := HeaderSize
+	for _, b := range body {
+		n += len(b)
+	}
+	h.Len = uint64(n)
+	if h.Len > f.MaxFrame {
+		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+	}
+	buf := make([]byte, HeaderSize, n)
+	h.put(f.ByteOrder(), buf)
+	for _, b := range body {
+		buf = append(buf, b...)
+	}
+	if f.Trace != nil {
+		f.Trace(Sent, &Frame{Header: h, Body: buf[HeaderSize:]})
+	}
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	_, err := f.w.Write(buf)
+	return err
+}
+
+// WriteRaw sends bytes exactly as given, for tests that must produce what
+// a well-behaved peer never would.
+func (f *Framer) WriteRaw(b []byte) error {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	_, err := f.w.Write(b)
+	return err
+}
