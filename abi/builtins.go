@@ -27,7 +27,7 @@ func builtins() []*Descriptor {
 			Note:     "x86 ILP32; 64-bit integers and doubles 4-aligned inside structs",
 		},
 		{
-			Name: "arm64", Aliases: []string{"aarch64", "evbarm64"},
+			Name: "arm64", Aliases: []string{"aarch64"},
 			Machine: "evbarm64", MachineArch: "aarch64", Endian: LittleEndian,
 			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(8, 8), LongLong: s(8, 8),
 			Pointer: s(8, 8), SizeT: s(8, 8), RegisterT: s(8, 8), Float: s(4, 4), Double: s(8, 8),
@@ -45,7 +45,7 @@ func builtins() []*Descriptor {
 			Note:     "AArch64 LP64, big-endian",
 		},
 		{
-			Name: "arm", Aliases: []string{"earmv7hf", "armv7", "armhf", "evbarm"},
+			Name: "arm", Aliases: []string{"earmv7hf", "armv7", "armhf"},
 			Machine: "evbarm", MachineArch: "earmv7hf", Endian: LittleEndian,
 			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
 			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),
@@ -54,7 +54,7 @@ func builtins() []*Descriptor {
 			Note:     "ARM EABI ILP32 hard-float; 64-bit integers 8-aligned",
 		},
 		{
-			Name: "mips", Aliases: []string{"mipseb", "mips32", "evbmips"},
+			Name: "mips", Aliases: []string{"mipseb", "mips32"},
 			Machine: "evbmips", MachineArch: "mipseb", Endian: BigEndian,
 			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
 			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),
@@ -63,7 +63,7 @@ func builtins() []*Descriptor {
 			Note:     "MIPS o32 ILP32, big-endian",
 		},
 		{
-			Name: "powerpc", Aliases: []string{"ppc", "powerpc32", "evbppc", "macppc"},
+			Name: "powerpc", Aliases: []string{"ppc", "powerpc32"},
 			Machine: "evbppc", MachineArch: "powerpc", Endian: BigEndian,
 			Char: s(1, 1), Short: s(2, 2), Int: s(4, 4), Long: s(4, 4), LongLong: s(8, 8),
 			Pointer: s(4, 4), SizeT: s(4, 4), RegisterT: s(4, 4), Float: s(4, 4), Double: s(8, 8),

@@ -84,7 +84,7 @@ func (l *Layout) Field(path string) (int, *Layout, error) {
 	for rest != "" {
 		var part string
 		part, rest, _ = strings.Cut(rest, ".")
-		name, idx, hasIdx, err := splitIndex(part)
+		name, idxs, err := splitIndex(part)
 		if err != nil {
 			return 0, nil, fmt.Errorf("abi: %s: field %q: %w", l.Type.name, path, err)
 		}
@@ -102,7 +102,7 @@ func (l *Layout) Field(path string) (int, *Layout, error) {
 			off += found.Offset
 			cur = found.Layout
 		}
-		if hasIdx {
+		for _, idx := range idxs {
 			if cur.Type.kind != KindArray || (cur.Type.n >= 0 && idx >= cur.Type.n) {
 				return 0, nil, fmt.Errorf("abi: %s: index %d out of range in %q: %w", l.Type.name, idx, path, ErrNoField)
 			}
@@ -113,19 +113,28 @@ func (l *Layout) Field(path string) (int, *Layout, error) {
 	return off, cur, nil
 }
 
-func splitIndex(part string) (name string, idx int, has bool, err error) {
+// splitIndex splits "name[i][j]" into the name and its indices, in
+// order; multi-dimensional arrays take one index per dimension, as the
+// paths Leaves reports do.
+func splitIndex(part string) (name string, idxs []int, err error) {
 	open := strings.IndexByte(part, '[')
 	if open < 0 {
-		return part, 0, false, nil
+		return part, nil, nil
 	}
-	if !strings.HasSuffix(part, "]") {
-		return "", 0, false, fmt.Errorf("malformed index in %q", part)
+	name, rest := part[:open], part[open:]
+	for rest != "" {
+		end := strings.IndexByte(rest, ']')
+		if rest[0] != '[' || end < 0 {
+			return "", nil, fmt.Errorf("malformed index in %q", part)
+		}
+		idx, err := strconv.Atoi(rest[1:end])
+		if err != nil || idx < 0 {
+			return "", nil, fmt.Errorf("malformed index in %q", part)
+		}
+		idxs = append(idxs, idx)
+		rest = rest[end+1:]
 	}
-	idx, err = strconv.Atoi(part[open+1 : len(part)-1])
-	if err != nil || idx < 0 {
-		return "", 0, false, fmt.Errorf("malformed index in %q", part)
-	}
-	return part[:open], idx, true, nil
+	return name, idxs, nil
 }
 
 // Offset returns the offset of the member at path, panicking when there is

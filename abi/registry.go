@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -127,12 +129,36 @@ func Parse(data []byte) (*Descriptor, error) {
 	dec.DisallowUnknownFields()
 	var d Descriptor
 	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("abi: descriptor JSON: %w", err)
+		return nil, jsonError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("abi: descriptor JSON: data after the descriptor object")
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// jsonError turns a decoding error about one key (unknown, or of the wrong
+// JSON type) into a FieldError naming it, so every descriptor mistake is
+// reported the same way.
+func jsonError(data []byte, err error) error {
+	var named struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(data, &named) // best effort, for the message only
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return &FieldError{ABI: named.Name, Field: te.Field, Problem: fmt.Sprintf("is a JSON %s; want %s", te.Value, te.Type)}
+	}
+	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if k, qerr := strconv.Unquote(key); qerr == nil {
+			key = k
+		}
+		return &FieldError{ABI: named.Name, Field: key, Problem: "is not a descriptor field"}
+	}
+	return fmt.Errorf("abi: descriptor JSON: %w", err)
 }
 
 // Load reads and validates a descriptor from a JSON file. The result is

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"sync"
+
+	"github.com/rumpsprig/sprig/abi"
 )
 
 // forkTable holds processes made by PREFORK until a FORK handshake claims
@@ -19,10 +21,11 @@ type forkTable struct {
 type pendingFork struct {
 	cookie Cookie
 	proc   Process
+	abi    *abi.Descriptor // the parent's client ABI, which the child keeps
 	owner  *serverConn
 }
 
-func (t *forkTable) add(owner *serverConn, p Process) (Cookie, error) {
+func (t *forkTable) add(owner *serverConn, p Process, d *abi.Descriptor) (Cookie, error) {
 	var ck Cookie
 	if _, err := rand.Read(ck[:]); err != nil {
 		return ck, err
@@ -32,14 +35,14 @@ func (t *forkTable) add(owner *serverConn, p Process) (Cookie, error) {
 	if t.limit > 0 && len(t.pending) >= t.limit {
 		return ck, errTooManyForks
 	}
-	t.pending = append(t.pending, &pendingFork{cookie: ck, proc: p, owner: owner})
+	t.pending = append(t.pending, &pendingFork{cookie: ck, proc: p, abi: d, owner: owner})
 	return ck, nil
 }
 
 // take removes and returns the process for ck. Every entry is compared,
 // whether or not an earlier one matched, so timing says nothing about
 // which bytes of a guess were right.
-func (t *forkTable) take(ck Cookie) Process {
+func (t *forkTable) take(ck Cookie) (Process, *abi.Descriptor) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	found := -1
@@ -49,11 +52,11 @@ func (t *forkTable) take(ck Cookie) Process {
 		}
 	}
 	if found < 0 {
-		return nil
+		return nil, nil
 	}
-	p := t.pending[found].proc
+	pf := t.pending[found]
 	t.pending = append(t.pending[:found], t.pending[found+1:]...)
-	return p
+	return pf.proc, pf.abi
 }
 
 // dropOwner removes every pending fork of a disconnected parent and

@@ -227,31 +227,31 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 		sc.proc = p
 		sc.log.Info("guest handshake", "name", name, "abi", sc.info.ABI.Name, "declared", declared, "pid", p.Pid())
 	case HandshakeFork:
-		if sniffed {
-			return false
-		}
 		ck, cancel, err := sc.codec.ParseHandshakeFork(f.Body)
 		if err != nil {
 			sc.log.Warn("malformed FORK handshake", "err", err)
 			sc.sendError(f.Reqno, ErrorMalformed)
 			return false
 		}
-		p := sc.srv.forks.take(ck)
+		p, d := sc.srv.forks.take(ck)
 		if p == nil {
 			sc.sendError(f.Reqno, ErrorInvalidPrefork)
 			return false
 		}
-		if cancel {
+		if cancel { // any non-zero int, whatever its byte order
 			p.Exit()
 			sc.log.Info("fork cancelled", "pid", p.Pid())
 			return false
 		}
-		if pa, ok := p.(interface{ ClientABI() *abi.Descriptor }); ok && pa.ClientABI() != nil {
-			sc.setABI(pa.ClientABI())
+		if sc.fr.ByteOrder() != d.ByteOrder() {
+			p.Exit()
+			sc.log.Warn("forked client speaks another byte order than its parent", "parent abi", d.Name)
+			return false
 		}
+		sc.setABI(d)
 		p.Attach(sc.clientInfo("", false))
 		sc.proc = p
-		sc.log.Info("fork handshake", "pid", p.Pid())
+		sc.log.Info("fork handshake", "pid", p.Pid(), "abi", d.Name)
 	default:
 		// AUTH was never implemented by C; unknown kinds get an answer
 		// rather than the 0.1 server's silence.
@@ -296,10 +296,7 @@ func (sc *serverConn) prefork(f *Frame) {
 		sc.sendError(f.Reqno, ErrorRforkFailed)
 		return
 	}
-	if pa, ok := child.(interface{ SetClientABI(*abi.Descriptor) }); ok {
-		pa.SetClientABI(sc.info.ABI)
-	}
-	ck, err := sc.srv.forks.add(sc, child)
+	ck, err := sc.srv.forks.add(sc, child, sc.info.ABI)
 	if err != nil {
 		child.Exit()
 		sc.log.Warn("prefork refused", "err", err)

@@ -105,9 +105,6 @@ func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
 	return p.k.spawn(p.pid, c, fds), nil
 }
 
-// ClientABI lets a forked child keep its parent's client ABI.
-func (p *Process) ClientABI() *abi.Descriptor { return p.abi }
-
 // Attach implements sp.Process.
 func (p *Process) Attach(c sp.ClientInfo) {
 	p.mu.Lock()

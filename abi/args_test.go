@@ -1,0 +1,133 @@
+package abi_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+func lseekArgs(name string) *abi.ArgsLayout {
+	return netbsd.LayoutsFor(abi.MustLookup(name)).Args(netbsd.SYS_lseek)
+}
+
+func TestSyscallArgsEncodeFill(t *testing.T) {
+	fd := uint64(0xffffffffffffffff) // -1
+	off := uint64(0x0000000100000002)
+
+	b, err := lseekArgs("mips").Encode(0xee, fd, off, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{
+		0xff, 0xff, 0xff, 0xff, // fd
+		0, 0, 0, 0, // PAD, zero
+		0, 0, 0, 1, 0, 0, 0, 2, // offset
+		0, 0, 0, 2, // whence
+		0xee, 0xee, 0xee, 0xee, // tail padding to 8
+	}, b)
+
+	b, err = lseekArgs("sparc64").Encode(0xee, 3, off, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{
+		0xee, 0xee, 0xee, 0xee, 0, 0, 0, 3,
+		0xee, 0xee, 0xee, 0xee, 0, 0, 0, 0,
+		0, 0, 0, 1, 0, 0, 0, 2,
+		0xee, 0xee, 0xee, 0xee, 0, 0, 0, 2,
+	}, b)
+
+	b, err = lseekArgs("amd64").Encode(0xee, 3, off, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{
+		3, 0, 0, 0, 0xee, 0xee, 0xee, 0xee,
+		0, 0, 0, 0, 0xee, 0xee, 0xee, 0xee,
+		2, 0, 0, 0, 1, 0, 0, 0,
+		2, 0, 0, 0, 0xee, 0xee, 0xee, 0xee,
+	}, b)
+
+	b, err = lseekArgs("i386").Encode(0xee, 3, off, 2)
+	require.NoError(t, err)
+	assert.Len(t, b, 20)
+	assert.NotContains(t, string(b), "\xee", "i386 lseek has no padding")
+
+	a := lseekArgs("amd64")
+	assert.Equal(t, 3, a.Values())
+	assert.True(t, a.Slots[1].Pad())
+	_, err = a.Encode(0, 1, 2)
+	require.Error(t, err, "too few values")
+	_, err = netbsd.LayoutsFor(abi.MustLookup("mips")).Args(netbsd.SYS_read).Encode(0, 3, 1<<32, 1)
+	var re *abi.RangeError
+	require.ErrorAs(t, err, &re, "a 64-bit pointer into a 4-byte slot")
+	assert.Equal(t, "buf", re.Path)
+	_, err = netbsd.LayoutsFor(abi.MustLookup("amd64")).Args(netbsd.SYS_fchmod).Encode(0, 3, 1<<32)
+	require.ErrorAs(t, err, &re, "mode_t is 4 bytes even in an 8-byte slot")
+	assert.Equal(t, "mode", re.Path)
+
+	assert.Panics(t, func() {
+		abi.SyscallArgs(abi.MustLookup("amd64"), abi.F("st", netbsd.TimespecType))
+	})
+}
+
+func TestSyscallArgsDecodeIgnoresPadding(t *testing.T) {
+	for _, d := range builtins {
+		a := lseekArgs(d.Name)
+		clean, err := a.Encode(0x00, 7, 0x123456789, 1)
+		require.NoError(t, err)
+		dirty, err := a.Encode(0xa5, 7, 0x123456789, 1)
+		require.NoError(t, err)
+		// Garbage in PAD's value too: it is never read.
+		pad := a.Slots[1].Datum
+		copy(dirty[pad.Offset:pad.Offset+pad.Size], bytes.Repeat([]byte{0x5a}, pad.Size))
+
+		for _, b := range [][]byte{clean, dirty} {
+			vals, missing := a.Decode(b)
+			assert.Zero(t, missing, d.Name)
+			assert.Equal(t, []uint64{7, 0x123456789, 1}, vals, d.Name)
+		}
+
+		// Signed int arguments sign-extend; unsigned ones do not.
+		neg, err := a.Encode(0xa5, uint64(0xffffffffffffffff), 0, 0)
+		require.NoError(t, err)
+		vals, _ := a.Decode(neg)
+		assert.Equal(t, uint64(0xffffffffffffffff), vals[0], d.Name)
+		fchmod := netbsd.LayoutsFor(d).Args(netbsd.SYS_fchmod)
+		m, err := fchmod.Encode(0xa5, 3, 0xffffffff)
+		require.NoError(t, err)
+		vals, _ = fchmod.Decode(m)
+		assert.Equal(t, []uint64{3, 0xffffffff}, vals, d.Name)
+	}
+}
+
+func TestSyscallArgsDecodeMissingBytes(t *testing.T) {
+	a := lseekArgs("amd64")
+	b, err := a.Encode(0, 3, 100, 2)
+	require.NoError(t, err)
+	vals, missing := a.Decode(b[:20])
+	assert.Equal(t, 12, missing)
+	assert.Equal(t, []uint64{3, 100, 0}, vals, "absent bytes read as zero")
+	vals, missing = a.Decode(nil)
+	assert.Equal(t, 32, missing)
+	assert.Equal(t, []uint64{0, 0, 0}, vals)
+	// Extra bytes after the struct are ignored, as the C server does.
+	vals, missing = a.Decode(append(b, 1, 2, 3))
+	assert.Zero(t, missing)
+	assert.Equal(t, []uint64{3, 100, 2}, vals)
+
+	m := lseekArgs("mips")
+	b, err = m.Encode(0, 3, 100, 2)
+	require.NoError(t, err)
+	vals, missing = m.Decode(b[:16])
+	assert.Equal(t, 8, missing)
+	assert.Equal(t, []uint64{3, 100, 0}, vals)
+}
+
+func TestSyscallArgsNoArgs(t *testing.T) {
+	a := abi.SyscallArgs(abi.MustLookup("amd64"))
+	assert.Zero(t, a.Size)
+	b, err := a.Encode(0xff)
+	require.NoError(t, err)
+	assert.Empty(t, b)
+	assert.Nil(t, netbsd.LayoutsFor(abi.MustLookup("amd64")).Args(9999))
+}

@@ -1,0 +1,202 @@
+package golden
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rumpsprig/sprig/abi"
+)
+
+// File is one ABI's golden file: what its compiler measured.
+type File struct {
+	ABI             string   `json:"abi"`
+	Compiler        []string `json:"compiler"`
+	Command         string   `json:"command"`
+	CompilerVersion string   `json:"compiler_version"`
+	ELF             string   `json:"elf"`
+	Source          string   `json:"source"`
+	SourceSHA256    string   `json:"source_sha256"`
+	Seed            uint64   `json:"seed"`
+	Entries         []Entry  `json:"entries"`
+}
+
+// Entry is one measured number.
+type Entry struct {
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
+}
+
+// Map returns the entries by name.
+func (f *File) Map() map[string]uint64 {
+	m := make(map[string]uint64, len(f.Entries))
+	for _, e := range f.Entries {
+		m[e.Name] = e.Value
+	}
+	return m
+}
+
+// Value returns the entry called name, panicking when there is none (for
+// tests that name entries known to exist).
+func (f *File) Value(name string) uint64 {
+	for _, e := range f.Entries {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	panic(fmt.Sprintf("golden: %s has no entry %q", f.ABI, name))
+}
+
+// Marshal writes f as indented JSON with one entry per line, so diffs of
+// golden files read well.
+func (f *File) Marshal() []byte {
+	var b bytes.Buffer
+	j := func(v any) string {
+		out, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		return string(out)
+	}
+	b.WriteString("{\n")
+	for _, kv := range []struct {
+		k string
+		v any
+	}{
+		{"abi", f.ABI}, {"compiler", f.Compiler}, {"command", f.Command},
+		{"compiler_version", f.CompilerVersion}, {"elf", f.ELF}, {"source", f.Source},
+		{"source_sha256", f.SourceSHA256}, {"seed", f.Seed},
+	} {
+		fmt.Fprintf(&b, "  %s: %s,\n", j(kv.k), j(kv.v))
+	}
+	b.WriteString("  \"entries\": [\n")
+	for i, e := range f.Entries {
+		b.WriteString("    " + j(e))
+		if i < len(f.Entries)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("  ]\n}\n")
+	return b.Bytes()
+}
+
+// Parse reads a golden file.
+func Parse(data []byte) (*File, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("golden: %w", err)
+	}
+	return &f, nil
+}
+
+// ReadFile reads the golden file at path.
+func ReadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return f, nil
+}
+
+// Path is where ABI name's golden file lives under testdata.
+func Path(testdata, name string) string {
+	return filepath.Join(testdata, "golden", name+".json")
+}
+
+// Diff lists the differences between two golden files, at most max lines.
+func Diff(want, got *File, max int) []string {
+	var out []string
+	add := func(format string, args ...any) {
+		if len(out) < max {
+			out = append(out, fmt.Sprintf(format, args...))
+		}
+	}
+	hdr := func(name, w, g string) {
+		if w != g {
+			add("%s: %q, now %q", name, w, g)
+		}
+	}
+	hdr("abi", want.ABI, got.ABI)
+	hdr("compiler", strings.Join(want.Compiler, " "), strings.Join(got.Compiler, " "))
+	hdr("command", want.Command, got.Command)
+	hdr("compiler_version", want.CompilerVersion, got.CompilerVersion)
+	hdr("elf", want.ELF, got.ELF)
+	hdr("source", want.Source, got.Source)
+	hdr("source_sha256", want.SourceSHA256, got.SourceSHA256)
+	if want.Seed != got.Seed {
+		add("seed: %#x, now %#x", want.Seed, got.Seed)
+	}
+	wm, gm := want.Map(), got.Map()
+	for _, e := range want.Entries {
+		g, ok := gm[e.Name]
+		switch {
+		case !ok:
+			add("%s: %d, now missing", e.Name, e.Value)
+		case g != e.Value:
+			add("%s: %d, now %d", e.Name, e.Value, g)
+		}
+	}
+	for _, e := range got.Entries {
+		if _, ok := wm[e.Name]; !ok {
+			add("%s: new entry %d", e.Name, e.Value)
+		}
+	}
+	if len(out) == 0 && !bytes.Equal(want.Marshal(), got.Marshal()) {
+		add("entries are in a different order")
+	}
+	return out
+}
+
+// Update regenerates testdata/layouts.c and the golden file of every
+// descriptor in ds whose compiler is on PATH, reporting on log what it
+// did and what it could not do. A descriptor it cannot compile for keeps
+// its golden file.
+func Update(testdata string, ds []*abi.Descriptor, log io.Writer) error {
+	if err := os.MkdirAll(filepath.Join(testdata, "golden"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(testdata, SourceName), CSource(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "wrote %s\n", filepath.Join(testdata, SourceName))
+	scratch, err := os.MkdirTemp("", "sprig-golden-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	var errs []error
+	for _, d := range ds {
+		f, err := Generate(d, scratch)
+		var me *MachineError
+		switch {
+		case errors.Is(err, ErrNoCompiler):
+			fmt.Fprintf(log, "%s: not regenerated: %v\n", d.Name, err)
+			continue
+		case errors.As(err, &me):
+			fmt.Fprintf(log, "%s: not regenerated: %v\n", d.Name, err)
+			continue
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		}
+		p := Path(testdata, d.Name)
+		if err := os.WriteFile(p, f.Marshal(), 0o644); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(log, "%s: wrote %s (%d numbers, %s)\n", d.Name, p, len(f.Entries), f.CompilerVersion)
+	}
+	return errors.Join(errs...)
+}

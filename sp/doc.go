@@ -1,0 +1,76 @@
+// Package sp implements rump sysproxy, NetBSD's remote system call
+// protocol, for any C ABI and both protocol eras (0.1 and 0.4). It is
+// wire-compatible with the C client (librumpclient) and server
+// (rump_server) and does not repeat their known defects.
+//
+// # Pieces
+//
+//   - Framer owns reading and writing frames on one connection: the 24-byte
+//     header in the sender's byte order, a body bounded by MaxFrame, and
+//     each frame in a single write. Protocol violations are
+//     *ProtocolError values wrapping sentinels (ErrFrameTooLarge,
+//     ErrFrameTooShort, ErrBodySize) that errors.Is matches.
+//   - Codec encodes and decodes the bodies (rsp_sysresp, rsp_copydata,
+//     handshake_fork, C int, size_t, void *) for one abi.Descriptor.
+//   - Server accepts clients, runs the handshake state machine
+//     (NEW → RUNNING → DYING), dispatches SYSCALL requests to a bounded
+//     worker pool and runs them on a Kernel, which reaches the client's
+//     memory through ClientMemory (COPYIN, COPYINSTR, COPYOUT, ANONMMAP)
+//     and signals it with RAISE. Package kern provides the real Kernel;
+//     sp/sptest a small one for tests.
+//   - Client dials a URL (unix://, tcp://, tcp6://, or $RUMP_SERVER),
+//     reads the banner, handshakes (GUEST, FORK, EXEC), runs syscalls
+//     with many in flight, and serves the server's requests from an
+//     AddressSpace the caller supplies.
+//
+// # Cross-ABI modes
+//
+// The C peers never convert anything: every integer is in the sender's
+// byte order and width, every struct in the sender's layout. sprig offers
+// three modes on one code path (see Mode):
+//
+//   - native: each side uses its own ABI, exactly like the C code, so a
+//     mismatch shows as it would between real machines;
+//   - server-translates: the client declares its ABI and a sprig server
+//     lays that client's frames out with it;
+//   - client-translates: the client lays its frames out with the server's
+//     ABI and converts typed data (struct stat, dirents, size_t, int
+//     arrays, split off_t results) between the server's layout and its
+//     own memory, so it works against unmodified C servers.
+//
+// # Protocol extensions
+//
+// Both are invisible to C peers.
+//
+// ABI declaration (server-translates). The GUEST handshake body of a 0.4
+// client is the program name and a NUL. A declaring client appends, after
+// that NUL, the text "sprig-abi:" followed by its abi.Descriptor as JSON:
+//
+//	"myprog\x00sprig-abi:{\"name\":\"mips\",...}"
+//
+// A 0.4 C server reads the name up to the NUL and stops; a 0.1 C server
+// ignores the GUEST body altogether (a 0.1 sprig client that declares
+// sends an empty name, its NUL and the declaration). A sprig server
+// validates the descriptor and, from then on, reads and writes that
+// client's frames with it. Because the declaration arrives inside a frame
+// whose header is already in the client's byte order, a sprig server that
+// sees an impossible length on a connection's first header retries it in
+// the other byte order; the connection survives only if the GUEST
+// handshake then declares an ABI of that byte order. A forked connection
+// inherits its parent's declared ABI. ServerConfig.IgnoreDeclarations
+// turns all of this off.
+//
+// Banner ABI. A sprig server appends " abi=NAME" to its banner line before
+// the newline ("RUMPSP-0.4-NetBSD-9.3/evbmips abi=mips\n"). The C client
+// only checks that the line ends in a newline. The machine word alone
+// cannot tell a client-translating client the server's exact ABI
+// (evbmips is big- and little-endian mips), so the name settles it;
+// against a C server the client falls back to the machine word, or to
+// ClientConfig.ServerABI when that word is ambiguous.
+// ServerConfig.HideABI sends the C banner byte for byte.
+//
+// # Not for
+//
+// sp does not implement syscalls; it moves them. The kernel behind a
+// server decides what a syscall does.
+package sp
