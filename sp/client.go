@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -163,10 +164,10 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 				return nil, err
 			}
 		}
-		c.xl = newTranslator(cfg.ABI, c.wire)
+		c.xl = newTranslator(cfg.ABI, c.wire, cfg.Memory)
 	}
 	c.codec = NewCodec(c.wire)
-	c.fr = NewFramer(rwc, rwc, c.wire)
+	c.fr = NewFramer(bufio.NewReaderSize(rwc, ReadBufferSize), rwc, c.wire)
 	c.fr.MaxFrame = cfg.MaxFrame
 	c.fr.Trace = cfg.Trace
 	go c.readLoop()
@@ -387,6 +388,12 @@ func (c *Client) readLoop() {
 		}
 		if f.Class == ClassReq {
 			c.serve(f)
+			continue
+		}
+		if f.Class != ClassResp && f.Class != ClassError {
+			// The C client loops forever here; an unknown class is no
+			// answer to anything, so it must not complete a request.
+			c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
 			continue
 		}
 		c.mu.Lock()

@@ -13,6 +13,12 @@ import (
 // otherwise: room for a 16 MiB copy plus its header and copydata.
 const DefaultMaxFrame = 16<<20 + 64
 
+// ReadBufferSize is the read buffer Clients and server connections put
+// between the socket and their Framer, so that a header and the body
+// behind it (a 48-byte syscall reply, say) arrive in one read(2) rather
+// than two. Bodies larger than the buffer are read straight into place.
+const ReadBufferSize = 4096
+
 // Sentinel errors for frames that break the protocol. They arrive wrapped
 // in a *ProtocolError carrying the details; match them with errors.Is.
 var (

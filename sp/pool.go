@@ -7,6 +7,8 @@ import "sync"
 // never blocks: when every worker is busy the caller answers TRYAGAIN.
 type workerPool struct {
 	tasks   chan func()
+	quit    chan struct{} // closed by stopIdle: idle workers end
+	stop    sync.Once
 	mu      sync.Mutex
 	running int // workers alive, busy or idle
 	idle    int
@@ -15,7 +17,7 @@ type workerPool struct {
 }
 
 func newWorkerPool(max, maxIdle int) *workerPool {
-	return &workerPool{tasks: make(chan func()), max: max, maxIdle: maxIdle}
+	return &workerPool{tasks: make(chan func()), quit: make(chan struct{}), max: max, maxIdle: maxIdle}
 }
 
 // submit hands f to an idle worker or starts one; false means saturated.
@@ -47,23 +49,30 @@ func (p *workerPool) work(f func()) {
 		}
 		p.idle++
 		p.mu.Unlock()
-		f = <-p.tasks
+		var ok bool
+		select {
+		case f = <-p.tasks:
+			ok = true
+		case <-p.quit:
+		}
 		p.mu.Lock()
 		p.idle--
+		if !ok {
+			p.running--
+			p.mu.Unlock()
+			return
+		}
 		p.mu.Unlock()
 	}
 }
 
-// stopIdle ends the idle workers; busy ones end after their task.
+// stopIdle ends the idle workers; busy ones end after their task. Idle
+// workers wait on quit as well as on tasks, so one that has counted itself
+// idle but not yet reached its receive still sees the stop (a non-blocking
+// send of a no-op task, as before, missed it and the worker leaked).
 func (p *workerPool) stopIdle() {
 	p.mu.Lock()
 	p.maxIdle = 0
-	n := p.idle
 	p.mu.Unlock()
-	for i := 0; i < n; i++ {
-		select {
-		case p.tasks <- func() {}:
-		default:
-		}
-	}
+	p.stop.Do(func() { close(p.quit) })
 }

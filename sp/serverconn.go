@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func newServerConn(s *Server, c net.Conn) *serverConn {
 	}
 	sc.info = ConnInfo{ID: s.nextID.Add(1), Remote: remoteOf(c), ABI: s.clientABIDefault()}
 	sc.log = s.log.With("conn", sc.info.ID)
-	sc.fr = NewFramer(c, c, sc.info.ABI)
+	sc.fr = NewFramer(bufio.NewReaderSize(c, ReadBufferSize), c, sc.info.ABI)
 	sc.fr.MaxFrame = s.cfg.MaxFrame
 	if s.cfg.Trace != nil {
 		sc.fr.Trace = func(d Direction, f *Frame) { s.cfg.Trace(&sc.info, d, f) }
@@ -315,9 +316,12 @@ func (sc *serverConn) exec(f *Frame) {
 	// Wait for the process's other syscalls to leave, off the reading
 	// goroutine: they may still need COPYIN replies from this client.
 	go func() {
-		defer sc.inExec.Store(false)
 		sc.syscalls.Wait()
-		if err := sc.proc.Exec(sc.ctx, name); err != nil {
+		err := sc.proc.Exec(sc.ctx, name)
+		// Clear the flag before answering: a client may send its next
+		// syscall the moment it has the reply.
+		sc.inExec.Store(false)
+		if err != nil {
 			sc.log.Warn("exec failed", "err", err)
 			sc.sendError(f.Reqno, ErrorMalformed)
 			return
@@ -483,6 +487,12 @@ func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (strin
 		if c == 0 {
 			return string(b[:i]), nil
 		}
+	}
+	if len(b) < max {
+		// The client stopped short of max without a NUL: the string
+		// ran into memory it could not read (an empty reply is how
+		// it reports a bad address).
+		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", netbsd.EFAULT, addr, len(b))
 	}
 	return "", fmt.Errorf("%w: no NUL within %d bytes at %#x", netbsd.ENAMETOOLONG, max, addr)
 }

@@ -16,6 +16,8 @@ type translator struct {
 	own, wire   *abi.Descriptor
 	ownL, wireL *netbsd.Layouts
 
+	mem AddressSpace // to read a sysctl MIB, which types its value
+
 	mu    sync.Mutex
 	spans map[uint64]span // by client address
 }
@@ -32,11 +34,10 @@ const (
 type span struct {
 	kind  spanKind
 	count int
-	old   bool // a sysctl old-value buffer: an int, or a string
 }
 
-func newTranslator(own, wire *abi.Descriptor) *translator {
-	return &translator{own: own, wire: wire, ownL: netbsd.LayoutsFor(own), wireL: netbsd.LayoutsFor(wire), spans: map[uint64]span{}}
+func newTranslator(own, wire *abi.Descriptor, mem AddressSpace) *translator {
+	return &translator{own: own, wire: wire, ownL: netbsd.LayoutsFor(own), wireL: netbsd.LayoutsFor(wire), mem: mem, spans: map[uint64]span{}}
 }
 
 // begin records the typed pointers of one syscall; the returned func
@@ -57,13 +58,15 @@ func (t *translator) begin(num netbsd.Sysno, args []uint64) func() {
 	case netbsd.SYS_pipe2:
 		add[arg(0)] = span{kind: spanInts, count: 2}
 	case netbsd.SYS___sysctl:
-		add[arg(0)] = span{kind: spanInts, count: int(min(arg(1), 64))}
+		namelen := int(min(arg(1), netbsd.CTL_MAXNAME))
+		add[arg(0)] = span{kind: spanInts, count: namelen}
 		add[arg(3)] = span{kind: spanSizeT}
-		// Values of integer MIBs are ints; string MIBs pass unchanged.
-		if arg(5) == 4 {
+		// The MIB decides what the old and new values are: ints are
+		// re-ordered, strings and unknown nodes pass unchanged.
+		if t.sysctlIsInt(arg(0), namelen) {
+			add[arg(2)] = span{kind: spanInts, count: 1}
 			add[arg(4)] = span{kind: spanInts, count: 1}
 		}
-		add[arg(2)] = span{kind: spanInts, count: 1, old: true}
 	}
 	delete(add, 0)
 	t.mu.Lock()
@@ -130,11 +133,7 @@ func (t *translator) copyOut(mem AddressSpace, addr uint64, data []byte) error {
 	case spanSizeT:
 		out, err = t.word(data, t.wire, t.own, t.wire.SizeT.Size, t.own.SizeT.Size)
 	case spanInts:
-		if s.old && len(data)%4 != 0 {
-			out = data // a string value of an old MIB buffer
-		} else {
-			out = swapInts(data, t.wire, t.own)
-		}
+		out = swapInts(data, t.wire, t.own)
 	case spanDirents:
 		out, err = t.dirents(data)
 	default:
@@ -204,4 +203,28 @@ func (t *translator) retval(num netbsd.Sysno, rv [2]uint64) [2]uint64 {
 		return SplitOff(t.own, JoinOff(t.wire, rv))
 	}
 	return rv
+}
+
+// intMIBs are the sysctl nodes whose values are C ints; every other node
+// sprig's kernel serves holds a string.
+var intMIBs = [][2]int32{{netbsd.CTL_HW, netbsd.HW_PAGESIZE}}
+
+// sysctlIsInt reads the MIB at addr from the client's own memory and
+// reports whether its value is an int.
+func (t *translator) sysctlIsInt(addr uint64, namelen int) bool {
+	if t.mem == nil || namelen < 2 {
+		return false
+	}
+	b, err := t.mem.CopyIn(addr, 4*namelen)
+	if err != nil {
+		return false
+	}
+	o := t.own.ByteOrder()
+	mib := [2]int32{int32(o.Uint32(b)), int32(o.Uint32(b[4:]))}
+	for _, m := range intMIBs {
+		if m == mib && namelen == 2 {
+			return true
+		}
+	}
+	return false
 }

@@ -79,6 +79,8 @@ func (d doc) output(stdout, stderr io.Writer, b *bytes.Buffer) int {
 // command lives in its own file and is added here with one line.
 func commands() []*command {
 	return []*command{
+		runCommand(),
+		serveCommand(),
 		abiCommand(),
 		helpCommand(),
 		versionCommand(),

@@ -34,6 +34,10 @@ const NullSyscall = netbsd.SYS_sync
 // BlockSyscall waits for Kernel.Block or cancellation: fsync(2).
 const BlockSyscall = netbsd.SYS_fsync
 
+// MaxFileSize bounds the in-memory files: a write that would end beyond it
+// fails with EFBIG rather than allocating whatever offset a client sought.
+const MaxFileSize = 64 << 20
+
 // NewKernel returns an empty kernel; the first client gets pid 2.
 func NewKernel() *Kernel {
 	return &Kernel{nextPid: 2, procs: map[int]*Process{}, files: map[string][]byte{}}
@@ -78,7 +82,7 @@ type Process struct {
 
 type openFile struct {
 	path string
-	off  int64
+	off  int64 // guarded by Kernel.mu
 }
 
 // Pid implements sp.Process.
@@ -95,10 +99,12 @@ func (p *Process) Name() string {
 func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
 	p.mu.Lock()
 	fds := make(map[int]*openFile, len(p.fds))
+	p.k.mu.Lock() // guards the offsets
 	for n, f := range p.fds {
 		c := *f
 		fds[n] = &c
 	}
+	p.k.mu.Unlock()
 	c := p.client
 	c.Signal = nil
 	p.mu.Unlock()
@@ -208,6 +214,10 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 			return fail(errnoOf(err))
 		}
 		p.k.mu.Lock()
+		if f.off > MaxFileSize-int64(len(data)) {
+			p.k.mu.Unlock()
+			return fail(netbsd.EFBIG)
+		}
 		old := p.k.files[f.path]
 		end := int(f.off) + len(data)
 		if end > len(old) {
@@ -215,8 +225,8 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		}
 		copy(old[f.off:], data)
 		p.k.files[f.path] = old
-		p.k.mu.Unlock()
 		f.off += int64(len(data))
+		p.k.mu.Unlock()
 		return sp.SyscallResult{Retval: [2]uint64{uint64(len(data))}}
 	case netbsd.SYS_read:
 		f := p.fd(args[0])
@@ -226,8 +236,9 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		p.k.mu.Lock()
 		data := p.k.files[f.path]
 		var chunk []byte
-		if f.off < int64(len(data)) {
-			chunk = append([]byte(nil), data[f.off:min(int64(len(data)), f.off+int64(args[2]))]...)
+		if f.off < int64(len(data)) { // offsets are never negative (lseek)
+			n := min(args[2], uint64(int64(len(data))-f.off)) // a huge count must not wrap
+			chunk = append([]byte(nil), data[f.off:f.off+int64(n)]...)
 		}
 		p.k.mu.Unlock()
 		if len(chunk) > 0 {
@@ -235,21 +246,30 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 				return fail(errnoOf(err))
 			}
 		}
+		p.k.mu.Lock()
 		f.off += int64(len(chunk))
+		p.k.mu.Unlock()
 		return sp.SyscallResult{Retval: [2]uint64{uint64(len(chunk))}}
 	case netbsd.SYS_lseek:
 		f := p.fd(args[0])
 		if f == nil {
 			return fail(netbsd.EBADF)
 		}
+		p.k.mu.Lock() // offsets are shared by concurrent syscalls on one fd
+		defer p.k.mu.Unlock()
+		off := f.off
 		switch args[2] {
 		case netbsd.SEEK_SET:
-			f.off = int64(args[1])
+			off = int64(args[1])
 		case netbsd.SEEK_CUR:
-			f.off += int64(args[1])
+			off += int64(args[1])
 		default:
 			return fail(netbsd.EINVAL)
 		}
+		if off < 0 { // as NetBSD answers for a regular file
+			return fail(netbsd.EINVAL)
+		}
+		f.off = off
 		return sp.SyscallResult{Retval: sp.SplitOff(req.ABI, uint64(f.off))}
 	case netbsd.SYS___fstat50:
 		f := p.fd(args[0])

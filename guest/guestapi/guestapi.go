@@ -1,0 +1,149 @@
+// Package guestapi holds the data a sprig host and its WebAssembly guests
+// exchange as JSON through the "sprig" host module: the run configuration
+// a guest asks for, and the scenario results it reports. Both sides import
+// it, so the shapes cannot drift apart. guest/README.md documents the host
+// functions that carry them.
+package guestapi
+
+import (
+	"fmt"
+
+	"github.com/rumpsprig/sprig/abi"
+)
+
+// ModuleName is the import module of sprig's host functions.
+const ModuleName = "sprig"
+
+// Role says what a guest instance is for.
+type Role string
+
+// Roles.
+const (
+	// RoleMain runs scenarios.
+	RoleMain Role = "main"
+	// RoleForkChild is a second instance started by the fork scenario: it
+	// claims a preforked process with Cookie and checks what it inherited.
+	RoleForkChild Role = "fork-child"
+)
+
+// Config is what a guest reads with the host function config.
+type Config struct {
+	Role Role `json:"role"`
+	// URL is the server to dial.
+	URL string `json:"url"`
+	// ABI is the guest's own ABI: a built-in or a user descriptor.
+	ABI *abi.Descriptor `json:"abi"`
+	// ServerABI, when set, is the server's ABI for client-translates mode
+	// (otherwise the banner decides).
+	ServerABI *abi.Descriptor `json:"server_abi,omitempty"`
+	// Mode is native, server-translates or client-translates.
+	Mode string `json:"mode"`
+	// Version is "0.1" or "0.4"; empty follows the banner.
+	Version string `json:"version,omitempty"`
+	// Scenarios to run, by name; empty runs all.
+	Scenarios []string `json:"scenarios,omitempty"`
+	// AddressBias is added to every linear-memory address the guest puts
+	// on the wire when the wire pointer is 8 bytes wide, so truncation to
+	// 32 bits anywhere shows up.
+	AddressBias uint64 `json:"address_bias"`
+	// TimeoutMillis bounds each scenario.
+	TimeoutMillis int `json:"timeout_ms"`
+	// Fork carries what a fork child needs.
+	Fork *ForkChild `json:"fork,omitempty"`
+}
+
+// ForkChild is the fork scenario's hand-over to the child instance.
+type ForkChild struct {
+	Cookie  []byte `json:"cookie"`
+	ReadFD  int    `json:"read_fd"`
+	Message string `json:"message"`
+}
+
+// Status is how a scenario ended.
+type Status string
+
+// Scenario outcomes.
+const (
+	Pass        Status = "pass"
+	Fail        Status = "fail"
+	Unsupported Status = "unsupported"
+)
+
+// Layer says where a failed scenario broke.
+type Layer string
+
+// Failure layers, from the wire up.
+const (
+	LayerFraming    Layer = "framing"        // frames could not be read or written
+	LayerDecoding   Layer = "reply decoding" // a reply body had the wrong shape
+	LayerData       Layer = "data"           // values arrived but were wrong
+	LayerTimeout    Layer = "timeout"
+	LayerDisconnect Layer = "disconnect"
+	LayerGuest      Layer = "guest" // the guest itself failed (crash, bug)
+)
+
+// Result is one scenario's outcome, reported with the host function
+// report.
+type Result struct {
+	Scenario string `json:"scenario"`
+	Status   Status `json:"status"`
+	Layer    Layer  `json:"layer,omitempty"`
+	// Detail is a human explanation of a failure or why a scenario is
+	// unsupported.
+	Detail string `json:"detail,omitempty"`
+	// Field, for data failures, names the first wrong value.
+	Field *FieldMismatch `json:"field,omitempty"`
+	// Checks counts the values the scenario verified.
+	Checks int `json:"checks"`
+	// Millis is how long the scenario took.
+	Millis float64 `json:"ms"`
+}
+
+// FieldMismatch is the first wrong value a scenario found.
+type FieldMismatch struct {
+	// Struct is the C struct ("stat", "rsp_sysresp"), empty for a plain
+	// value such as a return word.
+	Struct string `json:"struct,omitempty"`
+	// Path is the member ("st_size") or value name ("retval[0]").
+	Path     string `json:"path"`
+	Expected string `json:"expected"`
+	Got      string `json:"got"`
+	// ClientOffset and ClientSize place the member in the client's
+	// layout; ClientStructSize is the client's sizeof the struct.
+	ClientOffset     int `json:"client_offset"`
+	ClientSize       int `json:"client_size"`
+	ClientStructSize int `json:"client_struct_size"`
+}
+
+// Errno is a negative host-function result. The numbers are sprig's own
+// (they happen to be Linux's) and mean the same on every host; a guest
+// must not compare them with its own syscall package, whose numbering
+// differs under WASI.
+type Errno int32
+
+// Host-function error numbers.
+const (
+	EINTR        Errno = 4
+	EBADF        Errno = 9
+	ECHILD       Errno = 10
+	EAGAIN       Errno = 11
+	EFAULT       Errno = 14
+	EINVAL       Errno = 22
+	EMFILE       Errno = 24
+	EPIPE        Errno = 32
+	ECONNRESET   Errno = 104
+	ECONNREFUSED Errno = 111
+)
+
+var errnoNames = map[Errno]string{
+	EINTR: "EINTR", EBADF: "EBADF", ECHILD: "ECHILD", EAGAIN: "EAGAIN", EFAULT: "EFAULT",
+	EINVAL: "EINVAL", EMFILE: "EMFILE", EPIPE: "EPIPE", ECONNRESET: "ECONNRESET",
+	ECONNREFUSED: "ECONNREFUSED",
+}
+
+func (e Errno) Error() string {
+	if n, ok := errnoNames[e]; ok {
+		return "host: " + n
+	}
+	return fmt.Sprintf("host: errno %d", int32(e))
+}

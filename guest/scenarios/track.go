@@ -1,0 +1,114 @@
+//go:build wasip1
+
+package main
+
+import (
+	"sync"
+
+	"github.com/rumpsprig/sprig/guest/internal/host"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// frameLog counts the frames of one connection by direction, class and
+// type, so a scenario can check that the server really used the message
+// it is about (ANONMMAP for mmap, RAISE for kill), and how many syscalls
+// were in flight at once.
+type frameLog struct {
+	mu       sync.Mutex
+	counts   map[frameKey]int
+	sys      map[uint32]int // SYSCALL requests sent, by number
+	inFlight int
+	maxIn    int
+	raised   []uint32 // signal numbers of RAISE requests, in order
+}
+
+type frameKey struct {
+	dir   sp.Direction
+	class sp.Class
+	typ   sp.Type
+}
+
+func newFrameLog() *frameLog {
+	return &frameLog{counts: map[frameKey]int{}, sys: map[uint32]int{}}
+}
+
+// trace is the client's Trace hook. Sent frames are seen before they are
+// written, so a response is never counted before its request.
+func (l *frameLog) trace(d sp.Direction, f *sp.Frame) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counts[frameKey{d, f.Class, f.Type}]++
+	if f.Type != sp.TypeSyscall {
+		if d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeRaise {
+			l.raised = append(l.raised, f.U)
+		}
+		return
+	}
+	switch {
+	case d == sp.Sent && f.Class == sp.ClassReq:
+		l.sys[f.U]++
+		l.inFlight++
+		l.maxIn = max(l.maxIn, l.inFlight)
+	case d == sp.Received && f.Class != sp.ClassReq:
+		l.inFlight--
+	}
+}
+
+// count returns how many frames of this kind went the given way.
+func (l *frameLog) count(d sp.Direction, c sp.Class, t sp.Type) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[frameKey{d, c, t}]
+}
+
+// serverRequests returns how many requests of type t the server sent.
+func (l *frameLog) serverRequests(t sp.Type) int { return l.count(sp.Received, sp.ClassReq, t) }
+
+// sent returns how many SYSCALL requests for num the client sent.
+func (l *frameLog) sent(num uint32) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sys[num]
+}
+
+// maxInFlight returns the most SYSCALL requests outstanding at once.
+func (l *frameLog) maxInFlight() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.maxIn
+}
+
+// raises returns the signal numbers of the RAISE requests so far.
+func (l *frameLog) raises() []uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]uint32(nil), l.raised...)
+}
+
+// space is the guest's memory as the client serves it. It passes every
+// request to host.Memory and records the anonymous mappings it handed
+// out, so mmap-anon can check the server returned exactly that address.
+type space struct {
+	*host.Memory
+
+	mu   sync.Mutex
+	maps []mapping
+}
+
+type mapping struct{ addr, size uint64 }
+
+// AnonMmap implements sp.AddressSpace.
+func (s *space) AnonMmap(size uint64) uint64 {
+	a := s.Memory.AnonMmap(size)
+	s.mu.Lock()
+	s.maps = append(s.maps, mapping{a, size})
+	s.mu.Unlock()
+	return a
+}
+
+// mappings returns the ANONMMAP requests served so far.
+func (s *space) mappings() []mapping {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]mapping(nil), s.maps...)
+}

@@ -1,0 +1,108 @@
+package guest_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/kern"
+	"github.com/rumpsprig/sprig/rig"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// kernel returns a kern kernel factory; root makes client processes root.
+func kernel(root bool) func(d *abi.Descriptor) (sp.Kernel, error) {
+	return func(d *abi.Descriptor) (sp.Kernel, error) {
+		cfg := kern.DefaultConfig()
+		cfg.ABI = d
+		if root {
+			cfg.UID, cfg.GID = 0, 0
+		}
+		return kern.New(cfg)
+	}
+}
+
+func summary(rep *rig.Report) string {
+	var b strings.Builder
+	for _, r := range rep.Results {
+		fmt.Fprintf(&b, "  %-13s %-11s %6.1fms %3d checks", r.Scenario, r.Status, r.Millis, r.Checks)
+		if r.Status != guestapi.Pass {
+			fmt.Fprintf(&b, " [%s] %s", r.Layer, r.Detail)
+			if r.Explanation != "" {
+				fmt.Fprintf(&b, "\n%17s%s", "", r.Explanation)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if rep.GuestStderr != "" {
+		fmt.Fprintf(&b, "  guest stderr: %s\n", rep.GuestStderr)
+	}
+	return b.String()
+}
+
+// TestScenariosAgainstKern runs every scenario through a real wazero guest
+// against kern, for pairs that must pass and one that must fail. Clients
+// run as an ordinary user (kern's default) or as root, which may set
+// kern.hostname; the two differ only in the sysctl scenario.
+func TestScenariosAgainstKern(t *testing.T) {
+	ctx := context.Background()
+	amd64 := abi.MustLookup("amd64")
+	pairs := []struct {
+		client string
+		mode   sp.Mode
+		root   bool
+		pass   bool
+	}{
+		{"arm64", sp.ModeNative, false, true},
+		{"arm64", sp.ModeNative, true, true},
+		{"i386", sp.ModeServerTranslates, false, true},
+		{"i386", sp.ModeClientTranslates, false, true},
+		{"mips", sp.ModeServerTranslates, true, true},
+		{"mips", sp.ModeClientTranslates, true, true},
+		{"i386", sp.ModeNative, false, false},
+	}
+	rigs := map[bool]*rig.Rig{}
+	for _, root := range []bool{false, true} {
+		r, err := rig.New(ctx, rig.Options{NewKernel: kernel(root)})
+		require.NoError(t, err)
+		defer r.Close(ctx)
+		rigs[root] = r
+	}
+	for _, p := range pairs {
+		name := fmt.Sprintf("%s→amd64 %s", p.client, p.mode)
+		if p.root {
+			name += " as root"
+		}
+		t.Run(name, func(t *testing.T) {
+			rep, err := rigs[p.root].Run(ctx, rig.Pair{Client: abi.MustLookup(p.client), Server: amd64, Mode: p.mode})
+			require.NoError(t, err)
+			t.Logf("%s in %v\n%s", name, rep.Elapsed, summary(rep))
+			pass, fail, skip := rep.Counts()
+			if p.pass {
+				require.Len(t, rep.Results, 18, "every scenario and the fork child report")
+				assert.Equal(t, 0, fail+skip, "failed or skipped")
+				assert.Equal(t, 18, pass)
+				return
+			}
+			// Native i386 against amd64: every syscall reply is 24 bytes
+			// where i386 expects 12, so everything but the handshake (a C
+			// int on both) fails, and at the reply-decoding layer.
+			assert.Equal(t, 1, pass)
+			for _, r := range rep.Results {
+				if r.Scenario == "handshake" {
+					assert.Equal(t, guestapi.Pass, r.Status, "handshake")
+					continue
+				}
+				assert.Equal(t, guestapi.Fail, r.Status, r.Scenario)
+				assert.Equal(t, guestapi.LayerDecoding, r.Layer, "%s: %s", r.Scenario, r.Detail)
+				assert.Contains(t, r.Explanation, "rsp_sysresp", r.Scenario)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package kern
+
+import "github.com/rumpsprig/sprig/abi/netbsd"
+
+// A regular file's data lives in pages of fs.pageSize bytes, allocated
+// when first written. Holes (past writes, extending truncates, seeks past
+// the end) cost nothing and read as zeros, so a client can seek a file
+// past 4 GiB without the server holding 4 GiB. All of this runs under
+// fs.mu.
+
+// readAt returns up to max bytes of n's data at off (none at or past the
+// end).
+func (fs *fileSystem) readAt(n *inode, off int64, max int) []byte {
+	if off < 0 || off >= n.size || max <= 0 {
+		return nil
+	}
+	end := min(n.size, off+int64(max))
+	out := make([]byte, end-off)
+	for pos := off; pos < end; {
+		pg, po := pos/fs.pageSize, pos%fs.pageSize
+		chunk := min(fs.pageSize-po, end-pos)
+		if p := n.pages[pg]; p != nil {
+			copy(out[pos-off:], p[po:po+chunk])
+		}
+		pos += chunk
+	}
+	return out
+}
+
+// writeAt stores data at off, growing the file as needed. The whole write
+// fails, changing nothing, when it would pass MaxFileSize (EFBIG) or need
+// more pages than the file system has left (ENOSPC).
+func (fs *fileSystem) writeAt(n *inode, off int64, data []byte) netbsd.Errno {
+	if len(data) == 0 {
+		return 0
+	}
+	if off < 0 {
+		return netbsd.EINVAL
+	}
+	if off > fs.maxFile-int64(len(data)) {
+		return netbsd.EFBIG
+	}
+	end := off + int64(len(data))
+	first, lastPg := off/fs.pageSize, (end-1)/fs.pageSize
+	var need int64
+	for pg := first; pg <= lastPg; pg++ {
+		if n.pages[pg] == nil {
+			need++
+		}
+	}
+	if e := fs.charge(need * fs.pageSize); e != 0 {
+		return e
+	}
+	if n.pages == nil {
+		n.pages = map[int64][]byte{}
+	}
+	for pos := off; pos < end; {
+		pg, po := pos/fs.pageSize, pos%fs.pageSize
+		p := n.pages[pg]
+		if p == nil {
+			p = make([]byte, fs.pageSize)
+			n.pages[pg] = p
+		}
+		chunk := min(fs.pageSize-po, end-pos)
+		copy(p[po:po+chunk], data[pos-off:])
+		pos += chunk
+	}
+	n.size = max(n.size, end)
+	return 0
+}
+
+// truncate sets n's size. Shrinking frees whole pages past the end and
+// clears the rest of the last one, so growing again reads zeros.
+func (fs *fileSystem) truncate(n *inode, length int64) netbsd.Errno {
+	if length < 0 {
+		return netbsd.EINVAL
+	}
+	if length > fs.maxFile {
+		return netbsd.EFBIG
+	}
+	if length < n.size {
+		keep := (length + fs.pageSize - 1) / fs.pageSize // pages [0, keep) survive
+		for pg := range n.pages {
+			if pg >= keep {
+				delete(n.pages, pg)
+				fs.used -= fs.pageSize
+			}
+		}
+		if po := length % fs.pageSize; po != 0 {
+			if p := n.pages[length/fs.pageSize]; p != nil {
+				clear(p[po:])
+			}
+		}
+	}
+	n.size = length
+	return 0
+}

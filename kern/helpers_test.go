@@ -1,0 +1,291 @@
+package kern_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/kern"
+	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
+)
+
+// setup is one way a client and the server meet: both of one ABI, or an
+// amd64 server reading a declaring client's frames in its ABI.
+type setup struct {
+	name           string
+	client, server string
+	mode           sp.Mode
+}
+
+// setups covers little- and big-endian, 32- and 64-bit, and i386's
+// 4-aligned 64-bit integers, natively and server-translated.
+var setups = []setup{
+	{"amd64", "amd64", "amd64", sp.ModeNative},
+	{"i386", "i386", "i386", sp.ModeNative},
+	{"arm", "arm", "arm", sp.ModeNative},
+	{"mips", "mips", "mips", sp.ModeNative},
+	{"i386 declared to amd64", "i386", "amd64", sp.ModeServerTranslates},
+	{"mips declared to amd64", "mips", "amd64", sp.ModeServerTranslates},
+}
+
+// bootTime is where every test kernel's clock starts.
+var bootTime = time.Unix(1_700_000_000, 123_456_789)
+
+// clock is a pinned kernel clock that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+// env is one kernel behind a sprig server on a unix socket, and one
+// client of it that has done its GUEST handshake.
+type env struct {
+	t     *testing.T
+	s     setup
+	k     *kern.Kernel
+	clock *clock
+	url   string
+	c     *sp.Client
+	mem   *sptest.Memory
+	ctx   context.Context
+}
+
+// forEachSetup runs fn once per setup, each with a fresh kernel; tune,
+// when not nil, adjusts the kernel's configuration first.
+func forEachSetup(t *testing.T, tune func(*kern.Config), fn func(t *testing.T, e *env)) {
+	for _, s := range setups {
+		t.Run(s.name, func(t *testing.T) {
+			fn(t, newEnv(t, s, tune))
+		})
+	}
+}
+
+func newEnv(t *testing.T, s setup, tune func(*kern.Config)) *env {
+	t.Helper()
+	clk := &clock{now: bootTime}
+	cfg := kern.DefaultConfig()
+	cfg.ABI = abi.MustLookup(s.server)
+	cfg.Clock = clk.Now
+	if tune != nil {
+		tune(&cfg)
+	}
+	k, err := kern.New(cfg)
+	require.NoError(t, err)
+	e := &env{t: t, s: s, k: k, clock: clk}
+	e.url = serve(t, k, sp.DefaultServerConfig(cfg.ABI))
+	e.c, e.mem = e.dial()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	e.ctx = ctx
+	require.NoError(t, e.c.HandshakeGuest(ctx))
+	return e
+}
+
+// serve runs a sprig server for k on a fresh unix socket until the test
+// ends and returns its URL.
+func serve(t *testing.T, k sp.Kernel, cfg sp.ServerConfig) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kern")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	url := "unix://" + filepath.Join(dir, "s")
+	srv, err := sp.NewServer(k, cfg)
+	require.NoError(t, err)
+	u, err := sp.ParseURL(url)
+	require.NoError(t, err)
+	ln, err := u.Listen(context.Background())
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+		require.ErrorIs(t, <-served, sp.ErrServerClosed)
+	})
+	return url
+}
+
+// dial connects another client of the setup's ABI and mode, with its own
+// memory; it has not handshaken.
+func (e *env) dial() (*sp.Client, *sptest.Memory) {
+	e.t.Helper()
+	d := abi.MustLookup(e.s.client)
+	base := uint64(0x10000)
+	if d.LP64() {
+		base = 0x7f00_0000_0000 // high addresses expose 32-bit truncation
+	}
+	mem := sptest.NewMemory(base, 4<<20)
+	cfg := sp.DefaultClientConfig(d)
+	cfg.Mode = e.s.mode
+	cfg.Memory = mem
+	c, err := sp.Dial(context.Background(), e.url, cfg)
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() { c.Close() })
+	return c, mem
+}
+
+// with returns e reporting to t, for use inside a subtest.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// abi is the client's ABI: the layout of everything in its memory.
+func (e *env) abi() *abi.Descriptor { return e.c.ABI() }
+
+// call runs a syscall on the env's client.
+func (e *env) call(num netbsd.Sysno, args ...uint64) sp.Result {
+	e.t.Helper()
+	return callOn(e.t, e.ctx, e.c, num, args...)
+}
+
+func callOn(t *testing.T, ctx context.Context, c *sp.Client, num netbsd.Sysno, args ...uint64) sp.Result {
+	t.Helper()
+	r, err := c.Syscall(ctx, num, args...)
+	require.NoError(t, err, "%s: transport", num)
+	return r
+}
+
+// ok runs a syscall that must succeed and returns retval[0].
+func (e *env) ok(num netbsd.Sysno, args ...uint64) uint64 {
+	e.t.Helper()
+	r := e.call(num, args...)
+	require.Zero(e.t, r.Errno, "%s failed with %s", num, r.Errno)
+	return r.Retval[0]
+}
+
+// errno runs a syscall and returns its errno.
+func (e *env) errno(num netbsd.Sysno, args ...uint64) netbsd.Errno {
+	e.t.Helper()
+	return e.call(num, args...).Errno
+}
+
+// str stores s and its NUL in client memory.
+func (e *env) str(s string) uint64 { return e.mem.String(s) }
+
+// buf reserves n zeroed bytes of client memory.
+func (e *env) buf(n int) uint64 { return e.mem.Alloc(n, nil) }
+
+// bytes stores b in client memory.
+func (e *env) bytes(b []byte) uint64 { return e.mem.Alloc(len(b), b) }
+
+// neg is the bit pattern of a negative C argument.
+func neg(v int64) uint64 { return uint64(v) }
+
+// word is v as the client's pointer-wide unsigned argument would carry
+// it (fcntl's arg is a void *).
+func (e *env) word(v int64) uint64 {
+	if e.abi().Pointer.Size == 4 {
+		return uint64(uint32(v))
+	}
+	return uint64(v)
+}
+
+func (e *env) open(path string, flags int, mode uint32) uint64 {
+	e.t.Helper()
+	return e.ok(netbsd.SYS_open, e.str(path), uint64(flags), uint64(mode))
+}
+
+// create writes a new file holding data and closes it.
+func (e *env) create(path string, data string) {
+	e.t.Helper()
+	fd := e.open(path, netbsd.O_CREAT|netbsd.O_TRUNC|netbsd.O_WRONLY, 0o644)
+	if data != "" {
+		require.Equal(e.t, uint64(len(data)), e.ok(netbsd.SYS_write, fd, e.bytes([]byte(data)), uint64(len(data))))
+	}
+	e.ok(netbsd.SYS_close, fd)
+}
+
+// read reads up to n bytes from fd.
+func (e *env) read(fd uint64, n int) string {
+	e.t.Helper()
+	b := e.buf(n)
+	got := e.ok(netbsd.SYS_read, fd, b, uint64(n))
+	return string(e.mem.Read(b, int(got)))
+}
+
+// stat decodes a struct stat from client memory in the client's layout.
+func (e *env) decodeStat(addr uint64) netbsd.Stat {
+	e.t.Helper()
+	l := netbsd.LayoutsFor(e.abi()).Stat
+	var st netbsd.Stat
+	require.NoError(e.t, l.Decode(e.mem.Read(addr, l.Size), &st))
+	return st
+}
+
+func (e *env) stat(num netbsd.Sysno, arg uint64) (netbsd.Stat, netbsd.Errno) {
+	e.t.Helper()
+	sb := e.buf(256)
+	if r := e.call(num, arg, sb); r.Errno != 0 {
+		return netbsd.Stat{}, r.Errno
+	}
+	return e.decodeStat(sb), 0
+}
+
+func (e *env) statPath(path string) netbsd.Stat {
+	e.t.Helper()
+	st, errno := e.stat(netbsd.SYS___stat50, e.str(path))
+	require.Zero(e.t, errno, "stat %s", path)
+	return st
+}
+
+func (e *env) lstatPath(path string) netbsd.Stat {
+	e.t.Helper()
+	st, errno := e.stat(netbsd.SYS___lstat50, e.str(path))
+	require.Zero(e.t, errno, "lstat %s", path)
+	return st
+}
+
+func ts(t time.Time) netbsd.Timespec {
+	return netbsd.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+}
+
+// cint reads the C int at addr in the client's byte order.
+func (e *env) cint(addr uint64) int32 {
+	return int32(abi.Uint(e.abi().ByteOrder(), e.mem.Read(addr, 4), 4))
+}
+
+// putCInts stores C ints in the client's byte order.
+func (e *env) putCInts(vs ...int32) uint64 {
+	b := make([]byte, 4*len(vs))
+	for i, v := range vs {
+		e.abi().ByteOrder().PutUint32(b[4*i:], uint32(v))
+	}
+	return e.bytes(b)
+}
+
+// sizeT stores a size_t of the client's width.
+func (e *env) sizeT(v uint64) uint64 {
+	n := e.abi().SizeT.Size
+	b := make([]byte, n)
+	abi.PutUint(e.abi().ByteOrder(), b, n, v)
+	return e.bytes(b)
+}
+
+func (e *env) readSizeT(addr uint64) uint64 {
+	n := e.abi().SizeT.Size
+	return abi.Uint(e.abi().ByteOrder(), e.mem.Read(addr, n), n)
+}

@@ -1,0 +1,175 @@
+package kern
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// Process is one process of a Kernel. It implements sp.Process.
+type Process struct {
+	k *Kernel
+
+	// Set before the process is registered, read-only afterwards.
+	pid  int
+	pgid int
+	cred cred
+	fds  *fdTable
+
+	mu     sync.Mutex
+	ppid   int
+	name   string
+	client sp.ClientInfo
+	cwd    *inode
+	umask  uint32
+	exited bool
+}
+
+// rforkFlag chooses what a child does with its parent's descriptor
+// table; the values are the ones the sysproxy server passes to the rump
+// kernel's rfork.
+type rforkFlag int
+
+const (
+	// rforkShareFDs: parent and child use one table (the C server's
+	// second fork on a FORK handshake).
+	rforkShareFDs rforkFlag = 0
+	// rforkCopyFDs (RFFDG): the child gets a copy; its descriptors share
+	// open files, offsets included, with the parent's (PREFORK).
+	rforkCopyFDs rforkFlag = 1
+	// rforkCleanFDs (RFCFDG): the child starts with no descriptors
+	// (GUEST).
+	rforkCleanFDs rforkFlag = 2
+)
+
+var errExited = errors.New("kern: process has exited")
+
+// rfork creates a child of parent. A guest child is a new client's
+// process: it leads its own process group, takes the configured
+// credentials and the client's program name; other children inherit
+// group, credentials and name from the parent.
+func (k *Kernel) rfork(parent *Process, flag rforkFlag, c sp.ClientInfo, guest bool) (*Process, error) {
+	parent.mu.Lock()
+	if parent.exited {
+		parent.mu.Unlock()
+		return nil, errExited
+	}
+	child := &Process{k: k, ppid: parent.pid, pgid: parent.pgid, cred: parent.cred,
+		name: parent.name, client: c, cwd: parent.cwd, umask: parent.umask}
+	parent.mu.Unlock()
+	switch flag {
+	case rforkShareFDs:
+		child.fds = parent.fds.share()
+	case rforkCopyFDs:
+		child.fds = parent.fds.copy()
+	default:
+		child.fds = newFDTable()
+	}
+	if guest {
+		child.cred = cred{uid: k.cfg.UID, gid: k.cfg.GID}
+		child.name = c.Name
+	}
+	if err := k.register(child, guest); err != nil {
+		releaseAll(child.fds.leave())
+		return nil, err
+	}
+	return child, nil
+}
+
+// Pid implements sp.Process.
+func (p *Process) Pid() int { return p.pid }
+
+// PPid returns the parent's pid; 1 once the parent has exited.
+func (p *Process) PPid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ppid
+}
+
+// Name returns the program name from the handshake or the last exec.
+func (p *Process) Name() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.name
+}
+
+// Fork implements sp.Process for PREFORK: the child copies the
+// descriptor table (rfork flag 1), so both processes' descriptors share
+// open files and offsets, as after a real fork. It has no client until a
+// FORK handshake attaches one; signals sent to it meanwhile are dropped.
+func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
+	p.mu.Lock()
+	c := p.client
+	p.mu.Unlock()
+	c.Signal = nil
+	child, err := p.k.rfork(p, rforkCopyFDs, c, false)
+	if err != nil {
+		return nil, err
+	}
+	p.k.log.Debug("fork", "parent", p.pid, "child", child.pid)
+	return child, nil
+}
+
+// Attach implements sp.Process: the forked child's own connection takes
+// over. The C server forks once more here with a shared table and drops
+// the first child; the result is the same process, so sprig keeps it.
+func (p *Process) Attach(c sp.ClientInfo) {
+	p.mu.Lock()
+	p.client = c
+	p.mu.Unlock()
+}
+
+// Exec implements sp.Process: the process takes the new program's name
+// and its close-on-exec descriptors close. (NetBSD would first give a
+// process sharing its table a private copy; only kern's internal flag-0
+// fork shares tables, and no client process is made that way.)
+func (p *Process) Exec(ctx context.Context, name string) error {
+	p.mu.Lock()
+	if p.exited {
+		p.mu.Unlock()
+		return errExited
+	}
+	p.name = name
+	p.mu.Unlock()
+	releaseAll(p.fds.takeCloexec())
+	return nil
+}
+
+// Exit implements sp.Process: every descriptor closes (so the other ends
+// of its pipes see EOF or EPIPE), the process leaves the table and its
+// children are handed to pid 1. Later calls do nothing.
+func (p *Process) Exit() {
+	p.mu.Lock()
+	if p.exited {
+		p.mu.Unlock()
+		return
+	}
+	p.exited = true
+	p.mu.Unlock()
+	p.k.forget(p)
+	releaseAll(p.fds.leave())
+	p.k.log.Debug("exit", "pid", p.pid)
+}
+
+// snapshot returns what a path syscall needs from the process.
+func (p *Process) snapshot() (cwd *inode, umask uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cwd, p.umask
+}
+
+// signal delivers sig to p's client, if it has one.
+func (p *Process) signal(sig int32) {
+	p.mu.Lock()
+	deliver := p.client.Signal
+	p.mu.Unlock()
+	if deliver == nil {
+		p.k.log.Debug("signal dropped: no client", "pid", p.pid, "signal", sig)
+		return
+	}
+	if err := deliver(sig); err != nil {
+		p.k.log.Debug("signal not delivered", "pid", p.pid, "signal", sig, "err", err)
+	}
+}

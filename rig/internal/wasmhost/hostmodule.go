@@ -1,0 +1,317 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/rumpsprig/sprig/guest/guestapi"
+)
+
+// Conn is a host-owned byte stream a guest reads and writes.
+type Conn interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+}
+
+// Limits on what a guest may ask of the host.
+const (
+	maxConnsPerInstance = 16
+	maxChildren         = 4
+	maxReportBytes      = 64 << 10
+	maxRecvWaitMillis   = 1000
+)
+
+type stateKey struct{}
+
+func withState(ctx context.Context, st *instanceState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+func stateOf(ctx context.Context) *instanceState {
+	st, _ := ctx.Value(stateKey{}).(*instanceState)
+	return st
+}
+
+// instanceState is the host's side of one guest instance.
+type instanceState struct {
+	run    *Run
+	config []byte
+
+	mu       sync.Mutex
+	conns    map[int32]Conn
+	nextConn int32
+	children map[int32]chan Exit
+	nextKid  int32
+	kids     sync.WaitGroup
+	cancel   context.CancelFunc
+}
+
+func newInstanceState(r *Run, config []byte) *instanceState {
+	return &instanceState{run: r, config: config, conns: map[int32]Conn{}, children: map[int32]chan Exit{}}
+}
+
+func (st *instanceState) closeAll() {
+	st.mu.Lock()
+	for h, c := range st.conns {
+		c.Close()
+		delete(st.conns, h)
+	}
+	st.mu.Unlock()
+}
+
+// wait returns once every spawned child has ended.
+func (st *instanceState) wait() { st.kids.Wait() }
+
+func marshalConfig(cfg *guestapi.Config) ([]byte, error) { return json.Marshal(cfg) }
+
+func errno(e guestapi.Errno) uint64 { return api.EncodeI32(-int32(e)) }
+
+// read returns the guest bytes [p, p+n), or false when out of bounds.
+func read(m api.Module, p, n uint32) ([]byte, bool) {
+	return m.Memory().Read(p, n)
+}
+
+func instantiateHostModule(ctx context.Context, rt wazero.Runtime) error {
+	i32 := api.ValueTypeI32
+	b := rt.NewHostModuleBuilder(guestapi.ModuleName)
+	fn := func(name string, f api.GoModuleFunc, params ...api.ValueType) {
+		b.NewFunctionBuilder().WithGoModuleFunction(f, params, []api.ValueType{i32}).Export(name)
+	}
+	fn("config", hostConfig, i32, i32)
+	fn("dial", hostDial, i32, i32)
+	fn("send", hostSend, i32, i32, i32)
+	fn("recv", hostRecv, i32, i32, i32, i32)
+	fn("close", hostClose, i32)
+	fn("report", hostReport, i32, i32)
+	fn("spawn", hostSpawn, i32, i32)
+	fn("wait", hostWait, i32, i32)
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+// config(buf, cap) → length of the configuration JSON; copied when it fits.
+func hostConfig(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	p, capacity := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	if int(capacity) >= len(st.config) && !m.Memory().Write(p, st.config) {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	stack[0] = api.EncodeI32(int32(len(st.config)))
+}
+
+// dial(url, len) → handle or -errno.
+func hostDial(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	b, ok := read(m, api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if !ok || len(b) > 1024 {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	st.mu.Lock()
+	full := len(st.conns) >= maxConnsPerInstance
+	st.mu.Unlock()
+	if full {
+		stack[0] = errno(guestapi.EMFILE)
+		return
+	}
+	c, err := st.run.Dial(ctx, string(b))
+	if err != nil {
+		stack[0] = errno(toErrno(err, guestapi.ECONNREFUSED))
+		return
+	}
+	st.mu.Lock()
+	h := st.nextConn
+	st.nextConn++
+	st.conns[h] = c
+	st.mu.Unlock()
+	stack[0] = api.EncodeI32(h)
+}
+
+func (st *instanceState) conn(h int32) Conn {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.conns[h]
+}
+
+// send(h, p, n) → n or -errno; writes everything.
+func hostSend(ctx context.Context, m api.Module, stack []uint64) {
+	c := stateOf(ctx).conn(api.DecodeI32(stack[0]))
+	if c == nil {
+		stack[0] = errno(guestapi.EBADF)
+		return
+	}
+	b, ok := read(m, api.DecodeU32(stack[1]), api.DecodeU32(stack[2]))
+	if !ok {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	if _, err := c.Write(b); err != nil {
+		stack[0] = errno(toErrno(err, guestapi.EPIPE))
+		return
+	}
+	stack[0] = api.EncodeI32(int32(len(b)))
+}
+
+// recv(h, p, cap, timeout_ms) → n > 0, 0 at EOF, -EAGAIN on timeout.
+func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
+	c := stateOf(ctx).conn(api.DecodeI32(stack[0]))
+	if c == nil {
+		stack[0] = errno(guestapi.EBADF)
+		return
+	}
+	p, n := api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+	if _, ok := read(m, p, n); !ok {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	wait := time.Duration(min(max(api.DecodeI32(stack[3]), 0), maxRecvWaitMillis)) * time.Millisecond
+	buf := make([]byte, min(n, 1<<20))
+	c.SetReadDeadline(time.Now().Add(wait))
+	got, err := c.Read(buf)
+	if got > 0 {
+		m.Memory().Write(p, buf[:got])
+		stack[0] = api.EncodeI32(int32(got))
+		return
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF):
+		stack[0] = 0
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		stack[0] = errno(guestapi.EAGAIN)
+	default:
+		stack[0] = errno(toErrno(err, guestapi.ECONNRESET))
+	}
+}
+
+// close(h) → 0 or -errno.
+func hostClose(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	h := api.DecodeI32(stack[0])
+	st.mu.Lock()
+	c := st.conns[h]
+	delete(st.conns, h)
+	st.mu.Unlock()
+	if c == nil {
+		stack[0] = errno(guestapi.EBADF)
+		return
+	}
+	c.Close()
+	stack[0] = 0
+}
+
+// report(p, n) → 0 or -errno: one guestapi.Result as JSON.
+func hostReport(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	n := api.DecodeU32(stack[1])
+	b, ok := read(m, api.DecodeU32(stack[0]), n)
+	if !ok || n > maxReportBytes {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	var r guestapi.Result
+	if err := json.Unmarshal(b, &r); err != nil || r.Scenario == "" {
+		stack[0] = errno(guestapi.EINVAL)
+		return
+	}
+	if st.run.Report != nil {
+		st.run.mu.Lock()
+		st.run.Report(r)
+		st.run.mu.Unlock()
+	}
+	stack[0] = 0
+}
+
+// spawn(cfg, n) → handle or -errno: runs another instance concurrently.
+func hostSpawn(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	b, ok := read(m, api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if !ok {
+		stack[0] = errno(guestapi.EFAULT)
+		return
+	}
+	var cfg guestapi.Config
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		stack[0] = errno(guestapi.EINVAL)
+		return
+	}
+	st.mu.Lock()
+	if len(st.children) >= maxChildren {
+		st.mu.Unlock()
+		stack[0] = errno(guestapi.EAGAIN)
+		return
+	}
+	h := st.nextKid
+	st.nextKid++
+	done := make(chan Exit, 1)
+	st.children[h] = done
+	st.kids.Add(1)
+	st.mu.Unlock()
+	// The child outlives the host call but not the parent's deadline.
+	childCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if dl, ok := ctx.Deadline(); ok {
+		childCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
+	go func() {
+		defer st.kids.Done()
+		ex := st.run.Instance(childCtx, &cfg)
+		cancel()
+		done <- ex
+	}()
+	stack[0] = api.EncodeI32(h)
+}
+
+// wait(h, timeout_ms) → exit code, -EAGAIN while running.
+func hostWait(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	h := api.DecodeI32(stack[0])
+	st.mu.Lock()
+	done := st.children[h]
+	st.mu.Unlock()
+	if done == nil {
+		stack[0] = errno(guestapi.ECHILD)
+		return
+	}
+	wait := time.Duration(min(max(api.DecodeI32(stack[1]), 0), 60_000)) * time.Millisecond
+	select {
+	case ex := <-done:
+		st.mu.Lock()
+		delete(st.children, h)
+		st.mu.Unlock()
+		if ex.Err != nil && ex.Code == 0 {
+			ex.Code = -1
+		}
+		stack[0] = api.EncodeI32(int32(ex.Code))
+	case <-time.After(wait):
+		stack[0] = errno(guestapi.EAGAIN)
+	case <-ctx.Done():
+		stack[0] = errno(guestapi.EINTR)
+	}
+}
+
+// toErrno maps a host error to the host-function numbering.
+func toErrno(err error, fallback guestapi.Errno) guestapi.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		switch e {
+		case syscall.ECONNREFUSED:
+			return guestapi.ECONNREFUSED
+		case syscall.ECONNRESET:
+			return guestapi.ECONNRESET
+		case syscall.EPIPE:
+			return guestapi.EPIPE
+		}
+	}
+	return fallback
+}
