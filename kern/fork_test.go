@@ -40,8 +40,11 @@ func TestForkedChildSharesDescriptorsAndAPipeAcrossConnections(t *testing.T) {
 
 		ch := e.fork()
 		r := ch.call(netbsd.SYS_getpid)
-		assert.Equal(t, [2]uint64{parentPid + 1, parentPid}, r.Retval, "the child's pid and its parent's")
-		assert.Equal(t, parentPid, ch.ok(netbsd.SYS_getppid))
+		// As with the C server: PREFORK makes pid+1, the FORK handshake
+		// forks it once more and drops it, so the child is pid+2 and,
+		// reparented, has ppid 1.
+		assert.Equal(t, [2]uint64{parentPid + 2, 1}, r.Retval, "the child's pid and its parent's")
+		assert.Equal(t, uint64(1), ch.ok(netbsd.SYS_getppid))
 
 		assert.Equal(t, "abc", ch.read(file, 3), "the child reads through the parent's descriptor")
 		assert.Equal(t, "def", e.read(file, 3), "and the offset is shared, as after fork(2)")

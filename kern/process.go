@@ -112,13 +112,18 @@ func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
 	return child, nil
 }
 
-// Attach implements sp.Process: the forked child's own connection takes
-// over. The C server forks once more here with a shared table and drops
-// the first child; the result is the same process, so sprig keeps it.
-func (p *Process) Attach(c sp.ClientInfo) {
-	p.mu.Lock()
-	p.client = c
-	p.mu.Unlock()
+// Attach implements sp.Process as the C server does on a FORK handshake:
+// it forks the preforked process once more, sharing its descriptor table
+// (rfork flag 0), and drops the first. The process that serves the new
+// connection therefore has a fresh pid and, its parent having exited,
+// ppid 1 -- what a real rump server reports.
+func (p *Process) Attach(c sp.ClientInfo) (sp.Process, error) {
+	child, err := p.k.rfork(p, rforkShareFDs, c, false)
+	if err != nil {
+		return nil, err
+	}
+	p.Exit()
+	return child, nil
 }
 
 // Exec implements sp.Process: the process takes the new program's name

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
 )
 
@@ -12,8 +13,10 @@ import (
 // client and the last structs it copied out.
 type observer struct {
 	mu       sync.Mutex
-	assumed  *abi.Descriptor // ABI the server lays the guest's frames out with
-	copyouts [][]byte        // recent COPYOUT data, newest last
+	assumed  *abi.Descriptor         // ABI the server lays the guest's frames out with
+	copyouts [][]byte                // recent COPYOUT data, newest last
+	args     map[netbsd.Sysno][]byte // last argument struct per syscall
+	sysresp  []byte                  // last rsp_sysresp sent
 }
 
 const keptCopyouts = 32
@@ -22,7 +25,17 @@ func (o *observer) frame(c *sp.ConnInfo, d sp.Direction, f *sp.Frame) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.assumed = c.ABI
-	if d != sp.Sent || f.Class != sp.ClassReq || f.Type != sp.TypeCopyOut {
+	switch {
+	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
+		if o.args == nil {
+			o.args = map[netbsd.Sysno][]byte{}
+		}
+		o.args[netbsd.Sysno(f.U)] = append([]byte(nil), f.Body...)
+		return
+	case d == sp.Sent && f.Class == sp.ClassResp && f.Type == sp.TypeSyscall:
+		o.sysresp = append(o.sysresp[:0], f.Body...)
+		return
+	case d != sp.Sent || f.Class != sp.ClassReq || f.Type != sp.TypeCopyOut:
 		return
 	}
 	_, _, data, err := sp.NewCodec(c.ABI).ParseCopydata(f.Body, true)
@@ -45,6 +58,18 @@ func (o *observer) lastCopyout(n int) []byte {
 		}
 	}
 	return nil
+}
+
+func (o *observer) lastArgs(n netbsd.Sysno) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.args[n]
+}
+
+func (o *observer) lastSysresp() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]byte(nil), o.sysresp...)
 }
 
 func (o *observer) serverABI() *abi.Descriptor {

@@ -54,6 +54,16 @@ type ClientConfig struct {
 	TryAgain int
 	// ArgFill fills syscall-argument slot padding; C stubs write zero.
 	ArgFill byte
+	// Faithful makes the client read what the server sends the way the C
+	// client does: every field at this ABI's offset whatever the body's
+	// length (missing bytes read as zero, extra bytes ignored), and a
+	// request it misread (its body has another size than this ABI's
+	// layout) that points at memory the client does not have is a crash:
+	// the client ends the connection with a *CrashError saying what the C
+	// client would have done. A well-formed request for a bad address
+	// still gets an empty reply, which the kernel turns into EFAULT.
+	// Without Faithful, a body of the wrong size is an ErrBodySize error.
+	Faithful bool
 	// MaxFrame bounds the frames the server may send.
 	MaxFrame uint64
 	// Logger receives protocol events; nil discards them.
@@ -131,7 +141,8 @@ type Client struct {
 	pending map[uint64]chan *Frame
 	err     error // set once the connection is dead
 
-	done chan struct{}
+	done  chan struct{}
+	crash *CrashError // set by the reading goroutine before it ends
 }
 
 // NewClient reads the server's banner from rwc, settles the ABI it will
@@ -262,7 +273,7 @@ func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte)
 	if err != nil {
 		return fmt.Errorf("sp: %s handshake: %w", kind, err)
 	}
-	v, err := c.codec.ParseInt(f.Body)
+	v, err := c.codec.ParseInt(c.fit(f.Body, c.wire.Int.Size))
 	if err != nil {
 		return fmt.Errorf("sp: %s handshake reply: %w", kind, err)
 	}
@@ -317,7 +328,7 @@ func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte)
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 	}
-	r, err := c.codec.ParseSysresp(f.Body)
+	r, err := c.codec.ParseSysresp(c.fit(f.Body, c.codec.L.Sysresp.Size))
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s reply: %w", num, err)
 	}
@@ -409,7 +420,11 @@ func (c *Client) readLoop() {
 		ch <- f
 	}
 	c.mu.Lock()
-	c.err = fmt.Errorf("%w: %v", ErrClosed, err)
+	if c.crash != nil {
+		c.err = fmt.Errorf("%w: %w", ErrClosed, c.crash)
+	} else {
+		c.err = fmt.Errorf("%w: %v", ErrClosed, err)
+	}
 	for r, ch := range c.pending {
 		close(ch)
 		delete(c.pending, r)
@@ -419,3 +434,37 @@ func (c *Client) readLoop() {
 }
 
 var errNoMemory = errors.New("sp: client has no address space")
+
+// CrashError is how a Faithful client ends a connection where the C
+// client would have crashed: it decoded an address it cannot touch.
+type CrashError struct {
+	// What says what the C client would have done, and with what bytes.
+	What string
+}
+
+func (e *CrashError) Error() string { return "sp: a C client would crash here: " + e.What }
+
+// fit gives a Faithful client's view of a body of want bytes: cut to
+// size, or padded with the zeros a C client would find past a short
+// body. Otherwise the body is returned as it is, for strict decoding.
+func (c *Client) fit(body []byte, want int) []byte {
+	if !c.cfg.Faithful || len(body) == want {
+		return body
+	}
+	out := make([]byte, want)
+	copy(out, body)
+	return out
+}
+
+// misread reports whether a Faithful client read a body of another
+// size than its layout has: the bytes it used are not the ones meant.
+func (c *Client) misread(body []byte, want int) bool {
+	return c.cfg.Faithful && len(body) != want
+}
+
+// crashed ends the connection as a crashed C client would.
+func (c *Client) crashed(format string, args ...any) {
+	c.crash = &CrashError{What: fmt.Sprintf(format, args...)}
+	c.log.Warn("ending the connection where a C client would crash", "what", c.crash.What)
+	c.rwc.Close()
+}

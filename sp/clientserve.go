@@ -6,7 +6,7 @@ func (c *Client) serve(f *Frame) {
 	mem := c.cfg.Memory
 	switch f.Type {
 	case TypeCopyIn, TypeCopyInStr:
-		n, addr, _, err := c.codec.ParseCopydata(f.Body, false)
+		n, addr, _, err := c.codec.ParseCopydata(c.fit(f.Body, c.codec.CopydataSize()), false)
 		if err != nil {
 			c.log.Warn("bad copy request", "frame", f.Header.String(), "err", err)
 			return
@@ -22,9 +22,17 @@ func (c *Client) serve(f *Frame) {
 		default:
 			data, err = mem.CopyInStr(addr, int(min(n, uint64(c.fr.MaxFrame))))
 		}
+		if err != nil && c.misread(f.Body, c.codec.CopydataSize()) && mem != nil {
+			verb := "memcpy from"
+			if f.Type == TypeCopyInStr {
+				verb = "strlen on"
+			}
+			c.crashed("%s address %#x: the %d-byte %s request was read as a %d-byte %s rsp_copydata (len %d, addr %#x)",
+				verb, addr, len(f.Body), f.Type, c.codec.CopydataSize(), c.wire.Name, n, addr)
+			return
+		}
 		if err != nil {
-			// The C client hands a bad address to writev, which fails;
-			// an empty reply makes the kernel see EFAULT instead.
+			// An empty reply makes the kernel see EFAULT.
 			c.log.Info("copyin from a bad address", "addr", addr, "len", n, "err", err)
 			data = nil
 		}
@@ -33,7 +41,23 @@ func (c *Client) serve(f *Frame) {
 		}
 		c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeCopyIn}, data)
 	case TypeCopyOut, TypeCopyOutStr:
-		_, addr, data, err := c.codec.ParseCopydata(f.Body, true)
+		var n, addr uint64
+		var data []byte
+		var err error
+		if c.cfg.Faithful {
+			// The C client reads len and addr at its own offsets and
+			// copies len bytes from what follows its own header size.
+			fixed := c.codec.CopydataSize()
+			n, addr, _, _ = c.codec.ParseCopydata(c.fit(f.Body[:min(len(f.Body), fixed)], fixed), false)
+			data = f.Body[min(len(f.Body), fixed):]
+			if n > uint64(len(data)) {
+				c.crashed("COPYOUT of %d bytes at %#x from a frame carrying %d (rsp_copydata laid out for %s)", n, addr, len(data), c.wire.Name)
+				return
+			}
+			data = data[:n]
+		} else {
+			_, addr, data, err = c.codec.ParseCopydata(f.Body, true)
+		}
 		if err != nil {
 			c.log.Warn("bad copyout request", "frame", f.Header.String(), "err", err)
 			return
@@ -46,11 +70,16 @@ func (c *Client) serve(f *Frame) {
 		} else {
 			err = mem.CopyOut(addr, data)
 		}
+		if err != nil && c.misread(f.Body, c.codec.CopydataSize()+len(data)) {
+			c.crashed("memcpy of %d bytes to address %#x: the %d-byte COPYOUT request was read with a %d-byte %s rsp_copydata",
+				len(data), addr, len(f.Body), c.codec.CopydataSize(), c.wire.Name)
+			return
+		}
 		if err != nil {
 			c.log.Warn("copyout to a bad address; a C client would crash here", "addr", addr, "len", len(data), "err", err)
 		}
 	case TypeAnonMmap:
-		size, err := c.codec.ParseSize(f.Body)
+		size, err := c.codec.ParseSize(c.fit(f.Body, c.wire.SizeT.Size))
 		if err != nil {
 			c.log.Warn("bad anonmmap request", "err", err)
 			return

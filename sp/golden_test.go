@@ -557,7 +557,7 @@ func (p *goldenProc) Pid() int { return 2 }
 func (p *goldenProc) Fork(ctx context.Context) (sp.Process, error) {
 	return nil, errors.New("no fork in the capture")
 }
-func (p *goldenProc) Attach(c sp.ClientInfo)                      {}
+func (p *goldenProc) Attach(c sp.ClientInfo) (sp.Process, error)  { return p, nil }
 func (p *goldenProc) Exec(ctx context.Context, name string) error { return nil }
 func (p *goldenProc) Exit()                                       {}
 

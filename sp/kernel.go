@@ -23,8 +23,13 @@ type Process interface {
 	// Fork creates a child for PREFORK with a copy of the fd table. The
 	// child has no client until a FORK handshake claims it (Attach).
 	Fork(ctx context.Context) (Process, error)
-	// Attach gives a forked child its own client connection.
-	Attach(c ClientInfo)
+	// Attach gives a forked child its own client connection and returns
+	// the process that serves it from now on. A kernel may return a new
+	// one: the C server forks the preforked process once more, sharing
+	// its fd table, and drops the first, so the claimed process has a
+	// fresh pid and, its parent gone, ppid 1. On error the server drops
+	// the connection; the forked process is the server's to Exit.
+	Attach(c ClientInfo) (Process, error)
 	// Exec renames the process and closes its close-on-exec fds.
 	Exec(ctx context.Context, name string) error
 	// Syscall runs one syscall. It must honour ctx: the server cancels it

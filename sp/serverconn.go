@@ -250,7 +250,14 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 			return false
 		}
 		sc.setABI(d)
-		p.Attach(sc.clientInfo("", false))
+		np, err := p.Attach(sc.clientInfo("", false))
+		if err != nil {
+			p.Exit()
+			sc.log.Warn("attaching a forked process failed", "err", err)
+			sc.sendError(f.Reqno, ErrorRforkFailed)
+			return false
+		}
+		p = np
 		sc.proc = p
 		sc.log.Info("fork handshake", "pid", p.Pid(), "abi", d.Name)
 	default:

@@ -105,7 +105,9 @@ type FieldMismatch struct {
 	// value such as a return word.
 	Struct string `json:"struct,omitempty"`
 	// Path is the member ("st_size") or value name ("retval[0]").
-	Path     string `json:"path"`
+	Path string `json:"path"`
+	// Call names the syscall whose result held the value, when known.
+	Call     string `json:"call,omitempty"`
 	Expected string `json:"expected"`
 	Got      string `json:"got"`
 	// ClientOffset and ClientSize place the member in the client's

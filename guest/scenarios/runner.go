@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/guest/internal/host"
 	"github.com/rumpsprig/sprig/sp"
@@ -114,8 +115,20 @@ func (t *T) FailValue(path string, expected, got any) {
 	t.finish(guestapi.Result{
 		Status: guestapi.Fail, Layer: guestapi.LayerData,
 		Detail: fmt.Sprintf("%s: expected %v, got %v", path, expected, got),
-		Field:  &guestapi.FieldMismatch{Path: path, Expected: fmt.Sprint(expected), Got: fmt.Sprint(got)},
+		Field:  &guestapi.FieldMismatch{Path: path, Expected: fmt.Sprint(expected), Got: fmt.Sprint(got), Call: t.lastCall()},
 	})
+}
+
+// lastCall names the syscall whose reply arrived last, the one a failed
+// value check is most likely about.
+func (t *T) lastCall() string {
+	if t.frames == nil {
+		return ""
+	}
+	if n := t.frames.lastAnswered(); n != 0 {
+		return netbsd.Sysno(n).String()
+	}
+	return ""
 }
 
 // Check counts one verified value.
@@ -196,6 +209,7 @@ func connect(t *T, cfg *guestapi.Config) error {
 	cc.ServerABI = cfg.ServerABI
 	cc.ProgramName = "sprig-guest"
 	cc.Memory = t.space
+	cc.Faithful = mode == sp.ModeNative // read mismatched bodies as the C client would
 	cc.Trace = t.frames.trace
 	switch cfg.Version {
 	case "0.1":

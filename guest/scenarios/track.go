@@ -19,7 +19,9 @@ type frameLog struct {
 	sys      map[uint32]int // SYSCALL requests sent, by number
 	inFlight int
 	maxIn    int
-	raised   []uint32 // signal numbers of RAISE requests, in order
+	raised   []uint32          // signal numbers of RAISE requests, in order
+	reqs     map[uint64]uint32 // syscall number by request number
+	answered uint32            // the syscall whose reply arrived last
 }
 
 type frameKey struct {
@@ -29,7 +31,7 @@ type frameKey struct {
 }
 
 func newFrameLog() *frameLog {
-	return &frameLog{counts: map[frameKey]int{}, sys: map[uint32]int{}}
+	return &frameLog{counts: map[frameKey]int{}, sys: map[uint32]int{}, reqs: map[uint64]uint32{}}
 }
 
 // trace is the client's Trace hook. Sent frames are seen before they are
@@ -47,11 +49,21 @@ func (l *frameLog) trace(d sp.Direction, f *sp.Frame) {
 	switch {
 	case d == sp.Sent && f.Class == sp.ClassReq:
 		l.sys[f.U]++
+		l.reqs[f.Reqno] = f.U
 		l.inFlight++
 		l.maxIn = max(l.maxIn, l.inFlight)
 	case d == sp.Received && f.Class != sp.ClassReq:
 		l.inFlight--
+		l.answered = l.reqs[f.Reqno]
+		delete(l.reqs, f.Reqno)
 	}
+}
+
+// lastAnswered returns the number of the syscall answered last.
+func (l *frameLog) lastAnswered() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.answered
 }
 
 // count returns how many frames of this kind went the given way.

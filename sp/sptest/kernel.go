@@ -111,11 +111,12 @@ func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
 	return p.k.spawn(p.pid, c, fds), nil
 }
 
-// Attach implements sp.Process.
-func (p *Process) Attach(c sp.ClientInfo) {
+// Attach implements sp.Process; the preforked process itself serves.
+func (p *Process) Attach(c sp.ClientInfo) (sp.Process, error) {
 	p.mu.Lock()
 	p.client = c
 	p.mu.Unlock()
+	return p, nil
 }
 
 // Exec implements sp.Process.
