@@ -2,6 +2,7 @@ package rig
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -37,6 +38,16 @@ func explain(p Pair, obs *observer, r guestapi.Result) string {
 			return e
 		}
 		return explainRetval(p, server, obs, "retval[0]")
+	case guestapi.LayerDisconnect:
+		if p.Client.Endian != server.Endian && strings.Contains(r.Detail, "handshake") {
+			n := obs.handshakeLen()
+			if n == 0 {
+				return fmt.Sprintf("frame header: %s writes the 8-byte frame length %s-endian and %s reads it %s-endian, as an absurd size; a C server drops the connection",
+					p.Client.Name, p.Client.Endian, server.Name, server.Endian)
+			}
+			return fmt.Sprintf("frame header: %s wrote len %d %s-endian; %s reads those 8 bytes %s-endian as %d, beyond any frame limit, and a C server drops the connection",
+				p.Client.Name, n, p.Client.Endian, server.Name, server.Endian, bits.ReverseBytes64(n))
+		}
 	case guestapi.LayerDecoding:
 		if strings.Contains(r.Detail, "rsp_sysresp") {
 			return fmt.Sprintf("rsp_sysresp: server (%s layout) %s; client (%s) %s",
@@ -122,8 +133,11 @@ func explainArgs(p Pair, server *abi.Descriptor, obs *observer, name string) str
 			if vi < len(vals) {
 				d += fmt.Sprintf(" as %#x", vals[vi])
 			}
-			if body != nil && ss.Datum.Offset+ss.Datum.Size > len(body) {
+			switch {
+			case body != nil && ss.Datum.Offset >= len(body):
 				d += " (past the body: zero)"
+			case body != nil && ss.Datum.Offset+ss.Datum.Size > len(body):
+				d += " (partly past the body)"
 			}
 			diffs = append(diffs, d)
 		}

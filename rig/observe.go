@@ -17,6 +17,7 @@ type observer struct {
 	copyouts [][]byte                // recent COPYOUT data, newest last
 	args     map[netbsd.Sysno][]byte // last argument struct per syscall
 	sysresp  []byte                  // last rsp_sysresp sent
+	hsLen    uint64                  // length of the last handshake request
 }
 
 const keptCopyouts = 32
@@ -31,6 +32,9 @@ func (o *observer) frame(c *sp.ConnInfo, d sp.Direction, f *sp.Frame) {
 			o.args = map[netbsd.Sysno][]byte{}
 		}
 		o.args[netbsd.Sysno(f.U)] = append([]byte(nil), f.Body...)
+		return
+	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeHandshake:
+		o.hsLen = f.Len
 		return
 	case d == sp.Sent && f.Class == sp.ClassResp && f.Type == sp.TypeSyscall:
 		o.sysresp = append(o.sysresp[:0], f.Body...)
@@ -64,6 +68,12 @@ func (o *observer) lastArgs(n netbsd.Sysno) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.args[n]
+}
+
+func (o *observer) handshakeLen() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.hsLen
 }
 
 func (o *observer) lastSysresp() []byte {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,20 +205,46 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 	if n == 0 {
 		n = 32
 	}
-	gctx, cancel := context.WithTimeout(ctx, time.Duration(n)*timeout+5*time.Second)
+	gctx, cancel := context.WithTimeout(ctx, time.Duration(n)*timeout+2*time.Second)
 	defer cancel()
 	start := time.Now()
 	ex := run.Instance(gctx, cfg)
 	rep.Elapsed = time.Since(start)
 	rep.GuestExit = ex.Code
 	if ex.Err != nil || (ex.Code != 0 && ex.Code != 1) {
-		rep.GuestStderr = ex.Stderr
-		if ex.Err != nil {
-			rep.GuestStderr = fmt.Sprintf("%v\n%s", ex.Err, ex.Stderr)
-		}
+		rep.GuestStderr = strings.TrimSpace(ex.Stderr)
+		failMissing(rep, p.Scenarios, ex, gctx.Err() != nil)
 	}
 	return rep, nil
 }
+
+// failMissing records, for a guest that hung, trapped or died, a failed
+// result for every requested scenario it never reported, and one for the
+// guest itself: a broken guest is a failure, never a silent gap.
+func failMissing(rep *Report, want []string, ex wasmhost.Exit, timedOut bool) {
+	layer, why := guestapi.LayerGuest, fmt.Sprintf("guest ended with exit code %d", ex.Code)
+	if ex.Err != nil {
+		why = ex.Err.Error()
+	}
+	if timedOut {
+		layer = guestapi.LayerTimeout
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		seen[r.Scenario] = true
+	}
+	for _, n := range want {
+		if !seen[n] {
+			rep.Results = append(rep.Results, Result{Result: guestapi.Result{Scenario: n, Status: guestapi.Fail, Layer: layer,
+				Detail: "no result: " + why}})
+		}
+	}
+	rep.Results = append(rep.Results, Result{Result: guestapi.Result{Scenario: GuestScenario, Status: guestapi.Fail, Layer: layer, Detail: why}})
+}
+
+// GuestScenario is the name under which a run reports a guest that did
+// not end normally.
+const GuestScenario = "(guest)"
 
 func dialUnix(ctx context.Context, url string) (wasmhost.Conn, error) {
 	u, err := sp.ParseURL(url)

@@ -27,8 +27,11 @@ func TestHelpListsExistingCommands(t *testing.T) {
 	for _, c := range commands() {
 		assert.Regexp(t, `(?m)^  `+c.name+` +`+c.summary+`$`, out)
 	}
-	for _, later := range []string{"run", "matrix", "serve"} {
-		assert.NotRegexp(t, `(?m)^  `+later+` `, out, "help must list only commands that exist")
+	_, list, _ := strings.Cut(out, "Commands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	for _, line := range strings.Split(list, "\n") {
+		name := strings.Fields(line)[0]
+		assert.NotNil(t, findCommand(commands(), name), "help must list only commands that exist: %q", name)
 	}
 
 	for _, flag := range []string{"-h", "-help", "--help"} {
