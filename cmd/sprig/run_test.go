@@ -61,7 +61,7 @@ func TestRunJSONIsAReport(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	var rep struct {
 		Client, Server, Mode string
-		Results          []struct{ Scenario, Status string }
+		Results              []struct{ Scenario, Status string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	assert.Equal(t, "mips", rep.Client)
