@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rumpsprig/sprig/abi"
 )
@@ -45,6 +46,8 @@ func (e *ProtocolError) Error() string {
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
+type orderBox struct{ o abi.ByteOrder }
+
 // Frame is one decoded frame: header plus raw body. Bodies are decoded by
 // a Codec for the ABI the peer uses.
 type Frame struct {
@@ -75,8 +78,7 @@ type Framer struct {
 	r io.Reader
 	w io.Writer
 
-	orderMu sync.RWMutex
-	order   abi.ByteOrder
+	order atomic.Pointer[orderBox] // changes at most once, on a sniffed handshake
 
 	// MaxFrame bounds the length a peer may announce; larger frames fail
 	// with ErrFrameTooLarge before anything is allocated.
@@ -84,35 +86,35 @@ type Framer struct {
 	// Trace, when set, sees every frame read or written.
 	Trace func(Direction, *Frame)
 
-	wmu sync.Mutex
+	wmu  sync.Mutex
+	rbuf [HeaderSize]byte
 }
 
 // NewFramer returns a Framer speaking the byte order of d on rw.
 func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
-	return &Framer{r: r, w: w, order: d.ByteOrder(), MaxFrame: DefaultMaxFrame}
+	f := &Framer{r: r, w: w, MaxFrame: DefaultMaxFrame}
+	f.SetByteOrder(d.ByteOrder())
+	return f
 }
 
 // SetByteOrder changes the order used from the next frame on.
 func (f *Framer) SetByteOrder(o abi.ByteOrder) {
-	f.orderMu.Lock()
-	f.order = o
-	f.orderMu.Unlock()
+	f.order.Store(&orderBox{o})
 }
 
 // ByteOrder returns the order in use.
 func (f *Framer) ByteOrder() abi.ByteOrder {
-	f.orderMu.RLock()
-	defer f.orderMu.RUnlock()
-	return f.order
+	return f.order.Load().o
 }
 
 // ReadHeader reads the next header without its body, for callers that
 // must look at it before deciding how to read the rest (byte-order
 // sniffing). Most callers want ReadFrame.
 func (f *Framer) ReadHeader() ([HeaderSize]byte, error) {
-	var raw [HeaderSize]byte
-	_, err := io.ReadFull(f.r, raw[:])
-	return raw, err
+	// rbuf lives in the Framer so the read does not allocate: reads come
+	// from one goroutine.
+	_, err := io.ReadFull(f.r, f.rbuf[:])
+	return f.rbuf, err
 }
 
 // ReadFrame reads one whole frame.
@@ -168,19 +170,31 @@ func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
 	if h.Len > f.MaxFrame {
 		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
 	}
-	buf := make([]byte, HeaderSize, n)
+	bp := writeBufs.Get().(*[]byte)
+	buf := append((*bp)[:0], make([]byte, HeaderSize)...)
 	h.put(f.ByteOrder(), buf)
 	for _, b := range body {
 		buf = append(buf, b...)
 	}
 	if f.Trace != nil {
-		f.Trace(Sent, &Frame{Header: h, Body: buf[HeaderSize:]})
+		// The hook may keep the frame; give it its own copy.
+		f.Trace(Sent, &Frame{Header: h, Body: append([]byte(nil), buf[HeaderSize:]...)})
 	}
 	f.wmu.Lock()
-	defer f.wmu.Unlock()
 	_, err := f.w.Write(buf)
+	f.wmu.Unlock()
+	if cap(buf) <= maxPooledWrite {
+		*bp = buf
+		writeBufs.Put(bp)
+	}
 	return err
 }
+
+// writeBufs recycles the buffers frames are assembled in; big ones (large
+// COPYOUTs) are left to the collector.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+const maxPooledWrite = 64 << 10
 
 // WriteRaw sends bytes exactly as given, for tests that must produce what
 // a well-behaved peer never would.

@@ -135,6 +135,10 @@ type Server struct {
 	forks forkTable
 	decls declCache
 
+	// inflightMu orders starting a syscall against Shutdown's wait: a
+	// syscall starts under the read lock only while closing is false.
+	inflightMu sync.RWMutex
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
@@ -256,8 +260,10 @@ func (s *Server) PendingForks() int { return s.forks.len() }
 // (their clients see EFAULT-style failures) and connections are closed at
 // once; Shutdown then returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.inflightMu.Lock()
 	s.mu.Lock()
 	s.closing = true
+	s.inflightMu.Unlock()
 	for ln := range s.listeners {
 		ln.Close()
 	}

@@ -343,14 +343,14 @@ func (sc *serverConn) startSyscall(f *Frame) {
 		return
 	}
 	s := sc.srv
-	s.mu.Lock()
+	s.inflightMu.RLock()
 	if s.closing {
-		s.mu.Unlock()
+		s.inflightMu.RUnlock()
 		sc.sendError(f.Reqno, ErrorTryAgain)
 		return
 	}
 	s.inflight.Add(1)
-	s.mu.Unlock()
+	s.inflightMu.RUnlock()
 	sc.syscalls.Add(1)
 	ok := s.pool.submit(func() {
 		defer s.inflight.Done()
