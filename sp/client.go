@@ -298,6 +298,28 @@ func (c *Client) Prefork(ctx context.Context) (Cookie, error) {
 	return ck, nil
 }
 
+// Fork makes a child process the way a forking C client does: PREFORK on
+// this connection, then a FORK handshake on conn, a new connection to the
+// same server. The child client uses cfg (its Memory is the child's
+// address space; its ABI should be this client's) and owns conn.
+func (c *Client) Fork(ctx context.Context, conn io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
+	ck, err := c.Prefork(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	child, err := NewClient(conn, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := child.HandshakeFork(ctx, ck, false); err != nil {
+		child.Close()
+		return nil, err
+	}
+	return child, nil
+}
+
 // Syscall runs syscall num with one value per argument (PAD arguments
 // excluded), laid out by NetBSD's slot rule for the wire ABI.
 func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...uint64) (Result, error) {

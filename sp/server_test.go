@@ -320,3 +320,23 @@ func TestTraceSeesEveryFrameBothWays(t *testing.T) {
 		"received REQ SYSCALL", "sent REQ COPYINSTR", "received RESP COPYIN", "sent RESP SYSCALL",
 	}, seen)
 }
+
+func TestClientForkIsPreforkPlusAForkHandshake(t *testing.T) {
+	ts := startServer(t, "unix", sp.DefaultServerConfig(mustABI("amd64")))
+	ctx := ctxT(t)
+	parent, _ := dialClient(t, ts.url, sp.DefaultClientConfig(mustABI("amd64")))
+	require.NoError(t, parent.HandshakeGuest(ctx))
+	u, err := sp.ParseURL(ts.url)
+	require.NoError(t, err)
+	conn, err := u.Dial(ctx)
+	require.NoError(t, err)
+	cfg := sp.DefaultClientConfig(mustABI("amd64"))
+	cfg.Memory = sptest.NewMemory(0x1000, 4096)
+	child, err := parent.Fork(ctx, conn, cfg)
+	require.NoError(t, err)
+	defer child.Close()
+	r, err := child.Syscall(ctx, netbsd.SYS_getpid)
+	require.NoError(t, err)
+	assert.Equal(t, [2]uint64{3, 2}, r.Retval, "the test kernel's child of pid 2")
+	assert.Equal(t, 0, ts.srv.PendingForks())
+}
