@@ -41,7 +41,9 @@ func TestServeRunsAServerForOutsideClientsAndLogsThem(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--url", url, "--abi", "i386", "--hide-abi"}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--url", url, "--abi", "i386", "--hide-abi"}, &out, &errOut)
+	}()
 
 	var c *sp.Client
 	require.Eventually(t, func() bool {
