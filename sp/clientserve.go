@@ -8,7 +8,10 @@ func (c *Client) serve(f *Frame) {
 	case TypeCopyIn, TypeCopyInStr:
 		n, addr, _, err := c.codec.ParseCopydata(c.fit(f.Body, c.codec.CopydataSize()), false)
 		if err != nil {
+			// An empty reply, not silence: the kernel sees EFAULT and the
+			// syscall ends instead of waiting for an answer forever.
 			c.log.Warn("bad copy request", "frame", f.Header.String(), "err", err)
+			c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeCopyIn})
 			return
 		}
 		var data []byte
@@ -80,12 +83,10 @@ func (c *Client) serve(f *Frame) {
 		}
 	case TypeAnonMmap:
 		size, err := c.codec.ParseSize(c.fit(f.Body, c.wire.SizeT.Size))
+		var addr uint64 // NULL: the kernel sees ENOMEM
 		if err != nil {
 			c.log.Warn("bad anonmmap request", "err", err)
-			return
-		}
-		var addr uint64
-		if mem != nil {
+		} else if mem != nil {
 			addr = mem.AnonMmap(size)
 		}
 		body, err := c.codec.Pointer(addr)

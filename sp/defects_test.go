@@ -413,7 +413,9 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 					return fmt.Errorf("unexpected %s", r.Header)
 				}
 				if r.Reqno != good {
-					if len(r.Body) != 0 {
+					// Malformed requests get an answer that carries
+					// nothing: an empty COPYIN (EFAULT) or a NULL mapping.
+					if len(r.Body) != 0 && !bytes.Equal(r.Body, make([]byte, len(r.Body))) {
 						return fmt.Errorf("the client answered a malformed request with data: %s % x", r.Header, r.Body)
 					}
 					continue

@@ -54,6 +54,7 @@ type serverConn struct {
 	dead    bool
 
 	syscalls sync.WaitGroup
+	execs    sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
 }
 
 func newServerConn(s *Server, c net.Conn) *serverConn {
@@ -322,7 +323,9 @@ func (sc *serverConn) exec(f *Frame) {
 	}
 	// Wait for the process's other syscalls to leave, off the reading
 	// goroutine: they may still need COPYIN replies from this client.
+	sc.execs.Add(1) // on the reading goroutine, before teardown waits
 	go func() {
+		defer sc.execs.Done()
 		sc.syscalls.Wait()
 		err := sc.proc.Exec(sc.ctx, name)
 		// Clear the flag before answering: a client may send its next
@@ -447,6 +450,7 @@ func (sc *serverConn) teardown() {
 	}
 	sc.mu.Unlock()
 	sc.syscalls.Wait()
+	sc.execs.Wait()
 	if sc.proc != nil {
 		sc.proc.Exit()
 	}
