@@ -139,26 +139,28 @@ func (p *pipe) closeEnd(write bool) {
 	p.changed()
 }
 
-// stat fills a struct stat for a pipe end, as NetBSD's pipe_stat does: a
-// FIFO owned by the caller, st_size the bytes waiting, st_blksize the
-// buffer size. st_dev is 0, as NetBSD leaves it; st_ino comes from the
-// file system's counter, so no file shares it.
+// stat fills a struct stat for a pipe end as NetBSD's pipe_stat does: a
+// FIFO owned by the caller, st_size the bytes waiting, st_blocks 1 when
+// any are, st_blksize the buffer size, st_ctim the creation time; st_dev,
+// st_ino, st_nlink, st_rdev, st_flags and st_gen are left 0.
 func (p *pipe) stat(c cred) netbsd.Stat {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	size := int64(len(p.buf))
+	var blocks int64
+	if size > 0 {
+		blocks = 1
+	}
 	return netbsd.Stat{
 		Mode:     netbsd.S_IFIFO | 0o600,
-		Ino:      p.ino,
 		UID:      c.uid,
 		GID:      c.gid,
-		Rdev:     netbsd.NODEV,
 		Atim:     timespec(p.atime),
 		Mtim:     timespec(p.mtime),
-		Ctim:     timespec(p.ctime),
+		Ctim:     timespec(p.btime),
 		Birthtim: timespec(p.btime),
 		Size:     size,
-		Blocks:   (size + 511) / 512,
+		Blocks:   blocks,
 		Blksize:  netbsd.PIPE_SIZE,
 	}
 }

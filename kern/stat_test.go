@@ -88,10 +88,10 @@ func TestStatOfAPipeDescribesItsBuffer(t *testing.T) {
 		st, errno := e.stat(netbsd.SYS___fstat50, p.Retval[0])
 		require.Zero(t, errno)
 		born := ts(bootTime)
-		assert.Equal(t, netbsd.Stat{Mode: netbsd.S_IFIFO | 0o600, Ino: st.Ino, UID: 1000, GID: 1000,
-			Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
+		// NetBSD's pipe_stat leaves st_dev, st_ino, st_nlink and st_rdev 0.
+		assert.Equal(t, netbsd.Stat{Mode: netbsd.S_IFIFO | 0o600, UID: 1000, GID: 1000,
+			Atim: born, Mtim: born, Ctim: born, Birthtim: born,
 			Size: 5, Blocks: 1, Blksize: netbsd.PIPE_SIZE}, st)
-		assert.NotZero(t, st.Ino)
 	})
 }
 

@@ -97,6 +97,9 @@ type Result struct {
 	Checks int `json:"checks"`
 	// Millis is how long the scenario took.
 	Millis float64 `json:"ms"`
+	// Syscalls are the numbers of the syscalls the scenario sent, each
+	// once, in ascending order; the manifest says which to expect.
+	Syscalls []uint32 `json:"syscalls,omitempty"`
 }
 
 // FieldMismatch is the first wrong value a scenario found.

@@ -192,11 +192,14 @@ func (t *T) requested(typ sp.Type, why string) {
 	t.Check()
 }
 
+// pidMax is NetBSD's PID_MAX: no pid is larger.
+const pidMax = 30000
+
 func scenarioGetpid(t *T) {
 	t.guest()
 	rv := t.ok(netbsd.SYS_getpid)
-	if rv[0] < 2 {
-		t.FailValue("getpid retval[0] (pid)", ">= 2", rv[0])
+	if rv[0] < 2 || rv[0] > pidMax {
+		t.FailValue("getpid retval[0] (pid)", fmt.Sprintf("2..%d", pidMax), rv[0])
 	}
 	t.Check()
 	expect(t, "getpid retval[1] (ppid)", 1, rv[1])

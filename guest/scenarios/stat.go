@@ -45,17 +45,71 @@ func (t *T) statInto(call netbsd.Sysno, first uint64) netbsd.Stat {
 	if err := l.Decode(b[:l.Size], &st); err != nil {
 		t.Fail(guestapi.LayerGuest, "decoding struct stat: %v", err)
 	}
+	t.statSane(call, l, b, st)
+	return st
+}
+
+// statSane checks, member by member in memory order, what any struct
+// stat from NetBSD satisfies whatever the file, so the first member a
+// mismatched layout garbles is the one reported.
+func (t *T) statSane(call netbsd.Sysno, l *abi.Layout, b []byte, st netbsd.Stat) {
+	fail := func(path string, want string, got any) { t.FailFieldIn(call.String(), l, path, want, got) }
+	switch st.Mode & netbsd.S_IFMT {
+	case netbsd.S_IFREG, netbsd.S_IFDIR, netbsd.S_IFLNK, netbsd.S_IFIFO, netbsd.S_IFCHR, netbsd.S_IFBLK, netbsd.S_IFSOCK:
+	default:
+		fail("st_mode", "a file type in S_IFMT", fmt.Sprintf("%#o", st.Mode))
+	}
+	if st.Mode&^(netbsd.S_IFMT|0o7777) != 0 {
+		fail("st_mode", "no bits outside S_IFMT|07777", fmt.Sprintf("%#o", st.Mode))
+	}
+	t.Check()
+	// NetBSD leaves a pipe's st_ino and st_nlink 0.
+	pipe := st.Mode&netbsd.S_IFMT == netbsd.S_IFIFO
+	if (st.Ino == 0 && !pipe) || st.Ino >= 1<<32 {
+		fail("st_ino", "a small nonzero inode number", st.Ino)
+	}
+	if (st.Nlink == 0 && !pipe) || st.Nlink > netbsd.LINK_MAX {
+		fail("st_nlink", fmt.Sprintf("1..%d", netbsd.LINK_MAX), st.Nlink)
+	}
+	if st.UID >= 1<<24 {
+		fail("st_uid", "a uid below 2^24", st.UID)
+	}
+	if st.GID >= 1<<24 {
+		fail("st_gid", "a gid below 2^24", st.GID)
+	}
+	t.Check()
+	for _, ts := range []struct {
+		name string
+		v    netbsd.Timespec
+	}{{"st_atim", st.Atim}, {"st_mtim", st.Mtim}, {"st_ctim", st.Ctim}, {"st_birthtim", st.Birthtim}} {
+		if ts.v.Sec < 0 || ts.v.Sec >= 1<<40 {
+			fail(ts.name+".tv_sec", "a time since 1970", ts.v.Sec)
+		}
+		if ts.v.Nsec < 0 || ts.v.Nsec >= 1e9 {
+			fail(ts.name+".tv_nsec", "0..999999999", ts.v.Nsec)
+		}
+		t.Check()
+	}
+	if st.Size < 0 {
+		fail("st_size", ">= 0", st.Size)
+	}
+	if st.Blocks < 0 || st.Blocks > st.Size/512+64 {
+		fail("st_blocks", fmt.Sprintf("0..%d for a %d-byte file", st.Size/512+64, st.Size), st.Blocks)
+	}
+	if st.Blksize <= 0 || st.Blksize&(st.Blksize-1) != 0 {
+		fail("st_blksize", "a positive power of two", st.Blksize)
+	}
+	t.Check()
 	for _, f := range []string{"st_spare[0]", "st_spare[1]"} {
 		v, err := l.Uint(b, f)
 		if err != nil {
 			t.Fail(guestapi.LayerGuest, "reading %s: %v", f, err)
 		}
 		if v != 0 {
-			t.FailFieldIn(call.String(), l, f, 0, fmt.Sprintf("%#x", v))
+			fail(f, "0", fmt.Sprintf("%#x", v))
 		}
 		t.Check()
 	}
-	return st
 }
 
 // fstat runs __fstat50 on fd.

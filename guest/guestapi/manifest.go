@@ -1,0 +1,290 @@
+package guestapi
+
+import (
+	"slices"
+
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// The manifest says, for every scenario the scenario guest runs, what it
+// makes cross the wire: the syscalls it sends, the sysproxy messages
+// besides SYSCALL, and the typed data inside frames or copied memory. It
+// is what the ABI layouts must agree on for the scenario to work between
+// two machines unmodified, so a prediction can be computed from the
+// descriptors alone (package rig/predict). A test runs the real guest and
+// checks every scenario's reported Syscalls, and the messages the server
+// sees, against this table, so the two cannot drift apart.
+
+// Message is a sysproxy message other than a SYSCALL request and its
+// reply, named as in NetBSD's sp_common.c.
+type Message string
+
+// The messages a scenario may cause.
+const (
+	// MsgGuest is the GUEST handshake: a program name out, a C int back.
+	MsgGuest Message = "HANDSHAKE GUEST"
+	// MsgExec is the EXEC handshake (protocol 0.4).
+	MsgExec Message = "HANDSHAKE EXEC"
+	// MsgFork is the FORK handshake: struct handshake_fork out.
+	MsgFork Message = "HANDSHAKE FORK"
+	// MsgPrefork asks for a fork; the reply is a 16-byte cookie.
+	MsgPrefork Message = "PREFORK"
+	// MsgCopyIn is the server asking for client memory: struct
+	// rsp_copydata (size_t len, void *addr) out, the bytes back.
+	MsgCopyIn Message = "COPYIN"
+	// MsgCopyInStr is COPYIN for a NUL-terminated string (paths).
+	MsgCopyInStr Message = "COPYINSTR"
+	// MsgCopyOut is the server writing client memory: rsp_copydata and
+	// the bytes, one way.
+	MsgCopyOut Message = "COPYOUT"
+	// MsgAnonMmap is the server asking the client to map memory: a C
+	// size_t out, a void * back.
+	MsgAnonMmap Message = "ANONMMAP"
+	// MsgRaise is the server posting a signal to the client; the signal
+	// number travels in the header.
+	MsgRaise Message = "RAISE"
+)
+
+// Data is a kind of typed value that crosses the wire inside a frame body
+// or in copied memory, beyond the syscall argument structs and
+// rsp_sysresp every syscall uses.
+type Data string
+
+// The typed data a scenario may move.
+const (
+	// DataStat is struct stat, copied out by __stat50, __fstat50 and
+	// __lstat50.
+	DataStat Data = "struct stat"
+	// DataDirent is struct dirent records, copied out by __getdents30.
+	DataDirent Data = "struct dirent"
+	// DataSizeT is a C size_t in client memory (__sysctl's *oldlenp).
+	DataSizeT Data = "size_t"
+	// DataInts is an array of C ints in client memory (__sysctl's MIB
+	// and int values, pipe2's fildes).
+	DataInts Data = "int[]"
+	// DataOffT is lseek's 64-bit off_t result, split over rsys_retval[0]
+	// and [1] on ABIs whose register_t is 32 bits wide.
+	DataOffT Data = "off_t retval"
+	// DataTwoRetvals is a result in both rsys_retval words (getpid's
+	// pid and ppid, pipe's two descriptors).
+	DataTwoRetvals Data = "two retvals"
+	// DataPointer is a pointer result in rsys_retval[0] (mmap).
+	DataPointer Data = "pointer retval"
+)
+
+// Scenario is one manifest entry.
+type Scenario struct {
+	// Name is the scenario's stable name, as results report it.
+	Name string
+	// Summary says in a line what the scenario checks.
+	Summary string
+	// Syscalls are the numbers of every syscall the scenario sends, each
+	// once, in ascending order (numbers outside the syscall table
+	// included: errors sends 9999).
+	Syscalls []netbsd.Sysno
+	// Messages are the other sysproxy messages it causes.
+	Messages []Message
+	// Data are the typed values it moves.
+	Data []Data
+	// Child names a scenario this one starts in a second guest instance
+	// and waits for: this one passes only if the child does.
+	Child string
+	// ChildOnly marks a scenario that cannot be selected: it runs only
+	// when its parent starts it.
+	ChildOnly bool
+}
+
+// every lists syscall numbers in ascending order, each once.
+func every(nums ...netbsd.Sysno) []netbsd.Sysno {
+	out := slices.Clone(nums)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// The messages of the scenarios that open paths and copy memory both ways
+// (copies) or only out (copiesNoIn).
+var (
+	copies     = []Message{MsgGuest, MsgCopyInStr, MsgCopyIn, MsgCopyOut}
+	copiesNoIn = []Message{MsgGuest, MsgCopyInStr, MsgCopyOut}
+)
+
+// sysUnknown is the syscall number the errors scenario sends to get
+// ENOSYS.
+const sysUnknown netbsd.Sysno = 9999
+
+// manifest is the table, in the order the guest reports scenarios.
+var manifest = []Scenario{
+	{
+		Name: "handshake", Summary: "the banner, the GUEST handshake and the EXEC handshake",
+		Messages: []Message{MsgGuest, MsgExec},
+	},
+	{
+		Name: "getpid", Summary: "getpid's two return values and getppid",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_getppid),
+		Messages: []Message{MsgGuest},
+		Data:     []Data{DataTwoRetvals},
+	},
+	{
+		Name: "file-io", Summary: "open by path, write, seek, read, close, and EBADF after close",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_lseek,
+			netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataOffT},
+	},
+	{
+		Name: "lseek-4g", Summary: "offsets past 4 GiB in lseek, pread and pwrite arguments and results",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_lseek, netbsd.SYS_pwrite,
+			netbsd.SYS___fstat50, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataOffT, DataStat},
+	},
+	{
+		Name: "pread-pwrite", Summary: "positioned I/O leaves the file offset alone",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_pwrite,
+			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataOffT},
+	},
+	{
+		Name: "stat", Summary: "every member of struct stat from __stat50, __fstat50 and __lstat50",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_getuid, netbsd.SYS___stat50, netbsd.SYS_umask,
+			netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS___fstat50, netbsd.SYS___lstat50,
+			netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataStat},
+	},
+	{
+		Name: "getdents", Summary: "a directory listing through __getdents30, record by record",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_close,
+			netbsd.SYS___stat50, netbsd.SYS___fstat50, netbsd.SYS___getdents30, netbsd.SYS_unlink,
+			netbsd.SYS_rmdir),
+		Messages: copiesNoIn,
+		Data:     []Data{DataTwoRetvals, DataStat, DataDirent},
+	},
+	{
+		Name: "dirs", Summary: "mkdir, rename, unlink and rmdir with NetBSD's errors",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS___stat50, netbsd.SYS_open,
+			netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS_rename, netbsd.SYS_unlink, netbsd.SYS_rmdir),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataStat},
+	},
+	{
+		Name: "cwd", Summary: "chdir, __getcwd and relative paths",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_chdir, netbsd.SYS___getcwd,
+			netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS___stat50,
+			netbsd.SYS_unlink, netbsd.SYS_rmdir),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataStat},
+	},
+	{
+		Name: "dup-fcntl", Summary: "dup, dup2, F_DUPFD, descriptor and status flags",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_dup2, netbsd.SYS_write,
+			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_fcntl, netbsd.SYS_dup, netbsd.SYS_close,
+			netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataOffT},
+	},
+	{
+		Name: "pipe", Summary: "pipe's two descriptors, pipe2's int array, non-blocking reads",
+		Syscalls: every(netbsd.SYS_pipe, netbsd.SYS_write, netbsd.SYS_read, netbsd.SYS_fcntl,
+			netbsd.SYS___fstat50, netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_pipe2),
+		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
+		Data:     []Data{DataTwoRetvals, DataStat, DataInts},
+	},
+	{
+		Name: "sysctl", Summary: "string and int MIBs, size queries, a short buffer, a write",
+		Syscalls: every(netbsd.SYS___sysctl, netbsd.SYS_getuid),
+		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
+		Data:     []Data{DataSizeT, DataInts},
+	},
+	{
+		Name: "mmap-anon", Summary: "mmap MAP_ANON served by ANONMMAP, then used as a buffer",
+		Syscalls: every(netbsd.SYS_mmap, netbsd.SYS_pipe, netbsd.SYS_write, netbsd.SYS_read, netbsd.SYS_close),
+		Messages: []Message{MsgGuest, MsgAnonMmap, MsgCopyIn, MsgCopyOut},
+		Data:     []Data{DataTwoRetvals, DataPointer},
+	},
+	{
+		Name: "kill-raise", Summary: "a signal to the caller's own process arrives as RAISE",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_kill),
+		Messages: []Message{MsgGuest, MsgRaise},
+		Data:     []Data{DataTwoRetvals},
+	},
+	{
+		Name: "fork-child", Summary: "the fork child: FORK handshake, inherited pipe and file",
+		Syscalls:  every(netbsd.SYS_getpid, netbsd.SYS_getppid, netbsd.SYS_read, netbsd.SYS_pwrite),
+		Messages:  []Message{MsgFork, MsgCopyIn, MsgCopyOut},
+		Data:      []Data{DataTwoRetvals},
+		ChildOnly: true,
+	},
+	{
+		Name: "fork", Summary: "PREFORK and a second guest claiming the fork with its cookie",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_pipe, netbsd.SYS_open, netbsd.SYS_write,
+			netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages: []Message{MsgGuest, MsgPrefork, MsgCopyInStr, MsgCopyIn, MsgCopyOut},
+		Data:     []Data{DataTwoRetvals},
+		Child:    "fork-child",
+	},
+	{
+		Name: "concurrent", Summary: "several syscalls in flight on one connection",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_pipe, netbsd.SYS_read, netbsd.SYS_write, netbsd.SYS_close),
+		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
+		Data:     []Data{DataTwoRetvals},
+	},
+	{
+		Name: "errors", Summary: "the exact errno of common failures, bad addresses included",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_close, netbsd.SYS_open, netbsd.SYS_write,
+			sysUnknown, netbsd.SYS___fstat50, netbsd.SYS_unlink),
+		Messages: copies,
+		Data:     []Data{DataTwoRetvals, DataStat},
+	},
+}
+
+// Manifest returns every scenario's entry in the order the guest reports
+// them (a child just before its parent, which reports last). The entries
+// are copies; changing them changes nothing.
+func Manifest() []Scenario {
+	out := make([]Scenario, len(manifest))
+	for i, s := range manifest {
+		out[i] = s.clone()
+	}
+	return out
+}
+
+// ScenarioNames returns the names of the scenarios that can be selected,
+// in report order: every entry but the child-only ones.
+func ScenarioNames() []string {
+	var out []string
+	for _, s := range manifest {
+		if !s.ChildOnly {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// LookupScenario returns the manifest entry called name.
+func LookupScenario(name string) (Scenario, bool) {
+	for _, s := range manifest {
+		if s.Name == name {
+			return s.clone(), true
+		}
+	}
+	return Scenario{}, false
+}
+
+// SyscallNumbers returns s.Syscalls as the plain numbers a Result
+// reports.
+func (s Scenario) SyscallNumbers() []uint32 {
+	out := make([]uint32, len(s.Syscalls))
+	for i, n := range s.Syscalls {
+		out[i] = uint32(n)
+	}
+	return out
+}
+
+func (s Scenario) clone() Scenario {
+	s.Syscalls = slices.Clone(s.Syscalls)
+	s.Messages = slices.Clone(s.Messages)
+	s.Data = slices.Clone(s.Data)
+	return s
+}
