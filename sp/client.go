@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -136,10 +135,7 @@ type Client struct {
 	log     *slog.Logger
 	xl      *translator // client-translates only
 
-	mu      sync.Mutex
-	nextReq uint64
-	pending map[uint64]chan *Frame
-	err     error // set once the connection is dead
+	w *waiters // request numbers and the syscalls waiting for replies
 
 	done  chan struct{}
 	crash *CrashError // set by the reading goroutine before it ends
@@ -155,8 +151,8 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, rwc: rwc, banner: b, nextReq: cfg.FirstReqno,
-		pending: map[uint64]chan *Frame{}, done: make(chan struct{}), wire: cfg.ABI}
+	c := &Client{cfg: cfg, rwc: rwc, banner: b, w: newWaiters(cfg.FirstReqno),
+		done: make(chan struct{}), wire: cfg.ABI}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -235,9 +231,7 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns why the connection ended, or nil while it is alive.
 func (c *Client) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
+	return c.w.failure()
 }
 
 // HandshakeGuest introduces the client as a new process. In
@@ -381,22 +375,12 @@ func (c *Client) roundTrip(ctx context.Context, h Header, body []byte) (*Frame, 
 }
 
 func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error) {
-	ch := make(chan *Frame, 1)
-	c.mu.Lock()
-	if c.err != nil {
-		err := c.err
-		c.mu.Unlock()
+	reqno, ch, err := c.w.add()
+	if err != nil {
 		return nil, err
 	}
-	h.Reqno = c.nextReq
-	c.nextReq++
-	c.pending[h.Reqno] = ch
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.pending, h.Reqno)
-		c.mu.Unlock()
-	}()
+	h.Reqno = reqno
+	defer c.w.remove(reqno)
 	if err := c.fr.WriteFrame(h, body); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
 	}
@@ -429,29 +413,15 @@ func (c *Client) readLoop() {
 			c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
 			continue
 		}
-		c.mu.Lock()
-		ch, ok := c.pending[f.Reqno]
-		if ok {
-			delete(c.pending, f.Reqno)
-		}
-		c.mu.Unlock()
-		if !ok {
+		if !c.w.deliver(f) {
 			c.log.Info("response to no outstanding request", "frame", f.Header.String())
-			continue
 		}
-		ch <- f
 	}
-	c.mu.Lock()
 	if c.crash != nil {
-		c.err = fmt.Errorf("%w: %w", ErrClosed, c.crash)
+		c.w.fail(fmt.Errorf("%w: %w", ErrClosed, c.crash))
 	} else {
-		c.err = fmt.Errorf("%w: %v", ErrClosed, err)
+		c.w.fail(fmt.Errorf("%w: %v", ErrClosed, err))
 	}
-	for r, ch := range c.pending {
-		close(ch)
-		delete(c.pending, r)
-	}
-	c.mu.Unlock()
 	c.rwc.Close()
 }
 

@@ -48,10 +48,7 @@ type serverConn struct {
 	state  atomic.Uint32
 	inExec atomic.Bool
 
-	nextReq atomic.Uint64 // server→client request numbers, from 0
-	mu      sync.Mutex
-	waiters map[uint64]chan *Frame
-	dead    bool
+	w *waiters // server→client requests, numbered from 0
 
 	syscalls sync.WaitGroup
 	execs    sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
@@ -60,11 +57,11 @@ type serverConn struct {
 func newServerConn(s *Server, c net.Conn) *serverConn {
 	ctx, cancel := context.WithCancel(context.Background())
 	sc := &serverConn{
-		srv:     s,
-		nc:      c,
-		ctx:     ctx,
-		cancel:  cancel,
-		waiters: map[uint64]chan *Frame{},
+		srv:    s,
+		nc:     c,
+		ctx:    ctx,
+		cancel: cancel,
+		w:      newWaiters(0),
 	}
 	sc.info = ConnInfo{ID: s.nextID.Add(1), Remote: remoteOf(c), ABI: s.clientABIDefault()}
 	sc.log = s.log.With("conn", sc.info.ID)
@@ -383,20 +380,11 @@ func (sc *serverConn) runSyscall(f *Frame) {
 
 // request sends a kernel→client request and waits for its response.
 func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte) (*Frame, error) {
-	reqno := sc.nextReq.Add(1) - 1
-	ch := make(chan *Frame, 1)
-	sc.mu.Lock()
-	if sc.dead {
-		sc.mu.Unlock()
-		return nil, errDisconnected
+	reqno, ch, err := sc.w.add()
+	if err != nil {
+		return nil, err
 	}
-	sc.waiters[reqno] = ch
-	sc.mu.Unlock()
-	defer func() {
-		sc.mu.Lock()
-		delete(sc.waiters, reqno)
-		sc.mu.Unlock()
-	}()
+	defer sc.w.remove(reqno)
 	if err := sc.send(Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
 		return nil, err
 	}
@@ -415,24 +403,16 @@ func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte
 
 // deliver hands a client's response to the kernel request waiting for it.
 func (sc *serverConn) deliver(f *Frame) {
-	sc.mu.Lock()
-	ch, ok := sc.waiters[f.Reqno]
-	if ok {
-		delete(sc.waiters, f.Reqno)
-	}
-	sc.mu.Unlock()
-	if !ok {
+	if !sc.w.deliver(f) {
 		sc.log.Info("response to no outstanding request", "frame", f.Header.String())
-		return
 	}
-	ch <- f
 }
 
 func (sc *serverConn) raise(sig int32) error {
 	if connState(sc.state.Load()) == stateDying {
 		return errDisconnected
 	}
-	return sc.send(Header{Reqno: sc.nextReq.Add(1) - 1, Class: ClassReq, Type: TypeRaise, U: uint32(sig)})
+	return sc.send(Header{Reqno: sc.w.number(), Class: ClassReq, Type: TypeRaise, U: uint32(sig)})
 }
 
 // teardown runs once the connection is gone: waiters wake with an error,
@@ -442,13 +422,7 @@ func (sc *serverConn) teardown() {
 	sc.state.Store(uint32(stateDying))
 	sc.cancel()
 	sc.nc.Close()
-	sc.mu.Lock()
-	sc.dead = true
-	for r, ch := range sc.waiters {
-		close(ch)
-		delete(sc.waiters, r)
-	}
-	sc.mu.Unlock()
+	sc.w.fail(errDisconnected)
 	sc.syscalls.Wait()
 	sc.execs.Wait()
 	if sc.proc != nil {
@@ -513,7 +487,7 @@ func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) erro
 	if err != nil {
 		return fmt.Errorf("%w: %v", netbsd.EFAULT, err)
 	}
-	if err := m.sc.send(Header{Reqno: m.sc.nextReq.Add(1) - 1, Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
+	if err := m.sc.send(Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
 		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", netbsd.EFAULT, len(data), addr, err)
 	}
 	return nil
