@@ -42,6 +42,9 @@ Flags:
   --cache-dir DIR      wazero compilation cache (default $SPRIG_CACHE_DIR
                        or the user cache directory; "-" disables it)
   --timeout D          per-scenario timeout (default 10s)
+  --address-bias N     added to the guest's addresses when the wire pointer
+                       is 8 bytes wide, so any truncation to 32 bits shows
+                       (default and 0: 0x5a5a00000000)
 
 Exit status: 0 when every scenario passed, 1 when any failed, 2 for a
 usage error.
@@ -82,6 +85,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	guestFile := fs.String("guest", "", "")
 	cacheDir := fs.String("cache-dir", "", "")
 	timeout := fs.Duration("timeout", 10*time.Second, "")
+	bias := fs.Uint64("address-bias", rig.DefaultAddressBias, "")
 	pos, done, code := parseFlags(fs, args, runDoc, stdout, stderr)
 	if done {
 		return code
@@ -123,7 +127,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer r.Close(context.Background())
 
-	pair := rig.Pair{Client: client, Server: server, Mode: mode, Version: v, Scenarios: scenarios, Timeout: *timeout}
+	pair := rig.Pair{Client: client, Server: server, Mode: mode, Version: v, Scenarios: scenarios, Timeout: *timeout, AddressBias: *bias}
 	traceOut := stdout
 	if f == formatJSON {
 		traceOut = stderr
