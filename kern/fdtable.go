@@ -54,10 +54,15 @@ func (t *fdTable) copy() *fdTable {
 func (t *fdTable) get(fd int) (*file, netbsd.Errno) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if fd < 0 || fd >= len(t.slots) || t.slots[fd].f == nil {
+	if !t.isOpen(fd) {
 		return nil, netbsd.EBADF
 	}
 	return t.slots[fd].f.hold(), 0
+}
+
+// isOpen reports whether fd refers to an open file; t.mu is held.
+func (t *fdTable) isOpen(fd int) bool {
+	return fd >= 0 && fd < len(t.slots) && t.slots[fd].f != nil
 }
 
 // lowest finds the lowest free descriptor at or above from and below
@@ -111,7 +116,7 @@ func (t *fdTable) fill(fd int, f *file, cloexec bool) {
 func (t *fdTable) remove(fd int) (*file, netbsd.Errno) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if fd < 0 || fd >= len(t.slots) || t.slots[fd].f == nil {
+	if !t.isOpen(fd) {
 		return nil, netbsd.EBADF
 	}
 	f := t.slots[fd].f
@@ -124,7 +129,7 @@ func (t *fdTable) remove(fd int) (*file, netbsd.Errno) {
 func (t *fdTable) dup2(from, to, limit int) (old *file, e netbsd.Errno) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if from < 0 || from >= len(t.slots) || t.slots[from].f == nil {
+	if !t.isOpen(from) {
 		return nil, netbsd.EBADF
 	}
 	if to < 0 || to >= limit {
@@ -148,7 +153,7 @@ func (t *fdTable) dup2(from, to, limit int) (old *file, e netbsd.Errno) {
 func (t *fdTable) cloexec(fd int) (bool, netbsd.Errno) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if fd < 0 || fd >= len(t.slots) || t.slots[fd].f == nil {
+	if !t.isOpen(fd) {
 		return false, netbsd.EBADF
 	}
 	return t.slots[fd].cloexec, 0
@@ -157,7 +162,7 @@ func (t *fdTable) cloexec(fd int) (bool, netbsd.Errno) {
 func (t *fdTable) setCloexec(fd int, on bool) netbsd.Errno {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if fd < 0 || fd >= len(t.slots) || t.slots[fd].f == nil {
+	if !t.isOpen(fd) {
 		return netbsd.EBADF
 	}
 	t.slots[fd].cloexec = on

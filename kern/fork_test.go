@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // child is the forked process's own client.
@@ -49,25 +48,9 @@ func TestForkedChildSharesDescriptorsAndAPipeAcrossConnections(t *testing.T) {
 		assert.Equal(t, "abc", ch.read(file, 3), "the child reads through the parent's descriptor")
 		assert.Equal(t, "def", e.read(file, 3), "and the offset is shared, as after fork(2)")
 
-		b := ch.buf(16)
-		got := make(chan sp.Result, 1)
-		go func() {
-			res, _ := ch.c.Syscall(e.ctx, netbsd.SYS_read, rfd, b, 16)
-			got <- res
-		}()
-		select {
-		case <-got:
-			t.Fatal("the child's read returned before the parent wrote")
-		case <-time.After(50 * time.Millisecond):
-		}
+		wait := ch.blockedRead(rfd, 16)
 		e.ok(netbsd.SYS_write, wfd, e.bytes([]byte("from parent")), 11)
-		select {
-		case res := <-got:
-			require.Zero(t, res.Errno)
-			assert.Equal(t, "from parent", string(ch.mem.Read(b, int(res.Retval[0]))))
-		case <-time.After(5 * time.Second):
-			t.Fatal("the child never got the parent's bytes")
-		}
+		assert.Equal(t, "from parent", wait(), "the child reads what the parent wrote to the pipe")
 
 		ch.ok(netbsd.SYS_close, wfd)
 		e.ok(netbsd.SYS_close, wfd)

@@ -227,6 +227,36 @@ func (e *env) read(fd uint64, n int) string {
 	return string(e.mem.Read(b, int(got)))
 }
 
+// blockedRead starts a read of up to n bytes from fd and fails the test
+// if it returns within 50ms, for lack of anything to read. The function
+// it returns waits up to five seconds for the read to end, requires it to
+// succeed and returns the bytes it got.
+func (e *env) blockedRead(fd uint64, n int) func() string {
+	e.t.Helper()
+	b := e.buf(n)
+	got := make(chan sp.Result, 1)
+	go func() {
+		res, _ := e.c.Syscall(e.ctx, netbsd.SYS_read, fd, b, uint64(n))
+		got <- res
+	}()
+	select {
+	case <-got:
+		e.t.Fatal("the read returned before anything was written")
+	case <-time.After(50 * time.Millisecond):
+	}
+	return func() string {
+		e.t.Helper()
+		select {
+		case res := <-got:
+			require.Zero(e.t, res.Errno)
+			return string(e.mem.Read(b, int(res.Retval[0])))
+		case <-time.After(5 * time.Second):
+			e.t.Fatal("the blocked read never ended")
+			return ""
+		}
+	}
+}
+
 // stat decodes a struct stat from client memory in the client's layout.
 func (e *env) decodeStat(addr uint64) netbsd.Stat {
 	e.t.Helper()

@@ -114,6 +114,61 @@ func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found
 	}
 }
 
+// tree is the file system as one path syscall sees it: fs.mu is held,
+// and the credentials, cwd and umask are the process's as they were just
+// before the lock was taken. All of a syscall's lookups go through one
+// tree, so they see the file system in a single state.
+type tree struct {
+	fs    *fileSystem
+	cr    cred
+	cwd   *inode
+	umask uint32
+}
+
+// lockTree takes the process's cwd and umask, then fs.mu; the caller
+// gives the lock back with unlock. Paths are copied in before this, as a
+// copy-in waits for the client, which must not happen under fs.mu.
+func (c *call) lockTree() tree {
+	cwd, umask := c.p.snapshot()
+	c.fs.mu.Lock()
+	return tree{fs: c.fs, cr: c.p.cred, cwd: cwd, umask: umask}
+}
+
+func (t tree) unlock() { t.fs.mu.Unlock() }
+
+// namei resolves path from the process's cwd with its credentials (see
+// fileSystem.namei).
+func (t tree) namei(path string, follow bool) (found, netbsd.Errno) {
+	return t.fs.namei(t.cr, t.cwd, path, follow)
+}
+
+// existing resolves a path that must name something: a missing last
+// component is ENOENT.
+func (t tree) existing(path string, follow bool) (found, netbsd.Errno) {
+	r, e := t.namei(path, follow)
+	if e == 0 && r.node == nil {
+		e = netbsd.ENOENT
+	}
+	return r, e
+}
+
+// creating resolves the path of an entry about to be made, without
+// following a final symbolic link, and checks that it may be made: the
+// name must be free (EEXIST), its directory must not have been removed
+// (ENOENT), and the process must be allowed to change that directory.
+func (t tree) creating(path string) (found, netbsd.Errno) {
+	r, e := t.namei(path, false)
+	switch {
+	case e != 0:
+		return r, e
+	case r.node != nil:
+		return r, netbsd.EEXIST
+	case r.dir.nlink == 0:
+		return r, netbsd.ENOENT
+	}
+	return r, t.cr.mayChange(r.dir)
+}
+
 // pathOf returns the absolute path of directory n for __getcwd, checking
 // search permission on n and read and search permission on each
 // directory above it, as NetBSD's getcwd does when it walks up. ENOENT

@@ -77,25 +77,9 @@ func TestPipeReaderBlocksUntilDataArrives(t *testing.T) {
 	forEachSetup(t, nil, func(t *testing.T, e *env) {
 		r := e.call(netbsd.SYS_pipe)
 		rfd, wfd := r.Retval[0], r.Retval[1]
-		b := e.buf(16)
-		got := make(chan sp.Result, 1)
-		go func() {
-			res, _ := e.c.Syscall(e.ctx, netbsd.SYS_read, rfd, b, 16)
-			got <- res
-		}()
-		select {
-		case <-got:
-			t.Fatal("read returned before anything was written")
-		case <-time.After(50 * time.Millisecond):
-		}
+		wait := e.blockedRead(rfd, 16)
 		e.ok(netbsd.SYS_write, wfd, e.bytes([]byte("wake")), 4)
-		select {
-		case res := <-got:
-			require.Zero(t, res.Errno)
-			assert.Equal(t, "wake", string(e.mem.Read(b, int(res.Retval[0]))))
-		case <-time.After(5 * time.Second):
-			t.Fatal("the reader never woke")
-		}
+		assert.Equal(t, "wake", wait(), "the reader wakes with the bytes")
 	})
 }
 

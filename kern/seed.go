@@ -142,12 +142,7 @@ func (s *seeder) file(name string, perm uint32, mtime time.Time, r io.Reader) er
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	n.mtime, n.atime = mtime, mtime
-	if err := s.place(inTree(name), n); err != nil {
-		s.fs.maybeFree(n)
-		return err
-	}
-	return nil
+	return s.placeNew(name, n, mtime)
 }
 
 func (s *seeder) symlink(name, target string, mtime time.Time) error {
@@ -161,6 +156,13 @@ func (s *seeder) symlink(name, target string, mtime time.Time) error {
 	}
 	n := s.fs.newInode(netbsd.S_IFLNK|0o777, s.uid, s.gid)
 	n.target = target
+	return s.placeNew(name, n, mtime)
+}
+
+// placeNew stamps n, an inode just made for name, with mtime as its
+// modification and access time and puts it at name; if it cannot be
+// placed, n is freed again.
+func (s *seeder) placeNew(name string, n *inode, mtime time.Time) error {
 	n.mtime, n.atime = mtime, mtime
 	if err := s.place(inTree(name), n); err != nil {
 		s.fs.maybeFree(n)

@@ -43,13 +43,8 @@ func sysDup2(c *call) sp.SyscallResult {
 
 // fcntl(2): fd, cmd, arg. The argument slot is a pointer's; the commands
 // served take an int, its low 32 bits.
-func sysFcntl(c *call) sp.SyscallResult {
+func sysFcntl(c *call, f *file) sp.SyscallResult {
 	fd := c.int(0)
-	f, e := c.p.fds.get(fd)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
 	arg := c.int(2)
 	switch c.int(1) {
 	case netbsd.F_DUPFD:

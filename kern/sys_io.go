@@ -8,12 +8,7 @@ import (
 )
 
 // read(2): fd, buf, nbyte.
-func sysRead(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysRead(c *call, f *file) sp.SyscallResult {
 	if !f.readable() {
 		return fail(netbsd.EBADF)
 	}
@@ -22,11 +17,7 @@ func sysRead(c *call) sp.SyscallResult {
 		return fail(e)
 	}
 	if f.pipe != nil {
-		data, e := f.pipe.read(c.ctx, n, f.has(netbsd.O_NONBLOCK), c.fs.now)
-		if e != 0 {
-			return fail(e)
-		}
-		return result(uint64(len(data)), c.copyOut(c.arg(1), data))
+		return c.readOut(f.pipe.read(c.ctx, n, f.has(netbsd.O_NONBLOCK), c.fs.now))
 	}
 	// The offset moves before the copy-out, which is not held under
 	// f.mu: a client slow to take its bytes must not stall others
@@ -35,19 +26,11 @@ func sysRead(c *call) sp.SyscallResult {
 	data, e := c.fs.readFile(f.node, f.off, n)
 	f.off += int64(len(data))
 	f.mu.Unlock()
-	if e != 0 {
-		return fail(e)
-	}
-	return result(uint64(len(data)), c.copyOut(c.arg(1), data))
+	return c.readOut(data, e)
 }
 
 // write(2): fd, buf, nbyte.
-func sysWrite(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysWrite(c *call, f *file) sp.SyscallResult {
 	if !f.writable() {
 		return fail(netbsd.EBADF)
 	}
@@ -83,54 +66,26 @@ func (c *call) pipeWrite(f *file, data []byte) sp.SyscallResult {
 }
 
 // pread(2): fd, buf, nbyte, PAD, offset. The file offset does not move.
-func sysPread(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysPread(c *call, f *file) sp.SyscallResult {
 	if !f.readable() {
 		return fail(netbsd.EBADF)
 	}
-	if f.pipe != nil {
-		return fail(netbsd.ESPIPE)
-	}
-	n, e := c.count(2)
+	n, off, e := c.positioned(f)
 	if e != 0 {
 		return fail(e)
 	}
-	off := c.off(3)
-	if off < 0 {
-		return fail(netbsd.EINVAL)
-	}
-	data, e := c.fs.readFile(f.node, off, n)
-	if e != 0 {
-		return fail(e)
-	}
-	return result(uint64(len(data)), c.copyOut(c.arg(1), data))
+	return c.readOut(c.fs.readFile(f.node, off, n))
 }
 
 // pwrite(2): fd, buf, nbyte, PAD, offset. As on NetBSD, a file opened
 // with O_APPEND is appended to whatever the offset says.
-func sysPwrite(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysPwrite(c *call, f *file) sp.SyscallResult {
 	if !f.writable() {
 		return fail(netbsd.EBADF)
 	}
-	if f.pipe != nil {
-		return fail(netbsd.ESPIPE)
-	}
-	n, e := c.count(2)
+	n, off, e := c.positioned(f)
 	if e != 0 {
 		return fail(e)
-	}
-	off := c.off(3)
-	if off < 0 {
-		return fail(netbsd.EINVAL)
 	}
 	data, e := c.copyIn(c.arg(1), n)
 	if e != 0 {
@@ -138,6 +93,32 @@ func sysPwrite(c *call) sp.SyscallResult {
 	}
 	_, e = c.fs.writeFile(f.node, off, f.has(netbsd.O_APPEND), data)
 	return result(uint64(len(data)), e)
+}
+
+// positioned checks, after the access mode, what pread and pwrite add
+// to read and write, in this order: the file must be able to seek
+// (ESPIPE for a pipe), the count at argument 2 must pass c.count, and the
+// offset at argument 3 must not be negative (EINVAL).
+func (c *call) positioned(f *file) (n int, off int64, e netbsd.Errno) {
+	if f.pipe != nil {
+		return 0, 0, netbsd.ESPIPE
+	}
+	if n, e = c.count(2); e != 0 {
+		return 0, 0, e
+	}
+	if off = c.off(3); off < 0 {
+		return 0, 0, netbsd.EINVAL
+	}
+	return n, off, 0
+}
+
+// readOut ends a read of any kind: the bytes it got go to the buffer at
+// argument 1 and their count is the result, unless the read failed with e.
+func (c *call) readOut(data []byte, e netbsd.Errno) sp.SyscallResult {
+	if e != 0 {
+		return fail(e)
+	}
+	return result(uint64(len(data)), c.copyOut(c.arg(1), data))
 }
 
 // readFile reads up to n bytes of a vnode at off. Reading a directory is
@@ -176,12 +157,7 @@ func (fs *fileSystem) writeFile(node *inode, off int64, appending bool, data []b
 // lseek(2): fd, PAD, offset, whence. The 64-bit result goes back the way
 // the client's ABI returns an off_t (split over two registers on 32-bit
 // machines).
-func sysLseek(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysLseek(c *call, f *file) sp.SyscallResult {
 	if f.pipe != nil {
 		return fail(netbsd.ESPIPE)
 	}
@@ -209,12 +185,7 @@ func sysLseek(c *call) sp.SyscallResult {
 
 // fsync(2): fd. Memory is as durable as it gets; only the descriptor is
 // checked (a pipe is EINVAL, as it has no vnode).
-func sysFsync(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysFsync(c *call, f *file) sp.SyscallResult {
 	if f.pipe != nil {
 		return fail(netbsd.EINVAL)
 	}
@@ -222,12 +193,7 @@ func sysFsync(c *call) sp.SyscallResult {
 }
 
 // ftruncate(2): fd, PAD, length.
-func sysFtruncate(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysFtruncate(c *call, f *file) sp.SyscallResult {
 	if f.pipe != nil || !f.writable() {
 		return fail(netbsd.EINVAL)
 	}

@@ -7,8 +7,8 @@ import (
 
 // The syscalls that add, remove and move directory entries. Each copies
 // its paths in, then does all its work under one hold of the file-system
-// lock, so a concurrent lookup sees the tree before or after, never
-// half-way.
+// lock (lockTree), so a concurrent lookup sees the tree before or after,
+// never half-way.
 
 // twoPaths copies in the paths at arguments 0 and 1.
 func (c *call) twoPaths() (string, string, netbsd.Errno) {
@@ -20,51 +20,31 @@ func (c *call) twoPaths() (string, string, netbsd.Errno) {
 	return a, b, e
 }
 
-// creatable checks that r, a lookup ending at a missing name, may get a
-// new entry.
-func (fs *fileSystem) creatable(cr cred, r found) netbsd.Errno {
-	switch {
-	case r.node != nil:
-		return netbsd.EEXIST
-	case r.dir.nlink == 0:
-		return netbsd.ENOENT // the directory was removed
-	}
-	return cr.mayChange(r.dir)
-}
-
 // link(2): path, link. The source's final symbolic link is followed.
 func sysLink(c *call) sp.SyscallResult {
 	from, to, e := c.twoPaths()
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, _ := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	src, e := fs.namei(c.p.cred, cwd, from, true)
+	t := c.lockTree()
+	defer t.unlock()
+	src, e := t.existing(from, true)
+	switch {
+	case e != 0:
+		return fail(e)
+	case src.node.isDir():
+		return fail(netbsd.EPERM)
+	}
+	dst, e := t.creating(to)
 	if e != 0 {
 		return fail(e)
 	}
 	n := src.node
-	switch {
-	case n == nil:
-		return fail(netbsd.ENOENT)
-	case n.isDir():
-		return fail(netbsd.EPERM)
-	}
-	dst, e := fs.namei(c.p.cred, cwd, to, false)
-	if e != 0 {
-		return fail(e)
-	}
-	if e := fs.creatable(c.p.cred, dst); e != 0 {
-		return fail(e)
-	}
 	if n.nlink >= netbsd.LINK_MAX {
 		return fail(netbsd.EMLINK)
 	}
-	fs.linkNode(dst.dir, dst.name, n)
-	n.touch(fs.now(), touchC)
+	t.fs.linkNode(dst.dir, dst.name, n)
+	n.touch(t.fs.now(), touchC)
 	return done(0)
 }
 
@@ -74,23 +54,19 @@ func sysUnlink(c *call) sp.SyscallResult {
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, _ := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	r, e := fs.namei(c.p.cred, cwd, path, false)
+	t := c.lockTree()
+	defer t.unlock()
+	r, e := t.existing(path, false)
 	switch {
 	case e != 0:
 		return fail(e)
-	case r.node == nil:
-		return fail(netbsd.ENOENT)
 	case r.node.isDir():
 		return fail(netbsd.EPERM)
 	}
-	if e := c.p.cred.mayRemove(r.dir, r.node); e != 0 {
+	if e := t.cr.mayRemove(r.dir, r.node); e != 0 {
 		return fail(e)
 	}
-	fs.unlinkNode(r.dir, r.name, r.node)
+	t.fs.unlinkNode(r.dir, r.name, r.node)
 	return done(0)
 }
 
@@ -100,22 +76,17 @@ func sysMkdir(c *call) sp.SyscallResult {
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, umask := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	r, e := fs.namei(c.p.cred, cwd, path, false)
+	t := c.lockTree()
+	defer t.unlock()
+	r, e := t.creating(path)
 	if e != 0 {
-		return fail(e)
-	}
-	if e := fs.creatable(c.p.cred, r); e != 0 {
 		return fail(e)
 	}
 	if r.dir.nlink >= netbsd.LINK_MAX {
 		return fail(netbsd.EMLINK)
 	}
-	mode := uint32(c.arg(1)) & netbsd.ACCESSPERMS &^ umask
-	fs.linkDir(r.dir, r.name, fs.newInode(netbsd.S_IFDIR|mode, c.p.cred.uid, r.dir.gid))
+	mode := uint32(c.arg(1)) & netbsd.ACCESSPERMS &^ t.umask
+	t.fs.linkDir(r.dir, r.name, t.fs.newInode(netbsd.S_IFDIR|mode, t.cr.uid, r.dir.gid))
 	return done(0)
 }
 
@@ -125,32 +96,28 @@ func sysRmdir(c *call) sp.SyscallResult {
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, _ := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	r, e := fs.namei(c.p.cred, cwd, path, false)
+	t := c.lockTree()
+	defer t.unlock()
+	r, e := t.existing(path, false)
 	switch {
 	case e != 0:
 		return fail(e)
-	case r.node == nil:
-		return fail(netbsd.ENOENT)
 	case !r.node.isDir():
 		return fail(netbsd.ENOTDIR)
 	case r.name == ".":
 		return fail(netbsd.EINVAL)
 	case r.name == "..":
 		return fail(netbsd.ENOTEMPTY)
-	case r.node == fs.root:
+	case r.node == t.fs.root:
 		return fail(netbsd.EBUSY)
 	}
-	if e := c.p.cred.mayRemove(r.dir, r.node); e != 0 {
+	if e := t.cr.mayRemove(r.dir, r.node); e != 0 {
 		return fail(e)
 	}
 	if !r.node.dir.empty() {
 		return fail(netbsd.ENOTEMPTY)
 	}
-	fs.unlinkNode(r.dir, r.name, r.node)
+	t.fs.unlinkNode(r.dir, r.name, r.node)
 	return done(0)
 }
 
@@ -160,23 +127,18 @@ func sysSymlink(c *call) sp.SyscallResult {
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, umask := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	r, e := fs.namei(c.p.cred, cwd, at, false)
+	t := c.lockTree()
+	defer t.unlock()
+	r, e := t.creating(at)
 	if e != 0 {
 		return fail(e)
 	}
-	if e := fs.creatable(c.p.cred, r); e != 0 {
+	if e := t.fs.charge(int64(len(target))); e != 0 {
 		return fail(e)
 	}
-	if e := fs.charge(int64(len(target))); e != 0 {
-		return fail(e)
-	}
-	n := fs.newInode(netbsd.S_IFLNK|netbsd.ACCESSPERMS&^umask, c.p.cred.uid, r.dir.gid)
+	n := t.fs.newInode(netbsd.S_IFLNK|netbsd.ACCESSPERMS&^t.umask, t.cr.uid, r.dir.gid)
 	n.target = target
-	fs.linkNode(r.dir, r.name, n)
+	t.fs.linkNode(r.dir, r.name, n)
 	return done(0)
 }
 
@@ -186,20 +148,16 @@ func sysRename(c *call) sp.SyscallResult {
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, _ := c.p.snapshot()
-	fs := c.fs
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	src, e := fs.namei(c.p.cred, cwd, from, false)
+	t := c.lockTree()
+	defer t.unlock()
+	src, e := t.existing(from, false)
 	switch {
 	case e != 0:
 		return fail(e)
-	case src.node == nil:
-		return fail(netbsd.ENOENT)
 	case src.isDots():
 		return fail(netbsd.EINVAL)
 	}
-	dst, e := fs.namei(c.p.cred, cwd, to, false)
+	dst, e := t.namei(to, false)
 	switch {
 	case e != 0:
 		return fail(e)
@@ -210,7 +168,7 @@ func sysRename(c *call) sp.SyscallResult {
 	case src.node == dst.node:
 		return done(0) // two names of one file: nothing to do
 	}
-	return done(fs.rename(c.p.cred, src, dst))
+	return done(t.fs.rename(t.cr, src, dst))
 }
 
 // rename moves src's entry to dst, replacing what dst names; fs.mu is

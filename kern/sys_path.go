@@ -8,20 +8,16 @@ import (
 // The syscalls that look a path up and act on what it names, plus the
 // process's cwd and umask.
 
-// lookup copies in the path at argument 0 and resolves it; the caller
-// gets fs.mu held and must unlock it, whatever the result.
+// lookup copies in the path at argument 0 and resolves it to something
+// that exists (tree.existing); the caller gets fs.mu held and must
+// unlock it, whatever the result.
 func (c *call) lookup(follow bool) (found, netbsd.Errno) {
 	path, e := c.path(0)
-	cwd, _ := c.p.snapshot()
-	c.fs.mu.Lock()
+	t := c.lockTree()
 	if e != 0 {
 		return found{}, e
 	}
-	r, e := c.fs.namei(c.p.cred, cwd, path, follow)
-	if e == 0 && r.node == nil {
-		e = netbsd.ENOENT
-	}
-	return r, e
+	return t.existing(path, follow)
 }
 
 // chdir(2): path.
@@ -113,10 +109,9 @@ func sysGetcwd(c *call) sp.SyscallResult {
 		return fail(netbsd.ERANGE)
 	}
 	length = min(length, 4*netbsd.PATH_MAX)
-	cwd, _ := c.p.snapshot()
-	c.fs.mu.Lock()
-	path, e := c.fs.pathOf(c.p.cred, cwd)
-	c.fs.mu.Unlock()
+	t := c.lockTree()
+	path, e := t.fs.pathOf(t.cr, t.cwd)
+	t.unlock()
 	if e != 0 {
 		return fail(e)
 	}

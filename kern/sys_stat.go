@@ -26,12 +26,7 @@ func (c *call) statPath(follow bool) sp.SyscallResult {
 }
 
 // __fstat50(2): fd, sb.
-func sysFstat(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysFstat(c *call, f *file) sp.SyscallResult {
 	var st netbsd.Stat
 	if f.pipe != nil {
 		st = f.pipe.stat(c.p.cred)
@@ -57,12 +52,7 @@ func (c *call) putStat(addr uint64, st *netbsd.Stat) netbsd.Errno {
 // The file offset is the cookie of the next entry, so the next call goes
 // on from there; 0 bytes means the end. count is a u_int in NetBSD and is
 // bounded by MAXBSIZE; a buffer too small for the next record is EINVAL.
-func sysGetdents(c *call) sp.SyscallResult {
-	f, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer f.release()
+func sysGetdents(c *call, f *file) sp.SyscallResult {
 	if f.pipe != nil {
 		return fail(netbsd.EINVAL)
 	}

@@ -16,8 +16,8 @@ type sysFunc func(c *call) sp.SyscallResult
 // (exit, ioctl, fchown, fchmod and __socket30 are described by
 // abi/netbsd but not served, as a rump kernel without them answers.)
 var sysTable = map[netbsd.Sysno]sysFunc{
-	netbsd.SYS_read:         sysRead,
-	netbsd.SYS_write:        sysWrite,
+	netbsd.SYS_read:         onFile(sysRead),
+	netbsd.SYS_write:        onFile(sysWrite),
 	netbsd.SYS_open:         sysOpen,
 	netbsd.SYS_close:        sysClose,
 	netbsd.SYS_link:         sysLink,
@@ -38,22 +38,22 @@ var sysTable = map[netbsd.Sysno]sysFunc{
 	netbsd.SYS_umask:        sysUmask,
 	netbsd.SYS_munmap:       sysMunmap,
 	netbsd.SYS_dup2:         sysDup2,
-	netbsd.SYS_fcntl:        sysFcntl,
-	netbsd.SYS_fsync:        sysFsync,
+	netbsd.SYS_fcntl:        onFile(sysFcntl),
+	netbsd.SYS_fsync:        onFile(sysFsync),
 	netbsd.SYS_rename:       sysRename,
 	netbsd.SYS_mkdir:        sysMkdir,
 	netbsd.SYS_rmdir:        sysRmdir,
-	netbsd.SYS_pread:        sysPread,
-	netbsd.SYS_pwrite:       sysPwrite,
+	netbsd.SYS_pread:        onFile(sysPread),
+	netbsd.SYS_pwrite:       onFile(sysPwrite),
 	netbsd.SYS_mmap:         sysMmap,
-	netbsd.SYS_lseek:        sysLseek,
+	netbsd.SYS_lseek:        onFile(sysLseek),
 	netbsd.SYS_truncate:     sysTruncate,
-	netbsd.SYS_ftruncate:    sysFtruncate,
+	netbsd.SYS_ftruncate:    onFile(sysFtruncate),
 	netbsd.SYS___sysctl:     sysSysctl,
 	netbsd.SYS___getcwd:     sysGetcwd,
-	netbsd.SYS___getdents30: sysGetdents,
+	netbsd.SYS___getdents30: onFile(sysGetdents),
 	netbsd.SYS___stat50:     sysStat,
-	netbsd.SYS___fstat50:    sysFstat,
+	netbsd.SYS___fstat50:    onFile(sysFstat),
 	netbsd.SYS___lstat50:    sysLstat,
 	netbsd.SYS_pipe2:        sysPipe2,
 }
@@ -156,6 +156,20 @@ func (c *call) cint(v int32) []byte {
 
 // file returns the open file at descriptor argument i; release it.
 func (c *call) file(i int) (*file, netbsd.Errno) { return c.p.fds.get(c.int(i)) }
+
+// onFile adapts a syscall whose argument 0 is a descriptor: a descriptor
+// that is not open answers EBADF, and fn runs with its open file, which
+// stays held until fn returns.
+func onFile(fn func(c *call, f *file) sp.SyscallResult) sysFunc {
+	return func(c *call) sp.SyscallResult {
+		f, e := c.file(0)
+		if e != 0 {
+			return fail(e)
+		}
+		defer f.release()
+		return fn(c, f)
+	}
+}
 
 // errnoOf turns a client-memory error into the errno the syscall
 // returns: the one it wraps (EFAULT, ENAMETOOLONG, ENOMEM), else EFAULT.
