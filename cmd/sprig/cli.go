@@ -80,6 +80,7 @@ func (d doc) output(stdout, stderr io.Writer, b *bytes.Buffer) int {
 func commands() []*command {
 	return []*command{
 		runCommand(),
+		matrixCommand(),
 		serveCommand(),
 		abiCommand(),
 		helpCommand(),

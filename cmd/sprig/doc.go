@@ -9,6 +9,14 @@
 //
 // The commands are:
 //
+//	run --abi ABI [--server-abi ABI] [--mode MODE] [--scenario NAME ...] [--trace] ...
+//	    run the guest scenarios of one client ABI against one server ABI
+//	matrix [--abis ABI,...] [--modes MODE,...] [--format text|json|junit|markdown] ...
+//	    run every ABI pair in every mode and check it against the prediction
+//	matrix merge REPORT.json...
+//	    join the JSON reports of matrix shards
+//	serve --url URL [--abi ABI] ...
+//	    run a standalone server for outside clients
 //	abi list [--format text|json]
 //	    list the registered ABI descriptors
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]

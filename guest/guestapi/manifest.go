@@ -84,7 +84,8 @@ type Scenario struct {
 	Syscalls []netbsd.Sysno
 	// Messages are the other sysproxy messages it causes.
 	Messages []Message
-	// Data are the typed values it moves.
+	// Data are the typed values its syscalls move, a syscall expected to
+	// fail included (pipe's lseek counts for DataOffT).
 	Data []Data
 	// Child names a scenario this one starts in a second guest instance
 	// and waits for: this one passes only if the child does.
@@ -189,7 +190,7 @@ var manifest = []Scenario{
 		Syscalls: every(netbsd.SYS_pipe, netbsd.SYS_write, netbsd.SYS_read, netbsd.SYS_fcntl,
 			netbsd.SYS___fstat50, netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_pipe2),
 		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
-		Data:     []Data{DataTwoRetvals, DataStat, DataInts},
+		Data:     []Data{DataTwoRetvals, DataOffT, DataStat, DataInts},
 	},
 	{
 		Name: "sysctl", Summary: "string and int MIBs, size queries, a short buffer, a write",
@@ -273,11 +274,11 @@ func LookupScenario(name string) (Scenario, bool) {
 }
 
 // SyscallNumbers returns s.Syscalls as the plain numbers a Result
-// reports.
+// reports: nil for none, as in a Result whose scenario sent none.
 func (s Scenario) SyscallNumbers() []uint32 {
-	out := make([]uint32, len(s.Syscalls))
-	for i, n := range s.Syscalls {
-		out[i] = uint32(n)
+	var out []uint32
+	for _, n := range s.Syscalls {
+		out = append(out, uint32(n))
 	}
 	return out
 }

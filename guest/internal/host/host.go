@@ -58,6 +58,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
+		// Let goroutines that still have a request to send run first: the
+		// recv below blocks all of them until data comes or it times out.
+		runtime.Gosched()
 		n := hostRecv(c.h, ptr(p), uint32(len(p)), pollMillis)
 		switch {
 		case n > 0:

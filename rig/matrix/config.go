@@ -1,0 +1,256 @@
+package matrix
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// DefaultABINames are the ABIs a matrix covers unless told otherwise:
+// every built-in one.
+var DefaultABINames = []string{"amd64", "i386", "arm64", "aarch64eb", "arm", "mips", "powerpc", "sparc64", "riscv64"}
+
+// Config says which cells a matrix covers and how to run them. Start from
+// DefaultConfig.
+type Config struct {
+	// ABIs are the client and server ABIs; every ordered pair, a pair of
+	// one ABI with itself included, is a cell in every mode.
+	ABIs []*abi.Descriptor
+	// Modes are the cross-ABI modes to run.
+	Modes []sp.Mode
+	// Scenarios to run in every cell, by manifest name; empty is every
+	// selectable scenario.
+	Scenarios []string
+	// Shard, when not zero, restricts the run to one slice of the cells.
+	Shard Shard
+	// Workers is how many cells run at once; zero is DefaultWorkers().
+	Workers int
+	// Timeout bounds each scenario; zero is rig's default.
+	Timeout time.Duration
+	// SprigVersion goes into reports.
+	SprigVersion string
+	// Progress, when set, is called after each cell finishes, from one
+	// goroutine at a time.
+	Progress func(Progress)
+}
+
+// Progress is what a Progress callback learns after each cell.
+type Progress struct {
+	Done, Total   int
+	Cell          *Cell
+	Disagreements int // so far, in all finished cells
+}
+
+// DefaultConfig covers DefaultABINames in every mode with every scenario.
+func DefaultConfig() Config {
+	c := Config{Modes: sp.Modes()}
+	for _, n := range DefaultABINames {
+		c.ABIs = append(c.ABIs, abi.MustLookup(n))
+	}
+	return c
+}
+
+// DefaultWorkers is how many cells run at once by default: four per
+// CPU, at most 32. A cell partly waits rather than computes (each syscall
+// is a socket round trip to the in-process server), so more cells than
+// CPUs keep the machine busy; each running cell holds about 30 MB, hence
+// the cap. On a 2-core machine the default matrix (243 cells) takes about
+// 12 s with the default 8 workers and 360 MB of memory.
+func DefaultWorkers() int { return min(4*runtime.NumCPU(), 32) }
+
+// Validate checks the configuration and returns an error naming the
+// first bad field.
+func (c *Config) Validate() error {
+	switch {
+	case len(c.ABIs) == 0:
+		return errors.New("matrix: config: no ABIs")
+	case len(c.Modes) == 0:
+		return errors.New("matrix: config: no modes")
+	case c.Workers < 0:
+		return fmt.Errorf("matrix: config: Workers is %d", c.Workers)
+	case c.Timeout < 0:
+		return fmt.Errorf("matrix: config: Timeout is %v", c.Timeout)
+	}
+	seen := map[string]bool{}
+	for _, d := range c.ABIs {
+		if seen[d.Name] {
+			return fmt.Errorf("matrix: config: ABI %s twice", d.Name)
+		}
+		seen[d.Name] = true
+	}
+	modes := map[sp.Mode]bool{}
+	for _, m := range c.Modes {
+		if m > sp.ModeClientTranslates || modes[m] {
+			return fmt.Errorf("matrix: config: mode %s is unknown or given twice", m)
+		}
+		modes[m] = true
+	}
+	names := map[string]bool{}
+	for _, n := range c.Scenarios {
+		s, ok := guestapi.LookupScenario(n)
+		switch {
+		case !ok:
+			return fmt.Errorf("matrix: config: %w %q; known: %s", ErrUnknownScenario, n, strings.Join(guestapi.ScenarioNames(), ", "))
+		case s.ChildOnly:
+			return fmt.Errorf("matrix: config: scenario %q runs only as part of its parent", n)
+		case names[n]:
+			return fmt.Errorf("matrix: config: scenario %q twice", n)
+		}
+		names[n] = true
+	}
+	if c.Shard != (Shard{}) {
+		if err := c.Shard.validate(); err != nil {
+			return fmt.Errorf("matrix: config: %w", err)
+		}
+	}
+	return nil
+}
+
+// ErrUnknownScenario is returned for a scenario name the manifest lacks.
+var ErrUnknownScenario = errors.New("unknown scenario")
+
+// scenarioNames returns the scenarios a cell runs, in report order.
+func (c *Config) scenarioNames() []string {
+	if len(c.Scenarios) == 0 {
+		return guestapi.ScenarioNames()
+	}
+	want := map[string]bool{}
+	for _, n := range c.Scenarios {
+		want[n] = true
+	}
+	var out []string
+	for _, n := range guestapi.ScenarioNames() {
+		if want[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// CellKey names one cell: a client ABI, a server ABI and a mode.
+type CellKey struct {
+	Mode   sp.Mode
+	Client *abi.Descriptor
+	Server *abi.Descriptor
+}
+
+func (k CellKey) String() string {
+	return fmt.Sprintf("%s %s→%s", k.Mode, k.Client.Name, k.Server.Name)
+}
+
+// Cells returns every cell of the configuration (ignoring the shard) in
+// the canonical order: by mode, then client, then server, each in the
+// configuration's order.
+func (c *Config) Cells() []CellKey {
+	var out []CellKey
+	for _, m := range c.Modes {
+		for _, cl := range c.ABIs {
+			for _, sv := range c.ABIs {
+				out = append(out, CellKey{Mode: m, Client: cl, Server: sv})
+			}
+		}
+	}
+	return out
+}
+
+// ShardCells returns the cells this configuration's shard runs: all of
+// them without a shard.
+func (c *Config) ShardCells() []CellKey {
+	all := c.Cells()
+	if c.Shard == (Shard{}) {
+		return all
+	}
+	return c.Shard.Select(all)
+}
+
+// Shard is one slice of a matrix, for running it on several machines:
+// shard Index of Count (1 ≤ Index ≤ Count) takes every Count-th cell of
+// the canonical order starting with cell Index. Dealing cells out in turn
+// spreads the slow and the quick ones evenly; every cell is in exactly
+// one shard, and which one depends only on the configuration.
+type Shard struct {
+	Index, Count int
+}
+
+// ParseShard reads "I/N".
+func ParseShard(s string) (Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	if !ok {
+		return Shard{}, fmt.Errorf("shard %q: want I/N, such as 2/8", s)
+	}
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("shard %q: want I/N with whole numbers, such as 2/8", s)
+	}
+	sh := Shard{Index: i, Count: n}
+	if err := sh.validate(); err != nil {
+		return Shard{}, err
+	}
+	return sh, nil
+}
+
+func (s Shard) validate() error {
+	if s.Count < 1 || s.Index < 1 || s.Index > s.Count {
+		return fmt.Errorf("shard %d/%d: want 1 ≤ I ≤ N", s.Index, s.Count)
+	}
+	return nil
+}
+
+func (s Shard) String() string {
+	if s == (Shard{}) {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.Index, s.Count)
+}
+
+// Select returns the cells of all that belong to s.
+func (s Shard) Select(all []CellKey) []CellKey {
+	var out []CellKey
+	for i := s.Index - 1; i < len(all); i += s.Count {
+		out = append(out, all[i])
+	}
+	return out
+}
+
+// Shards returns the n shards of a matrix, in order.
+func Shards(n int) []Shard {
+	out := make([]Shard, n)
+	for i := range out {
+		out[i] = Shard{Index: i + 1, Count: n}
+	}
+	return out
+}
+
+// modeNames and abiNames give the configuration's names for a report.
+func (c *Config) modeNames() []string {
+	out := make([]string, len(c.Modes))
+	for i, m := range c.Modes {
+		out[i] = m.String()
+	}
+	return out
+}
+
+func (c *Config) abiNames() []string {
+	out := make([]string, len(c.ABIs))
+	for i, d := range c.ABIs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// indexOf returns where name is in names, or len(names).
+func indexOf(names []string, name string) int {
+	if i := slices.Index(names, name); i >= 0 {
+		return i
+	}
+	return len(names)
+}

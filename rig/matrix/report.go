@@ -1,0 +1,300 @@
+package matrix
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/guest/guestapi"
+)
+
+// SchemaVersion is the version of the JSON report format, documented in
+// docs/matrix-json.md. Fields may be added within a version; none is
+// renamed, removed or given another meaning.
+const SchemaVersion = 1
+
+// Report is a matrix run: its configuration, one Cell per client, server
+// and mode, and a summary. It is also the JSON format (schema version 1).
+type Report struct {
+	SchemaVersion int    `json:"schema_version"`
+	SprigVersion  string `json:"sprig_version"`
+	// Protocol is the sysproxy protocol era every cell spoke.
+	Protocol string `json:"protocol"`
+	// ABIs, Modes and Scenarios are the configuration: every ordered pair
+	// of ABIs in every mode, running every scenario.
+	ABIs      []string       `json:"abis"`
+	Modes     []string       `json:"modes"`
+	Scenarios []ScenarioInfo `json:"scenarios"`
+	// Shard is "I/N" when the report holds one shard's cells, empty when
+	// it holds (or, merged, should hold) every cell.
+	Shard string `json:"shard,omitempty"`
+	// PredictionOnly marks a report made from the theory alone: nothing
+	// ran and every observed status is the predicted one.
+	PredictionOnly bool `json:"prediction_only,omitempty"`
+	// Start and End bound the run; WallMillis is End - Start.
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	WallMillis float64   `json:"wall_ms"`
+	// Workers is how many cells ran at once (the largest of a merge).
+	Workers int     `json:"workers"`
+	Cells   []Cell  `json:"cells"`
+	Summary Summary `json:"summary"`
+
+	// descs are the descriptors of ABIs, when the report was made here
+	// rather than read from JSON (which names them only).
+	descs map[string]*abi.Descriptor
+}
+
+// ScenarioInfo describes one scenario of the configuration.
+type ScenarioInfo struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+}
+
+// Cell is one client ABI against one server ABI in one mode.
+type Cell struct {
+	Mode   string `json:"mode"`
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// Passed counts the scenarios observed to pass.
+	Passed int `json:"passed"`
+	// Disagreements counts results whose observed status is not the
+	// predicted one, a guest that ended abnormally counting as one more.
+	Disagreements int `json:"disagreements"`
+	// GuestError says how the guest ended when it did not end normally.
+	GuestError string `json:"guest_error,omitempty"`
+	// Millis is how long the cell took, server start to guest exit.
+	Millis  float64  `json:"ms"`
+	Results []Result `json:"results"`
+}
+
+// Key returns the cell's "mode client server" identity.
+func (c *Cell) Key() string { return c.Mode + " " + c.Client + " " + c.Server }
+
+// Result is one scenario of one cell: what happened and what the theory
+// said would.
+type Result struct {
+	Scenario string `json:"scenario"`
+	// Status is what happened: pass, fail or unsupported.
+	Status guestapi.Status `json:"status"`
+	// Predicted is what the ABI layouts say must happen: pass or fail.
+	Predicted guestapi.Status `json:"predicted"`
+	// Agrees is Status == Predicted.
+	Agrees bool `json:"agrees"`
+	// Reason is the prediction's why: the first layout the two ABIs
+	// disagree on, or what agrees or translates.
+	Reason string `json:"reason"`
+	// Layer, Detail and Explanation describe an observed failure: where
+	// it broke, what the guest saw, and the server's side of it.
+	Layer       guestapi.Layer `json:"layer,omitempty"`
+	Detail      string         `json:"detail,omitempty"`
+	Explanation string         `json:"explanation,omitempty"`
+	Checks      int            `json:"checks"`
+	Millis      float64        `json:"ms"`
+	// Child is the result of a scenario this one started in a second
+	// guest (fork's fork-child), when it ran.
+	Child *Result `json:"child,omitempty"`
+}
+
+// Summary counts a report's results.
+type Summary struct {
+	Cells       int `json:"cells"`
+	Results     int `json:"results"`
+	Passed      int `json:"passed"`
+	Failed      int `json:"failed"`
+	Unsupported int `json:"unsupported"`
+	// Disagreements counts the results (children included) whose
+	// observed status differs from the predicted one, plus guests that
+	// ended abnormally. A clean run has none.
+	Disagreements int `json:"disagreements"`
+	// MissingCells lists the cells ("mode client server") of a report
+	// without a shard that no result covers: a shard that never reported.
+	MissingCells []string `json:"missing_cells,omitempty"`
+}
+
+// OK reports whether every observed status equals the predicted one and
+// no cell is missing: the condition for exit status 0.
+func (r *Report) OK() bool {
+	return r.Summary.Disagreements == 0 && len(r.Summary.MissingCells) == 0
+}
+
+// summarize recomputes every cell's counts and the summary.
+func (r *Report) summarize() {
+	s := Summary{}
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		c.count()
+		for _, x := range c.Results {
+			switch x.Status {
+			case guestapi.Pass:
+				s.Passed++
+			case guestapi.Fail:
+				s.Failed++
+			default:
+				s.Unsupported++
+			}
+		}
+		s.Results += len(c.Results)
+		s.Disagreements += c.Disagreements
+	}
+	s.Cells = len(r.Cells)
+	if r.Shard == "" {
+		s.MissingCells = r.missingCells()
+	}
+	r.Summary = s
+}
+
+// count sets the cell's Passed and Disagreements from its results.
+func (c *Cell) count() {
+	c.Passed, c.Disagreements = 0, 0
+	if c.GuestError != "" {
+		c.Disagreements++
+	}
+	for _, x := range c.Results {
+		if x.Status == guestapi.Pass {
+			c.Passed++
+		}
+		if !x.Agrees {
+			c.Disagreements++
+		}
+		if x.Child != nil && !x.Child.Agrees {
+			c.Disagreements++
+		}
+	}
+}
+
+// missingCells lists the configuration's cells that the report lacks.
+func (r *Report) missingCells() []string {
+	have := map[string]bool{}
+	for i := range r.Cells {
+		have[r.Cells[i].Key()] = true
+	}
+	var out []string
+	for _, m := range r.Modes {
+		for _, c := range r.ABIs {
+			for _, s := range r.ABIs {
+				if k := m + " " + c + " " + s; !have[k] {
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sortCells puts cells in the canonical order: mode, client, server, each
+// as the configuration lists them.
+func (r *Report) sortCells() {
+	slices.SortStableFunc(r.Cells, func(a, b Cell) int {
+		if d := indexOf(r.Modes, a.Mode) - indexOf(r.Modes, b.Mode); d != 0 {
+			return d
+		}
+		if d := indexOf(r.ABIs, a.Client) - indexOf(r.ABIs, b.Client); d != 0 {
+			return d
+		}
+		return indexOf(r.ABIs, a.Server) - indexOf(r.ABIs, b.Server)
+	})
+}
+
+// Cell returns the cell of mode, client and server, or nil.
+func (r *Report) Cell(mode, client, server string) *Cell {
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Mode == mode && c.Client == client && c.Server == server {
+			return c
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// ErrSchema is returned for JSON that is not a matrix report this sprig
+// can read.
+var ErrSchema = errors.New("not a sprig matrix report of schema version 1")
+
+// ReadJSON reads one report written by WriteJSON and checks that it is
+// consistent: a known schema version, a configuration, cells inside it.
+// Unknown keys are accepted, as a newer sprig of the same schema version
+// may add some.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	var r Report
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("matrix: %w: %w", ErrSchema, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("matrix: %w: schema_version is %d", ErrSchema, r.SchemaVersion)
+	}
+	if len(r.ABIs) == 0 || len(r.Modes) == 0 || len(r.Scenarios) == 0 {
+		return nil, fmt.Errorf("matrix: %w: abis, modes or scenarios missing", ErrSchema)
+	}
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if !slices.Contains(r.Modes, c.Mode) || !slices.Contains(r.ABIs, c.Client) || !slices.Contains(r.ABIs, c.Server) {
+			return nil, fmt.Errorf("matrix: %w: cell %q is outside the configuration", ErrSchema, c.Key())
+		}
+	}
+	return &r, nil
+}
+
+// Merge joins reports of one configuration, normally the shards of one
+// matrix, into a report of the whole matrix. The configurations must be
+// equal; a cell may appear only once. Cells no report covers are listed
+// in Summary.MissingCells, which makes the merged report fail.
+func Merge(reports ...*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("matrix: merge: no reports")
+	}
+	first := reports[0]
+	out := &Report{
+		SchemaVersion: SchemaVersion, SprigVersion: first.SprigVersion, Protocol: first.Protocol,
+		ABIs: first.ABIs, Modes: first.Modes, Scenarios: first.Scenarios,
+		PredictionOnly: first.PredictionOnly,
+		Start:          first.Start, End: first.End,
+	}
+	seen := map[string]int{}
+	for i, r := range reports {
+		switch {
+		case !slices.Equal(r.ABIs, first.ABIs):
+			return nil, fmt.Errorf("matrix: merge: report %d covers ABIs %v, report 1 %v", i+1, r.ABIs, first.ABIs)
+		case !slices.Equal(r.Modes, first.Modes):
+			return nil, fmt.Errorf("matrix: merge: report %d covers modes %v, report 1 %v", i+1, r.Modes, first.Modes)
+		case !slices.Equal(r.Scenarios, first.Scenarios):
+			return nil, fmt.Errorf("matrix: merge: report %d runs other scenarios than report 1", i+1)
+		case r.Protocol != first.Protocol:
+			return nil, fmt.Errorf("matrix: merge: report %d speaks protocol %s, report 1 %s", i+1, r.Protocol, first.Protocol)
+		}
+		if r.SprigVersion != out.SprigVersion {
+			out.SprigVersion = "mixed"
+		}
+		out.PredictionOnly = out.PredictionOnly && r.PredictionOnly
+		if r.Start.Before(out.Start) {
+			out.Start = r.Start
+		}
+		if r.End.After(out.End) {
+			out.End = r.End
+		}
+		out.Workers = max(out.Workers, r.Workers)
+		for _, c := range r.Cells {
+			if j, dup := seen[c.Key()]; dup {
+				return nil, fmt.Errorf("matrix: merge: cell %q is in reports %d and %d", c.Key(), j, i+1)
+			}
+			seen[c.Key()] = i + 1
+			out.Cells = append(out.Cells, c)
+		}
+	}
+	out.WallMillis = float64(out.End.Sub(out.Start).Microseconds()) / 1000
+	out.sortCells()
+	out.summarize()
+	return out, nil
+}

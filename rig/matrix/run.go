@@ -1,0 +1,218 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/rig"
+	"github.com/rumpsprig/sprig/rig/predict"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// Run runs the configuration's cells (its shard's, with a shard) on r,
+// Workers at a time, and compares every result with its prediction. The
+// report is complete even when results disagree; Report.OK says whether
+// they all agreed. An error means the matrix could not be run at all, or
+// ctx ended first.
+func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	workers := cfg.Workers
+	if workers == 0 {
+		workers = DefaultWorkers()
+	}
+	keys := cfg.ShardCells()
+	rep := newReport(&cfg)
+	rep.Workers = workers
+	rep.Cells = make([]Cell, len(keys))
+	names := cfg.scenarioNames()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	type done struct {
+		i   int
+		err error
+	}
+	finished := make(chan done)
+	var wg sync.WaitGroup
+	for range min(workers, len(keys)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				cell, err := runCell(ctx, r, keys[i], names, cfg.Timeout)
+				if err == nil {
+					rep.Cells[i] = *cell
+				}
+				finished <- done{i, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range keys {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+
+	var firstErr error
+	disagreements := 0
+	n := 0
+	for d := range finished {
+		n++
+		if d.err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("matrix: %s: %w", keys[d.i], d.err)
+				cancel()
+			}
+			continue
+		}
+		disagreements += rep.Cells[d.i].Disagreements
+		if cfg.Progress != nil && firstErr == nil {
+			cfg.Progress(Progress{Done: n, Total: len(keys), Cell: &rep.Cells[d.i], Disagreements: disagreements})
+		}
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	rep.End = time.Now()
+	rep.WallMillis = float64(rep.End.Sub(rep.Start).Microseconds()) / 1000
+	rep.summarize()
+	return rep, nil
+}
+
+// newReport starts a report of cfg.
+func newReport(cfg *Config) *Report {
+	rep := &Report{
+		SchemaVersion: SchemaVersion, SprigVersion: cfg.SprigVersion, Protocol: sp.Version04.String(),
+		ABIs: cfg.abiNames(), Modes: cfg.modeNames(), Shard: cfg.Shard.String(),
+		Start: time.Now(), descs: map[string]*abi.Descriptor{},
+	}
+	for _, d := range cfg.ABIs {
+		rep.descs[d.Name] = d
+	}
+	if rep.SprigVersion == "" {
+		rep.SprigVersion = "(devel)"
+	}
+	for _, n := range cfg.scenarioNames() {
+		s, _ := guestapi.LookupScenario(n)
+		rep.Scenarios = append(rep.Scenarios, ScenarioInfo{Name: s.Name, Summary: s.Summary})
+	}
+	return rep
+}
+
+// runCell runs one cell and compares what happened with the theory.
+func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration) (*Cell, error) {
+	rr, err := r.Run(ctx, rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // results cut short by cancellation mean nothing
+	}
+	return evaluate(k, names, rr), nil
+}
+
+// evaluate turns a rig report into a cell: one result per scenario, in
+// order, each with its prediction; a child's result goes under its
+// parent; a scenario the guest never reported counts as failed.
+func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
+	cell := &Cell{Mode: k.Mode.String(), Client: k.Client.Name, Server: k.Server.Name,
+		Millis: float64(rr.Elapsed.Microseconds()) / 1000}
+	got := map[string]rig.Result{}
+	for _, x := range rr.Results {
+		if x.Scenario == rig.GuestScenario {
+			cell.GuestError = guestError(x, rr)
+			continue
+		}
+		if _, dup := got[x.Scenario]; !dup {
+			got[x.Scenario] = x
+		}
+	}
+	for _, n := range names {
+		s, _ := guestapi.LookupScenario(n)
+		res := observed(k, s, got[n], got[n].Scenario != "")
+		if s.Child != "" {
+			if c, ok := got[s.Child]; ok {
+				cs, _ := guestapi.LookupScenario(s.Child)
+				child := observed(k, cs, c, true)
+				res.Child = &child
+			}
+		}
+		cell.Results = append(cell.Results, res)
+	}
+	cell.count()
+	return cell
+}
+
+func guestError(x rig.Result, rr *rig.Report) string {
+	msg := x.Detail
+	if rr.GuestStderr != "" {
+		msg += ": " + rr.GuestStderr
+	}
+	return msg
+}
+
+// observed pairs a guest's result for scenario s with the prediction.
+func observed(k CellKey, s guestapi.Scenario, x rig.Result, ran bool) Result {
+	v := predict.Scenario(k.Client, k.Server, k.Mode, s)
+	res := Result{Scenario: s.Name, Predicted: status(v.Pass), Reason: v.Reason}
+	if !ran {
+		res.Status, res.Layer, res.Detail = guestapi.Fail, guestapi.LayerGuest, "the guest reported no result"
+	} else {
+		res.Status, res.Layer, res.Detail, res.Explanation = x.Status, x.Layer, x.Detail, x.Explanation
+		res.Checks, res.Millis = x.Checks, x.Millis
+	}
+	res.Agrees = res.Status == res.Predicted
+	return res
+}
+
+func status(pass bool) guestapi.Status {
+	if pass {
+		return guestapi.Pass
+	}
+	return guestapi.Fail
+}
+
+// Predicted returns the report a run of cfg must produce if sprig and
+// the theory are right: every observed status is the predicted one.
+// Nothing runs, so it is instant; the markdown a clean run prints equals
+// this report's (see WriteMarkdown), which is how a test can tell that a
+// committed verdict table is stale without running the matrix.
+func Predicted(cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rep := newReport(&cfg)
+	rep.PredictionOnly = true
+	names := cfg.scenarioNames()
+	for _, k := range cfg.ShardCells() {
+		cell := Cell{Mode: k.Mode.String(), Client: k.Client.Name, Server: k.Server.Name}
+		for _, n := range names {
+			s, _ := guestapi.LookupScenario(n)
+			v := predict.Scenario(k.Client, k.Server, k.Mode, s)
+			cell.Results = append(cell.Results, Result{Scenario: n, Status: status(v.Pass), Predicted: status(v.Pass), Agrees: true, Reason: v.Reason})
+		}
+		rep.Cells = append(rep.Cells, cell)
+	}
+	rep.End = rep.Start
+	rep.summarize()
+	return rep, nil
+}
