@@ -74,7 +74,7 @@ func TestMmapAsksTheClientForAnonymousMemory(t *testing.T) {
 				if tc.errno == 0 {
 					addr := r.Retval[0]
 					require.NotZero(t, addr)
-					assert.GreaterOrEqual(t, addr, e.mem.Base, "the address is in the client's memory")
+					assert.GreaterOrEqual(t, addr, e.mem.Base(), "the address is in the client's memory")
 					assert.Len(t, e.mem.Read(addr, int(tc.len)), int(tc.len))
 					assert.Zero(t, e.errno(netbsd.SYS_munmap, addr, tc.len), "munmap succeeds and leaves it be")
 				}

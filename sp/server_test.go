@@ -294,7 +294,7 @@ func TestAnonMmapReturnsTheClientsAddress(t *testing.T) {
 	r, err := c.Syscall(ctx, netbsd.SYS_mmap, 0, 4096, netbsd.PROT_READ|netbsd.PROT_WRITE, netbsd.MAP_ANON|netbsd.MAP_PRIVATE, ^uint64(0)&0xffffffff, 0)
 	require.NoError(t, err)
 	require.Zero(t, r.Errno)
-	assert.GreaterOrEqual(t, r.Retval[0], mem.Base)
+	assert.GreaterOrEqual(t, r.Retval[0], mem.Base())
 	require.NoError(t, mem.CopyOut(r.Retval[0], []byte("mapped")), "the address is the client's own memory")
 }
 

@@ -34,7 +34,7 @@ type T struct {
 	name   string
 	cfg    *guestapi.Config
 	c      *sp.Client
-	mem    *host.Memory
+	mem    *sp.FlatMemory
 	space  *space    // mem as the client serves it, recording mappings
 	frames *frameLog // every frame of the connection, counted
 	own    *abi.Descriptor
@@ -207,7 +207,7 @@ func connect(t *T, cfg *guestapi.Config) error {
 	}
 	t.own = cfg.ABI
 	t.mem = host.NewMemory(1 << 20)
-	t.space = &space{Memory: t.mem}
+	t.space = &space{FlatMemory: t.mem}
 	t.frames = newFrameLog()
 	cc := sp.DefaultClientConfig(cfg.ABI)
 	cc.Mode = mode
@@ -228,7 +228,7 @@ func connect(t *T, cfg *guestapi.Config) error {
 		return err
 	}
 	if c.WireABI().Pointer.Size == 8 {
-		t.mem.Bias = cfg.AddressBias
+		t.mem.SetBase(t.mem.Base() + cfg.AddressBias)
 	}
 	t.c = c
 	return nil

@@ -144,7 +144,7 @@ func (t *T) untouched(what string, b []byte, fill byte) {
 
 // alloc returns n bytes of guest memory filled with fill.
 func (t *T) alloc(n int, fill byte) (uint64, []byte) {
-	a, b := t.mem.Alloc(n)
+	a, b := t.mem.AllocBytes(n)
 	for i := range b {
 		b[i] = fill
 	}
@@ -153,7 +153,7 @@ func (t *T) alloc(n int, fill byte) (uint64, []byte) {
 
 // data returns a copy of p in guest memory.
 func (t *T) data(p []byte) uint64 {
-	a, b := t.mem.Alloc(len(p))
+	a, b := t.mem.AllocBytes(len(p))
 	copy(b, p)
 	return a
 }

@@ -22,7 +22,7 @@ const noOldLen = -1
 // oldSize are a guard.
 func (t *T) sysctl(mib []int32, oldSize int, newv []byte) (netbsd.Errno, uint64, []byte) {
 	o := t.own.ByteOrder()
-	name, nb := t.mem.Alloc(4 * len(mib))
+	name, nb := t.mem.AllocBytes(4 * len(mib))
 	for i, v := range mib {
 		o.PutUint32(nb[4*i:], uint32(v))
 	}
@@ -32,7 +32,7 @@ func (t *T) sysctl(mib []int32, oldSize int, newv []byte) (netbsd.Errno, uint64,
 		oldv, ob = t.alloc(oldSize+16, guardFill)
 	}
 	if oldSize >= 0 {
-		oldlenp, lb = t.mem.Alloc(t.own.SizeT.Size)
+		oldlenp, lb = t.mem.AllocBytes(t.own.SizeT.Size)
 		abi.PutUint(o, lb, t.own.SizeT.Size, uint64(oldSize))
 	}
 	var newp uint64
@@ -158,20 +158,20 @@ func scenarioMmapAnon(t *T) {
 func scenarioKillRaise(t *T) {
 	t.guest()
 	pid := t.getpid()
-	t.mem.Signals()
+	t.mem.TakeSignals()
 	expect(t, "kill(getpid(), SIGUSR1) retval", uint64(0), t.ok(netbsd.SYS_kill, pid, uint64(netbsd.SIGUSR1))[0])
 	t.requested(sp.TypeRaise, "kill of the caller's own process")
 	expect(t, "RAISE requests' signal numbers", fmt.Sprint([]uint32{uint32(netbsd.SIGUSR1)}), fmt.Sprint(t.frames.raises()))
-	expect(t, "signals the guest received", fmt.Sprint([]int32{int32(netbsd.SIGUSR1)}), fmt.Sprint(t.mem.Signals()))
+	expect(t, "signals the guest received", fmt.Sprint([]int32{int32(netbsd.SIGUSR1)}), fmt.Sprint(t.mem.TakeSignals()))
 
 	expect(t, "kill(getpid(), 0) retval", uint64(0), t.ok(netbsd.SYS_kill, pid, 0)[0])
-	if s := t.mem.Signals(); len(s) != 0 {
+	if s := t.mem.TakeSignals(); len(s) != 0 {
 		t.FailValue("signals received after kill(pid, 0)", "none", fmt.Sprint(s))
 	}
 	t.Check()
 	t.fails("kill(99999, SIGUSR1)", netbsd.ESRCH, netbsd.SYS_kill, 99999, uint64(netbsd.SIGUSR1))
 	t.fails("kill(getpid(), 9999)", netbsd.EINVAL, netbsd.SYS_kill, pid, 9999)
-	if s := t.mem.Signals(); len(s) != 0 {
+	if s := t.mem.TakeSignals(); len(s) != 0 {
 		t.FailValue("signals received after the failed kills", "none", fmt.Sprint(s))
 	}
 	t.Check()

@@ -5,7 +5,6 @@ package main
 import (
 	"sync"
 
-	"github.com/rumpsprig/sprig/guest/internal/host"
 	"github.com/rumpsprig/sprig/sp"
 )
 
@@ -98,10 +97,10 @@ func (l *frameLog) raises() []uint32 {
 }
 
 // space is the guest's memory as the client serves it. It passes every
-// request to host.Memory and records the anonymous mappings it handed
+// request to the FlatMemory and records the anonymous mappings it handed
 // out, so mmap-anon can check the server returned exactly that address.
 type space struct {
-	*host.Memory
+	*sp.FlatMemory
 
 	mu   sync.Mutex
 	maps []mapping
@@ -111,7 +110,7 @@ type mapping struct{ addr, size uint64 }
 
 // AnonMmap implements sp.AddressSpace.
 func (s *space) AnonMmap(size uint64) uint64 {
-	a := s.Memory.AnonMmap(size)
+	a := s.FlatMemory.AnonMmap(size)
 	s.mu.Lock()
 	s.maps = append(s.maps, mapping{a, size})
 	s.mu.Unlock()
