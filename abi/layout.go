@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Layout is a Type placed in memory by one Descriptor: its size, its
@@ -20,6 +21,9 @@ type Layout struct {
 	Fields []FieldLayout
 	// Elem is an array's element layout.
 	Elem *Layout
+
+	padOnce sync.Once
+	padding []Range
 }
 
 // FieldLayout is one member of a struct or union at its offset.
@@ -192,8 +196,15 @@ func (l *Layout) leaves(prefix string, base int, out *[]Leaf) {
 type Range struct{ Offset, Size int }
 
 // Padding returns the byte ranges of l that belong to no member: holes
-// between struct members and tail padding, found recursively.
+// between struct members and tail padding, found recursively. It is
+// computed once per layout (encoders ask on every frame); the slice is
+// shared and must not be modified.
 func (l *Layout) Padding() []Range {
+	l.padOnce.Do(func() { l.padding = l.findPadding() })
+	return l.padding
+}
+
+func (l *Layout) findPadding() []Range {
 	used := make([]bool, l.Size)
 	for _, lf := range l.Leaves() {
 		for i := lf.Offset; i < lf.Offset+lf.Size && i < len(used); i++ {

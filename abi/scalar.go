@@ -58,12 +58,6 @@ func FitsSigned(v int64, size int) bool {
 	return v >= -lim && v < lim
 }
 
-// ScalarValue reads a scalar of layout l from b: integers come back as
-// their bit pattern zero-extended to 64 bits; floats as their IEEE bits.
-func (l *Layout) ScalarValue(b []byte) uint64 {
-	return Uint(l.ABI.ByteOrder(), b, l.Size)
-}
-
 // Int reads the signed or unsigned integer at path in b, sign-extending
 // when the C type is signed on l's ABI.
 func (l *Layout) Int(b []byte, path string) (int64, error) {

@@ -26,14 +26,11 @@ type Codec struct {
 	L   *netbsd.Layouts
 	// PadFill fills padding bytes of encoded bodies.
 	PadFill byte
-
-	sysrespPad []abi.Range // computed once: every reply fills them
 }
 
 // NewCodec returns a Codec for d with the default padding fill.
 func NewCodec(d *abi.Descriptor) *Codec {
-	l := netbsd.LayoutsFor(d)
-	return &Codec{ABI: d, L: l, PadFill: DefaultPadFill, sysrespPad: l.Sysresp.Padding()}
+	return &Codec{ABI: d, L: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
 }
 
 func (c *Codec) o() abi.ByteOrder { return c.ABI.ByteOrder() }
@@ -46,7 +43,7 @@ func bodyErr(what string, got, want int, d *abi.Descriptor) error {
 func (c *Codec) Sysresp(errno int32, retval [2]uint64) []byte {
 	l := c.L.Sysresp
 	b := make([]byte, l.Size)
-	for _, p := range c.sysrespPad {
+	for _, p := range l.Padding() {
 		for i := p.Offset; i < p.Offset+p.Size; i++ {
 			b[i] = c.PadFill
 		}

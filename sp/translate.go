@@ -27,13 +27,12 @@ type spanKind uint8
 const (
 	spanStat    spanKind = iota + 1 // struct stat
 	spanSizeT                       // one size_t
-	spanInts                        // count C ints
+	spanInts                        // C ints, as many as the copy holds
 	spanDirents                     // getdents records
 )
 
 type span struct {
-	kind  spanKind
-	count int
+	kind spanKind
 }
 
 func newTranslator(own, wire *abi.Descriptor, mem AddressSpace) *translator {
@@ -56,16 +55,16 @@ func (t *translator) begin(num netbsd.Sysno, args []uint64) func() {
 	case netbsd.SYS___getdents30:
 		add[arg(1)] = span{kind: spanDirents}
 	case netbsd.SYS_pipe2:
-		add[arg(0)] = span{kind: spanInts, count: 2}
+		add[arg(0)] = span{kind: spanInts}
 	case netbsd.SYS___sysctl:
 		namelen := int(min(arg(1), netbsd.CTL_MAXNAME))
-		add[arg(0)] = span{kind: spanInts, count: namelen}
+		add[arg(0)] = span{kind: spanInts}
 		add[arg(3)] = span{kind: spanSizeT}
 		// The MIB decides what the old and new values are: ints are
 		// re-ordered, strings and unknown nodes pass unchanged.
 		if t.sysctlIsInt(arg(0), namelen) {
-			add[arg(2)] = span{kind: spanInts, count: 1}
-			add[arg(4)] = span{kind: spanInts, count: 1}
+			add[arg(2)] = span{kind: spanInts}
+			add[arg(4)] = span{kind: spanInts}
 		}
 	}
 	delete(add, 0)

@@ -76,11 +76,7 @@ func layerOf(err error) guestapi.Layer {
 	case errors.Is(err, sp.ErrClosed):
 		return guestapi.LayerDisconnect
 	}
-	var pe *sp.ProtocolError
-	if errors.As(err, &pe) {
-		return guestapi.LayerFraming
-	}
-	return guestapi.LayerFraming
+	return guestapi.LayerFraming // any other protocol or transport error
 }
 
 // FailField ends the scenario with a data failure naming the first wrong

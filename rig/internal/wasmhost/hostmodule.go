@@ -170,17 +170,17 @@ func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = errno(guestapi.EBADF)
 		return
 	}
-	p, n := api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	if _, ok := read(m, p, n); !ok {
+	// Read straight into the guest's memory: the guest is blocked in
+	// this call, so nothing else touches the view meanwhile.
+	view, ok := read(m, api.DecodeU32(stack[1]), min(api.DecodeU32(stack[2]), 1<<20))
+	if !ok {
 		stack[0] = errno(guestapi.EFAULT)
 		return
 	}
 	wait := time.Duration(min(max(api.DecodeI32(stack[3]), 0), maxRecvWaitMillis)) * time.Millisecond
-	buf := make([]byte, min(n, 1<<20))
 	c.SetReadDeadline(time.Now().Add(wait))
-	got, err := c.Read(buf)
+	got, err := c.Read(view)
 	if got > 0 {
-		m.Memory().Write(p, buf[:got])
 		stack[0] = api.EncodeI32(int32(got))
 		return
 	}
