@@ -34,7 +34,7 @@ func Example() {
 	defer c.Close()
 	c.HandshakeGuest(ctx)
 
-	r, _ := c.Syscall(ctx, netbsd.SYS_open, mem.String("/tmp/hello"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	r, _ := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/tmp/hello"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
 	fd, msg, buf := r.Retval[0], []byte("hello, NetBSD"), mem.Alloc(64, nil)
 	c.Syscall(ctx, netbsd.SYS_write, fd, mem.Alloc(len(msg), msg), uint64(len(msg)))
 	r, _ = c.Syscall(ctx, netbsd.SYS_pread, fd, buf, 64, 0)

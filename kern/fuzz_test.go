@@ -38,7 +38,7 @@ func fuzzProcess(t *testing.T, d *abi.Descriptor) (*kern.Kernel, sp.Process) {
 		copy(mem.b[off:], s+"\x00")
 		return fuzzBase + uint64(off)
 	}
-	run := func(num netbsd.Sysno, vals ...uint64) sp.SyscallResult {
+	run := func(num netbsd.Sysno, vals ...uint64) sp.Result {
 		body, err := netbsd.LayoutsFor(d).Args(num).Encode(0, vals...)
 		require.NoError(t, err)
 		return p.Syscall(context.Background(), &sp.SyscallRequest{Num: num, Body: body, ABI: d, Mem: mem})

@@ -140,6 +140,7 @@ func (e *env) dial() (*sp.Client, *sptest.Memory) {
 	cfg := sp.DefaultClientConfig(d)
 	cfg.Mode = e.s.mode
 	cfg.Memory = mem
+	cfg.OnSignal = mem.Raise
 	c, err := sp.Dial(context.Background(), e.url, cfg)
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() { c.Close() })
@@ -164,7 +165,7 @@ func (e *env) call(num netbsd.Sysno, args ...uint64) sp.Result {
 
 func callOn(t *testing.T, ctx context.Context, c *sp.Client, num netbsd.Sysno, args ...uint64) sp.Result {
 	t.Helper()
-	r, err := c.Syscall(ctx, num, args...)
+	r, err := callErr(ctx, c, num, args...)
 	require.NoError(t, err, "%s: transport", num)
 	return r
 }
@@ -184,7 +185,7 @@ func (e *env) errno(num netbsd.Sysno, args ...uint64) netbsd.Errno {
 }
 
 // str stores s and its NUL in client memory.
-func (e *env) str(s string) uint64 { return e.mem.String(s) }
+func (e *env) str(s string) uint64 { return e.mem.AllocString(s) }
 
 // buf reserves n zeroed bytes of client memory.
 func (e *env) buf(n int) uint64 { return e.mem.Alloc(n, nil) }
@@ -318,4 +319,13 @@ func (e *env) sizeT(v uint64) uint64 {
 func (e *env) readSizeT(addr uint64) uint64 {
 	n := e.abi().SizeT.Size
 	return abi.Uint(e.abi().ByteOrder(), e.mem.Read(addr, n), n)
+}
+
+// callErr runs a syscall and returns the transport error too.
+func callErr(ctx context.Context, c *sp.Client, num netbsd.Sysno, args ...uint64) (sp.Result, error) {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a
+	}
+	return c.Syscall(ctx, num, vals...)
 }

@@ -174,7 +174,7 @@ func TestMismatchedNativeClientsCannotHurtTheKernel(t *testing.T) {
 			}
 			for _, c := range calls {
 				ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
-				_, err := e.c.Syscall(ctx, c.num, c.args...)
+				_, err := callErr(ctx, e.c, c.num, c.args...)
 				cancel()
 				if err != nil {
 					// Either the server dropped the client, or the

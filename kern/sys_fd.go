@@ -6,7 +6,7 @@ import (
 )
 
 // close(2): fd.
-func sysClose(c *call) sp.SyscallResult {
+func sysClose(c *call) sp.Result {
 	f, e := c.p.fds.remove(c.int(0))
 	if e != 0 {
 		return fail(e)
@@ -16,7 +16,7 @@ func sysClose(c *call) sp.SyscallResult {
 }
 
 // dup(2): fd. The copy is the lowest free descriptor, close-on-exec clear.
-func sysDup(c *call) sp.SyscallResult {
+func sysDup(c *call) sp.Result {
 	f, e := c.file(0)
 	if e != 0 {
 		return fail(e)
@@ -29,7 +29,7 @@ func sysDup(c *call) sp.SyscallResult {
 }
 
 // dup2(2): from, to. A target past the descriptor limit is EBADF.
-func sysDup2(c *call) sp.SyscallResult {
+func sysDup2(c *call) sp.Result {
 	to := c.int(1)
 	old, e := c.p.fds.dup2(c.int(0), to, c.k.cfg.MaxOpenFiles)
 	if e != 0 {
@@ -43,7 +43,7 @@ func sysDup2(c *call) sp.SyscallResult {
 
 // fcntl(2): fd, cmd, arg. The argument slot is a pointer's; the commands
 // served take an int, its low 32 bits.
-func sysFcntl(c *call, f *file) sp.SyscallResult {
+func sysFcntl(c *call, f *file) sp.Result {
 	fd := c.int(0)
 	arg := c.int(2)
 	switch c.int(1) {
@@ -98,17 +98,17 @@ func (c *call) newPipeFDs(flags uint32) (rfd, wfd int, e netbsd.Errno) {
 
 // pipe(2): no arguments; the descriptors come back in retval[0] (read
 // end) and retval[1] (write end).
-func sysPipe(c *call) sp.SyscallResult {
+func sysPipe(c *call) sp.Result {
 	rfd, wfd, e := c.newPipeFDs(0)
 	if e != 0 {
 		return fail(e)
 	}
-	return sp.SyscallResult{Retval: [2]uint64{uint64(rfd), uint64(wfd)}}
+	return sp.Result{Retval: [2]uint64{uint64(rfd), uint64(wfd)}}
 }
 
 // pipe2(2): fildes, flags. The descriptors are stored as two C ints at
 // fildes; if that store fails they are closed again.
-func sysPipe2(c *call) sp.SyscallResult {
+func sysPipe2(c *call) sp.Result {
 	flags := uint32(c.int(1))
 	if flags&^(netbsd.O_CLOEXEC|netbsd.O_NONBLOCK|netbsd.O_NOSIGPIPE) != 0 {
 		return fail(netbsd.EINVAL)

@@ -8,7 +8,7 @@ import (
 )
 
 // read(2): fd, buf, nbyte.
-func sysRead(c *call, f *file) sp.SyscallResult {
+func sysRead(c *call, f *file) sp.Result {
 	if !f.readable() {
 		return fail(netbsd.EBADF)
 	}
@@ -30,7 +30,7 @@ func sysRead(c *call, f *file) sp.SyscallResult {
 }
 
 // write(2): fd, buf, nbyte.
-func sysWrite(c *call, f *file) sp.SyscallResult {
+func sysWrite(c *call, f *file) sp.Result {
 	if !f.writable() {
 		return fail(netbsd.EBADF)
 	}
@@ -57,7 +57,7 @@ func sysWrite(c *call, f *file) sp.SyscallResult {
 
 // pipeWrite writes to a pipe; a broken pipe also raises SIGPIPE in the
 // writer, as NetBSD's write path does, unless the file has O_NOSIGPIPE.
-func (c *call) pipeWrite(f *file, data []byte) sp.SyscallResult {
+func (c *call) pipeWrite(f *file, data []byte) sp.Result {
 	n, e := f.pipe.write(c.ctx, data, f.has(netbsd.O_NONBLOCK), c.fs.now)
 	if e == netbsd.EPIPE && !f.has(netbsd.O_NOSIGPIPE) {
 		c.p.signal(int32(netbsd.SIGPIPE))
@@ -66,7 +66,7 @@ func (c *call) pipeWrite(f *file, data []byte) sp.SyscallResult {
 }
 
 // pread(2): fd, buf, nbyte, PAD, offset. The file offset does not move.
-func sysPread(c *call, f *file) sp.SyscallResult {
+func sysPread(c *call, f *file) sp.Result {
 	if !f.readable() {
 		return fail(netbsd.EBADF)
 	}
@@ -79,7 +79,7 @@ func sysPread(c *call, f *file) sp.SyscallResult {
 
 // pwrite(2): fd, buf, nbyte, PAD, offset. As on NetBSD, a file opened
 // with O_APPEND is appended to whatever the offset says.
-func sysPwrite(c *call, f *file) sp.SyscallResult {
+func sysPwrite(c *call, f *file) sp.Result {
 	if !f.writable() {
 		return fail(netbsd.EBADF)
 	}
@@ -114,7 +114,7 @@ func (c *call) positioned(f *file) (n int, off int64, e netbsd.Errno) {
 
 // readOut ends a read of any kind: the bytes it got go to the buffer at
 // argument 1 and their count is the result, unless the read failed with e.
-func (c *call) readOut(data []byte, e netbsd.Errno) sp.SyscallResult {
+func (c *call) readOut(data []byte, e netbsd.Errno) sp.Result {
 	if e != 0 {
 		return fail(e)
 	}
@@ -157,7 +157,7 @@ func (fs *fileSystem) writeFile(node *inode, off int64, appending bool, data []b
 // lseek(2): fd, PAD, offset, whence. The 64-bit result goes back the way
 // the client's ABI returns an off_t (split over two registers on 32-bit
 // machines).
-func sysLseek(c *call, f *file) sp.SyscallResult {
+func sysLseek(c *call, f *file) sp.Result {
 	if f.pipe != nil {
 		return fail(netbsd.ESPIPE)
 	}
@@ -180,12 +180,12 @@ func sysLseek(c *call, f *file) sp.SyscallResult {
 		return fail(netbsd.EINVAL)
 	}
 	f.off = base + delta
-	return sp.SyscallResult{Retval: sp.SplitOff(c.abi(), uint64(f.off))}
+	return sp.OffResult(c.abi(), f.off)
 }
 
 // fsync(2): fd. Memory is as durable as it gets; only the descriptor is
 // checked (a pipe is EINVAL, as it has no vnode).
-func sysFsync(c *call, f *file) sp.SyscallResult {
+func sysFsync(c *call, f *file) sp.Result {
 	if f.pipe != nil {
 		return fail(netbsd.EINVAL)
 	}
@@ -193,7 +193,7 @@ func sysFsync(c *call, f *file) sp.SyscallResult {
 }
 
 // ftruncate(2): fd, PAD, length.
-func sysFtruncate(c *call, f *file) sp.SyscallResult {
+func sysFtruncate(c *call, f *file) sp.Result {
 	if f.pipe != nil || !f.writable() {
 		return fail(netbsd.EINVAL)
 	}

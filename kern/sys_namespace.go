@@ -21,7 +21,7 @@ func (c *call) twoPaths() (string, string, netbsd.Errno) {
 }
 
 // link(2): path, link. The source's final symbolic link is followed.
-func sysLink(c *call) sp.SyscallResult {
+func sysLink(c *call) sp.Result {
 	from, to, e := c.twoPaths()
 	if e != 0 {
 		return fail(e)
@@ -49,7 +49,7 @@ func sysLink(c *call) sp.SyscallResult {
 }
 
 // unlink(2): path. A directory is EPERM, as NetBSD answers.
-func sysUnlink(c *call) sp.SyscallResult {
+func sysUnlink(c *call) sp.Result {
 	path, e := c.path(0)
 	if e != 0 {
 		return fail(e)
@@ -71,7 +71,7 @@ func sysUnlink(c *call) sp.SyscallResult {
 }
 
 // mkdir(2): path, mode.
-func sysMkdir(c *call) sp.SyscallResult {
+func sysMkdir(c *call) sp.Result {
 	path, e := c.path(0)
 	if e != 0 {
 		return fail(e)
@@ -91,7 +91,7 @@ func sysMkdir(c *call) sp.SyscallResult {
 }
 
 // rmdir(2): path.
-func sysRmdir(c *call) sp.SyscallResult {
+func sysRmdir(c *call) sp.Result {
 	path, e := c.path(0)
 	if e != 0 {
 		return fail(e)
@@ -122,7 +122,7 @@ func sysRmdir(c *call) sp.SyscallResult {
 }
 
 // symlink(2): path (the link's target, stored as given), link.
-func sysSymlink(c *call) sp.SyscallResult {
+func sysSymlink(c *call) sp.Result {
 	target, at, e := c.twoPaths()
 	if e != 0 {
 		return fail(e)
@@ -143,7 +143,7 @@ func sysSymlink(c *call) sp.SyscallResult {
 }
 
 // rename(2): from, to. Neither final symbolic link is followed.
-func sysRename(c *call) sp.SyscallResult {
+func sysRename(c *call) sp.Result {
 	from, to, e := c.twoPaths()
 	if e != 0 {
 		return fail(e)

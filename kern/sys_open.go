@@ -7,7 +7,7 @@ import (
 
 // open(2): path, flags, mode. The descriptor is taken first, so a full
 // table is EMFILE before anything is created, as in NetBSD.
-func sysOpen(c *call) sp.SyscallResult {
+func sysOpen(c *call) sp.Result {
 	path, e := c.path(0)
 	if e != 0 {
 		return fail(e)

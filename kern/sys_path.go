@@ -21,7 +21,7 @@ func (c *call) lookup(follow bool) (found, netbsd.Errno) {
 }
 
 // chdir(2): path.
-func sysChdir(c *call) sp.SyscallResult {
+func sysChdir(c *call) sp.Result {
 	r, e := c.lookup(true)
 	if e == 0 && !r.node.isDir() {
 		e = netbsd.ENOTDIR
@@ -41,7 +41,7 @@ func sysChdir(c *call) sp.SyscallResult {
 
 // access(2): path, mode (R_OK, W_OK, X_OK or F_OK). sprig's real and
 // effective ids are the same, so the check is the ordinary one.
-func sysAccess(c *call) sp.SyscallResult {
+func sysAccess(c *call) sp.Result {
 	mode := c.int(1)
 	if mode&^(netbsd.R_OK|netbsd.W_OK|netbsd.X_OK) != 0 {
 		return fail(netbsd.EINVAL)
@@ -56,7 +56,7 @@ func sysAccess(c *call) sp.SyscallResult {
 
 // readlink(2): path, buf, count. The target is stored without a NUL and
 // cut at count; the result is the bytes stored.
-func sysReadlink(c *call) sp.SyscallResult {
+func sysReadlink(c *call) sp.Result {
 	r, e := c.lookup(false)
 	if e == 0 && !r.node.isLink() {
 		e = netbsd.EINVAL
@@ -75,7 +75,7 @@ func sysReadlink(c *call) sp.SyscallResult {
 }
 
 // truncate(2): path, PAD, length.
-func sysTruncate(c *call) sp.SyscallResult {
+func sysTruncate(c *call) sp.Result {
 	r, e := c.lookup(true)
 	if e == 0 && r.node.isDir() {
 		e = netbsd.EISDIR
@@ -91,7 +91,7 @@ func sysTruncate(c *call) sp.SyscallResult {
 }
 
 // umask(2): newmask. Returns the old mask.
-func sysUmask(c *call) sp.SyscallResult {
+func sysUmask(c *call) sp.Result {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	old := c.p.umask
@@ -103,7 +103,7 @@ func sysUmask(c *call) sp.SyscallResult {
 // int (so a huge size_t can read as small or negative), caps it at four
 // times PATH_MAX, answers ERANGE below 2 bytes or when the path and its
 // NUL do not fit, and returns the bytes stored, NUL included.
-func sysGetcwd(c *call) sp.SyscallResult {
+func sysGetcwd(c *call) sp.Result {
 	length := int(int32(c.arg(1)))
 	if length < 2 {
 		return fail(netbsd.ERANGE)

@@ -7,28 +7,28 @@ import (
 
 // getpid(2): the pid in retval[0] and the parent's in retval[1], as
 // NetBSD returns both.
-func sysGetpid(c *call) sp.SyscallResult {
-	return sp.SyscallResult{Retval: [2]uint64{uint64(c.p.pid), uint64(c.p.PPid())}}
+func sysGetpid(c *call) sp.Result {
+	return sp.Result{Retval: [2]uint64{uint64(c.p.pid), uint64(c.p.PPid())}}
 }
 
 // getppid(2).
-func sysGetppid(c *call) sp.SyscallResult { return result(uint64(c.p.PPid()), 0) }
+func sysGetppid(c *call) sp.Result { return result(uint64(c.p.PPid()), 0) }
 
 // getuid(2) and geteuid(2): sprig's real and effective uid are one.
-func sysGetuid(c *call) sp.SyscallResult { return result(uint64(c.p.cred.uid), 0) }
+func sysGetuid(c *call) sp.Result { return result(uint64(c.p.cred.uid), 0) }
 
 // getgid(2).
-func sysGetgid(c *call) sp.SyscallResult { return result(uint64(c.p.cred.gid), 0) }
+func sysGetgid(c *call) sp.Result { return result(uint64(c.p.cred.gid), 0) }
 
 // sync(2): there is nothing to write back.
-func sysSync(c *call) sp.SyscallResult { return done(0) }
+func sysSync(c *call) sp.Result { return done(0) }
 
 // kill(2): pid, signum. A positive pid names one process, 0 the caller's
 // process group, -1 every process the caller may signal except pid 1 and
 // itself, and -g the group g. Signal 0 only checks. A process may signal
 // those with its own uid; root may signal anyone. ESRCH when nothing
 // matched, EPERM when something matched but none may be signalled.
-func sysKill(c *call) sp.SyscallResult {
+func sysKill(c *call) sp.Result {
 	pid, sig := int(int32(c.arg(0))), c.int(1)
 	if sig < 0 || sig >= netbsd.NSIG {
 		return fail(netbsd.EINVAL)
@@ -70,7 +70,7 @@ func sysKill(c *call) sp.SyscallResult {
 // ENODEV (after the descriptor is checked), since the server cannot put
 // a file into the client's address space; MAP_FIXED is EINVAL, since the
 // client picks the address.
-func sysMmap(c *call) sp.SyscallResult {
+func sysMmap(c *call) sp.Result {
 	flags := c.int(3)
 	if flags&netbsd.MAP_ANON == 0 {
 		f, e := c.file(4)
@@ -86,7 +86,7 @@ func sysMmap(c *call) sp.SyscallResult {
 	}
 	addr, err := c.req.Mem.AnonMmap(c.ctx, size)
 	if err != nil {
-		if e := errnoOf(err); e != netbsd.EFAULT {
+		if e := sp.ErrnoOf(err); e != netbsd.EFAULT {
 			return fail(e)
 		}
 		return fail(netbsd.ENOMEM)
@@ -98,7 +98,7 @@ func sysMmap(c *call) sp.SyscallResult {
 // sysproxy protocol gives no way to unmap; so, after NetBSD's own checks
 // (the range must not wrap around the address space), the call
 // succeeds and the mapping stays where it is.
-func sysMunmap(c *call) sp.SyscallResult {
+func sysMunmap(c *call) sp.Result {
 	ptrMax := uint64(1)<<(8*c.abi().Pointer.Size-1)<<1 - 1
 	addr, size := c.arg(0), c.arg(1)
 	if size > ptrMax-addr {

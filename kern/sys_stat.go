@@ -7,12 +7,12 @@ import (
 )
 
 // __stat50(2): path, ub. Follows a final symbolic link.
-func sysStat(c *call) sp.SyscallResult { return c.statPath(true) }
+func sysStat(c *call) sp.Result { return c.statPath(true) }
 
 // __lstat50(2): path, ub. Reports a final symbolic link itself.
-func sysLstat(c *call) sp.SyscallResult { return c.statPath(false) }
+func sysLstat(c *call) sp.Result { return c.statPath(false) }
 
-func (c *call) statPath(follow bool) sp.SyscallResult {
+func (c *call) statPath(follow bool) sp.Result {
 	r, e := c.lookup(follow)
 	var st netbsd.Stat
 	if e == 0 {
@@ -26,7 +26,7 @@ func (c *call) statPath(follow bool) sp.SyscallResult {
 }
 
 // __fstat50(2): fd, sb.
-func sysFstat(c *call, f *file) sp.SyscallResult {
+func sysFstat(c *call, f *file) sp.Result {
 	var st netbsd.Stat
 	if f.pipe != nil {
 		st = f.pipe.stat(c.p.cred)
@@ -52,7 +52,7 @@ func (c *call) putStat(addr uint64, st *netbsd.Stat) netbsd.Errno {
 // The file offset is the cookie of the next entry, so the next call goes
 // on from there; 0 bytes means the end. count is a u_int in NetBSD and is
 // bounded by MAXBSIZE; a buffer too small for the next record is EINVAL.
-func sysGetdents(c *call, f *file) sp.SyscallResult {
+func sysGetdents(c *call, f *file) sp.Result {
 	if f.pipe != nil {
 		return fail(netbsd.EINVAL)
 	}

@@ -68,7 +68,7 @@ type sysctlReq struct {
 // full size is stored back at oldlenp even when the call fails; a value
 // larger than the buffer is copied as far as it fits and the call then
 // answers ENOMEM.
-func sysSysctl(c *call) sp.SyscallResult {
+func sysSysctl(c *call) sp.Result {
 	namep, namelen, oldlenp := c.arg(0), c.arg(1), c.arg(3)
 	sizeT := c.abi().SizeT.Size
 	r := sysctlReq{oldv: c.arg(2), newv: c.arg(4), newlen: c.arg(5)}

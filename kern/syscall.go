@@ -2,7 +2,6 @@ package kern
 
 import (
 	"context"
-	"errors"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
@@ -10,7 +9,7 @@ import (
 )
 
 // sysFunc runs one syscall whose arguments are already decoded.
-type sysFunc func(c *call) sp.SyscallResult
+type sysFunc func(c *call) sp.Result
 
 // sysTable lists every syscall kern serves; any other number is ENOSYS.
 // (exit, ioctl, fchown, fchmod and __socket30 are described by
@@ -61,7 +60,7 @@ var sysTable = map[netbsd.Sysno]sysFunc{
 // Syscall implements sp.Process. The argument struct is decoded in the
 // ABI the request carries; bytes a short body lacks read as zero, as a C
 // server reads its buffer's slack, and the kernel notes it in the log.
-func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.SyscallResult {
+func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result {
 	fn := sysTable[req.Num]
 	if fn == nil || req.ABI == nil || req.Mem == nil {
 		return fail(netbsd.ENOSYS)
@@ -123,7 +122,7 @@ func (c *call) count(i int) (int, netbsd.Errno) {
 // at most, NUL included (ENAMETOOLONG beyond).
 func (c *call) path(i int) (string, netbsd.Errno) {
 	s, err := c.req.Mem.CopyInStr(c.ctx, c.arg(i), netbsd.PATH_MAX)
-	return s, errnoOf(err)
+	return s, sp.ErrnoOf(err)
 }
 
 func (c *call) copyIn(addr uint64, n int) ([]byte, netbsd.Errno) {
@@ -132,7 +131,7 @@ func (c *call) copyIn(addr uint64, n int) ([]byte, netbsd.Errno) {
 	}
 	b, err := c.req.Mem.CopyIn(c.ctx, addr, n)
 	if err != nil {
-		return nil, errnoOf(err)
+		return nil, sp.ErrnoOf(err)
 	}
 	if len(b) != n {
 		return nil, netbsd.EFAULT
@@ -144,7 +143,7 @@ func (c *call) copyOut(addr uint64, b []byte) netbsd.Errno {
 	if len(b) == 0 {
 		return 0
 	}
-	return errnoOf(c.req.Mem.CopyOut(c.ctx, addr, b))
+	return sp.ErrnoOf(c.req.Mem.CopyOut(c.ctx, addr, b))
 }
 
 // cint encodes v as a C int of the client's ABI.
@@ -160,8 +159,8 @@ func (c *call) file(i int) (*file, netbsd.Errno) { return c.p.fds.get(c.int(i)) 
 // onFile adapts a syscall whose argument 0 is a descriptor: a descriptor
 // that is not open answers EBADF, and fn runs with its open file, which
 // stays held until fn returns.
-func onFile(fn func(c *call, f *file) sp.SyscallResult) sysFunc {
-	return func(c *call) sp.SyscallResult {
+func onFile(fn func(c *call, f *file) sp.Result) sysFunc {
+	return func(c *call) sp.Result {
 		f, e := c.file(0)
 		if e != 0 {
 			return fail(e)
@@ -171,28 +170,15 @@ func onFile(fn func(c *call, f *file) sp.SyscallResult) sysFunc {
 	}
 }
 
-// errnoOf turns a client-memory error into the errno the syscall
-// returns: the one it wraps (EFAULT, ENAMETOOLONG, ENOMEM), else EFAULT.
-func errnoOf(err error) netbsd.Errno {
-	if err == nil {
-		return 0
-	}
-	var e netbsd.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return netbsd.EFAULT
-}
-
-func fail(e netbsd.Errno) sp.SyscallResult { return sp.SyscallResult{Errno: e} }
+func fail(e netbsd.Errno) sp.Result { return sp.Result{Errno: e} }
 
 // result is a one-value success, or the failure e.
-func result(v uint64, e netbsd.Errno) sp.SyscallResult {
+func result(v uint64, e netbsd.Errno) sp.Result {
 	if e != 0 {
 		return fail(e)
 	}
-	return sp.SyscallResult{Retval: [2]uint64{v}}
+	return sp.Result{Retval: [2]uint64{v}}
 }
 
 // done is a success with no value, or the failure e.
-func done(e netbsd.Errno) sp.SyscallResult { return result(0, e) }
+func done(e netbsd.Errno) sp.Result { return result(0, e) }

@@ -152,9 +152,8 @@ func result(codec *sp.Codec, d *abi.Descriptor, c *tracedCall, body []byte) stri
 	if err != nil {
 		return "?"
 	}
-	if r.Error != 0 {
-		e := netbsd.Errno(r.Error)
-		return fmt.Sprintf("-1 %s", e.Error())
+	if r.Errno != 0 {
+		return fmt.Sprintf("-1 %s", r.Errno.Error())
 	}
 	if c.sc == nil {
 		return strconv.FormatUint(r.Retval[0], 10)
@@ -163,9 +162,9 @@ func result(codec *sp.Codec, d *abi.Descriptor, c *tracedCall, body []byte) stri
 	case netbsd.RetTwo:
 		return fmt.Sprintf("%d, %d", r.Retval[0], r.Retval[1])
 	case netbsd.RetOff:
-		return strconv.FormatUint(sp.JoinOff(d, r.Retval), 10)
+		return strconv.FormatInt(r.Off(), 10)
 	case netbsd.RetPointer:
 		return fmt.Sprintf("%#x", r.Retval[0])
 	}
-	return strconv.FormatInt(abi.SignExtend(r.Retval[0], d.RegisterT.Size), 10)
+	return strconv.FormatInt(r.Int(), 10)
 }

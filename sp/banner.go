@@ -33,25 +33,29 @@ type Banner struct {
 
 const bannerABIKey = " abi="
 
-// String returns the banner line including its newline.
+// String returns the banner line without its newline.
 func (b Banner) String() string {
 	s := fmt.Sprintf("RUMPSP-%d.%d-%s-%s/%s", b.Version.Major, b.Version.Minor, b.OSType, b.OSRelease, b.Machine)
 	if b.ABI != "" {
 		s += bannerABIKey + b.ABI
 	}
-	return s + "\n"
+	return s
 }
 
-// ParseBanner parses a banner line (with its newline).
+// Line returns the banner as a server sends it: the line and its newline.
+func (b Banner) Line() string { return b.String() + "\n" }
+
+// ParseBanner parses a banner line; the newline that ends it on the wire
+// may be there or not. ReadBanner reads one from a connection.
 func ParseBanner(line string) (Banner, error) {
 	bad := func(why string) (Banner, error) {
-		return Banner{}, fmt.Errorf("sp: %w %q: %s", ErrBadBanner, line, why)
+		return Banner{}, fmt.Errorf("sp: %w %q: %s", ErrBadBanner, strings.TrimSuffix(line, "\n"), why)
 	}
 	if len(line) > MaxBanner {
 		return bad(fmt.Sprintf("longer than %d bytes", MaxBanner))
 	}
-	if !strings.HasSuffix(line, "\n") {
-		return bad("does not end in a newline")
+	if strings.IndexByte(strings.TrimSuffix(line, "\n"), '\n') >= 0 {
+		return bad("has a newline before its end")
 	}
 	rest, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "RUMPSP-")
 	if !ok {

@@ -267,7 +267,7 @@ func BenchmarkCopyinCopyout(b *testing.B) {
 	setup := func(b *testing.B) (*sp.Client, *sptest.Memory, uint64) {
 		c, mem := benchClient(b)
 		ctx := context.Background()
-		r, err := c.Syscall(ctx, netbsd.SYS_open, mem.String("/bench"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+		r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/bench"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
 		if err != nil || r.Errno != 0 {
 			b.Fatalf("open: %+v, %v", r, err)
 		}
@@ -300,7 +300,7 @@ func BenchmarkCopyinCopyout(b *testing.B) {
 		c, mem, fd := setup(b)
 		in := mem.Alloc(fileSize, nil)
 		for off := uint64(0); off < fileSize; off += size {
-			if err := mem.CopyOut(in+off, pattern); err != nil {
+			if err := mem.CopyOut(context.Background(), in+off, pattern); err != nil {
 				b.Fatal(err)
 			}
 		}

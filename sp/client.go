@@ -7,27 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 )
-
-// AddressSpace is the client's memory as the server's requests reach it.
-// The client calls it from its receiving goroutine, one request at a time.
-type AddressSpace interface {
-	// CopyIn returns n bytes at addr.
-	CopyIn(addr uint64, n int) ([]byte, error)
-	// CopyInStr returns the NUL-terminated string at addr, NUL included,
-	// never more than max bytes.
-	CopyInStr(addr uint64, max int) ([]byte, error)
-	// CopyOut stores data at addr.
-	CopyOut(addr uint64, data []byte) error
-	// AnonMmap maps size bytes of anonymous memory; 0 means failure.
-	AnonMmap(size uint64) uint64
-	// Raise delivers a signal the server sent.
-	Raise(sig int32)
-}
 
 // ClientConfig configures a Client. Start from DefaultClientConfig.
 type ClientConfig struct {
@@ -44,8 +29,15 @@ type ClientConfig struct {
 	Version Version
 	// ProgramName goes into 0.4 GUEST and EXEC handshakes.
 	ProgramName string
-	// Memory serves the server's requests; nil refuses them all.
-	Memory AddressSpace
+	// Memory serves the server's requests (COPYIN, COPYINSTR, COPYOUT,
+	// ANONMMAP) from the client program's memory. The client calls it
+	// from its receiving goroutine, one request at a time. Nil refuses
+	// every request, so any syscall that passes a pointer fails with
+	// EFAULT: a real client needs one (see sptest.Memory).
+	Memory Memory
+	// OnSignal, when set, receives the signals the server raises
+	// (RAISE requests), on the receiving goroutine.
+	OnSignal func(sig int32)
 	// FirstReqno is the number of the client's first request; the C
 	// client starts at 1.
 	FirstReqno uint64
@@ -93,7 +85,7 @@ func (c *ClientConfig) verify() error {
 }
 
 // ErrClosed is returned for requests on a closed or dead connection.
-var ErrClosed = errors.New("sp: connection closed")
+var ErrClosed = errors.New("connection closed")
 
 // ServerError is an ERROR frame the server answered a request with.
 type ServerError struct {
@@ -104,9 +96,9 @@ type ServerError struct {
 
 func (e *ServerError) Error() string {
 	if e.Version.HasEnumErrors() {
-		return fmt.Sprintf("sp: server answered %s %s with ERROR %s (%s)", e.Req.Class, e.Req.Type, ErrorCode(e.Code), e.Errno())
+		return fmt.Sprintf("server answered %s %s with ERROR %s (%s)", e.Req.Class, e.Req.Type, ErrorCode(e.Code), e.Errno())
 	}
-	return fmt.Sprintf("sp: server answered %s %s with ERROR errno %s", e.Req.Class, e.Req.Type, e.Errno())
+	return fmt.Sprintf("server answered %s %s with ERROR errno %s", e.Req.Class, e.Req.Type, e.Errno())
 }
 
 // Errno is what a C client hands the application for this error.
@@ -114,13 +106,6 @@ func (e *ServerError) Errno() netbsd.Errno { return e.Version.errnoOfWire(e.Code
 
 // Unwrap lets errors.Is match the errno.
 func (e *ServerError) Unwrap() error { return e.Errno() }
-
-// Result is a syscall's outcome: the errno (0 for success) and the two
-// return words in the client's own conventions.
-type Result struct {
-	Errno  netbsd.Errno
-	Retval [2]uint64
-}
 
 // Client is a sysproxy client on one connection. Its methods are safe to
 // call from several goroutines; many syscalls may be in flight at once.
@@ -137,8 +122,10 @@ type Client struct {
 
 	w *waiters // request numbers and the syscalls waiting for replies
 
-	done  chan struct{}
-	crash *CrashError // set by the reading goroutine before it ends
+	ctx    context.Context // ends with the connection: bounds Memory calls
+	cancel context.CancelFunc
+	done   chan struct{}
+	crash  *CrashError // set by the reading goroutine before it ends
 }
 
 // NewClient reads the server's banner from rwc, settles the ABI it will
@@ -153,6 +140,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, rwc: rwc, banner: b, w: newWaiters(cfg.FirstReqno),
 		done: make(chan struct{}), wire: cfg.ABI}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -221,6 +209,7 @@ func (c *Client) ABI() *abi.Descriptor { return c.cfg.ABI }
 
 // Close closes the connection; requests in flight fail with ErrClosed.
 func (c *Client) Close() error {
+	c.cancel()
 	err := c.rwc.Close()
 	<-c.done
 	return err
@@ -314,9 +303,29 @@ func (c *Client) Fork(ctx context.Context, conn io.ReadWriteCloser, cfg ClientCo
 	return child, nil
 }
 
-// Syscall runs syscall num with one value per argument (PAD arguments
-// excluded), laid out by NetBSD's slot rule for the wire ABI.
-func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...uint64) (Result, error) {
+// Syscall runs syscall num with one value per argument, PAD arguments
+// excluded, laid out by NetBSD's slot rule for the wire ABI. Each value
+// is any Go integer (int, uint64, uintptr, named integer types): -1 for
+// an fd, a pointer as the client's address. The error reports a protocol
+// or transport failure; the syscall's own failure is the Result's Errno
+// (see Result.Err).
+//
+// The Result is in the client's own conventions: on an ABI with a 32-bit
+// register_t a 64-bit result such as lseek's off_t spans Retval[0] and
+// Retval[1]; Result.Off joins it.
+func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Result, error) {
+	vals := make([]uint64, len(args))
+	for i, a := range args {
+		v, ok := argValue(a)
+		if !ok {
+			return Result{}, fmt.Errorf("sp: %s: argument %d is a %T, not an integer", num, i, a)
+		}
+		vals[i] = v
+	}
+	return c.syscall(ctx, num, vals)
+}
+
+func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (Result, error) {
 	a := netbsd.LayoutsFor(c.wire).Args(num)
 	var body []byte
 	if a != nil {
@@ -328,7 +337,7 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...uint64) 
 		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
 	}
 	if c.xl != nil {
-		done := c.xl.begin(num, args)
+		done := c.xl.begin(ctx, num, args)
 		defer done()
 	}
 	r, err := c.SyscallBody(ctx, num, body)
@@ -338,17 +347,49 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...uint64) 
 	return r, err
 }
 
-// SyscallBody runs syscall num with a ready-made argument struct.
+// argValue returns an integer argument's bit pattern: signed values
+// sign-extended, so -1 is all ones.
+func argValue(a any) (uint64, bool) {
+	switch v := a.(type) {
+	case int:
+		return uint64(v), true
+	case int32:
+		return uint64(v), true
+	case int64:
+		return uint64(v), true
+	case uint:
+		return uint64(v), true
+	case uint32:
+		return uint64(v), true
+	case uint64:
+		return v, true
+	case uintptr:
+		return uint64(v), true
+	}
+	rv := reflect.ValueOf(a)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return uint64(rv.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return rv.Uint(), true
+	}
+	return 0, false
+}
+
+// SyscallBody runs syscall num with a ready-made argument struct in the
+// wire ABI's layout, for syscalls sprig does not describe. No typed data
+// is translated in client-translates mode.
 func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte) (Result, error) {
 	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body)
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 	}
-	r, err := c.codec.ParseSysresp(c.fit(f.Body, c.codec.L.Sysresp.Size))
+	r, err := c.codec.ParseSysresp(c.fit(f.Body, c.codec.SysrespSize()))
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s reply: %w", num, err)
 	}
-	return Result{Errno: netbsd.Errno(r.Error), Retval: r.Retval}, nil
+	r.abi = c.cfg.ABI
+	return r, nil
 }
 
 // roundTrip sends a request and waits for its response, resending after
@@ -397,6 +438,7 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 
 func (c *Client) readLoop() {
 	defer close(c.done)
+	defer c.cancel()
 	var err error
 	for {
 		var f *Frame
@@ -425,7 +467,7 @@ func (c *Client) readLoop() {
 	c.rwc.Close()
 }
 
-var errNoMemory = errors.New("sp: client has no address space")
+var errNoMemory = errors.New("client has no memory to serve requests from")
 
 // CrashError is how a Faithful client ends a connection where the C
 // client would have crashed: it decoded an address it cannot touch.
@@ -434,7 +476,7 @@ type CrashError struct {
 	What string
 }
 
-func (e *CrashError) Error() string { return "sp: a C client would crash here: " + e.What }
+func (e *CrashError) Error() string { return "a C client would crash here: " + e.What }
 
 // fit gives a Faithful client's view of a body of want bytes: cut to
 // size, or padded with the zeros a C client would find past a short

@@ -1,9 +1,12 @@
 package sp
 
+import "errors"
+
 // serve answers one request from the server, on the receiving goroutine,
 // as the C client does.
 func (c *Client) serve(f *Frame) {
 	mem := c.cfg.Memory
+	ctx := c.ctx
 	switch f.Type {
 	case TypeCopyIn, TypeCopyInStr:
 		n, addr, _, err := c.codec.ParseCopydata(c.fit(f.Body, c.codec.CopydataSize()), false)
@@ -11,19 +14,36 @@ func (c *Client) serve(f *Frame) {
 			// An empty reply, not silence: the kernel sees EFAULT and the
 			// syscall ends instead of waiting for an answer forever.
 			c.log.Warn("bad copy request", "frame", f.Header.String(), "err", err)
-			c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeCopyIn})
+			c.reply(f, TypeCopyIn, nil)
 			return
 		}
+		limit := c.fr.MaxFrame - HeaderSize
+		if f.Type == TypeCopyIn && n > limit {
+			// The reply could not be sent whole; an empty one makes the
+			// kernel see EFAULT instead of waiting for it forever.
+			c.log.Warn("COPYIN larger than this client's frame limit; answering empty", "len", n, "limit", limit)
+			c.reply(f, TypeCopyIn, nil)
+			return
+		}
+		max := int(min(n, limit))
 		var data []byte
 		switch {
 		case mem == nil:
 			err = errNoMemory
 		case c.xl != nil && f.Type == TypeCopyIn:
-			data, err = c.xl.copyIn(mem, addr, int(min(n, uint64(c.fr.MaxFrame))))
+			data, err = c.xl.copyIn(ctx, mem, addr, max)
 		case f.Type == TypeCopyIn:
-			data, err = mem.CopyIn(addr, int(min(n, uint64(c.fr.MaxFrame))))
+			data, err = mem.CopyIn(ctx, addr, max)
 		default:
-			data, err = mem.CopyInStr(addr, int(min(n, uint64(c.fr.MaxFrame))))
+			var s string
+			s, err = mem.CopyInStr(ctx, addr, max)
+			data = []byte(s)
+			switch {
+			case err == nil:
+				data = append(data, 0)
+			case errors.Is(err, ErrNameTooLong):
+				err = nil // the C client sends the bytes it has, no NUL
+			}
 		}
 		if err != nil && c.misread(f.Body, c.codec.CopydataSize()) && mem != nil {
 			verb := "memcpy from"
@@ -42,7 +62,7 @@ func (c *Client) serve(f *Frame) {
 		if uint64(len(data)) > n {
 			data = data[:n]
 		}
-		c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeCopyIn}, data)
+		c.reply(f, TypeCopyIn, data)
 	case TypeCopyOut, TypeCopyOutStr:
 		var n, addr uint64
 		var data []byte
@@ -69,9 +89,9 @@ func (c *Client) serve(f *Frame) {
 			return
 		}
 		if c.xl != nil {
-			err = c.xl.copyOut(mem, addr, data)
+			err = c.xl.copyOut(ctx, mem, addr, data)
 		} else {
-			err = mem.CopyOut(addr, data)
+			err = mem.CopyOut(ctx, addr, data)
 		}
 		if err != nil && c.misread(f.Body, c.codec.CopydataSize()+len(data)) {
 			c.crashed("memcpy of %d bytes to address %#x: the %d-byte COPYOUT request was read with a %d-byte %s rsp_copydata",
@@ -84,22 +104,33 @@ func (c *Client) serve(f *Frame) {
 	case TypeAnonMmap:
 		size, err := c.codec.ParseSize(c.fit(f.Body, c.wire.SizeT.Size))
 		var addr uint64 // NULL: the kernel sees ENOMEM
-		if err != nil {
+		switch {
+		case err != nil:
 			c.log.Warn("bad anonmmap request", "err", err)
-		} else if mem != nil {
-			addr = mem.AnonMmap(size)
+		case mem != nil:
+			if addr, err = mem.AnonMmap(ctx, size); err != nil {
+				c.log.Info("anonymous mapping refused", "size", size, "err", err)
+				addr = 0
+			}
 		}
 		body, err := c.codec.Pointer(addr)
 		if err != nil {
 			body, _ = c.codec.Pointer(0) // an address the server cannot hold is a failed map
 		}
-		c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeAnonMmap}, body)
+		c.reply(f, TypeAnonMmap, body)
 	case TypeRaise:
-		if mem != nil {
-			mem.Raise(int32(f.U))
+		if c.cfg.OnSignal != nil {
+			c.cfg.OnSignal(int32(f.U))
 		}
 	default:
 		// The C client aborts here; sprig logs and carries on.
 		c.log.Warn("unknown request from server", "frame", f.Header.String())
+	}
+}
+
+// reply answers the server's request f.
+func (c *Client) reply(f *Frame, t Type, body []byte) {
+	if err := c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: t}, body); err != nil {
+		c.log.Info("reply to the server failed", "frame", f.Header.String(), "err", err)
 	}
 }

@@ -22,16 +22,21 @@ const DefaultPadFill = 0xA5
 // Codec encodes and decodes frame bodies for one ABI. The header's byte
 // order is the Framer's business; everything inside a body is the Codec's.
 type Codec struct {
+	// ABI lays out every body.
 	ABI *abi.Descriptor
-	L   *netbsd.Layouts
 	// PadFill fills padding bytes of encoded bodies.
 	PadFill byte
+
+	l *netbsd.Layouts
 }
 
 // NewCodec returns a Codec for d with the default padding fill.
 func NewCodec(d *abi.Descriptor) *Codec {
-	return &Codec{ABI: d, L: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
+	return &Codec{ABI: d, l: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
 }
+
+// SysrespSize is the size of an rsp_sysresp.
+func (c *Codec) SysrespSize() int { return c.l.Sysresp.Size }
 
 func (c *Codec) o() abi.ByteOrder { return c.ABI.ByteOrder() }
 
@@ -39,10 +44,17 @@ func bodyErr(what string, got, want int, d *abi.Descriptor) error {
 	return fmt.Errorf("%w: %s body is %d bytes, %s expects %d", ErrBodySize, what, got, d.Name, want)
 }
 
-// Sysresp encodes an rsp_sysresp.
-func (c *Codec) Sysresp(errno int32, retval [2]uint64) []byte {
-	l := c.L.Sysresp
-	b := make([]byte, l.Size)
+// Sysresp encodes r as an rsp_sysresp.
+func (c *Codec) Sysresp(r Result) []byte {
+	return c.AppendSysresp(nil, r)
+}
+
+// AppendSysresp appends r, encoded as an rsp_sysresp, to dst.
+func (c *Codec) AppendSysresp(dst []byte, r Result) []byte {
+	l := c.l.Sysresp
+	start := len(dst)
+	dst = append(dst, make([]byte, l.Size)...)
+	b := dst[start:]
 	for _, p := range l.Padding() {
 		for i := p.Offset; i < p.Offset+p.Size; i++ {
 			b[i] = c.PadFill
@@ -51,23 +63,24 @@ func (c *Codec) Sysresp(errno int32, retval [2]uint64) []byte {
 	o := c.o()
 	errOff := l.Fields[0].Offset
 	rv := l.Fields[1]
-	o.PutUint32(b[errOff:], uint32(errno))
-	for i, v := range retval {
+	o.PutUint32(b[errOff:], uint32(r.Errno))
+	for i, v := range r.Retval {
 		abi.PutUint(o, b[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size, v)
 	}
-	return b
+	return dst
 }
 
 // ParseSysresp decodes an rsp_sysresp; the body must have exactly its
-// size. Retvals come back zero-extended; padding is never read.
-func (c *Codec) ParseSysresp(body []byte) (netbsd.Sysresp, error) {
-	l := c.L.Sysresp
+// size. Retvals come back zero-extended; padding is never read. The
+// Result interprets its words (Int, Off) in the codec's ABI.
+func (c *Codec) ParseSysresp(body []byte) (Result, error) {
+	l := c.l.Sysresp
 	if len(body) != l.Size {
-		return netbsd.Sysresp{}, bodyErr("rsp_sysresp", len(body), l.Size, c.ABI)
+		return Result{}, bodyErr("rsp_sysresp", len(body), l.Size, c.ABI)
 	}
 	o := c.o()
 	rv := l.Fields[1]
-	r := netbsd.Sysresp{Error: int32(o.Uint32(body[l.Fields[0].Offset:]))}
+	r := Result{Errno: netbsd.Errno(int32(o.Uint32(body[l.Fields[0].Offset:]))), abi: c.ABI}
 	for i := range r.Retval {
 		r.Retval[i] = abi.Uint(o, body[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size)
 	}
@@ -75,13 +88,13 @@ func (c *Codec) ParseSysresp(body []byte) (netbsd.Sysresp, error) {
 }
 
 // CopydataSize is the size of the fixed part of rsp_copydata.
-func (c *Codec) CopydataSize() int { return c.L.Copydata.Size }
+func (c *Codec) CopydataSize() int { return c.l.Copydata.Size }
 
 // Copydata encodes an rsp_copydata for n bytes at addr, followed by data
 // (COPYOUT). An addr or n too wide for the ABI is an error: it would be
 // silently truncated on the wire.
 func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
-	l := c.L.Copydata
+	l := c.l.Copydata
 	lenF, addrF := l.Fields[0], l.Fields[1]
 	if !abi.FitsUnsigned(n, lenF.Size) {
 		return nil, fmt.Errorf("sp: copy length %d does not fit %s's %d-byte size_t", n, c.ABI.Name, lenF.Size)
@@ -100,7 +113,7 @@ func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
 // hold exactly len data bytes after the fixed part; without, the body must
 // be exactly the fixed part.
 func (c *Codec) ParseCopydata(body []byte, withData bool) (n, addr uint64, data []byte, err error) {
-	l := c.L.Copydata
+	l := c.l.Copydata
 	if len(body) < l.Size || (!withData && len(body) != l.Size) {
 		return 0, 0, nil, bodyErr("rsp_copydata", len(body), l.Size, c.ABI)
 	}
@@ -163,13 +176,13 @@ func (c *Codec) parseWord(body []byte, size int, what string) (uint64, error) {
 
 // HandshakeFork encodes a handshake_fork.
 func (c *Codec) HandshakeFork(cookie Cookie, cancel bool) []byte {
-	b := make([]byte, c.L.HandshakeFork.Size)
+	b := make([]byte, c.l.HandshakeFork.Size)
 	copy(b, cookie[:])
 	var v uint32
 	if cancel {
 		v = 1
 	}
-	c.o().PutUint32(b[c.L.HandshakeFork.Fields[1].Offset:], v)
+	c.o().PutUint32(b[c.l.HandshakeFork.Fields[1].Offset:], v)
 	return b
 }
 
@@ -177,10 +190,10 @@ func (c *Codec) HandshakeFork(cookie Cookie, cancel bool) []byte {
 // size (20 bytes everywhere).
 func (c *Codec) ParseHandshakeFork(body []byte) (Cookie, bool, error) {
 	var ck Cookie
-	if len(body) != c.L.HandshakeFork.Size {
-		return ck, false, bodyErr("handshake_fork", len(body), c.L.HandshakeFork.Size, c.ABI)
+	if len(body) != c.l.HandshakeFork.Size {
+		return ck, false, bodyErr("handshake_fork", len(body), c.l.HandshakeFork.Size, c.ABI)
 	}
 	copy(ck[:], body)
-	cancel := c.o().Uint32(body[c.L.HandshakeFork.Fields[1].Offset:]) != 0
+	cancel := c.o().Uint32(body[c.l.HandshakeFork.Fields[1].Offset:]) != 0
 	return ck, cancel, nil
 }

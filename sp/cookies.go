@@ -22,6 +22,7 @@ type pendingFork struct {
 	cookie Cookie
 	proc   Process
 	abi    *abi.Descriptor // the parent's client ABI, which the child keeps
+	tree   uint64          // the parent's connection tree, which the child joins
 	owner  *serverConn
 }
 
@@ -35,14 +36,14 @@ func (t *forkTable) add(owner *serverConn, p Process, d *abi.Descriptor) (Cookie
 	if t.limit > 0 && len(t.pending) >= t.limit {
 		return ck, errTooManyForks
 	}
-	t.pending = append(t.pending, &pendingFork{cookie: ck, proc: p, abi: d, owner: owner})
+	t.pending = append(t.pending, &pendingFork{cookie: ck, proc: p, abi: d, tree: owner.tree, owner: owner})
 	return ck, nil
 }
 
 // take removes and returns the process for ck. Every entry is compared,
 // whether or not an earlier one matched, so timing says nothing about
 // which bytes of a guess were right.
-func (t *forkTable) take(ck Cookie) (Process, *abi.Descriptor) {
+func (t *forkTable) take(ck Cookie) *pendingFork {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	found := -1
@@ -52,11 +53,11 @@ func (t *forkTable) take(ck Cookie) (Process, *abi.Descriptor) {
 		}
 	}
 	if found < 0 {
-		return nil, nil
+		return nil
 	}
 	pf := t.pending[found]
 	t.pending = append(t.pending[:found], t.pending[found+1:]...)
-	return pf.proc, pf.abi
+	return pf
 }
 
 // dropOwner removes every pending fork of a disconnected parent and

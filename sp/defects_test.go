@@ -77,7 +77,7 @@ type recProc struct {
 	k *recKernel
 }
 
-func (p *recProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.SyscallResult {
+func (p *recProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result {
 	vals, missing, _ := req.Args()
 	p.k.mu.Lock()
 	p.k.calls = append(p.k.calls, recCall{num: req.Num, vals: vals, missing: missing})
@@ -124,7 +124,7 @@ func (f *fakeConn) acceptGuest() error {
 
 // reply answers a SYSCALL.
 func (f *fakeConn) reply(reqno uint64, errno netbsd.Errno, rv [2]uint64) error {
-	return f.send(sp.Header{Reqno: reqno, Class: sp.ClassResp, Type: sp.TypeSyscall}, f.codec.Sysresp(int32(errno), rv))
+	return f.send(sp.Header{Reqno: reqno, Class: sp.ClassResp, Type: sp.TypeSyscall}, f.codec.Sysresp(sp.Result{Errno: errno, Retval: rv}))
 }
 
 // waitFake returns the fake server's verdict.
@@ -149,28 +149,28 @@ func dialFake(t *testing.T, url string, cfg sp.ClientConfig) *sp.Client {
 
 // countingMemory counts the client's memory accesses.
 type countingMemory struct {
-	sp.AddressSpace
+	sp.Memory
 	calls atomic.Int64
 }
 
-func (m *countingMemory) CopyIn(addr uint64, n int) ([]byte, error) {
+func (m *countingMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
 	m.calls.Add(1)
-	return m.AddressSpace.CopyIn(addr, n)
+	return m.Memory.CopyIn(ctx, addr, n)
 }
 
-func (m *countingMemory) CopyInStr(addr uint64, max int) ([]byte, error) {
+func (m *countingMemory) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
 	m.calls.Add(1)
-	return m.AddressSpace.CopyInStr(addr, max)
+	return m.Memory.CopyInStr(ctx, addr, max)
 }
 
-func (m *countingMemory) CopyOut(addr uint64, data []byte) error {
+func (m *countingMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
 	m.calls.Add(1)
-	return m.AddressSpace.CopyOut(addr, data)
+	return m.Memory.CopyOut(ctx, addr, data)
 }
 
-func (m *countingMemory) AnonMmap(size uint64) uint64 {
+func (m *countingMemory) AnonMmap(ctx context.Context, size uint64) (uint64, error) {
 	m.calls.Add(1)
-	return m.AddressSpace.AnonMmap(size)
+	return m.Memory.AnonMmap(ctx, size)
 }
 
 // rawHeader lays out a header by hand, so any length can be announced.
@@ -264,7 +264,7 @@ func TestDefectNoUpperBoundOnLen(t *testing.T) {
 		})
 		cfg := sp.DefaultClientConfig(mustABI("amd64"))
 		cfg.MaxFrame = 4096
-		mem := &countingMemory{AddressSpace: sptest.NewMemory(0x10000, 16384)}
+		mem := &countingMemory{Memory: sptest.NewMemory(0x10000, 16384)}
 		cfg.Memory = mem
 		c := dialFake(t, url, cfg)
 		require.NoError(t, c.HandshakeGuest(ctxT(t)))
@@ -297,7 +297,7 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 		}
 		for _, tt := range tests {
 			r := p.syscall(tt.num, tt.body, nil)
-			assert.Equal(t, int32(netbsd.EBADF), r.Error, tt.name)
+			assert.Equal(t, netbsd.EBADF, r.Errno, tt.name)
 			assert.Equal(t, recCall{num: tt.num, vals: tt.vals, missing: tt.missing}, k.lastCall(), tt.name)
 		}
 		assert.Equal(t, [2]uint64{2, 1}, p.getpid())
@@ -311,16 +311,17 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 		r := p.syscall(netbsd.SYS_open, p.args(netbsd.SYS_open, 0x1000, netbsd.O_CREAT|netbsd.O_RDWR, 0o644), func(*sp.Frame) []byte {
 			return []byte("/f\x00")
 		})
-		require.Zero(t, r.Error)
+		require.Zero(t, r.Errno)
 		fd := r.Retval[0]
 		for _, n := range []int{0, 4, 9, 1 << 16} {
 			r := p.syscall(netbsd.SYS_write, p.args(netbsd.SYS_write, fd, 0x2000, 8), func(req *sp.Frame) []byte {
 				return make([]byte, n)
 			})
-			assert.Equal(t, int32(netbsd.EFAULT), r.Error, "a %d-byte answer to an 8-byte COPYIN", n)
+			assert.Equal(t, netbsd.EFAULT, r.Errno, "a %d-byte answer to an 8-byte COPYIN", n)
 		}
 		r = p.syscall(netbsd.SYS_write, p.args(netbsd.SYS_write, fd, 0x2000, 8), func(*sp.Frame) []byte { return make([]byte, 8) })
-		assert.Equal(t, netbsd.Sysresp{Retval: [2]uint64{8}}, r, "the right size is taken")
+		assert.Equal(t, [2]uint64{8}, r.Retval, "the right size is taken")
+		assert.Zero(t, r.Errno)
 
 		mmap := p.args(netbsd.SYS_mmap, 0, 4096, netbsd.PROT_READ|netbsd.PROT_WRITE, netbsd.MAP_ANON|netbsd.MAP_PRIVATE, ^uint64(0), 0)
 		for _, body := range [][]byte{nil, {1, 2, 3, 4}, make([]byte, 16)} {
@@ -328,7 +329,7 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 				require.Equal(t, sp.TypeAnonMmap, req.Type)
 				return body
 			})
-			assert.Equal(t, int32(netbsd.EFAULT), r.Error, "a %d-byte ANONMMAP answer", len(body))
+			assert.Equal(t, netbsd.EFAULT, r.Errno, "a %d-byte ANONMMAP answer", len(body))
 		}
 		assert.Equal(t, [2]uint64{2, 1}, p.getpid())
 		assertServing(t, ts.url)
@@ -364,13 +365,13 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 		}
 		r, err := c.Syscall(ctx, netbsd.SYS_getpid)
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, r)
+		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, words(r))
 		waitFake(t, done)
 	})
 
 	t.Run("the client touches no memory for a short copy request and its call completes", func(t *testing.T) {
 		mem := sptest.NewMemory(0x10000, 4096)
-		addr := mem.String("abc")
+		addr := mem.AllocString("abc")
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
 			f := newFakeConn(conn)
 			if err := f.acceptGuest(); err != nil {
@@ -428,14 +429,14 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 			return f.reply(s.Reqno, 0, [2]uint64{2, 1})
 		})
 		cfg := sp.DefaultClientConfig(amd64)
-		cm := &countingMemory{AddressSpace: mem}
+		cm := &countingMemory{Memory: mem}
 		cfg.Memory = cm
 		c := dialFake(t, url, cfg)
 		ctx := ctxT(t)
 		require.NoError(t, c.HandshakeGuest(ctx))
 		r, err := c.Syscall(ctx, netbsd.SYS_getpid)
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, r)
+		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, words(r))
 		assert.Equal(t, int64(1), cm.calls.Load(), "only the well-formed COPYIN reached memory")
 		waitFake(t, done)
 	})
@@ -570,7 +571,7 @@ func TestDefectCopyinstrReplyUncapped(t *testing.T) {
 			require.Equal(t, uint64(0x1000), addr)
 			return tt.reply
 		})
-		assert.Equal(t, netbsd.Sysresp{Error: int32(tt.want)}, r, tt.name)
+		assert.Equal(t, tt.want, r.Errno, tt.name)
 	}
 	assert.Equal(t, [2]uint64{2, 1}, p.getpid(), "the client that over-answered is still served")
 	assertServing(t, ts.url)
@@ -585,7 +586,7 @@ func TestDefectSyscallNumberSignWrap(t *testing.T) {
 	for _, num := range []netbsd.Sysno{1 << 31, 1<<31 | netbsd.SYS_getpid, 1<<31 | netbsd.SYS_open, 0xffff_ffff, 0xffff_ffff - 77} {
 		r, err := c.SyscallBody(ctx, num, make([]byte, 24))
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Errno: netbsd.ENOSYS}, r, "syscall %#x", uint32(num))
+		assert.Equal(t, sp.Result{Errno: netbsd.ENOSYS}, words(r), "syscall %#x", uint32(num))
 		assert.Equal(t, num, k.lastCall().num, "the kernel got the number unchanged")
 	}
 
@@ -593,7 +594,7 @@ func TestDefectSyscallNumberSignWrap(t *testing.T) {
 	p, _ := dialWire(t, url)
 	p.guest("wrap")
 	r := p.syscall(1<<31|netbsd.SYS_open, p.args(netbsd.SYS_open, 0x1000, 0, 0), nil)
-	assert.Equal(t, int32(netbsd.ENOSYS), r.Error)
+	assert.Equal(t, netbsd.ENOSYS, r.Errno)
 	assert.Equal(t, [2]uint64{3, 1}, p.getpid())
 	assertServing(t, url)
 }
@@ -699,6 +700,7 @@ func everyFrameSession(t *testing.T, scheme string, wrapServer, wrapClient func(
 		mem := sptest.NewMemory(0x7f00_0000_0000, 1<<20)
 		cfg := sp.DefaultClientConfig(mustABI("amd64"))
 		cfg.Memory = mem
+		cfg.OnSignal = mem.Raise
 		cfg.Trace = func(d sp.Direction, f *sp.Frame) {
 			if d == sp.Sent {
 				sf.add(&sf.client, f.Header)
@@ -709,7 +711,7 @@ func everyFrameSession(t *testing.T, scheme string, wrapServer, wrapClient func(
 		t.Cleanup(func() { c.Close() })
 		return c, mem
 	}
-	call := func(c *sp.Client, num netbsd.Sysno, args ...uint64) sp.Result {
+	call := func(c *sp.Client, num netbsd.Sysno, args ...any) sp.Result {
 		t.Helper()
 		r, err := c.Syscall(ctx, num, args...)
 		require.NoError(t, err)
@@ -719,7 +721,7 @@ func everyFrameSession(t *testing.T, scheme string, wrapServer, wrapClient func(
 	c, mem := dial()
 	require.NoError(t, c.HandshakeGuest(ctx))
 	assert.Equal(t, [2]uint64{2, 1}, call(c, netbsd.SYS_getpid).Retval)
-	r := call(c, netbsd.SYS_open, mem.String("/every"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	r := call(c, netbsd.SYS_open, mem.AllocString("/every"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
 	require.Zero(t, r.Errno)
 	fd := r.Retval[0]
 	msg := bytes.Repeat([]byte("frame "), 700)
@@ -828,7 +830,7 @@ func TestDefectClientLoopsOnUnknownClass(t *testing.T) {
 				return err
 			}
 			for _, class := range []sp.Class{3, 9, 0xffff} {
-				if err := f.send(sp.Header{Reqno: s.Reqno, Class: class, Type: sp.TypeSyscall}, f.codec.Sysresp(0, [2]uint64{99, 99})); err != nil {
+				if err := f.send(sp.Header{Reqno: s.Reqno, Class: class, Type: sp.TypeSyscall}, f.codec.Sysresp(sp.Result{Retval: [2]uint64{99, 99}})); err != nil {
 					return err
 				}
 			}
@@ -840,7 +842,7 @@ func TestDefectClientLoopsOnUnknownClass(t *testing.T) {
 		require.NoError(t, c.HandshakeGuest(ctx))
 		r, err := c.Syscall(ctx, netbsd.SYS_getpid)
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, r)
+		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, words(r))
 		waitFake(t, done)
 	})
 
@@ -907,7 +909,7 @@ func TestDefectClientAbortsOnUnknownType(t *testing.T) {
 		require.NoError(t, c.HandshakeGuest(ctx))
 		r, err := c.Syscall(ctx, netbsd.SYS_getpid)
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, r)
+		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, words(r))
 		select {
 		case <-c.Done():
 			require.FailNow(t, "the client died", "%v", c.Err())
@@ -1048,7 +1050,7 @@ func TestDefectSplitHeader(t *testing.T) {
 		require.NoError(t, c.HandshakeGuest(ctx))
 		r, err := c.Syscall(ctx, netbsd.SYS_getpid)
 		require.NoError(t, err)
-		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, r)
+		assert.Equal(t, sp.Result{Retval: [2]uint64{2, 1}}, words(r))
 		waitFake(t, done)
 	})
 }

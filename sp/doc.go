@@ -15,13 +15,26 @@
 //   - Server accepts clients, runs the handshake state machine
 //     (NEW → RUNNING → DYING), dispatches SYSCALL requests to a bounded
 //     worker pool and runs them on a Kernel, which reaches the client's
-//     memory through ClientMemory (COPYIN, COPYINSTR, COPYOUT, ANONMMAP)
-//     and signals it with RAISE. Package kern provides the real Kernel;
+//     memory through a Memory (COPYIN, COPYINSTR, COPYOUT, ANONMMAP) and
+//     signals it with RAISE. Package kern provides the real Kernel;
 //     sp/sptest a small one for tests.
 //   - Client dials a URL (unix://, tcp://, tcp6://, or $RUMP_SERVER),
 //     reads the banner, handshakes (GUEST, FORK, EXEC), runs syscalls
-//     with many in flight, and serves the server's requests from an
-//     AddressSpace the caller supplies.
+//     with many in flight, and serves the server's requests from the
+//     Memory the caller supplies: the same interface the kernel sees.
+//   - Result is a syscall's outcome on both sides: Errno, the two return
+//     words, and Err, Int and Off to read them in the client's ABI.
+//
+// A client program, in short (see the examples for whole ones):
+//
+//	cfg := sp.DefaultClientConfig(abi.MustLookup("amd64"))
+//	mem := sptest.NewMemory(0x10000, 1<<20) // or your own sp.Memory
+//	cfg.Memory = mem
+//	c, err := sp.Dial(ctx, "unix:///tmp/rump.sock", cfg)
+//	...
+//	err = c.HandshakeGuest(ctx)
+//	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_RDONLY, 0)
+//	if err == nil && r.Err() == nil { fd := r.Int() ... }
 //
 // # Cross-ABI modes
 //

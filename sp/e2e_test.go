@@ -41,7 +41,7 @@ func TestClientAndServerRunFileSyscallsAcrossABIs(t *testing.T) {
 					require.NoError(t, err)
 					assert.Equal(t, [2]uint64{2, 1}, r.Retval)
 
-					path := mem.String("/tmp/a")
+					path := mem.AllocString("/tmp/a")
 					r, err = c.Syscall(ctx, netbsd.SYS_open, path, netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
 					require.NoError(t, err)
 					require.Zero(t, r.Errno)

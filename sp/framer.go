@@ -41,7 +41,7 @@ type ProtocolError struct {
 }
 
 func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("sp: %s: %v: %s", e.Header, e.Err, e.Detail)
+	return fmt.Sprintf("%s: %v: %s", e.Header, e.Err, e.Detail)
 }
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
@@ -140,7 +140,7 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, fmt.Errorf("sp: reading %d-byte body of %s: %w", n, h, err)
+			return nil, fmt.Errorf("reading %d-byte body of %s: %w", n, h, err)
 		}
 	}
 	if f.Trace != nil {
@@ -196,9 +196,9 @@ var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b
 
 const maxPooledWrite = 64 << 10
 
-// WriteRaw sends bytes exactly as given, for tests that must produce what
+// writeRaw sends bytes exactly as given, for tests that must produce what
 // a well-behaved peer never would.
-func (f *Framer) WriteRaw(b []byte) error {
+func (f *Framer) writeRaw(b []byte) error {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	_, err := f.w.Write(b)

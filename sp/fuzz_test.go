@@ -298,7 +298,7 @@ func FuzzParseSysresp(f *testing.F) {
 	f.Add(make([]byte, 25))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, c := range fzCodecs {
-			l := c.L.Sysresp
+			l := netbsd.LayoutsFor(c.ABI).Sysresp
 			r, err := c.ParseSysresp(body)
 			if err != nil {
 				fzWantBodySizeErr(t, c, "ParseSysresp", err)
@@ -310,7 +310,7 @@ func FuzzParseSysresp(f *testing.F) {
 			if len(body) != l.Size {
 				t.Fatalf("%s: accepted a %d-byte sysresp, size is %d", c.ABI.Name, len(body), l.Size)
 			}
-			fzCheckPadded(t, c, l, body, c.Sysresp(r.Error, r.Retval))
+			fzCheckPadded(t, c, l, body, c.Sysresp(r))
 		}
 	})
 }
@@ -345,7 +345,7 @@ func FuzzParseCopydata(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: re-encoding a decoded copydata: %v", c.ABI.Name, err)
 			}
-			fzCheckPadded(t, c, c.L.Copydata, body, enc)
+			fzCheckPadded(t, c, netbsd.LayoutsFor(c.ABI).Copydata, body, enc)
 		}
 	})
 }
@@ -469,11 +469,11 @@ func FuzzParseBanner(f *testing.F) {
 				t.Fatalf("ParseBanner(%q): %v does not wrap ErrBadBanner", line, err)
 			}
 		} else {
-			if len(line) > sp.MaxBanner || !strings.HasSuffix(line, "\n") || b.Machine == "" {
+			if len(line) > sp.MaxBanner || strings.Contains(strings.TrimSuffix(line, "\n"), "\n") || b.Machine == "" {
 				t.Fatalf("ParseBanner accepted %q", line)
 			}
-			s := b.String()
-			if len(s) > len(line) {
+			s := b.Line()
+			if len(s) > len(line)+1 {
 				t.Fatalf("banner %q formats longer: %q", line, s)
 			}
 			b2, err := sp.ParseBanner(s)
@@ -957,7 +957,7 @@ func (p *fzPeer) send(b []byte, isReq bool, reqno uint64) bool {
 		default:
 		}
 	}
-	if len(b) > 0 && p.fr.WriteRaw(b) != nil {
+	if len(b) > 0 && sp.WriteRaw(p.fr, b) != nil {
 		return false
 	}
 	if !isReq {

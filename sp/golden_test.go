@@ -349,8 +349,9 @@ func reencodeGoldenBody(t *testing.T, c *sp.Codec, it *goldenItem, body []byte) 
 		r, err := c.ParseSysresp(body)
 		require.NoError(t, err)
 		rv := it.uints("retval")
-		assert.Equal(t, netbsd.Sysresp{Error: int32(it.uint("error")), Retval: [2]uint64{rv[0], rv[1]}}, r)
-		return c.Sysresp(r.Error, r.Retval)
+		assert.Equal(t, netbsd.Errno(int32(it.uint("error"))), r.Errno)
+		assert.Equal(t, [2]uint64{rv[0], rv[1]}, r.Retval)
+		return c.Sysresp(r)
 	}
 	require.FailNow(t, "unknown kind "+it.kind)
 	return nil
@@ -384,7 +385,7 @@ func TestGoldenBannerParsesAndSprigsServerSendsItByteForByte(t *testing.T) {
 	b, err := sp.ParseBanner(raw)
 	require.NoError(t, err)
 	assert.Equal(t, sp.Banner{Version: sp.Version04, OSType: "NetBSD", OSRelease: "7.99.34", Machine: "amd64"}, b)
-	assert.Equal(t, raw, b.String())
+	assert.Equal(t, raw, b.Line())
 	d, err := b.ServerABI()
 	require.NoError(t, err)
 	assert.Equal(t, "amd64", d.Name)
@@ -561,21 +562,21 @@ func (p *goldenProc) Attach(c sp.ClientInfo) (sp.Process, error)  { return p, ni
 func (p *goldenProc) Exec(ctx context.Context, name string) error { return nil }
 func (p *goldenProc) Exit()                                       {}
 
-func goldenErrno(err error) sp.SyscallResult {
+func goldenErrno(err error) sp.Result {
 	var e netbsd.Errno
 	if !errors.As(err, &e) {
 		e = netbsd.EFAULT
 	}
-	return sp.SyscallResult{Errno: e}
+	return sp.Result{Errno: e}
 }
 
-func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.SyscallResult {
+func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result {
 	if req.Num == netbsd.SYS_getpid {
-		return sp.SyscallResult{Retval: [2]uint64{2, 1}}
+		return sp.Result{Retval: [2]uint64{2, 1}}
 	}
 	args, missing, ok := req.Args()
 	if !ok || missing > 0 {
-		return sp.SyscallResult{Errno: netbsd.ENOSYS}
+		return sp.Result{Errno: netbsd.ENOSYS}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -593,18 +594,18 @@ func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Sys
 		}
 		p.k.mu.Unlock()
 		if !exists {
-			return sp.SyscallResult{Errno: netbsd.ENOENT}
+			return sp.Result{Errno: netbsd.ENOENT}
 		}
 		n := 3 // 0, 1 and 2 are rump_server's own
 		for p.fds[n] != nil {
 			n++
 		}
 		p.fds[n] = &goldenFile{path: path}
-		return sp.SyscallResult{Retval: [2]uint64{uint64(n)}}
+		return sp.Result{Retval: [2]uint64{uint64(n)}}
 	case netbsd.SYS_write:
 		f := fd()
 		if f == nil {
-			return sp.SyscallResult{Errno: netbsd.EBADF}
+			return sp.Result{Errno: netbsd.EBADF}
 		}
 		data, err := req.Mem.CopyIn(ctx, args[1], int(args[2]))
 		if err != nil {
@@ -614,18 +615,18 @@ func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Sys
 		p.k.files[f.path] = append(p.k.files[f.path][:f.off], data...)
 		p.k.mu.Unlock()
 		f.off += int64(len(data))
-		return sp.SyscallResult{Retval: [2]uint64{uint64(len(data))}}
+		return sp.Result{Retval: [2]uint64{uint64(len(data))}}
 	case netbsd.SYS_lseek:
 		f := fd()
 		if f == nil || args[2] != netbsd.SEEK_SET {
-			return sp.SyscallResult{Errno: netbsd.EINVAL}
+			return sp.Result{Errno: netbsd.EINVAL}
 		}
 		f.off = int64(args[1])
-		return sp.SyscallResult{Retval: sp.SplitOff(req.ABI, uint64(f.off))}
+		return sp.Result{Retval: sp.SplitOff(req.ABI, uint64(f.off))}
 	case netbsd.SYS_read:
 		f := fd()
 		if f == nil {
-			return sp.SyscallResult{Errno: netbsd.EBADF}
+			return sp.Result{Errno: netbsd.EBADF}
 		}
 		data := p.k.file(f.path)
 		chunk := data[min(f.off, int64(len(data))):min(f.off+int64(args[2]), int64(len(data)))]
@@ -633,11 +634,11 @@ func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Sys
 			return goldenErrno(err)
 		}
 		f.off += int64(len(chunk))
-		return sp.SyscallResult{Retval: [2]uint64{uint64(len(chunk))}}
+		return sp.Result{Retval: [2]uint64{uint64(len(chunk))}}
 	case netbsd.SYS___fstat50:
 		f := fd()
 		if f == nil {
-			return sp.SyscallResult{Errno: netbsd.EBADF}
+			return sp.Result{Errno: netbsd.EBADF}
 		}
 		st := goldenStat(int64(len(p.k.file(f.path))))
 		b, err := netbsd.LayoutsFor(req.ABI).Stat.Encode(&st)
@@ -647,15 +648,15 @@ func (p *goldenProc) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Sys
 		if err := req.Mem.CopyOut(ctx, args[1], b); err != nil {
 			return goldenErrno(err)
 		}
-		return sp.SyscallResult{}
+		return sp.Result{}
 	case netbsd.SYS_close:
 		if fd() == nil {
-			return sp.SyscallResult{Errno: netbsd.EBADF}
+			return sp.Result{Errno: netbsd.EBADF}
 		}
 		delete(p.fds, int(int32(args[0])))
-		return sp.SyscallResult{}
+		return sp.Result{}
 	}
-	return sp.SyscallResult{Errno: netbsd.ENOSYS}
+	return sp.Result{Errno: netbsd.ENOSYS}
 }
 
 func TestGoldenConversationGetsTheCServersBytesFromSprigsServer(t *testing.T) {
@@ -729,39 +730,40 @@ type addressSpaces []*sptest.Memory
 
 func (a addressSpaces) at(addr uint64) (*sptest.Memory, error) {
 	for _, m := range a {
-		if _, err := m.CopyIn(addr, 0); err == nil {
+		if _, err := m.CopyIn(context.Background(), addr, 0); err == nil {
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %#x", sptest.ErrFault, addr)
+	return nil, fmt.Errorf("%w: %#x", sp.ErrFault, addr)
 }
 
-func (a addressSpaces) CopyIn(addr uint64, n int) ([]byte, error) {
+func (a addressSpaces) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
 	m, err := a.at(addr)
 	if err != nil {
 		return nil, err
 	}
-	return m.CopyIn(addr, n)
+	return m.CopyIn(ctx, addr, n)
 }
 
-func (a addressSpaces) CopyInStr(addr uint64, max int) ([]byte, error) {
+func (a addressSpaces) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
 	m, err := a.at(addr)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return m.CopyInStr(addr, max)
+	return m.CopyInStr(ctx, addr, max)
 }
 
-func (a addressSpaces) CopyOut(addr uint64, data []byte) error {
+func (a addressSpaces) CopyOut(ctx context.Context, addr uint64, data []byte) error {
 	m, err := a.at(addr)
 	if err != nil {
 		return err
 	}
-	return m.CopyOut(addr, data)
+	return m.CopyOut(ctx, addr, data)
 }
 
-func (a addressSpaces) AnonMmap(size uint64) uint64 { return a[0].AnonMmap(size) }
-func (a addressSpaces) Raise(sig int32)             { a[0].Raise(sig) }
+func (a addressSpaces) AnonMmap(ctx context.Context, size uint64) (uint64, error) {
+	return a[0].AnonMmap(ctx, size)
+}
 
 func TestGoldenClientSendsTheCClientsBytes(t *testing.T) {
 	conv := goldenSectionNamed(t, "conversation")
@@ -792,9 +794,9 @@ func TestGoldenClientSendsTheCClientsBytes(t *testing.T) {
 	// The C client's pointers: a heap and a stack.
 	heap := sptest.NewMemory(0x561ed57e3000, 4096)
 	stack := sptest.NewMemory(0x7ffebda2e000, 4096)
-	require.NoError(t, heap.CopyOut(0x561ed57e301f, []byte("/golden.txt\x00")))
-	require.NoError(t, heap.CopyOut(0x561ed57e3034, []byte("hello, rump sysproxy!\n")))
-	require.NoError(t, heap.CopyOut(0x561ed57e30a4, []byte("/nonexistent\x00")))
+	require.NoError(t, heap.CopyOut(context.Background(), 0x561ed57e301f, []byte("/golden.txt\x00")))
+	require.NoError(t, heap.CopyOut(context.Background(), 0x561ed57e3034, []byte("hello, rump sysproxy!\n")))
+	require.NoError(t, heap.CopyOut(context.Background(), 0x561ed57e30a4, []byte("/nonexistent\x00")))
 
 	cfg := sp.DefaultClientConfig(mustABI("amd64"))
 	cfg.ProgramName = "golden"
@@ -843,12 +845,12 @@ func TestGoldenClientSendsTheCClientsBytes(t *testing.T) {
 		}
 	}
 	for _, s := range steps {
-		r, err := c.Syscall(ctx, s.num, s.args...)
+		r, err := c.Syscall(ctx, s.num, anys(s.args)...)
 		if err != nil {
 			require.NoError(t, fakeErr())
 			require.NoError(t, err, s.name)
 		}
-		assert.Equal(t, s.want, r, s.name)
+		assert.Equal(t, s.want, words(r), s.name)
 	}
 	require.NoError(t, fakeErr())
 

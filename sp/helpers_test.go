@@ -64,6 +64,7 @@ func dialClient(t testing.TB, url string, cfg sp.ClientConfig) (*sp.Client, *spt
 	}
 	mem := sptest.NewMemory(base, 1<<20)
 	cfg.Memory = mem
+	cfg.OnSignal = mem.Raise
 	c, err := sp.Dial(context.Background(), url, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -196,7 +197,7 @@ func (p *wirePeer) write(h sp.Header, body []byte) uint64 {
 func (p *wirePeer) writeRaw(b []byte) {
 	p.t.Helper()
 	p.deadline()
-	require.NoError(p.t, p.fr.WriteRaw(b))
+	require.NoError(p.t, sp.WriteRaw(p.fr, b))
 }
 
 // read reads the next frame.
@@ -245,7 +246,7 @@ func (p *wirePeer) args(num netbsd.Sysno, vals ...uint64) []byte {
 // with serve (nil: none expected) until the reply comes; COPYOUT and
 // RAISE need no answer and are passed to serve too, whose answer is then
 // ignored.
-func (p *wirePeer) syscall(num netbsd.Sysno, body []byte, serve func(req *sp.Frame) []byte) netbsd.Sysresp {
+func (p *wirePeer) syscall(num netbsd.Sysno, body []byte, serve func(req *sp.Frame) []byte) sp.Result {
 	p.t.Helper()
 	reqno := p.write(sp.Header{Class: sp.ClassReq, Type: sp.TypeSyscall, U: uint32(num)}, body)
 	for {
@@ -272,7 +273,7 @@ func (p *wirePeer) syscall(num netbsd.Sysno, body []byte, serve func(req *sp.Fra
 func (p *wirePeer) getpid() [2]uint64 {
 	p.t.Helper()
 	r := p.syscall(netbsd.SYS_getpid, nil, nil)
-	require.Zero(p.t, r.Error)
+	require.Zero(p.t, r.Errno)
 	return r.Retval
 }
 
@@ -306,3 +307,16 @@ func fakeServer(t testing.TB, banner string, script func(conn net.Conn) error) (
 
 // goldenBanner is the banner of NetBSD's rump_server 7.99.34 on amd64.
 const goldenBanner = "RUMPSP-0.4-NetBSD-7.99.34/amd64\n"
+
+// anys turns argument words into Syscall's arguments.
+func anys(vals []uint64) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+// words returns r's errno and return words alone, without the ABI that
+// interprets them, for comparison with a literal.
+func words(r sp.Result) sp.Result { return sp.Result{Errno: r.Errno, Retval: r.Retval} }

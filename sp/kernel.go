@@ -2,14 +2,16 @@ package sp
 
 import (
 	"context"
+	"errors"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 )
 
 // Kernel is what a Server runs syscalls against: sprig's simulated NetBSD
-// kernel (package kern), or a small test kernel. The server owns the
-// protocol; the kernel owns processes and syscall semantics.
+// kernel (package kern), or a small test kernel (package sptest). The
+// server owns the protocol; the kernel owns processes and syscall
+// semantics.
 type Kernel interface {
 	// NewProcess creates the process of a client that completed a GUEST
 	// handshake, with a clean fd table.
@@ -33,8 +35,9 @@ type Process interface {
 	// Exec renames the process and closes its close-on-exec fds.
 	Exec(ctx context.Context, name string) error
 	// Syscall runs one syscall. It must honour ctx: the server cancels it
-	// when the client disconnects or the server shuts down.
-	Syscall(ctx context.Context, req *SyscallRequest) SyscallResult
+	// when the client disconnects, when an EXEC handshake ends the
+	// process's other syscalls, or when the server shuts down.
+	Syscall(ctx context.Context, req *SyscallRequest) Result
 	// Exit ends the process: its fds close. The server calls it once,
 	// when the client disconnects or a pending fork is dropped.
 	Exit()
@@ -55,6 +58,11 @@ type ClientInfo struct {
 	Version Version
 	// Signal delivers a signal to the client (a RAISE request).
 	Signal func(sig int32) error
+	// Conn identifies the client's connection tree: a GUEST connection
+	// and the connections its forks attach share one value, which no
+	// other client has. Kernels use it to keep one client's signals
+	// away from another's processes.
+	Conn uint64
 }
 
 // SyscallRequest is one SYSCALL request as the kernel sees it.
@@ -64,8 +72,9 @@ type SyscallRequest struct {
 	Body []byte
 	// ABI is the layout to decode Body and encode structs with.
 	ABI *abi.Descriptor
-	// Mem reaches the client's memory for this syscall.
-	Mem ClientMemory
+	// Mem reaches the client's memory for this syscall: every access is
+	// a request over the connection.
+	Mem Memory
 }
 
 // Args decodes the argument struct with NetBSD's slot rule for the
@@ -81,25 +90,115 @@ func (r *SyscallRequest) Args() (vals []uint64, missing int, ok bool) {
 	return vals, missing, true
 }
 
-// SyscallResult is what goes back in rsp_sysresp.
-type SyscallResult struct {
+// Result is a syscall's outcome, what travels in rsp_sysresp: the errno
+// (0 for success) and the two return words. A kernel returns one from
+// Process.Syscall; Client.Syscall returns one in the client's own
+// conventions.
+//
+// Most syscalls return one value in Retval[0]; getpid and pipe return
+// two. A 64-bit result (lseek's off_t) spans both words on ABIs with a
+// 32-bit register_t, in the client's memory order: use Off, which knows
+// the ABI of the client that returned the Result, rather than Retval[0].
+type Result struct {
 	Errno  netbsd.Errno
 	Retval [2]uint64
+
+	// abi interprets Retval for Int and Off; nil means 64-bit words.
+	abi *abi.Descriptor
 }
 
-// ClientMemory is the kernel's handle on a client's address space for one
-// syscall: every access is a request over the connection.
-type ClientMemory interface {
-	// CopyIn reads n bytes at addr (a COPYIN round trip).
+// Err returns nil for a success and the errno (a netbsd.Errno, which
+// errors.Is matches) for a failure.
+func (r Result) Err() error {
+	if r.Errno == 0 {
+		return nil
+	}
+	return r.Errno
+}
+
+// Int returns Retval[0] as the signed register_t of the client's ABI.
+func (r Result) Int() int64 {
+	if r.abi == nil || r.abi.RegisterT.Size >= 8 {
+		return int64(r.Retval[0])
+	}
+	return int64(int32(r.Retval[0]))
+}
+
+// Off returns a 64-bit result (off_t, as from lseek): Retval[0] on ABIs
+// with a 64-bit register_t, both words joined in the ABI's memory order
+// on 32-bit ones.
+func (r Result) Off() int64 {
+	if r.abi == nil {
+		return int64(r.Retval[0])
+	}
+	return int64(JoinOff(r.abi, r.Retval))
+}
+
+// OffResult returns the successful Result of a syscall that returns the
+// 64-bit value v (lseek), laid into Retval the way ABI d returns an
+// off_t. Kernels use it.
+func OffResult(d *abi.Descriptor, v int64) Result {
+	return Result{Retval: SplitOff(d, uint64(v))}
+}
+
+// Memory is a client's address space as a sysproxy peer reaches it. The
+// same interface serves both ends of the protocol:
+//
+//   - a Server hands the kernel one per syscall (SyscallRequest.Mem),
+//     whose every access is a COPYIN, COPYINSTR, COPYOUT or ANONMMAP
+//     request over the connection;
+//   - a Client serves those requests from the Memory its configuration
+//     names (ClientConfig.Memory), the client program's own memory.
+//
+// Addresses are the client's; a bad one fails with an error wrapping
+// ErrFault (the kernel turns it into EFAULT).
+type Memory interface {
+	// CopyIn returns n bytes at addr.
 	CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error)
-	// CopyInStr reads a NUL-terminated string of at most max bytes,
-	// NUL included (COPYINSTR). The result excludes the NUL.
+	// CopyInStr returns the NUL-terminated string at addr without its
+	// NUL. When no NUL lies within the first max bytes it returns those
+	// bytes and an error wrapping ErrNameTooLong, as io.Reader returns
+	// data with an error; a fault before max bytes or a NUL is ErrFault.
 	CopyInStr(ctx context.Context, addr uint64, max int) (string, error)
-	// CopyOut writes data at addr (COPYOUT, no reply).
+	// CopyOut stores data at addr.
 	CopyOut(ctx context.Context, addr uint64, data []byte) error
-	// AnonMmap asks the client to map size bytes of anonymous memory and
-	// returns its address (ANONMMAP).
+	// AnonMmap maps size bytes of zeroed anonymous memory in the client
+	// and returns their address. A client that cannot fails with an
+	// error wrapping netbsd.ENOMEM.
 	AnonMmap(ctx context.Context, size uint64) (uint64, error)
+}
+
+var (
+	// ErrFault is wrapped by Memory errors for an address the client
+	// cannot access; it wraps netbsd.EFAULT, so errors.Is matches both.
+	ErrFault = errFault{}
+	// ErrNameTooLong is wrapped by CopyInStr errors when no NUL lies
+	// within the bytes allowed; it wraps netbsd.ENAMETOOLONG.
+	ErrNameTooLong = errNameTooLong{}
+)
+
+type errFault struct{}
+
+func (errFault) Error() string { return "sp: bad address" }
+func (errFault) Unwrap() error { return netbsd.EFAULT }
+
+type errNameTooLong struct{}
+
+func (errNameTooLong) Error() string { return "sp: string too long" }
+func (errNameTooLong) Unwrap() error { return netbsd.ENAMETOOLONG }
+
+// ErrnoOf returns the errno a Memory error stands for: the netbsd.Errno
+// it wraps (EFAULT, ENAMETOOLONG, ENOMEM, EINTR...), else EFAULT; 0 for
+// nil.
+func ErrnoOf(err error) netbsd.Errno {
+	if err == nil {
+		return 0
+	}
+	var e netbsd.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return netbsd.EFAULT
 }
 
 // SplitOff places a 64-bit result into retval the way ABI d returns an

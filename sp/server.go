@@ -101,7 +101,7 @@ func (c *ServerConfig) verify() error {
 			return err
 		}
 	}
-	if n := len(c.banner().String()); n > MaxBanner {
+	if n := len(c.banner().Line()); n > MaxBanner {
 		return bad("OSRelease", fmt.Sprintf("makes the banner %d bytes (max %d)", n, MaxBanner))
 	}
 	return nil
@@ -164,7 +164,7 @@ func NewServer(k Kernel, cfg ServerConfig) (*Server, error) {
 		cfg:       cfg,
 		kernel:    k,
 		log:       log,
-		banner:    []byte(cfg.banner().String()),
+		banner:    []byte(cfg.banner().Line()),
 		pool:      newWorkerPool(cfg.MaxSyscalls, cfg.IdleWorkers),
 		forks:     forkTable{limit: cfg.MaxPendingForks},
 		listeners: map[net.Listener]struct{}{},

@@ -157,7 +157,7 @@ func TestManySyscallsInFlightOnOneConnectionMatchByReqno(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			path := mem.String("/f" + string(rune('a'+i%26)))
+			path := mem.AllocString("/f" + string(rune('a'+i%26)))
 			r, err := c.Syscall(ctx, netbsd.SYS_open, path, netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
 			if err == nil && r.Errno != 0 {
 				err = r.Errno
@@ -193,7 +193,7 @@ func TestPreforkAndForkHandshakeGiveTheChildTheParentsFdsAndABI(t *testing.T) {
 			cfg.Mode = mode
 			parent, mem := dialClient(t, ts.url, cfg)
 			require.NoError(t, parent.HandshakeGuest(ctx))
-			r, err := parent.Syscall(ctx, netbsd.SYS_open, mem.String("/shared"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+			r, err := parent.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/shared"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
 			require.NoError(t, err)
 			fd := r.Retval[0]
 			ck, err := parent.Prefork(ctx)
@@ -295,7 +295,7 @@ func TestAnonMmapReturnsTheClientsAddress(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, r.Errno)
 	assert.GreaterOrEqual(t, r.Retval[0], mem.Base())
-	require.NoError(t, mem.CopyOut(r.Retval[0], []byte("mapped")), "the address is the client's own memory")
+	require.NoError(t, mem.CopyOut(ctx, r.Retval[0], []byte("mapped")), "the address is the client's own memory")
 }
 
 func TestTraceSeesEveryFrameBothWays(t *testing.T) {
@@ -311,7 +311,7 @@ func TestTraceSeesEveryFrameBothWays(t *testing.T) {
 	ctx := ctxT(t)
 	c, mem := dialClient(t, ts.url, sp.DefaultClientConfig(mustABI("amd64")))
 	require.NoError(t, c.HandshakeGuest(ctx))
-	_, err := c.Syscall(ctx, netbsd.SYS_open, mem.String("/x"), netbsd.O_CREAT, 0)
+	_, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/x"), netbsd.O_CREAT, 0)
 	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()

@@ -45,6 +45,7 @@ type serverConn struct {
 	// Set during the handshake by the reading goroutine, read-only after.
 	codec  *Codec
 	proc   Process
+	tree   uint64 // connection tree: this GUEST's ID, or the forking parent's tree
 	state  atomic.Uint32
 	inExec atomic.Bool
 
@@ -64,6 +65,7 @@ func newServerConn(s *Server, c net.Conn) *serverConn {
 		w:      newWaiters(0),
 	}
 	sc.info = ConnInfo{ID: s.nextID.Add(1), Remote: remoteOf(c), ABI: s.clientABIDefault()}
+	sc.tree = sc.info.ID
 	sc.log = s.log.With("conn", sc.info.ID)
 	sc.fr = NewFramer(bufio.NewReaderSize(c, ReadBufferSize), c, sc.info.ABI)
 	sc.fr.MaxFrame = s.cfg.MaxFrame
@@ -232,11 +234,13 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 			sc.sendError(f.Reqno, ErrorMalformed)
 			return false
 		}
-		p, d := sc.srv.forks.take(ck)
-		if p == nil {
+		pf := sc.srv.forks.take(ck)
+		if pf == nil {
 			sc.sendError(f.Reqno, ErrorInvalidPrefork)
 			return false
 		}
+		p, d := pf.proc, pf.abi
+		sc.tree = pf.tree
 		if cancel { // any non-zero int, whatever its byte order
 			p.Exit()
 			sc.log.Info("fork cancelled", "pid", p.Pid())
@@ -275,6 +279,7 @@ func (sc *serverConn) clientInfo(name string, declared bool) ClientInfo {
 		Declared: declared,
 		Version:  sc.srv.cfg.Version,
 		Signal:   sc.raise,
+		Conn:     sc.tree,
 	}
 }
 
@@ -375,7 +380,7 @@ func (sc *serverConn) runSyscall(f *Frame) {
 	if sc.ctx.Err() != nil {
 		return
 	}
-	sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(int32(res.Errno), res.Retval))
+	sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(res))
 }
 
 // request sends a kernel→client request and waits for its response.
@@ -440,17 +445,17 @@ type connMemory struct{ sc *serverConn }
 func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
 	body, err := m.sc.codec.Copydata(uint64(n), addr, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", netbsd.EFAULT, err)
+		return nil, fmt.Errorf("%w: %v", ErrFault, err)
 	}
 	f, err := m.sc.request(ctx, t, 0, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s %d bytes at %#x: %v", netbsd.EFAULT, t, n, addr, err)
+		return nil, fmt.Errorf("%w: %s %d bytes at %#x: %v", ErrFault, t, n, addr, err)
 	}
 	if f.Class != ClassResp || f.Type != TypeCopyIn {
-		return nil, fmt.Errorf("%w: %s at %#x answered with %s", netbsd.EFAULT, t, addr, f.Header)
+		return nil, fmt.Errorf("%w: %s at %#x answered with %s", ErrFault, t, addr, f.Header)
 	}
 	if len(f.Body) > n {
-		return nil, fmt.Errorf("%w: %s asked %d bytes, client sent %d", netbsd.EFAULT, t, n, len(f.Body))
+		return nil, fmt.Errorf("%w: %s asked %d bytes, client sent %d", ErrFault, t, n, len(f.Body))
 	}
 	return f.Body, nil
 }
@@ -458,7 +463,7 @@ func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([
 func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
 	b, err := m.copyReq(ctx, TypeCopyIn, addr, n)
 	if err == nil && len(b) != n {
-		return nil, fmt.Errorf("%w: COPYIN asked %d bytes at %#x, client sent %d", netbsd.EFAULT, n, addr, len(b))
+		return nil, fmt.Errorf("%w: COPYIN asked %d bytes at %#x, client sent %d", ErrFault, n, addr, len(b))
 	}
 	return b, err
 }
@@ -477,18 +482,18 @@ func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (strin
 		// The client stopped short of max without a NUL: the string
 		// ran into memory it could not read (an empty reply is how
 		// it reports a bad address).
-		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", netbsd.EFAULT, addr, len(b))
+		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", ErrFault, addr, len(b))
 	}
-	return "", fmt.Errorf("%w: no NUL within %d bytes at %#x", netbsd.ENAMETOOLONG, max, addr)
+	return string(b), fmt.Errorf("%w: no NUL within %d bytes at %#x", ErrNameTooLong, max, addr)
 }
 
 func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
 	body, err := m.sc.codec.Copydata(uint64(len(data)), addr, data)
 	if err != nil {
-		return fmt.Errorf("%w: %v", netbsd.EFAULT, err)
+		return fmt.Errorf("%w: %v", ErrFault, err)
 	}
 	if err := m.sc.send(Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
-		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", netbsd.EFAULT, len(data), addr, err)
+		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
 	}
 	return nil
 }
@@ -500,14 +505,14 @@ func (m *connMemory) AnonMmap(ctx context.Context, size uint64) (uint64, error) 
 	}
 	f, err := m.sc.request(ctx, TypeAnonMmap, 0, body)
 	if err != nil {
-		return 0, fmt.Errorf("%w: ANONMMAP: %v", netbsd.EFAULT, err)
+		return 0, fmt.Errorf("%w: ANONMMAP: %v", ErrFault, err)
 	}
 	if f.Class != ClassResp || f.Type != TypeAnonMmap {
-		return 0, fmt.Errorf("%w: ANONMMAP answered with %s", netbsd.EFAULT, f.Header)
+		return 0, fmt.Errorf("%w: ANONMMAP answered with %s", ErrFault, f.Header)
 	}
 	addr, err := m.sc.codec.ParsePointer(f.Body)
 	if err != nil {
-		return 0, fmt.Errorf("%w: ANONMMAP reply: %v", netbsd.EFAULT, err)
+		return 0, fmt.Errorf("%w: ANONMMAP reply: %v", ErrFault, err)
 	}
 	if addr == 0 {
 		return 0, fmt.Errorf("%w: client could not map %d bytes", netbsd.ENOMEM, size)

@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -16,7 +17,7 @@ type translator struct {
 	own, wire   *abi.Descriptor
 	ownL, wireL *netbsd.Layouts
 
-	mem AddressSpace // to read a sysctl MIB, which types its value
+	mem Memory // to read a sysctl MIB, which types its value
 
 	mu    sync.Mutex
 	spans map[uint64]span // by client address
@@ -35,13 +36,13 @@ type span struct {
 	kind spanKind
 }
 
-func newTranslator(own, wire *abi.Descriptor, mem AddressSpace) *translator {
+func newTranslator(own, wire *abi.Descriptor, mem Memory) *translator {
 	return &translator{own: own, wire: wire, ownL: netbsd.LayoutsFor(own), wireL: netbsd.LayoutsFor(wire), mem: mem, spans: map[uint64]span{}}
 }
 
 // begin records the typed pointers of one syscall; the returned func
 // forgets them when the call is done.
-func (t *translator) begin(num netbsd.Sysno, args []uint64) func() {
+func (t *translator) begin(ctx context.Context, num netbsd.Sysno, args []uint64) func() {
 	add := map[uint64]span{}
 	arg := func(i int) uint64 {
 		if i < len(args) {
@@ -62,7 +63,7 @@ func (t *translator) begin(num netbsd.Sysno, args []uint64) func() {
 		add[arg(3)] = span{kind: spanSizeT}
 		// The MIB decides what the old and new values are: ints are
 		// re-ordered, strings and unknown nodes pass unchanged.
-		if t.sysctlIsInt(arg(0), namelen) {
+		if t.sysctlIsInt(ctx, arg(0), namelen) {
 			add[arg(2)] = span{kind: spanInts}
 			add[arg(4)] = span{kind: spanInts}
 		}
@@ -90,39 +91,39 @@ func (t *translator) lookup(addr uint64) (span, bool) {
 }
 
 // copyIn serves a COPYIN of n wire bytes at addr from the client's memory.
-func (t *translator) copyIn(mem AddressSpace, addr uint64, n int) ([]byte, error) {
+func (t *translator) copyIn(ctx context.Context, mem Memory, addr uint64, n int) ([]byte, error) {
 	s, ok := t.lookup(addr)
 	if !ok {
-		return mem.CopyIn(addr, n)
+		return mem.CopyIn(ctx, addr, n)
 	}
 	switch s.kind {
 	case spanStat:
-		b, err := mem.CopyIn(addr, t.ownL.Stat.Size)
+		b, err := mem.CopyIn(ctx, addr, t.ownL.Stat.Size)
 		if err != nil {
 			return nil, err
 		}
 		return abi.Convert(t.wireL.Stat, t.ownL.Stat, b)
 	case spanSizeT:
-		b, err := mem.CopyIn(addr, t.own.SizeT.Size)
+		b, err := mem.CopyIn(ctx, addr, t.own.SizeT.Size)
 		if err != nil {
 			return nil, err
 		}
 		return t.word(b, t.own, t.wire, t.own.SizeT.Size, t.wire.SizeT.Size)
 	case spanInts:
-		b, err := mem.CopyIn(addr, n)
+		b, err := mem.CopyIn(ctx, addr, n)
 		if err != nil {
 			return nil, err
 		}
 		return swapInts(b, t.own, t.wire), nil
 	}
-	return mem.CopyIn(addr, n)
+	return mem.CopyIn(ctx, addr, n)
 }
 
 // copyOut stores wire data at addr in the client's own layout.
-func (t *translator) copyOut(mem AddressSpace, addr uint64, data []byte) error {
+func (t *translator) copyOut(ctx context.Context, mem Memory, addr uint64, data []byte) error {
 	s, ok := t.lookup(addr)
 	if !ok {
-		return mem.CopyOut(addr, data)
+		return mem.CopyOut(ctx, addr, data)
 	}
 	var out []byte
 	var err error
@@ -141,7 +142,7 @@ func (t *translator) copyOut(mem AddressSpace, addr uint64, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("sp: translating %d bytes at %#x: %w", len(data), addr, err)
 	}
-	return mem.CopyOut(addr, out)
+	return mem.CopyOut(ctx, addr, out)
 }
 
 func (t *translator) word(b []byte, from, to *abi.Descriptor, fs, ts int) ([]byte, error) {
@@ -210,11 +211,11 @@ var intMIBs = [][2]int32{{netbsd.CTL_HW, netbsd.HW_PAGESIZE}}
 
 // sysctlIsInt reads the MIB at addr from the client's own memory and
 // reports whether its value is an int.
-func (t *translator) sysctlIsInt(addr uint64, namelen int) bool {
+func (t *translator) sysctlIsInt(ctx context.Context, addr uint64, namelen int) bool {
 	if t.mem == nil || namelen < 2 {
 		return false
 	}
-	b, err := t.mem.CopyIn(addr, 4*namelen)
+	b, err := t.mem.CopyIn(ctx, addr, 4*namelen)
 	if err != nil {
 		return false
 	}

@@ -51,7 +51,7 @@ func TestServeRunsAServerForOutsideClientsAndLogsThem(t *testing.T) {
 		c, err = sp.Dial(context.Background(), url, sp.DefaultClientConfig(abi.MustLookup("i386")))
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, "RUMPSP-0.4-NetBSD-9.3/i386\n", c.Banner().String(), "--hide-abi sends the C banner")
+	assert.Equal(t, "RUMPSP-0.4-NetBSD-9.3/i386\n", c.Banner().Line(), "--hide-abi sends the C banner")
 	require.NoError(t, c.HandshakeGuest(context.Background()))
 	r, err := c.Syscall(context.Background(), netbsd.SYS_getpid)
 	require.NoError(t, err)

@@ -46,7 +46,7 @@ func scenarioConcurrent(t *T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := t.c.Syscall(ctx, num, args...)
+			r, err := t.c.Syscall(ctx, num, anys(args)...)
 			out <- call{r, err}
 		}()
 	}

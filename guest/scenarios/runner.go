@@ -16,6 +16,7 @@ import (
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/guest/internal/host"
+	"github.com/rumpsprig/sprig/internal/flatmem"
 	"github.com/rumpsprig/sprig/sp"
 )
 
@@ -34,7 +35,7 @@ type T struct {
 	name   string
 	cfg    *guestapi.Config
 	c      *sp.Client
-	mem    *sp.FlatMemory
+	mem    *flatmem.Memory
 	space  *space    // mem as the client serves it, recording mappings
 	frames *frameLog // every frame of the connection, counted
 	own    *abi.Descriptor
@@ -203,13 +204,14 @@ func connect(t *T, cfg *guestapi.Config) error {
 	}
 	t.own = cfg.ABI
 	t.mem = host.NewMemory(1 << 20)
-	t.space = &space{FlatMemory: t.mem}
+	t.space = &space{Memory: t.mem}
 	t.frames = newFrameLog()
 	cc := sp.DefaultClientConfig(cfg.ABI)
 	cc.Mode = mode
 	cc.ServerABI = cfg.ServerABI
 	cc.ProgramName = "sprig-guest"
 	cc.Memory = t.space
+	cc.OnSignal = t.mem.Raise
 	cc.Faithful = mode == sp.ModeNative // read mismatched bodies as the C client would
 	cc.Trace = t.frames.trace
 	switch cfg.Version {

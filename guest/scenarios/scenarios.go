@@ -65,7 +65,7 @@ func scenarioHandshake(t *T) {
 
 // sys runs a syscall and fails the scenario on a protocol error.
 func (t *T) sys(num netbsd.Sysno, args ...uint64) (netbsd.Errno, [2]uint64) {
-	r, err := t.c.Syscall(t.ctx, num, args...)
+	r, err := t.c.Syscall(t.ctx, num, anys(args)...)
 	if err != nil {
 		t.FailErr(num.String(), err)
 	}
@@ -159,7 +159,7 @@ func (t *T) data(p []byte) uint64 {
 }
 
 // str returns the NUL-terminated s in guest memory.
-func (t *T) str(s string) uint64 { return t.mem.String(s) }
+func (t *T) str(s string) uint64 { return t.mem.AllocString(s) }
 
 // getpid returns this process's pid.
 func (t *T) getpid() uint64 { return t.ok(netbsd.SYS_getpid)[0] }
@@ -207,4 +207,13 @@ func scenarioGetpid(t *T) {
 	expect(t, "getppid retval[0]", 1, pp[0])
 	again := t.ok(netbsd.SYS_getpid)
 	expect(t, "second getpid retval[0]", rv[0], again[0])
+}
+
+// anys turns argument words into Syscall's arguments.
+func anys(vals []uint64) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
 }

@@ -129,17 +129,17 @@ func scenarioMmapAnon(t *T) {
 	expect(t, "mmap retval (the address ANONMMAP returned)", fmt.Sprintf("%#x", maps[0].addr), fmt.Sprintf("%#x", rv[0]))
 
 	// The mapping is guest memory: zeroed, writable, readable.
-	got, err := t.mem.CopyIn(rv[0], size)
+	got, err := t.mem.CopyIn(t.ctx, rv[0], size)
 	if err != nil {
 		t.FailValue("mmap retval", "an address inside the guest's memory", fmt.Sprintf("%#x (%v)", rv[0], err))
 	}
 	t.Check()
 	t.expectBytes("fresh anonymous memory", make([]byte, size), got)
 	p := pattern(size, 9)
-	if err := t.mem.CopyOut(rv[0], p); err != nil {
+	if err := t.mem.CopyOut(t.ctx, rv[0], p); err != nil {
 		t.Fail(guestapi.LayerGuest, "writing the mapping: %v", err)
 	}
-	got, _ = t.mem.CopyIn(rv[0], size)
+	got, _ = t.mem.CopyIn(t.ctx, rv[0], size)
 	t.expectBytes("anonymous memory after writing it", p, got)
 
 	// And the kernel can use it as a buffer: write from it to a pipe.

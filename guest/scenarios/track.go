@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"sync"
 
+	"github.com/rumpsprig/sprig/internal/flatmem"
 	"github.com/rumpsprig/sprig/sp"
 )
 
@@ -97,10 +99,10 @@ func (l *frameLog) raises() []uint32 {
 }
 
 // space is the guest's memory as the client serves it. It passes every
-// request to the FlatMemory and records the anonymous mappings it handed
+// request to the flat memory and records the anonymous mappings it handed
 // out, so mmap-anon can check the server returned exactly that address.
 type space struct {
-	*sp.FlatMemory
+	*flatmem.Memory
 
 	mu   sync.Mutex
 	maps []mapping
@@ -108,13 +110,13 @@ type space struct {
 
 type mapping struct{ addr, size uint64 }
 
-// AnonMmap implements sp.AddressSpace.
-func (s *space) AnonMmap(size uint64) uint64 {
-	a := s.FlatMemory.AnonMmap(size)
+// AnonMmap implements sp.Memory.
+func (s *space) AnonMmap(ctx context.Context, size uint64) (uint64, error) {
+	a, err := s.Memory.AnonMmap(ctx, size)
 	s.mu.Lock()
 	s.maps = append(s.maps, mapping{a, size})
 	s.mu.Unlock()
-	return a
+	return a, err
 }
 
 // mappings returns the ANONMMAP requests served so far.

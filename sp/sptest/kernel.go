@@ -142,7 +142,7 @@ func (p *Process) Exit() {
 	p.k.exits.Add(1)
 }
 
-func fail(e netbsd.Errno) sp.SyscallResult { return sp.SyscallResult{Errno: e} }
+func fail(e netbsd.Errno) sp.Result { return sp.Result{Errno: e} }
 
 func errnoOf(err error) netbsd.Errno {
 	var e netbsd.Errno
@@ -153,18 +153,18 @@ func errnoOf(err error) netbsd.Errno {
 }
 
 // Syscall implements sp.Process.
-func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.SyscallResult {
+func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result {
 	switch req.Num {
 	case NullSyscall:
-		return sp.SyscallResult{}
+		return sp.Result{}
 	case netbsd.SYS_getpid:
-		return sp.SyscallResult{Retval: [2]uint64{uint64(p.pid), uint64(p.ppid)}}
+		return sp.Result{Retval: [2]uint64{uint64(p.pid), uint64(p.ppid)}}
 	case netbsd.SYS_getppid:
-		return sp.SyscallResult{Retval: [2]uint64{uint64(p.ppid)}}
+		return sp.Result{Retval: [2]uint64{uint64(p.ppid)}}
 	case BlockSyscall:
 		select {
 		case <-p.k.Block:
-			return sp.SyscallResult{}
+			return sp.Result{}
 		case <-ctx.Done():
 			return fail(netbsd.EINTR)
 		}
@@ -196,7 +196,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 			fd++
 		}
 		p.fds[fd] = &openFile{path: path}
-		return sp.SyscallResult{Retval: [2]uint64{uint64(fd)}}
+		return sp.Result{Retval: [2]uint64{uint64(fd)}}
 	case netbsd.SYS_close:
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -204,7 +204,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 			return fail(netbsd.EBADF)
 		}
 		delete(p.fds, int(int32(args[0])))
-		return sp.SyscallResult{}
+		return sp.Result{}
 	case netbsd.SYS_write:
 		f := p.fd(args[0])
 		if f == nil {
@@ -228,7 +228,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		p.k.files[f.path] = old
 		f.off += int64(len(data))
 		p.k.mu.Unlock()
-		return sp.SyscallResult{Retval: [2]uint64{uint64(len(data))}}
+		return sp.Result{Retval: [2]uint64{uint64(len(data))}}
 	case netbsd.SYS_read:
 		f := p.fd(args[0])
 		if f == nil {
@@ -250,7 +250,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		p.k.mu.Lock()
 		f.off += int64(len(chunk))
 		p.k.mu.Unlock()
-		return sp.SyscallResult{Retval: [2]uint64{uint64(len(chunk))}}
+		return sp.Result{Retval: [2]uint64{uint64(len(chunk))}}
 	case netbsd.SYS_lseek:
 		f := p.fd(args[0])
 		if f == nil {
@@ -271,7 +271,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 			return fail(netbsd.EINVAL)
 		}
 		f.off = off
-		return sp.SyscallResult{Retval: sp.SplitOff(req.ABI, uint64(f.off))}
+		return sp.OffResult(req.ABI, f.off)
 	case netbsd.SYS___fstat50:
 		f := p.fd(args[0])
 		if f == nil {
@@ -291,7 +291,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		if err := req.Mem.CopyOut(ctx, args[1], b); err != nil {
 			return fail(errnoOf(err))
 		}
-		return sp.SyscallResult{}
+		return sp.Result{}
 	case netbsd.SYS_mmap:
 		if args[3]&netbsd.MAP_ANON == 0 {
 			return fail(netbsd.EOPNOTSUPP)
@@ -300,7 +300,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		if err != nil {
 			return fail(errnoOf(err))
 		}
-		return sp.SyscallResult{Retval: [2]uint64{addr}}
+		return sp.Result{Retval: [2]uint64{addr}}
 	case netbsd.SYS_kill:
 		target := int(int32(args[0]))
 		p.k.mu.Lock()
@@ -310,7 +310,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 			return fail(netbsd.ESRCH)
 		}
 		if args[1] == 0 {
-			return sp.SyscallResult{}
+			return sp.Result{}
 		}
 		t.mu.Lock()
 		sig := t.client.Signal
@@ -318,7 +318,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Syscal
 		if sig == nil || sig(int32(args[1])) != nil {
 			return fail(netbsd.ESRCH)
 		}
-		return sp.SyscallResult{}
+		return sp.Result{}
 	}
 	return fail(netbsd.ENOSYS)
 }

@@ -1,6 +1,7 @@
-package sp_test
+package flatmem_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -8,15 +9,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/internal/flatmem"
 	"github.com/rumpsprig/sprig/sp"
 )
 
+var ctx = context.Background()
+
 const flatBase = 0x1000
 
-var _ sp.AddressSpace = (*sp.FlatMemory)(nil)
-
 // newFlat returns a 256-byte FlatMemory at flatBase.
-func newFlat() *sp.FlatMemory { return sp.NewFlatMemory(make([]byte, 256), flatBase) }
+func newFlat() *flatmem.Memory { return flatmem.New(make([]byte, 256), flatBase) }
 
 func TestFlatMemoryBounds(t *testing.T) {
 	cases := []struct {
@@ -42,12 +45,12 @@ func TestFlatMemoryBounds(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newFlat()
-			got, err := m.CopyIn(tc.addr, tc.n)
+			got, err := m.CopyIn(ctx, tc.addr, tc.n)
 			if !tc.ok {
 				require.ErrorIs(t, err, sp.ErrFault)
 				assert.Nil(t, got)
 				if tc.n >= 0 {
-					assert.ErrorIs(t, m.CopyOut(tc.addr, make([]byte, tc.n)), sp.ErrFault)
+					assert.ErrorIs(t, m.CopyOut(ctx, tc.addr, make([]byte, tc.n)), sp.ErrFault)
 				}
 				assert.Panics(t, func() { m.Read(tc.addr, tc.n) })
 				return
@@ -58,7 +61,7 @@ func TestFlatMemoryBounds(t *testing.T) {
 			for i := range data {
 				data[i] = byte(i + 1)
 			}
-			require.NoError(t, m.CopyOut(tc.addr, data))
+			require.NoError(t, m.CopyOut(ctx, tc.addr, data))
 			assert.Equal(t, data, append([]byte{}, m.Read(tc.addr, tc.n)...))
 		})
 	}
@@ -66,39 +69,38 @@ func TestFlatMemoryBounds(t *testing.T) {
 
 func TestFlatMemoryCopyInStr(t *testing.T) {
 	m := newFlat()
-	require.NoError(t, m.CopyOut(flatBase, []byte("abc\x00def")))
-	require.NoError(t, m.CopyOut(flatBase+253, []byte("xyz"))) // no NUL before the end
+	require.NoError(t, m.CopyOut(ctx, flatBase, []byte("abc\x00def")))
+	require.NoError(t, m.CopyOut(ctx, flatBase+253, []byte("xyz"))) // no NUL before the end
 	cases := []struct {
 		name string
 		addr uint64
 		max  int
 		want string
-		ok   bool
+		err  error // nil, sp.ErrNameTooLong or sp.ErrFault
 	}{
-		{"up to the NUL, included", flatBase, 100, "abc\x00", true},
-		{"max just takes the NUL", flatBase, 4, "abc\x00", true},
-		{"max stops before the NUL", flatBase, 3, "abc", true},
-		{"max cuts the string", flatBase, 2, "ab", true},
-		{"max 0", flatBase, 0, "", true},
-		{"negative max", flatBase, -5, "", true},
-		{"an empty string", flatBase + 3, 100, "\x00", true},
-		{"no NUL: what is there up to max", flatBase + 4, 3, "def", true},
-		{"no NUL before the end: what is there", flatBase + 253, 100, "xyz", true},
-		{"the last byte", flatBase + 255, 100, "z", true},
-		{"at the end", flatBase + 256, 100, "", false},
-		{"below the base", flatBase - 1, 100, "", false},
-		{"at the top of the address space", ^uint64(0), 100, "", false},
+		{"up to the NUL, excluded", flatBase, 100, "abc", nil},
+		{"max just takes the NUL", flatBase, 4, "abc", nil},
+		{"max stops before the NUL", flatBase, 3, "abc", sp.ErrNameTooLong},
+		{"max cuts the string", flatBase, 2, "ab", sp.ErrNameTooLong},
+		{"max 0", flatBase, 0, "", sp.ErrNameTooLong},
+		{"negative max", flatBase, -5, "", sp.ErrNameTooLong},
+		{"an empty string", flatBase + 3, 100, "", nil},
+		{"no NUL: what is there up to max", flatBase + 4, 3, "def", sp.ErrNameTooLong},
+		{"no NUL before the end: what is there, faulting", flatBase + 253, 100, "xyz", sp.ErrFault},
+		{"the last byte", flatBase + 255, 100, "z", sp.ErrFault},
+		{"at the end", flatBase + 256, 100, "", sp.ErrFault},
+		{"below the base", flatBase - 1, 100, "", sp.ErrFault},
+		{"at the top of the address space", ^uint64(0), 100, "", sp.ErrFault},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := m.CopyInStr(tc.addr, tc.max)
-			if !tc.ok {
-				require.ErrorIs(t, err, sp.ErrFault)
-				assert.Nil(t, got)
-				return
+			got, err := m.CopyInStr(ctx, tc.addr, tc.max)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, string(got))
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -106,13 +108,13 @@ func TestFlatMemoryCopyInStr(t *testing.T) {
 func TestFlatMemoryAlloc(t *testing.T) {
 	m := newFlat()
 	for i := range 256 {
-		require.NoError(t, m.CopyOut(flatBase+uint64(i), []byte{0xee}))
+		require.NoError(t, m.CopyOut(ctx, flatBase+uint64(i), []byte{0xee}))
 	}
 
 	a := m.Alloc(5, []byte("hi"))
 	assert.Equal(t, uint64(flatBase+64), a, "the head of the memory is never allocated")
 	assert.Equal(t, "hi\x00\x00\x00", string(m.Read(a, 5)), "init, then zeroes over what was there")
-	b := m.String("s")
+	b := m.AllocString("s")
 	assert.Zero(t, b%16, "16-aligned")
 	assert.Equal(t, uint64(flatBase+80), b)
 	assert.Equal(t, "s\x00", string(m.Read(b, 2)))
@@ -137,7 +139,7 @@ func TestFlatMemoryAlloc(t *testing.T) {
 
 	bad := m.BadAddress()
 	assert.Greater(t, bad, uint64(flatBase+256))
-	_, err := m.CopyIn(bad, 1)
+	_, err := m.CopyIn(ctx, bad, 1)
 	assert.ErrorIs(t, err, sp.ErrFault)
 }
 
@@ -164,16 +166,19 @@ func TestFlatMemoryAnonMmap(t *testing.T) {
 			if tc.used > 0 {
 				m.Alloc(tc.used, nil)
 			}
-			got := m.AnonMmap(tc.size)
+			got, err := m.AnonMmap(ctx, tc.size)
 			require.Equal(t, fmt.Sprintf("%#x", tc.want), fmt.Sprintf("%#x", got))
 			if got == 0 {
+				require.ErrorIs(t, err, netbsd.ENOMEM)
 				return
 			}
+			require.NoError(t, err)
 			assert.Equal(t, make([]byte, tc.size), m.Read(got, int(tc.size)), "zeroed")
+			_, err = m.AnonMmap(ctx, uint64(max(tc.after, 1)))
 			if tc.after == 0 {
-				assert.Zero(t, m.AnonMmap(1), "nothing left")
+				assert.ErrorIs(t, err, netbsd.ENOMEM, "nothing left")
 			} else {
-				assert.NotZero(t, m.AnonMmap(uint64(tc.after)))
+				assert.NoError(t, err)
 			}
 		})
 	}
@@ -181,24 +186,26 @@ func TestFlatMemoryAnonMmap(t *testing.T) {
 
 func TestFlatMemorySetBase(t *testing.T) {
 	m := newFlat()
-	a := m.String("moved")
+	a := m.AllocString("moved")
 	bad := m.BadAddress()
 	const bias = 0x1_0000_0000
 	m.SetBase(m.Base() + bias)
 	assert.Equal(t, uint64(flatBase+bias), m.Base())
 
-	_, err := m.CopyIn(a, 1)
+	_, err := m.CopyIn(ctx, a, 1)
 	assert.ErrorIs(t, err, sp.ErrFault, "the old address is gone")
-	s, err := m.CopyInStr(a+bias, 100)
+	s, err := m.CopyInStr(ctx, a+bias, 100)
 	require.NoError(t, err)
-	assert.Equal(t, "moved\x00", string(s), "the bytes moved with the base")
-	require.NoError(t, m.CopyOut(flatBase+bias+255, []byte{1}))
-	assert.ErrorIs(t, m.CopyOut(flatBase+bias+256, []byte{1}), sp.ErrFault)
+	assert.Equal(t, "moved", s, "the bytes moved with the base")
+	require.NoError(t, m.CopyOut(ctx, flatBase+bias+255, []byte{1}))
+	assert.ErrorIs(t, m.CopyOut(ctx, flatBase+bias+256, []byte{1}), sp.ErrFault)
 
 	assert.Equal(t, bad+bias, m.BadAddress())
 	b := m.Alloc(1, nil)
 	assert.Equal(t, a+bias+16, b, "allocation goes on at the new base")
-	assert.Equal(t, a+bias+32, m.AnonMmap(16))
+	p, err := m.AnonMmap(ctx, 16)
+	require.NoError(t, err)
+	assert.Equal(t, a+bias+32, p)
 }
 
 func TestFlatMemorySignals(t *testing.T) {
@@ -221,27 +228,27 @@ func TestFlatMemorySignals(t *testing.T) {
 // that no two allocations overlap.
 func TestFlatMemoryConcurrentUse(t *testing.T) {
 	const workers, rounds = 8, 50
-	m := sp.NewFlatMemory(make([]byte, 1<<20), 0x7f00_0000_0000)
+	m := flatmem.New(make([]byte, 1<<20), 0x7f00_0000_0000)
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
 		wg.Go(func() {
 			for r := range rounds {
 				want := fmt.Sprintf("worker %d round %d", w, r)
-				a := m.String(want)
-				p := m.AnonMmap(64)
-				if p == 0 {
-					errs <- fmt.Errorf("%s: AnonMmap failed", want)
+				a := m.AllocString(want)
+				p, err := m.AnonMmap(ctx, 64)
+				if err != nil {
+					errs <- fmt.Errorf("%s: AnonMmap: %w", want, err)
 					return
 				}
-				if err := m.CopyOut(p, []byte(want)); err != nil {
+				if err := m.CopyOut(ctx, p, []byte(want)); err != nil {
 					errs <- err
 					return
 				}
 				m.Raise(int32(w))
 				for _, addr := range []uint64{a, p} {
-					got, err := m.CopyInStr(addr, 100)
-					if err != nil || string(got) != want+"\x00" {
+					got, err := m.CopyInStr(ctx, addr, 100)
+					if err != nil || got != want {
 						errs <- fmt.Errorf("%s: read back %q, %v", want, got, err)
 						return
 					}
