@@ -85,9 +85,9 @@ func TestScenariosAgainstKern(t *testing.T) {
 			t.Logf("%s in %v\n%s", name, rep.Elapsed, summary(rep))
 			pass, fail, skip := rep.Counts()
 			if p.pass {
-				require.Len(t, rep.Results, 18, "every scenario and the fork child report")
+				require.Len(t, rep.Results, 19, "every scenario and the fork child report")
 				assert.Equal(t, 0, fail+skip, "failed or skipped")
-				assert.Equal(t, 18, pass)
+				assert.Equal(t, 19, pass)
 				return
 			}
 			// Native i386 against amd64: the client reads every 24-byte
@@ -106,7 +106,7 @@ func TestScenariosAgainstKern(t *testing.T) {
 				switch r.Layer {
 				case guestapi.LayerData:
 					assert.Regexp(t, `^(rsp_sysresp\.rsys_retval|sys_\w+_args|stat\.)`, r.Explanation, "%s: %s", r.Scenario, r.Detail)
-				case guestapi.LayerDisconnect:
+				case guestapi.LayerCrash:
 					assert.Contains(t, r.Detail, "a C client would crash here", r.Scenario)
 				default:
 					t.Errorf("%s failed at layer %q: %s", r.Scenario, r.Layer, r.Detail)

@@ -19,6 +19,7 @@ const (
 	SYS_link         Sysno = 9
 	SYS_unlink       Sysno = 10
 	SYS_chdir        Sysno = 12
+	SYS_unmount      Sysno = 22
 	SYS_getpid       Sysno = 20
 	SYS_getuid       Sysno = 24
 	SYS_geteuid      Sysno = 25
@@ -55,6 +56,7 @@ const (
 	SYS___stat50     Sysno = 439
 	SYS___fstat50    Sysno = 440
 	SYS___lstat50    Sysno = 441
+	SYS___mount50    Sysno = 410
 	SYS_pipe2        Sysno = 453
 )
 
@@ -122,6 +124,7 @@ var syscalls = []*Syscall{
 	{SYS_link, "link", []abi.Field{path, abi.F("link", cstr)}, RetInt},
 	{SYS_unlink, "unlink", []abi.Field{path}, RetInt},
 	{SYS_chdir, "chdir", []abi.Field{path}, RetInt},
+	{SYS_unmount, "unmount", []abi.Field{path, abi.F("flags", abi.Int)}, RetInt},
 	{SYS_getpid, "getpid", nil, RetTwo},
 	{SYS_getuid, "getuid", nil, RetInt},
 	{SYS_geteuid, "geteuid", nil, RetInt},
@@ -160,6 +163,8 @@ var syscalls = []*Syscall{
 	{SYS___stat50, "__stat50", []abi.Field{path, abi.F("ub", abi.PointerTo("struct stat"))}, RetInt},
 	{SYS___fstat50, "__fstat50", []abi.Field{fd, abi.F("sb", abi.PointerTo("struct stat"))}, RetInt},
 	{SYS___lstat50, "__lstat50", []abi.Field{path, abi.F("ub", abi.PointerTo("struct stat"))}, RetInt},
+	{SYS___mount50, "__mount50", []abi.Field{abi.F("type", cstr), path, abi.F("flags", abi.Int),
+		abi.F("data", vptr), abi.F("data_len", abi.SizeT)}, RetInt},
 	{SYS_pipe2, "pipe2", []abi.Field{abi.F("fildes", abi.PointerTo("int")), abi.F("flags", abi.Int)}, RetInt},
 }
 

@@ -171,6 +171,15 @@ struct handshake_fork {
 	int rf_cancel;
 };
 
+struct tmpfs_args {
+	int ta_version;
+	ino_t ta_nodes_max;
+	off_t ta_size_max;
+	uid_t ta_root_uid;
+	gid_t ta_root_gid;
+	mode_t ta_root_mode;
+};
+
 struct trap_int_ll {
 	int i;
 	long long ll;
@@ -1068,6 +1077,11 @@ struct sys_chdir_args {
 	syscallarg(const char *) path;
 };
 
+struct sys_unmount_args {
+	syscallarg(const char *) path;
+	syscallarg(int) flags;
+};
+
 struct sys_access_args {
 	syscallarg(const char *) path;
 	syscallarg(int) flags;
@@ -1234,6 +1248,14 @@ struct sys___lstat50_args {
 	syscallarg(struct stat *) ub;
 };
 
+struct sys___mount50_args {
+	syscallarg(const char *) type;
+	syscallarg(const char *) path;
+	syscallarg(int) flags;
+	syscallarg(void *) data;
+	syscallarg(size_t) data_len;
+};
+
 struct sys_pipe2_args {
 	syscallarg(int *) fildes;
 	syscallarg(int) flags;
@@ -1291,52 +1313,53 @@ struct sprig_align_1002 { char c; struct dirent x; };
 struct sprig_align_1003 { char c; struct rsp_sysresp x; };
 struct sprig_align_1004 { char c; struct rsp_copydata x; };
 struct sprig_align_1005 { char c; struct handshake_fork x; };
-struct sprig_align_1006 { char c; struct trap_int_ll x; };
-struct sprig_align_1007 { char c; struct trap_int_double x; };
-struct sprig_align_1008 { char c; struct trap_char_reg x; };
-struct sprig_align_1009 { char c; struct trap_short_ptr_char x; };
-struct sprig_align_1010 { char c; struct mix00 x; };
-struct sprig_align_1011 { char c; struct mix01 x; };
-struct sprig_align_1012 { char c; struct mix02 x; };
-struct sprig_align_1013 { char c; struct mix03 x; };
-struct sprig_align_1014 { char c; struct mix04 x; };
-struct sprig_align_1015 { char c; struct mix05 x; };
-struct sprig_align_1016 { char c; struct mix06 x; };
-struct sprig_align_1017 { char c; struct mix07 x; };
-struct sprig_align_1018 { char c; struct mix08 x; };
-struct sprig_align_1019 { char c; union mix09 x; };
-struct sprig_align_1020 { char c; struct mix10 x; };
-struct sprig_align_1021 { char c; struct mix11 x; };
-struct sprig_align_1022 { char c; struct mix12 x; };
-struct sprig_align_1023 { char c; struct mix13 x; };
-struct sprig_align_1024 { char c; struct mix14 x; };
-struct sprig_align_1025 { char c; struct mix15 x; };
-struct sprig_align_1026 { char c; struct mix16 x; };
-struct sprig_align_1027 { char c; struct mix17 x; };
-struct sprig_align_1028 { char c; struct mix18 x; };
-struct sprig_align_1029 { char c; union mix19 x; };
-struct sprig_align_1030 { char c; struct mix20 x; };
-struct sprig_align_1031 { char c; struct mix21 x; };
-struct sprig_align_1032 { char c; struct mix22 x; };
-struct sprig_align_1033 { char c; struct mix23 x; };
-struct sprig_align_1034 { char c; struct mix24 x; };
-struct sprig_align_1035 { char c; struct mix25 x; };
-struct sprig_align_1036 { char c; struct mix26 x; };
-struct sprig_align_1037 { char c; struct mix27 x; };
-struct sprig_align_1038 { char c; struct mix28 x; };
-struct sprig_align_1039 { char c; union mix29 x; };
-struct sprig_align_1040 { char c; struct mix30 x; };
-struct sprig_align_1041 { char c; struct mix31 x; };
-struct sprig_align_1042 { char c; struct mix32 x; };
-struct sprig_align_1043 { char c; struct mix33 x; };
-struct sprig_align_1044 { char c; struct mix34 x; };
-struct sprig_align_1045 { char c; struct mix35 x; };
-struct sprig_align_1046 { char c; struct mix36 x; };
-struct sprig_align_1047 { char c; struct mix37 x; };
-struct sprig_align_1048 { char c; struct mix38 x; };
-struct sprig_align_1049 { char c; union mix39 x; };
+struct sprig_align_1006 { char c; struct tmpfs_args x; };
+struct sprig_align_1007 { char c; struct trap_int_ll x; };
+struct sprig_align_1008 { char c; struct trap_int_double x; };
+struct sprig_align_1009 { char c; struct trap_char_reg x; };
+struct sprig_align_1010 { char c; struct trap_short_ptr_char x; };
+struct sprig_align_1011 { char c; struct mix00 x; };
+struct sprig_align_1012 { char c; struct mix01 x; };
+struct sprig_align_1013 { char c; struct mix02 x; };
+struct sprig_align_1014 { char c; struct mix03 x; };
+struct sprig_align_1015 { char c; struct mix04 x; };
+struct sprig_align_1016 { char c; struct mix05 x; };
+struct sprig_align_1017 { char c; struct mix06 x; };
+struct sprig_align_1018 { char c; struct mix07 x; };
+struct sprig_align_1019 { char c; struct mix08 x; };
+struct sprig_align_1020 { char c; union mix09 x; };
+struct sprig_align_1021 { char c; struct mix10 x; };
+struct sprig_align_1022 { char c; struct mix11 x; };
+struct sprig_align_1023 { char c; struct mix12 x; };
+struct sprig_align_1024 { char c; struct mix13 x; };
+struct sprig_align_1025 { char c; struct mix14 x; };
+struct sprig_align_1026 { char c; struct mix15 x; };
+struct sprig_align_1027 { char c; struct mix16 x; };
+struct sprig_align_1028 { char c; struct mix17 x; };
+struct sprig_align_1029 { char c; struct mix18 x; };
+struct sprig_align_1030 { char c; union mix19 x; };
+struct sprig_align_1031 { char c; struct mix20 x; };
+struct sprig_align_1032 { char c; struct mix21 x; };
+struct sprig_align_1033 { char c; struct mix22 x; };
+struct sprig_align_1034 { char c; struct mix23 x; };
+struct sprig_align_1035 { char c; struct mix24 x; };
+struct sprig_align_1036 { char c; struct mix25 x; };
+struct sprig_align_1037 { char c; struct mix26 x; };
+struct sprig_align_1038 { char c; struct mix27 x; };
+struct sprig_align_1039 { char c; struct mix28 x; };
+struct sprig_align_1040 { char c; union mix29 x; };
+struct sprig_align_1041 { char c; struct mix30 x; };
+struct sprig_align_1042 { char c; struct mix31 x; };
+struct sprig_align_1043 { char c; struct mix32 x; };
+struct sprig_align_1044 { char c; struct mix33 x; };
+struct sprig_align_1045 { char c; struct mix34 x; };
+struct sprig_align_1046 { char c; struct mix35 x; };
+struct sprig_align_1047 { char c; struct mix36 x; };
+struct sprig_align_1048 { char c; struct mix37 x; };
+struct sprig_align_1049 { char c; struct mix38 x; };
+struct sprig_align_1050 { char c; union mix39 x; };
 
-const unsigned long long sprig_layout_values[2232] = {
+const unsigned long long sprig_layout_values[2276] = {
 	sizeof(char), /* sizeof(char) */
 	__builtin_offsetof(struct sprig_align_0, x), /* alignof(char) */
 	((char)-1 < (char)0), /* signed(char) */
@@ -1547,26 +1570,40 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct handshake_fork *)0)->rf_auth), /* membersize(struct handshake_fork, rf_auth) */
 	__builtin_offsetof(struct handshake_fork, rf_cancel), /* offsetof(struct handshake_fork, rf_cancel) */
 	sizeof(((struct handshake_fork *)0)->rf_cancel), /* membersize(struct handshake_fork, rf_cancel) */
+	sizeof(struct tmpfs_args), /* sizeof(struct tmpfs_args) */
+	__builtin_offsetof(struct sprig_align_1006, x), /* alignof(struct tmpfs_args) */
+	__builtin_offsetof(struct tmpfs_args, ta_version), /* offsetof(struct tmpfs_args, ta_version) */
+	sizeof(((struct tmpfs_args *)0)->ta_version), /* membersize(struct tmpfs_args, ta_version) */
+	__builtin_offsetof(struct tmpfs_args, ta_nodes_max), /* offsetof(struct tmpfs_args, ta_nodes_max) */
+	sizeof(((struct tmpfs_args *)0)->ta_nodes_max), /* membersize(struct tmpfs_args, ta_nodes_max) */
+	__builtin_offsetof(struct tmpfs_args, ta_size_max), /* offsetof(struct tmpfs_args, ta_size_max) */
+	sizeof(((struct tmpfs_args *)0)->ta_size_max), /* membersize(struct tmpfs_args, ta_size_max) */
+	__builtin_offsetof(struct tmpfs_args, ta_root_uid), /* offsetof(struct tmpfs_args, ta_root_uid) */
+	sizeof(((struct tmpfs_args *)0)->ta_root_uid), /* membersize(struct tmpfs_args, ta_root_uid) */
+	__builtin_offsetof(struct tmpfs_args, ta_root_gid), /* offsetof(struct tmpfs_args, ta_root_gid) */
+	sizeof(((struct tmpfs_args *)0)->ta_root_gid), /* membersize(struct tmpfs_args, ta_root_gid) */
+	__builtin_offsetof(struct tmpfs_args, ta_root_mode), /* offsetof(struct tmpfs_args, ta_root_mode) */
+	sizeof(((struct tmpfs_args *)0)->ta_root_mode), /* membersize(struct tmpfs_args, ta_root_mode) */
 	sizeof(struct trap_int_ll), /* sizeof(struct trap_int_ll) */
-	__builtin_offsetof(struct sprig_align_1006, x), /* alignof(struct trap_int_ll) */
+	__builtin_offsetof(struct sprig_align_1007, x), /* alignof(struct trap_int_ll) */
 	__builtin_offsetof(struct trap_int_ll, i), /* offsetof(struct trap_int_ll, i) */
 	sizeof(((struct trap_int_ll *)0)->i), /* membersize(struct trap_int_ll, i) */
 	__builtin_offsetof(struct trap_int_ll, ll), /* offsetof(struct trap_int_ll, ll) */
 	sizeof(((struct trap_int_ll *)0)->ll), /* membersize(struct trap_int_ll, ll) */
 	sizeof(struct trap_int_double), /* sizeof(struct trap_int_double) */
-	__builtin_offsetof(struct sprig_align_1007, x), /* alignof(struct trap_int_double) */
+	__builtin_offsetof(struct sprig_align_1008, x), /* alignof(struct trap_int_double) */
 	__builtin_offsetof(struct trap_int_double, i), /* offsetof(struct trap_int_double, i) */
 	sizeof(((struct trap_int_double *)0)->i), /* membersize(struct trap_int_double, i) */
 	__builtin_offsetof(struct trap_int_double, d), /* offsetof(struct trap_int_double, d) */
 	sizeof(((struct trap_int_double *)0)->d), /* membersize(struct trap_int_double, d) */
 	sizeof(struct trap_char_reg), /* sizeof(struct trap_char_reg) */
-	__builtin_offsetof(struct sprig_align_1008, x), /* alignof(struct trap_char_reg) */
+	__builtin_offsetof(struct sprig_align_1009, x), /* alignof(struct trap_char_reg) */
 	__builtin_offsetof(struct trap_char_reg, c), /* offsetof(struct trap_char_reg, c) */
 	sizeof(((struct trap_char_reg *)0)->c), /* membersize(struct trap_char_reg, c) */
 	__builtin_offsetof(struct trap_char_reg, r), /* offsetof(struct trap_char_reg, r) */
 	sizeof(((struct trap_char_reg *)0)->r), /* membersize(struct trap_char_reg, r) */
 	sizeof(struct trap_short_ptr_char), /* sizeof(struct trap_short_ptr_char) */
-	__builtin_offsetof(struct sprig_align_1009, x), /* alignof(struct trap_short_ptr_char) */
+	__builtin_offsetof(struct sprig_align_1010, x), /* alignof(struct trap_short_ptr_char) */
 	__builtin_offsetof(struct trap_short_ptr_char, s), /* offsetof(struct trap_short_ptr_char, s) */
 	sizeof(((struct trap_short_ptr_char *)0)->s), /* membersize(struct trap_short_ptr_char, s) */
 	__builtin_offsetof(struct trap_short_ptr_char, p), /* offsetof(struct trap_short_ptr_char, p) */
@@ -1574,7 +1611,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct trap_short_ptr_char, c), /* offsetof(struct trap_short_ptr_char, c) */
 	sizeof(((struct trap_short_ptr_char *)0)->c), /* membersize(struct trap_short_ptr_char, c) */
 	sizeof(struct mix00), /* sizeof(struct mix00) */
-	__builtin_offsetof(struct sprig_align_1010, x), /* alignof(struct mix00) */
+	__builtin_offsetof(struct sprig_align_1011, x), /* alignof(struct mix00) */
 	__builtin_offsetof(struct mix00, f0.f0), /* offsetof(struct mix00, f0.f0) */
 	sizeof(((struct mix00 *)0)->f0.f0), /* membersize(struct mix00, f0.f0) */
 	__builtin_offsetof(struct mix00, f0.f1.f0), /* offsetof(struct mix00, f0.f1.f0) */
@@ -1632,7 +1669,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix00, f7[1].f0), /* offsetof(struct mix00, f7[1].f0) */
 	sizeof(((struct mix00 *)0)->f7[1].f0), /* membersize(struct mix00, f7[1].f0) */
 	sizeof(struct mix01), /* sizeof(struct mix01) */
-	__builtin_offsetof(struct sprig_align_1011, x), /* alignof(struct mix01) */
+	__builtin_offsetof(struct sprig_align_1012, x), /* alignof(struct mix01) */
 	__builtin_offsetof(struct mix01, f0), /* offsetof(struct mix01, f0) */
 	sizeof(((struct mix01 *)0)->f0), /* membersize(struct mix01, f0) */
 	__builtin_offsetof(struct mix01, f1), /* offsetof(struct mix01, f1) */
@@ -1641,7 +1678,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix01 *)0)->f2), /* membersize(struct mix01, f2) */
 	__builtin_offsetof(struct mix01, tail), /* offsetof(struct mix01, tail) */
 	sizeof(struct mix02), /* sizeof(struct mix02) */
-	__builtin_offsetof(struct sprig_align_1012, x), /* alignof(struct mix02) */
+	__builtin_offsetof(struct sprig_align_1013, x), /* alignof(struct mix02) */
 	__builtin_offsetof(struct mix02, f0), /* offsetof(struct mix02, f0) */
 	sizeof(((struct mix02 *)0)->f0), /* membersize(struct mix02, f0) */
 	__builtin_offsetof(struct mix02, f1[0].f0.f0), /* offsetof(struct mix02, f1[0].f0.f0) */
@@ -1699,7 +1736,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix02, f6), /* offsetof(struct mix02, f6) */
 	sizeof(((struct mix02 *)0)->f6), /* membersize(struct mix02, f6) */
 	sizeof(struct mix03), /* sizeof(struct mix03) */
-	__builtin_offsetof(struct sprig_align_1013, x), /* alignof(struct mix03) */
+	__builtin_offsetof(struct sprig_align_1014, x), /* alignof(struct mix03) */
 	__builtin_offsetof(struct mix03, f0[0]), /* offsetof(struct mix03, f0[0]) */
 	sizeof(((struct mix03 *)0)->f0[0]), /* membersize(struct mix03, f0[0]) */
 	__builtin_offsetof(struct mix03, f0[1]), /* offsetof(struct mix03, f0[1]) */
@@ -1739,7 +1776,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix03, f3), /* offsetof(struct mix03, f3) */
 	sizeof(((struct mix03 *)0)->f3), /* membersize(struct mix03, f3) */
 	sizeof(struct mix04), /* sizeof(struct mix04) */
-	__builtin_offsetof(struct sprig_align_1014, x), /* alignof(struct mix04) */
+	__builtin_offsetof(struct sprig_align_1015, x), /* alignof(struct mix04) */
 	__builtin_offsetof(struct mix04, f0.f0), /* offsetof(struct mix04, f0.f0) */
 	sizeof(((struct mix04 *)0)->f0.f0), /* membersize(struct mix04, f0.f0) */
 	__builtin_offsetof(struct mix04, f0.f1.f0), /* offsetof(struct mix04, f0.f1.f0) */
@@ -1760,7 +1797,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix04 *)0)->f2.tv_nsec), /* membersize(struct mix04, f2.tv_nsec) */
 	__builtin_offsetof(struct mix04, tail), /* offsetof(struct mix04, tail) */
 	sizeof(struct mix05), /* sizeof(struct mix05) */
-	__builtin_offsetof(struct sprig_align_1015, x), /* alignof(struct mix05) */
+	__builtin_offsetof(struct sprig_align_1016, x), /* alignof(struct mix05) */
 	__builtin_offsetof(struct mix05, f0), /* offsetof(struct mix05, f0) */
 	sizeof(((struct mix05 *)0)->f0), /* membersize(struct mix05, f0) */
 	__builtin_offsetof(struct mix05, f1), /* offsetof(struct mix05, f1) */
@@ -1774,13 +1811,13 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix05, f5), /* offsetof(struct mix05, f5) */
 	sizeof(((struct mix05 *)0)->f5), /* membersize(struct mix05, f5) */
 	sizeof(struct mix06), /* sizeof(struct mix06) */
-	__builtin_offsetof(struct sprig_align_1016, x), /* alignof(struct mix06) */
+	__builtin_offsetof(struct sprig_align_1017, x), /* alignof(struct mix06) */
 	__builtin_offsetof(struct mix06, f0), /* offsetof(struct mix06, f0) */
 	sizeof(((struct mix06 *)0)->f0), /* membersize(struct mix06, f0) */
 	__builtin_offsetof(struct mix06, f1), /* offsetof(struct mix06, f1) */
 	sizeof(((struct mix06 *)0)->f1), /* membersize(struct mix06, f1) */
 	sizeof(struct mix07), /* sizeof(struct mix07) */
-	__builtin_offsetof(struct sprig_align_1017, x), /* alignof(struct mix07) */
+	__builtin_offsetof(struct sprig_align_1018, x), /* alignof(struct mix07) */
 	__builtin_offsetof(struct mix07, f0[0][0].f0), /* offsetof(struct mix07, f0[0][0].f0) */
 	sizeof(((struct mix07 *)0)->f0[0][0].f0), /* membersize(struct mix07, f0[0][0].f0) */
 	__builtin_offsetof(struct mix07, f0[0][0].f1), /* offsetof(struct mix07, f0[0][0].f1) */
@@ -1831,7 +1868,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix07 *)0)->f4), /* membersize(struct mix07, f4) */
 	__builtin_offsetof(struct mix07, tail), /* offsetof(struct mix07, tail) */
 	sizeof(struct mix08), /* sizeof(struct mix08) */
-	__builtin_offsetof(struct sprig_align_1018, x), /* alignof(struct mix08) */
+	__builtin_offsetof(struct sprig_align_1019, x), /* alignof(struct mix08) */
 	__builtin_offsetof(struct mix08, f0.f0.f0), /* offsetof(struct mix08, f0.f0.f0) */
 	sizeof(((struct mix08 *)0)->f0.f0.f0), /* membersize(struct mix08, f0.f0.f0) */
 	__builtin_offsetof(struct mix08, f0.f1), /* offsetof(struct mix08, f0.f1) */
@@ -1879,7 +1916,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix08, f6[1]), /* offsetof(struct mix08, f6[1]) */
 	sizeof(((struct mix08 *)0)->f6[1]), /* membersize(struct mix08, f6[1]) */
 	sizeof(union mix09), /* sizeof(union mix09) */
-	__builtin_offsetof(struct sprig_align_1019, x), /* alignof(union mix09) */
+	__builtin_offsetof(struct sprig_align_1020, x), /* alignof(union mix09) */
 	__builtin_offsetof(union mix09, f0), /* offsetof(union mix09, f0) */
 	sizeof(((union mix09 *)0)->f0), /* membersize(union mix09, f0) */
 	__builtin_offsetof(union mix09, f1), /* offsetof(union mix09, f1) */
@@ -1895,7 +1932,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(union mix09, f5), /* offsetof(union mix09, f5) */
 	sizeof(((union mix09 *)0)->f5), /* membersize(union mix09, f5) */
 	sizeof(struct mix10), /* sizeof(struct mix10) */
-	__builtin_offsetof(struct sprig_align_1020, x), /* alignof(struct mix10) */
+	__builtin_offsetof(struct sprig_align_1021, x), /* alignof(struct mix10) */
 	__builtin_offsetof(struct mix10, f0[0][0].f0), /* offsetof(struct mix10, f0[0][0].f0) */
 	sizeof(((struct mix10 *)0)->f0[0][0].f0), /* membersize(struct mix10, f0[0][0].f0) */
 	__builtin_offsetof(struct mix10, f0[0][0].f1), /* offsetof(struct mix10, f0[0][0].f1) */
@@ -1922,7 +1959,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix10 *)0)->f4), /* membersize(struct mix10, f4) */
 	__builtin_offsetof(struct mix10, tail), /* offsetof(struct mix10, tail) */
 	sizeof(struct mix11), /* sizeof(struct mix11) */
-	__builtin_offsetof(struct sprig_align_1021, x), /* alignof(struct mix11) */
+	__builtin_offsetof(struct sprig_align_1022, x), /* alignof(struct mix11) */
 	__builtin_offsetof(struct mix11, f0), /* offsetof(struct mix11, f0) */
 	sizeof(((struct mix11 *)0)->f0), /* membersize(struct mix11, f0) */
 	__builtin_offsetof(struct mix11, f1), /* offsetof(struct mix11, f1) */
@@ -1962,7 +1999,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix11, f6[1].f0), /* offsetof(struct mix11, f6[1].f0) */
 	sizeof(((struct mix11 *)0)->f6[1].f0), /* membersize(struct mix11, f6[1].f0) */
 	sizeof(struct mix12), /* sizeof(struct mix12) */
-	__builtin_offsetof(struct sprig_align_1022, x), /* alignof(struct mix12) */
+	__builtin_offsetof(struct sprig_align_1023, x), /* alignof(struct mix12) */
 	__builtin_offsetof(struct mix12, f0), /* offsetof(struct mix12, f0) */
 	sizeof(((struct mix12 *)0)->f0), /* membersize(struct mix12, f0) */
 	__builtin_offsetof(struct mix12, f1), /* offsetof(struct mix12, f1) */
@@ -1974,7 +2011,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix12, f3), /* offsetof(struct mix12, f3) */
 	sizeof(((struct mix12 *)0)->f3), /* membersize(struct mix12, f3) */
 	sizeof(struct mix13), /* sizeof(struct mix13) */
-	__builtin_offsetof(struct sprig_align_1023, x), /* alignof(struct mix13) */
+	__builtin_offsetof(struct sprig_align_1024, x), /* alignof(struct mix13) */
 	__builtin_offsetof(struct mix13, f0), /* offsetof(struct mix13, f0) */
 	sizeof(((struct mix13 *)0)->f0), /* membersize(struct mix13, f0) */
 	__builtin_offsetof(struct mix13, f1), /* offsetof(struct mix13, f1) */
@@ -1983,7 +2020,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix13 *)0)->f2), /* membersize(struct mix13, f2) */
 	__builtin_offsetof(struct mix13, tail), /* offsetof(struct mix13, tail) */
 	sizeof(struct mix14), /* sizeof(struct mix14) */
-	__builtin_offsetof(struct sprig_align_1024, x), /* alignof(struct mix14) */
+	__builtin_offsetof(struct sprig_align_1025, x), /* alignof(struct mix14) */
 	__builtin_offsetof(struct mix14, f0), /* offsetof(struct mix14, f0) */
 	sizeof(((struct mix14 *)0)->f0), /* membersize(struct mix14, f0) */
 	__builtin_offsetof(struct mix14, f1.tv_sec), /* offsetof(struct mix14, f1.tv_sec) */
@@ -1997,7 +2034,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix14, f4), /* offsetof(struct mix14, f4) */
 	sizeof(((struct mix14 *)0)->f4), /* membersize(struct mix14, f4) */
 	sizeof(struct mix15), /* sizeof(struct mix15) */
-	__builtin_offsetof(struct sprig_align_1025, x), /* alignof(struct mix15) */
+	__builtin_offsetof(struct sprig_align_1026, x), /* alignof(struct mix15) */
 	__builtin_offsetof(struct mix15, f0), /* offsetof(struct mix15, f0) */
 	sizeof(((struct mix15 *)0)->f0), /* membersize(struct mix15, f0) */
 	__builtin_offsetof(struct mix15, f1.tv_sec), /* offsetof(struct mix15, f1.tv_sec) */
@@ -2045,7 +2082,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix15, f2[1].f2[1].f3), /* offsetof(struct mix15, f2[1].f2[1].f3) */
 	sizeof(((struct mix15 *)0)->f2[1].f2[1].f3), /* membersize(struct mix15, f2[1].f2[1].f3) */
 	sizeof(struct mix16), /* sizeof(struct mix16) */
-	__builtin_offsetof(struct sprig_align_1026, x), /* alignof(struct mix16) */
+	__builtin_offsetof(struct sprig_align_1027, x), /* alignof(struct mix16) */
 	__builtin_offsetof(struct mix16, f0), /* offsetof(struct mix16, f0) */
 	sizeof(((struct mix16 *)0)->f0), /* membersize(struct mix16, f0) */
 	__builtin_offsetof(struct mix16, f1), /* offsetof(struct mix16, f1) */
@@ -2098,7 +2135,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix16 *)0)->f7), /* membersize(struct mix16, f7) */
 	__builtin_offsetof(struct mix16, tail), /* offsetof(struct mix16, tail) */
 	sizeof(struct mix17), /* sizeof(struct mix17) */
-	__builtin_offsetof(struct sprig_align_1027, x), /* alignof(struct mix17) */
+	__builtin_offsetof(struct sprig_align_1028, x), /* alignof(struct mix17) */
 	__builtin_offsetof(struct mix17, f0[0].f0[0][0].f0), /* offsetof(struct mix17, f0[0].f0[0][0].f0) */
 	sizeof(((struct mix17 *)0)->f0[0].f0[0][0].f0), /* membersize(struct mix17, f0[0].f0[0][0].f0) */
 	__builtin_offsetof(struct mix17, f0[0].f0[0][1].f0), /* offsetof(struct mix17, f0[0].f0[0][1].f0) */
@@ -2174,7 +2211,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix17, f4), /* offsetof(struct mix17, f4) */
 	sizeof(((struct mix17 *)0)->f4), /* membersize(struct mix17, f4) */
 	sizeof(struct mix18), /* sizeof(struct mix18) */
-	__builtin_offsetof(struct sprig_align_1028, x), /* alignof(struct mix18) */
+	__builtin_offsetof(struct sprig_align_1029, x), /* alignof(struct mix18) */
 	__builtin_offsetof(struct mix18, f0), /* offsetof(struct mix18, f0) */
 	sizeof(((struct mix18 *)0)->f0), /* membersize(struct mix18, f0) */
 	__builtin_offsetof(struct mix18, f1), /* offsetof(struct mix18, f1) */
@@ -2192,7 +2229,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix18, f6), /* offsetof(struct mix18, f6) */
 	sizeof(((struct mix18 *)0)->f6), /* membersize(struct mix18, f6) */
 	sizeof(union mix19), /* sizeof(union mix19) */
-	__builtin_offsetof(struct sprig_align_1029, x), /* alignof(union mix19) */
+	__builtin_offsetof(struct sprig_align_1030, x), /* alignof(union mix19) */
 	__builtin_offsetof(union mix19, f0), /* offsetof(union mix19, f0) */
 	sizeof(((union mix19 *)0)->f0), /* membersize(union mix19, f0) */
 	__builtin_offsetof(union mix19, f1.f0), /* offsetof(union mix19, f1.f0) */
@@ -2260,7 +2297,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(union mix19, f5), /* offsetof(union mix19, f5) */
 	sizeof(((union mix19 *)0)->f5), /* membersize(union mix19, f5) */
 	sizeof(struct mix20), /* sizeof(struct mix20) */
-	__builtin_offsetof(struct sprig_align_1030, x), /* alignof(struct mix20) */
+	__builtin_offsetof(struct sprig_align_1031, x), /* alignof(struct mix20) */
 	__builtin_offsetof(struct mix20, f0.f0), /* offsetof(struct mix20, f0.f0) */
 	sizeof(((struct mix20 *)0)->f0.f0), /* membersize(struct mix20, f0.f0) */
 	__builtin_offsetof(struct mix20, f1[0][0].f0[0][0].f0), /* offsetof(struct mix20, f1[0][0].f0[0][0].f0) */
@@ -2374,7 +2411,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix20, f5), /* offsetof(struct mix20, f5) */
 	sizeof(((struct mix20 *)0)->f5), /* membersize(struct mix20, f5) */
 	sizeof(struct mix21), /* sizeof(struct mix21) */
-	__builtin_offsetof(struct sprig_align_1031, x), /* alignof(struct mix21) */
+	__builtin_offsetof(struct sprig_align_1032, x), /* alignof(struct mix21) */
 	__builtin_offsetof(struct mix21, f0[0]), /* offsetof(struct mix21, f0[0]) */
 	sizeof(((struct mix21 *)0)->f0[0]), /* membersize(struct mix21, f0[0]) */
 	__builtin_offsetof(struct mix21, f0[1]), /* offsetof(struct mix21, f0[1]) */
@@ -2422,7 +2459,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix21, f6.f1), /* offsetof(struct mix21, f6.f1) */
 	sizeof(((struct mix21 *)0)->f6.f1), /* membersize(struct mix21, f6.f1) */
 	sizeof(struct mix22), /* sizeof(struct mix22) */
-	__builtin_offsetof(struct sprig_align_1032, x), /* alignof(struct mix22) */
+	__builtin_offsetof(struct sprig_align_1033, x), /* alignof(struct mix22) */
 	__builtin_offsetof(struct mix22, f0), /* offsetof(struct mix22, f0) */
 	sizeof(((struct mix22 *)0)->f0), /* membersize(struct mix22, f0) */
 	__builtin_offsetof(struct mix22, f1.tv_sec), /* offsetof(struct mix22, f1.tv_sec) */
@@ -2445,7 +2482,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix22 *)0)->f5), /* membersize(struct mix22, f5) */
 	__builtin_offsetof(struct mix22, tail), /* offsetof(struct mix22, tail) */
 	sizeof(struct mix23), /* sizeof(struct mix23) */
-	__builtin_offsetof(struct sprig_align_1033, x), /* alignof(struct mix23) */
+	__builtin_offsetof(struct sprig_align_1034, x), /* alignof(struct mix23) */
 	__builtin_offsetof(struct mix23, f0.f0), /* offsetof(struct mix23, f0.f0) */
 	sizeof(((struct mix23 *)0)->f0.f0), /* membersize(struct mix23, f0.f0) */
 	__builtin_offsetof(struct mix23, f0.f1), /* offsetof(struct mix23, f0.f1) */
@@ -2475,7 +2512,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix23, f4), /* offsetof(struct mix23, f4) */
 	sizeof(((struct mix23 *)0)->f4), /* membersize(struct mix23, f4) */
 	sizeof(struct mix24), /* sizeof(struct mix24) */
-	__builtin_offsetof(struct sprig_align_1034, x), /* alignof(struct mix24) */
+	__builtin_offsetof(struct sprig_align_1035, x), /* alignof(struct mix24) */
 	__builtin_offsetof(struct mix24, f0.f0[0]), /* offsetof(struct mix24, f0.f0[0]) */
 	sizeof(((struct mix24 *)0)->f0.f0[0]), /* membersize(struct mix24, f0.f0[0]) */
 	__builtin_offsetof(struct mix24, f0.f0[1]), /* offsetof(struct mix24, f0.f0[1]) */
@@ -2511,7 +2548,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix24, f6.f2.f3), /* offsetof(struct mix24, f6.f2.f3) */
 	sizeof(((struct mix24 *)0)->f6.f2.f3), /* membersize(struct mix24, f6.f2.f3) */
 	sizeof(struct mix25), /* sizeof(struct mix25) */
-	__builtin_offsetof(struct sprig_align_1035, x), /* alignof(struct mix25) */
+	__builtin_offsetof(struct sprig_align_1036, x), /* alignof(struct mix25) */
 	__builtin_offsetof(struct mix25, f0[0][0].f0[0].f0), /* offsetof(struct mix25, f0[0][0].f0[0].f0) */
 	sizeof(((struct mix25 *)0)->f0[0][0].f0[0].f0), /* membersize(struct mix25, f0[0][0].f0[0].f0) */
 	__builtin_offsetof(struct mix25, f0[0][0].f0[0].f1), /* offsetof(struct mix25, f0[0][0].f0[0].f1) */
@@ -2604,7 +2641,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix25 *)0)->f1), /* membersize(struct mix25, f1) */
 	__builtin_offsetof(struct mix25, tail), /* offsetof(struct mix25, tail) */
 	sizeof(struct mix26), /* sizeof(struct mix26) */
-	__builtin_offsetof(struct sprig_align_1036, x), /* alignof(struct mix26) */
+	__builtin_offsetof(struct sprig_align_1037, x), /* alignof(struct mix26) */
 	__builtin_offsetof(struct mix26, f0), /* offsetof(struct mix26, f0) */
 	sizeof(((struct mix26 *)0)->f0), /* membersize(struct mix26, f0) */
 	__builtin_offsetof(struct mix26, f1.f0[0]), /* offsetof(struct mix26, f1.f0[0]) */
@@ -2658,7 +2695,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix26, f3.f3[2].f0), /* offsetof(struct mix26, f3.f3[2].f0) */
 	sizeof(((struct mix26 *)0)->f3.f3[2].f0), /* membersize(struct mix26, f3.f3[2].f0) */
 	sizeof(struct mix27), /* sizeof(struct mix27) */
-	__builtin_offsetof(struct sprig_align_1037, x), /* alignof(struct mix27) */
+	__builtin_offsetof(struct sprig_align_1038, x), /* alignof(struct mix27) */
 	__builtin_offsetof(struct mix27, f0.f0.f0), /* offsetof(struct mix27, f0.f0.f0) */
 	sizeof(((struct mix27 *)0)->f0.f0.f0), /* membersize(struct mix27, f0.f0.f0) */
 	__builtin_offsetof(struct mix27, f0.f1[0].f0), /* offsetof(struct mix27, f0.f1[0].f0) */
@@ -2682,7 +2719,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix27, f4.f0[2]), /* offsetof(struct mix27, f4.f0[2]) */
 	sizeof(((struct mix27 *)0)->f4.f0[2]), /* membersize(struct mix27, f4.f0[2]) */
 	sizeof(struct mix28), /* sizeof(struct mix28) */
-	__builtin_offsetof(struct sprig_align_1038, x), /* alignof(struct mix28) */
+	__builtin_offsetof(struct sprig_align_1039, x), /* alignof(struct mix28) */
 	__builtin_offsetof(struct mix28, f0[0].f0[0][0].f0), /* offsetof(struct mix28, f0[0].f0[0][0].f0) */
 	sizeof(((struct mix28 *)0)->f0[0].f0[0][0].f0), /* membersize(struct mix28, f0[0].f0[0][0].f0) */
 	__builtin_offsetof(struct mix28, f0[0].f0[0][1].f0), /* offsetof(struct mix28, f0[0].f0[0][1].f0) */
@@ -2737,7 +2774,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix28 *)0)->f5), /* membersize(struct mix28, f5) */
 	__builtin_offsetof(struct mix28, tail), /* offsetof(struct mix28, tail) */
 	sizeof(union mix29), /* sizeof(union mix29) */
-	__builtin_offsetof(struct sprig_align_1039, x), /* alignof(union mix29) */
+	__builtin_offsetof(struct sprig_align_1040, x), /* alignof(union mix29) */
 	__builtin_offsetof(union mix29, f0), /* offsetof(union mix29, f0) */
 	sizeof(((union mix29 *)0)->f0), /* membersize(union mix29, f0) */
 	__builtin_offsetof(union mix29, f1), /* offsetof(union mix29, f1) */
@@ -2793,13 +2830,13 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(union mix29, f6), /* offsetof(union mix29, f6) */
 	sizeof(((union mix29 *)0)->f6), /* membersize(union mix29, f6) */
 	sizeof(struct mix30), /* sizeof(struct mix30) */
-	__builtin_offsetof(struct sprig_align_1040, x), /* alignof(struct mix30) */
+	__builtin_offsetof(struct sprig_align_1041, x), /* alignof(struct mix30) */
 	__builtin_offsetof(struct mix30, f0), /* offsetof(struct mix30, f0) */
 	sizeof(((struct mix30 *)0)->f0), /* membersize(struct mix30, f0) */
 	__builtin_offsetof(struct mix30, f1), /* offsetof(struct mix30, f1) */
 	sizeof(((struct mix30 *)0)->f1), /* membersize(struct mix30, f1) */
 	sizeof(struct mix31), /* sizeof(struct mix31) */
-	__builtin_offsetof(struct sprig_align_1041, x), /* alignof(struct mix31) */
+	__builtin_offsetof(struct sprig_align_1042, x), /* alignof(struct mix31) */
 	__builtin_offsetof(struct mix31, f0.f0.tv_sec), /* offsetof(struct mix31, f0.f0.tv_sec) */
 	sizeof(((struct mix31 *)0)->f0.f0.tv_sec), /* membersize(struct mix31, f0.f0.tv_sec) */
 	__builtin_offsetof(struct mix31, f0.f0.tv_nsec), /* offsetof(struct mix31, f0.f0.tv_nsec) */
@@ -2834,7 +2871,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix31 *)0)->f2[1]), /* membersize(struct mix31, f2[1]) */
 	__builtin_offsetof(struct mix31, tail), /* offsetof(struct mix31, tail) */
 	sizeof(struct mix32), /* sizeof(struct mix32) */
-	__builtin_offsetof(struct sprig_align_1042, x), /* alignof(struct mix32) */
+	__builtin_offsetof(struct sprig_align_1043, x), /* alignof(struct mix32) */
 	__builtin_offsetof(struct mix32, f0.f0), /* offsetof(struct mix32, f0.f0) */
 	sizeof(((struct mix32 *)0)->f0.f0), /* membersize(struct mix32, f0.f0) */
 	__builtin_offsetof(struct mix32, f0.f1), /* offsetof(struct mix32, f0.f1) */
@@ -2846,7 +2883,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix32, f2), /* offsetof(struct mix32, f2) */
 	sizeof(((struct mix32 *)0)->f2), /* membersize(struct mix32, f2) */
 	sizeof(struct mix33), /* sizeof(struct mix33) */
-	__builtin_offsetof(struct sprig_align_1043, x), /* alignof(struct mix33) */
+	__builtin_offsetof(struct sprig_align_1044, x), /* alignof(struct mix33) */
 	__builtin_offsetof(struct mix33, f0), /* offsetof(struct mix33, f0) */
 	sizeof(((struct mix33 *)0)->f0), /* membersize(struct mix33, f0) */
 	__builtin_offsetof(struct mix33, f1), /* offsetof(struct mix33, f1) */
@@ -2884,7 +2921,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix33, f6.f2), /* offsetof(struct mix33, f6.f2) */
 	sizeof(((struct mix33 *)0)->f6.f2), /* membersize(struct mix33, f6.f2) */
 	sizeof(struct mix34), /* sizeof(struct mix34) */
-	__builtin_offsetof(struct sprig_align_1044, x), /* alignof(struct mix34) */
+	__builtin_offsetof(struct sprig_align_1045, x), /* alignof(struct mix34) */
 	__builtin_offsetof(struct mix34, f0[0].f0[0]), /* offsetof(struct mix34, f0[0].f0[0]) */
 	sizeof(((struct mix34 *)0)->f0[0].f0[0]), /* membersize(struct mix34, f0[0].f0[0]) */
 	__builtin_offsetof(struct mix34, f0[0].f0[1]), /* offsetof(struct mix34, f0[0].f0[1]) */
@@ -2933,7 +2970,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix34 *)0)->f4.f2), /* membersize(struct mix34, f4.f2) */
 	__builtin_offsetof(struct mix34, tail), /* offsetof(struct mix34, tail) */
 	sizeof(struct mix35), /* sizeof(struct mix35) */
-	__builtin_offsetof(struct sprig_align_1045, x), /* alignof(struct mix35) */
+	__builtin_offsetof(struct sprig_align_1046, x), /* alignof(struct mix35) */
 	__builtin_offsetof(struct mix35, f0), /* offsetof(struct mix35, f0) */
 	sizeof(((struct mix35 *)0)->f0), /* membersize(struct mix35, f0) */
 	__builtin_offsetof(struct mix35, f1[0]), /* offsetof(struct mix35, f1[0]) */
@@ -2943,7 +2980,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix35, f2), /* offsetof(struct mix35, f2) */
 	sizeof(((struct mix35 *)0)->f2), /* membersize(struct mix35, f2) */
 	sizeof(struct mix36), /* sizeof(struct mix36) */
-	__builtin_offsetof(struct sprig_align_1046, x), /* alignof(struct mix36) */
+	__builtin_offsetof(struct sprig_align_1047, x), /* alignof(struct mix36) */
 	__builtin_offsetof(struct mix36, f0), /* offsetof(struct mix36, f0) */
 	sizeof(((struct mix36 *)0)->f0), /* membersize(struct mix36, f0) */
 	__builtin_offsetof(struct mix36, f1), /* offsetof(struct mix36, f1) */
@@ -2963,7 +3000,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix36, f5), /* offsetof(struct mix36, f5) */
 	sizeof(((struct mix36 *)0)->f5), /* membersize(struct mix36, f5) */
 	sizeof(struct mix37), /* sizeof(struct mix37) */
-	__builtin_offsetof(struct sprig_align_1047, x), /* alignof(struct mix37) */
+	__builtin_offsetof(struct sprig_align_1048, x), /* alignof(struct mix37) */
 	__builtin_offsetof(struct mix37, f0), /* offsetof(struct mix37, f0) */
 	sizeof(((struct mix37 *)0)->f0), /* membersize(struct mix37, f0) */
 	__builtin_offsetof(struct mix37, f1.f0), /* offsetof(struct mix37, f1.f0) */
@@ -3046,7 +3083,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct mix37 *)0)->f7), /* membersize(struct mix37, f7) */
 	__builtin_offsetof(struct mix37, tail), /* offsetof(struct mix37, tail) */
 	sizeof(struct mix38), /* sizeof(struct mix38) */
-	__builtin_offsetof(struct sprig_align_1048, x), /* alignof(struct mix38) */
+	__builtin_offsetof(struct sprig_align_1049, x), /* alignof(struct mix38) */
 	__builtin_offsetof(struct mix38, f0), /* offsetof(struct mix38, f0) */
 	sizeof(((struct mix38 *)0)->f0), /* membersize(struct mix38, f0) */
 	__builtin_offsetof(struct mix38, f1), /* offsetof(struct mix38, f1) */
@@ -3056,7 +3093,7 @@ const unsigned long long sprig_layout_values[2232] = {
 	__builtin_offsetof(struct mix38, f2.tv_nsec), /* offsetof(struct mix38, f2.tv_nsec) */
 	sizeof(((struct mix38 *)0)->f2.tv_nsec), /* membersize(struct mix38, f2.tv_nsec) */
 	sizeof(union mix39), /* sizeof(union mix39) */
-	__builtin_offsetof(struct sprig_align_1049, x), /* alignof(union mix39) */
+	__builtin_offsetof(struct sprig_align_1050, x), /* alignof(union mix39) */
 	__builtin_offsetof(union mix39, f0), /* offsetof(union mix39, f0) */
 	sizeof(((union mix39 *)0)->f0), /* membersize(union mix39, f0) */
 	__builtin_offsetof(union mix39, f1), /* offsetof(union mix39, f1) */
@@ -3215,6 +3252,15 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct sys_chdir_args *)0)->path), /* membersize(struct sys_chdir_args, path) */
 	__builtin_offsetof(struct sys_chdir_args, path.SPRIG_DATUM), /* datum(struct sys_chdir_args, path) */
 	sizeof(((struct sys_chdir_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_chdir_args, path) */
+	sizeof(struct sys_unmount_args), /* sizeof(struct sys_unmount_args) */
+	__builtin_offsetof(struct sys_unmount_args, path), /* offsetof(struct sys_unmount_args, path) */
+	sizeof(((struct sys_unmount_args *)0)->path), /* membersize(struct sys_unmount_args, path) */
+	__builtin_offsetof(struct sys_unmount_args, path.SPRIG_DATUM), /* datum(struct sys_unmount_args, path) */
+	sizeof(((struct sys_unmount_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_unmount_args, path) */
+	__builtin_offsetof(struct sys_unmount_args, flags), /* offsetof(struct sys_unmount_args, flags) */
+	sizeof(((struct sys_unmount_args *)0)->flags), /* membersize(struct sys_unmount_args, flags) */
+	__builtin_offsetof(struct sys_unmount_args, flags.SPRIG_DATUM), /* datum(struct sys_unmount_args, flags) */
+	sizeof(((struct sys_unmount_args *)0)->flags.SPRIG_DATUM), /* datumsize(struct sys_unmount_args, flags) */
 	sizeof(struct sys_access_args), /* sizeof(struct sys_access_args) */
 	__builtin_offsetof(struct sys_access_args, path), /* offsetof(struct sys_access_args, path) */
 	sizeof(((struct sys_access_args *)0)->path), /* membersize(struct sys_access_args, path) */
@@ -3560,6 +3606,27 @@ const unsigned long long sprig_layout_values[2232] = {
 	sizeof(((struct sys___lstat50_args *)0)->ub), /* membersize(struct sys___lstat50_args, ub) */
 	__builtin_offsetof(struct sys___lstat50_args, ub.SPRIG_DATUM), /* datum(struct sys___lstat50_args, ub) */
 	sizeof(((struct sys___lstat50_args *)0)->ub.SPRIG_DATUM), /* datumsize(struct sys___lstat50_args, ub) */
+	sizeof(struct sys___mount50_args), /* sizeof(struct sys___mount50_args) */
+	__builtin_offsetof(struct sys___mount50_args, type), /* offsetof(struct sys___mount50_args, type) */
+	sizeof(((struct sys___mount50_args *)0)->type), /* membersize(struct sys___mount50_args, type) */
+	__builtin_offsetof(struct sys___mount50_args, type.SPRIG_DATUM), /* datum(struct sys___mount50_args, type) */
+	sizeof(((struct sys___mount50_args *)0)->type.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, type) */
+	__builtin_offsetof(struct sys___mount50_args, path), /* offsetof(struct sys___mount50_args, path) */
+	sizeof(((struct sys___mount50_args *)0)->path), /* membersize(struct sys___mount50_args, path) */
+	__builtin_offsetof(struct sys___mount50_args, path.SPRIG_DATUM), /* datum(struct sys___mount50_args, path) */
+	sizeof(((struct sys___mount50_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, path) */
+	__builtin_offsetof(struct sys___mount50_args, flags), /* offsetof(struct sys___mount50_args, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags), /* membersize(struct sys___mount50_args, flags) */
+	__builtin_offsetof(struct sys___mount50_args, flags.SPRIG_DATUM), /* datum(struct sys___mount50_args, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, flags) */
+	__builtin_offsetof(struct sys___mount50_args, data), /* offsetof(struct sys___mount50_args, data) */
+	sizeof(((struct sys___mount50_args *)0)->data), /* membersize(struct sys___mount50_args, data) */
+	__builtin_offsetof(struct sys___mount50_args, data.SPRIG_DATUM), /* datum(struct sys___mount50_args, data) */
+	sizeof(((struct sys___mount50_args *)0)->data.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data) */
+	__builtin_offsetof(struct sys___mount50_args, data_len), /* offsetof(struct sys___mount50_args, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len), /* membersize(struct sys___mount50_args, data_len) */
+	__builtin_offsetof(struct sys___mount50_args, data_len.SPRIG_DATUM), /* datum(struct sys___mount50_args, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data_len) */
 	sizeof(struct sys_pipe2_args), /* sizeof(struct sys_pipe2_args) */
 	__builtin_offsetof(struct sys_pipe2_args, fildes), /* offsetof(struct sys_pipe2_args, fildes) */
 	sizeof(((struct sys_pipe2_args *)0)->fildes), /* membersize(struct sys_pipe2_args, fildes) */
@@ -3782,6 +3849,20 @@ const char sprig_layout_names[] =
 	"membersize(struct handshake_fork, rf_auth)\0"
 	"offsetof(struct handshake_fork, rf_cancel)\0"
 	"membersize(struct handshake_fork, rf_cancel)\0"
+	"sizeof(struct tmpfs_args)\0"
+	"alignof(struct tmpfs_args)\0"
+	"offsetof(struct tmpfs_args, ta_version)\0"
+	"membersize(struct tmpfs_args, ta_version)\0"
+	"offsetof(struct tmpfs_args, ta_nodes_max)\0"
+	"membersize(struct tmpfs_args, ta_nodes_max)\0"
+	"offsetof(struct tmpfs_args, ta_size_max)\0"
+	"membersize(struct tmpfs_args, ta_size_max)\0"
+	"offsetof(struct tmpfs_args, ta_root_uid)\0"
+	"membersize(struct tmpfs_args, ta_root_uid)\0"
+	"offsetof(struct tmpfs_args, ta_root_gid)\0"
+	"membersize(struct tmpfs_args, ta_root_gid)\0"
+	"offsetof(struct tmpfs_args, ta_root_mode)\0"
+	"membersize(struct tmpfs_args, ta_root_mode)\0"
 	"sizeof(struct trap_int_ll)\0"
 	"alignof(struct trap_int_ll)\0"
 	"offsetof(struct trap_int_ll, i)\0"
@@ -5450,6 +5531,15 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_chdir_args, path)\0"
 	"datum(struct sys_chdir_args, path)\0"
 	"datumsize(struct sys_chdir_args, path)\0"
+	"sizeof(struct sys_unmount_args)\0"
+	"offsetof(struct sys_unmount_args, path)\0"
+	"membersize(struct sys_unmount_args, path)\0"
+	"datum(struct sys_unmount_args, path)\0"
+	"datumsize(struct sys_unmount_args, path)\0"
+	"offsetof(struct sys_unmount_args, flags)\0"
+	"membersize(struct sys_unmount_args, flags)\0"
+	"datum(struct sys_unmount_args, flags)\0"
+	"datumsize(struct sys_unmount_args, flags)\0"
 	"sizeof(struct sys_access_args)\0"
 	"offsetof(struct sys_access_args, path)\0"
 	"membersize(struct sys_access_args, path)\0"
@@ -5795,6 +5885,27 @@ const char sprig_layout_names[] =
 	"membersize(struct sys___lstat50_args, ub)\0"
 	"datum(struct sys___lstat50_args, ub)\0"
 	"datumsize(struct sys___lstat50_args, ub)\0"
+	"sizeof(struct sys___mount50_args)\0"
+	"offsetof(struct sys___mount50_args, type)\0"
+	"membersize(struct sys___mount50_args, type)\0"
+	"datum(struct sys___mount50_args, type)\0"
+	"datumsize(struct sys___mount50_args, type)\0"
+	"offsetof(struct sys___mount50_args, path)\0"
+	"membersize(struct sys___mount50_args, path)\0"
+	"datum(struct sys___mount50_args, path)\0"
+	"datumsize(struct sys___mount50_args, path)\0"
+	"offsetof(struct sys___mount50_args, flags)\0"
+	"membersize(struct sys___mount50_args, flags)\0"
+	"datum(struct sys___mount50_args, flags)\0"
+	"datumsize(struct sys___mount50_args, flags)\0"
+	"offsetof(struct sys___mount50_args, data)\0"
+	"membersize(struct sys___mount50_args, data)\0"
+	"datum(struct sys___mount50_args, data)\0"
+	"datumsize(struct sys___mount50_args, data)\0"
+	"offsetof(struct sys___mount50_args, data_len)\0"
+	"membersize(struct sys___mount50_args, data_len)\0"
+	"datum(struct sys___mount50_args, data_len)\0"
+	"datumsize(struct sys___mount50_args, data_len)\0"
 	"sizeof(struct sys_pipe2_args)\0"
 	"offsetof(struct sys_pipe2_args, fildes)\0"
 	"membersize(struct sys_pipe2_args, fildes)\0"

@@ -73,7 +73,7 @@ func TestRunTraceIsStraceLike(t *testing.T) {
 	withCache(t)
 	code, out, _ := sprig(t, "run", "--abi", "arm64", "--server-abi", "amd64", "--scenario", "file-io", "--trace")
 	require.Equal(t, exitOK, code)
-	assert.Regexp(t, regexp.MustCompile(`(?m)^arm64 → open\("/tmp/sprig-file-io-\d+", O_CREAT\|O_RDWR, 0644\) = 0$`), out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^arm64 → open\("/tmp/sprig-file-io-\d+-0/f", O_CREAT\|O_RDWR, 0644\) = \d+$`), out)
 }
 
 func TestRunUsageErrors(t *testing.T) {

@@ -62,11 +62,21 @@ type ForkChild struct {
 // Status is how a scenario ended.
 type Status string
 
-// Scenario outcomes.
+// Scenario outcomes: the first three come from the scenario itself,
+// Error from its environment.
 const (
-	Pass        Status = "pass"
-	Fail        Status = "fail"
+	// Pass: every check held.
+	Pass Status = "pass"
+	// Fail: a check did not hold; Layer and Detail say where and why.
+	Fail Status = "fail"
+	// Unsupported: the server lacks what the scenario needs (ENOSYS, a
+	// file system without rename); Detail says what.
 	Unsupported Status = "unsupported"
+	// Error: the scenario could not be judged because of where it ran,
+	// not what the server answered: the run's deadline passed, the run
+	// was cancelled, the guest could not start. An error says nothing
+	// about the server or sprig's prediction.
+	Error Status = "error"
 )
 
 // Layer says where a failed scenario broke.
@@ -79,7 +89,11 @@ const (
 	LayerData       Layer = "data"           // values arrived but were wrong
 	LayerTimeout    Layer = "timeout"
 	LayerDisconnect Layer = "disconnect"
-	LayerGuest      Layer = "guest" // the guest itself failed (crash, bug)
+	// LayerCrash: the client did what NetBSD's C client would have
+	// crashed doing (dereferenced an address it misread); a C client
+	// under emulation really dies with a signal.
+	LayerCrash Layer = "crash"
+	LayerGuest Layer = "guest" // the guest itself failed (a bug, a panic)
 )
 
 // Result is one scenario's outcome, reported with the host function

@@ -70,6 +70,9 @@ const (
 	DataTwoRetvals Data = "two retvals"
 	// DataPointer is a pointer result in rsys_retval[0] (mmap).
 	DataPointer Data = "pointer retval"
+	// DataTmpfsArgs is struct tmpfs_args, copied in by a tmpfs
+	// __mount50.
+	DataTmpfsArgs Data = "struct tmpfs_args"
 )
 
 // Scenario is one manifest entry.
@@ -93,6 +96,13 @@ type Scenario struct {
 	// ChildOnly marks a scenario that cannot be selected: it runs only
 	// when its parent starts it.
 	ChildOnly bool
+	// Destructive marks a scenario that can harm a real server: sprig
+	// runs it against outside servers only when asked.
+	Destructive bool
+	// Needs names a kernel feature beyond what NetBSD's rump kernel
+	// offers, without which the scenario is unsupported ("kill", "mmap":
+	// sprig's kernel extension).
+	Needs string
 }
 
 // every lists syscall numbers in ascending order, each once.
@@ -126,29 +136,29 @@ var manifest = []Scenario{
 		Data:     []Data{DataTwoRetvals},
 	},
 	{
-		Name: "file-io", Summary: "open by path, write, seek, read, close, and EBADF after close",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_lseek,
+		Name: "file-io", Summary: "open by path, write, seek, read, close, EBADF after close and the lowest free descriptor",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_lseek,
 			netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
 	},
 	{
 		Name: "lseek-4g", Summary: "offsets past 4 GiB in lseek, pread and pwrite arguments and results",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_lseek, netbsd.SYS_pwrite,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_lseek, netbsd.SYS_pwrite,
 			netbsd.SYS___fstat50, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT, DataStat},
 	},
 	{
 		Name: "pread-pwrite", Summary: "positioned I/O leaves the file offset alone",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_pwrite,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_pwrite,
 			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
 	},
 	{
 		Name: "stat", Summary: "every member of struct stat from __stat50, __fstat50 and __lstat50",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_getuid, netbsd.SYS___stat50, netbsd.SYS_umask,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_geteuid, netbsd.SYS___stat50, netbsd.SYS_umask,
 			netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS___fstat50, netbsd.SYS___lstat50,
 			netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
@@ -163,11 +173,11 @@ var manifest = []Scenario{
 		Data:     []Data{DataTwoRetvals, DataStat, DataDirent},
 	},
 	{
-		Name: "dirs", Summary: "mkdir, rename, unlink and rmdir with NetBSD's errors",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS___stat50, netbsd.SYS_open,
-			netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS_rename, netbsd.SYS_unlink, netbsd.SYS_rmdir),
+		Name: "dirs", Summary: "mkdir, rename, link, unlink and rmdir with NetBSD's errors, on a tmpfs it mounts",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS___mount50, netbsd.SYS___stat50, netbsd.SYS_open,
+			netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS_rename, netbsd.SYS_link, netbsd.SYS_unlink, netbsd.SYS_rmdir),
 		Messages: copies,
-		Data:     []Data{DataTwoRetvals, DataStat},
+		Data:     []Data{DataTwoRetvals, DataStat, DataTmpfsArgs},
 	},
 	{
 		Name: "cwd", Summary: "chdir, __getcwd and relative paths",
@@ -178,10 +188,10 @@ var manifest = []Scenario{
 		Data:     []Data{DataTwoRetvals, DataStat},
 	},
 	{
-		Name: "dup-fcntl", Summary: "dup, dup2, F_DUPFD, descriptor and status flags",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_open, netbsd.SYS_dup2, netbsd.SYS_write,
+		Name: "dup-fcntl", Summary: "dup, dup2, F_DUPFD, descriptor flags, and status flags shared through dups",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_dup2, netbsd.SYS_write,
 			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_fcntl, netbsd.SYS_dup, netbsd.SYS_close,
-			netbsd.SYS_unlink),
+			netbsd.SYS_unlink, netbsd.SYS_pipe, netbsd.SYS_read),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
 	},
@@ -194,7 +204,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "sysctl", Summary: "string and int MIBs, size queries, a short buffer, a write",
-		Syscalls: every(netbsd.SYS___sysctl, netbsd.SYS_getuid),
+		Syscalls: every(netbsd.SYS___sysctl, netbsd.SYS_geteuid),
 		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataSizeT, DataInts},
 	},
@@ -203,12 +213,14 @@ var manifest = []Scenario{
 		Syscalls: every(netbsd.SYS_mmap, netbsd.SYS_pipe, netbsd.SYS_write, netbsd.SYS_read, netbsd.SYS_close),
 		Messages: []Message{MsgGuest, MsgAnonMmap, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals, DataPointer},
+		Needs:    "mmap",
 	},
 	{
 		Name: "kill-raise", Summary: "a signal to the caller's own process arrives as RAISE",
 		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_kill),
 		Messages: []Message{MsgGuest, MsgRaise},
 		Data:     []Data{DataTwoRetvals},
+		Needs:    "kill",
 	},
 	{
 		Name: "fork-child", Summary: "the fork child: FORK handshake, inherited pipe and file",
@@ -219,7 +231,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "fork", Summary: "PREFORK and a second guest claiming the fork with its cookie",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_pipe, netbsd.SYS_open, netbsd.SYS_write,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_pipe, netbsd.SYS_open, netbsd.SYS_write,
 			netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: []Message{MsgGuest, MsgPrefork, MsgCopyInStr, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals},
@@ -232,11 +244,19 @@ var manifest = []Scenario{
 		Data:     []Data{DataTwoRetvals},
 	},
 	{
-		Name: "errors", Summary: "the exact errno of common failures, bad addresses included",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_close, netbsd.SYS_open, netbsd.SYS_write,
+		Name: "errors", Summary: "the exact errno of common failures",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_close, netbsd.SYS_open,
 			sysUnknown, netbsd.SYS___fstat50, netbsd.SYS_unlink),
-		Messages: copies,
+		Messages: copiesNoIn,
 		Data:     []Data{DataTwoRetvals, DataStat},
+	},
+	{
+		Name: "efault", Summary: "bad pointers: EFAULT for a path and for data (destructive: crashes NetBSD's C server)",
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write,
+			netbsd.SYS___fstat50, netbsd.SYS_close, netbsd.SYS_unlink),
+		Messages:    copies,
+		Data:        []Data{DataTwoRetvals, DataStat},
+		Destructive: true,
 	},
 }
 

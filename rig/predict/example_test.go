@@ -17,7 +17,7 @@ func ExampleScenario() {
 	v, _ := predict.ScenarioByName(i386, arm, sp.ModeServerTranslates, "stat")
 	fmt.Printf("stat, server-translates: pass=%v\n", v.Pass)
 	// Output:
-	// file-io: pass=true (both ABIs agree on byte order, rsp_sysresp, the arguments of 6 syscalls and rsp_copydata)
+	// file-io: pass=true (both ABIs agree on byte order, rsp_sysresp, the arguments of 7 syscalls and rsp_copydata)
 	// stat: pass=false (struct stat: st_ino at 12 vs 16)
 	// stat, server-translates: pass=true
 }
@@ -33,6 +33,6 @@ func ExampleCompare() {
 	}
 	// Output:
 	// amd64 ↔ riscv64: identical
-	// i386 ↔ amd64: 27 differences, first rsp_sysresp: rsys_retval[0] at 4 (4 bytes) vs 8 (8 bytes)
+	// i386 ↔ amd64: 30 differences, first rsp_sysresp: rsys_retval[0] at 4 (4 bytes) vs 8 (8 bytes)
 	// amd64 ↔ mips: 1 differences, first byte order: little vs big-endian, so even the frame header's length is unreadable
 }

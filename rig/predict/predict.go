@@ -132,6 +132,9 @@ var (
 	checkInt = Check{Name: "int", Kind: Data, diff: func(a, b *abi.Descriptor) string {
 		return diffScalar("", a.Int, b.Int)
 	}}
+	checkTmpfsArgs = Check{Name: "struct tmpfs_args", Kind: Data, diff: func(a, b *abi.Descriptor) string {
+		return diffLeaves(netbsd.LayoutsFor(a).TmpfsArgs, netbsd.LayoutsFor(b).TmpfsArgs, true)
+	}}
 )
 
 // argsCheck compares the argument struct of syscall n.
@@ -196,6 +199,9 @@ func Checks(s guestapi.Scenario) []Check {
 	}
 	if data[guestapi.DataInts] {
 		out = append(out, checkInt)
+	}
+	if data[guestapi.DataTmpfsArgs] {
+		out = append(out, checkTmpfsArgs)
 	}
 	return out
 }

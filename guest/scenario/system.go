@@ -1,6 +1,4 @@
-//go:build wasip1
-
-package main
+package scenario
 
 import (
 	"fmt"
@@ -96,15 +94,17 @@ func scenarioSysctl(t *T) {
 	// modulo sizeof(int) and one is exactly an int wide, so a translator
 	// that guesses types from lengths shows; newlen leaves out the NUL as
 	// sethostname(3) does.
-	root := t.ok(netbsd.SYS_getuid)[0] == 0
+	root := t.ok(netbsd.SYS_geteuid)[0] == 0
 	hostname := []int32{netbsd.CTL_KERN, netbsd.KERN_HOSTNAME}
+	was := t.sysctlString("kern.hostname", hostname)
 	if !root {
-		was := t.sysctlString("kern.hostname", hostname)
 		e, _, _ = t.sysctl(hostname, noOldLen, []byte("sprig.test"))
 		t.expectErrno("setting kern.hostname as non-root", netbsd.EPERM, e)
 		expect(t, "kern.hostname after a refused write", was, t.sysctlString("kern.hostname", hostname))
 		return
 	}
+	// The server's hostname is put back however the scenario ends.
+	t.atEnd(func() { t.sysctl(hostname, noOldLen, []byte(was)) })
 	for _, name := range []string{"sprig.test", "sprig-guest", "rump"} {
 		e, _, _ = t.sysctl(hostname, noOldLen, []byte(name))
 		t.expectErrno(fmt.Sprintf("setting kern.hostname to %q", name), 0, e)
@@ -181,22 +181,38 @@ func scenarioKillRaise(t *T) {
 // exactly.
 func scenarioErrors(t *T) {
 	t.guest()
-	path := t.tmp(t.getpid())
+	path := t.path("f")
 	t.fails("close(987)", netbsd.EBADF, netbsd.SYS_close, 987)
 	t.fails("open of a missing path", netbsd.ENOENT, netbsd.SYS_open, t.str(path+"-missing"), netbsd.O_RDONLY, 0)
 	t.fails("open of a missing directory's file", netbsd.ENOENT, netbsd.SYS_open, t.str(path+"-missing/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-	// A bad path pointer: the client cannot serve the COPYINSTR.
-	t.fails("open with a bad path pointer", netbsd.EFAULT, netbsd.SYS_open, t.mem.BadAddress(), netbsd.O_RDONLY, 0)
-	t.requested(sp.TypeCopyInStr, "open with a bad path pointer")
 
 	fd := t.open(path, netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-	// A bad buffer for write: the client cannot serve the COPYIN.
-	t.fails("write from a bad address", netbsd.EFAULT, netbsd.SYS_write, fd, t.mem.BadAddress(), 16)
 	t.fails("open O_CREAT|O_EXCL of an existing file", netbsd.EEXIST, netbsd.SYS_open, t.str(path), netbsd.O_CREAT|netbsd.O_EXCL|netbsd.O_RDWR, 0o644)
-	t.fails("open of a directory for writing", netbsd.EISDIR, netbsd.SYS_open, t.str("/tmp"), netbsd.O_WRONLY, 0)
-	long := "/tmp/" + strings.Repeat("x", netbsd.PATH_MAX+100)
+	t.fails("open of a directory for writing", netbsd.EISDIR, netbsd.SYS_open, t.str(t.workdir()), netbsd.O_WRONLY, 0)
+	long := t.workdir() + "/" + strings.Repeat("x", netbsd.PATH_MAX+100)
 	t.fails("open of a path longer than PATH_MAX", netbsd.ENAMETOOLONG, netbsd.SYS_open, t.str(long), netbsd.O_RDONLY, 0)
-	t.fails("syscall 9999", netbsd.ENOSYS, netbsd.Sysno(9999))
+	t.failsWith("syscall 9999", []netbsd.Errno{netbsd.ENOSYS}, netbsd.Sysno(9999))
+	expect(t, "fstat size of the new file", int64(0), t.fstat(fd).Size)
+	t.ok(netbsd.SYS_close, fd)
+	t.ok(netbsd.SYS_unlink, t.str(path))
+}
+
+// scenarioEfault: pointers the client cannot serve. A path at a bad
+// address (COPYINSTR answered empty) is EFAULT in NetBSD's kernel and
+// sprig's; NetBSD's rump server reads the empty answer as a string
+// without its NUL and says ENAMETOOLONG. Data at a bad address (COPYIN
+// answered empty) is EFAULT, but NetBSD's C server reads memory it never
+// received there and dies: the scenario is destructive, and sprig runs
+// it against outside servers only when asked.
+func scenarioEfault(t *T) {
+	t.guest()
+	t.failsWith("open with a bad path pointer", []netbsd.Errno{netbsd.EFAULT, netbsd.ENAMETOOLONG},
+		netbsd.SYS_open, t.mem.BadAddress(), netbsd.O_RDONLY, 0)
+	t.requested(sp.TypeCopyInStr, "open with a bad path pointer")
+	path := t.path("f")
+	fd := t.open(path, netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	t.fails("write from a bad address", netbsd.EFAULT, netbsd.SYS_write, fd, t.mem.BadAddress(), 16)
+	t.requested(sp.TypeCopyIn, "write from a bad address")
 	expect(t, "fstat size after the failed write", int64(0), t.fstat(fd).Size)
 	t.ok(netbsd.SYS_close, fd)
 	t.ok(netbsd.SYS_unlink, t.str(path))

@@ -1,13 +1,27 @@
-//go:build wasip1
-
-package main
+// Package scenario is sprig's scenario suite: the checks a sysproxy client
+// of a chosen ABI runs against a server, each reporting pass, fail (with
+// the layer that broke and the first wrong field) or unsupported. The
+// same code runs in the WebAssembly guest (guest/scenarios, under
+// wazero) and as a native program (guest/native, built for any GOARCH
+// and run on real or emulated CPUs): an Env says how to reach the
+// server, where the client's memory lives, how to report and how to
+// start a fork child.
+//
+// Scenarios check only what NetBSD (and POSIX) guarantee, so they can
+// judge any sysproxy server: each works in a fresh directory of its own,
+// assumes no descriptor numbers, uids, pids or seeded files, and answers
+// unsupported, with the reason, where the server lacks what it needs
+// (ENOSYS, a file system without rename). docs/scenarios.md lists them.
+//
+// It is not a test framework for Go code: it is a client program.
+package scenario
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -15,10 +29,43 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
-	"github.com/rumpsprig/sprig/guest/internal/host"
 	"github.com/rumpsprig/sprig/internal/flatmem"
 	"github.com/rumpsprig/sprig/sp"
 )
+
+// Env is where a scenario runner runs.
+type Env interface {
+	// Dial connects to the server at url.
+	Dial(ctx context.Context, url string) (io.ReadWriteCloser, error)
+	// NewMemory returns size bytes of the client's memory, at addresses
+	// the client may put on the wire.
+	NewMemory(size int) *flatmem.Memory
+	// Report hands one scenario result to whoever runs the guest.
+	Report(r guestapi.Result) error
+	// Spawn starts a second client program with cfg (the fork child),
+	// running concurrently with the caller.
+	Spawn(ctx context.Context, cfg *guestapi.Config) (Child, error)
+}
+
+// Child is a program started by Env.Spawn.
+type Child interface {
+	// Wait waits until the child exits or ctx ends and returns its exit
+	// code.
+	Wait(ctx context.Context) (int, error)
+}
+
+// Exit codes of Main.
+const (
+	ExitPass   = 0 // every scenario passed or was unsupported
+	ExitFail   = 1 // some scenario failed
+	ExitBroken = 3 // the runner itself could not work (bad config, no report channel)
+)
+
+// memorySize is each scenario's client memory.
+const memorySize = 1 << 20
+
+// defaultTimeout bounds a scenario when the configuration does not.
+const defaultTimeout = 10 * time.Second
 
 // scenario is one named check. Names are stable: they appear in reports
 // and CI.
@@ -34,6 +81,7 @@ type T struct {
 	ctx    context.Context
 	name   string
 	cfg    *guestapi.Config
+	env    Env
 	c      *sp.Client
 	mem    *flatmem.Memory
 	space  *space    // mem as the client serves it, recording mappings
@@ -41,6 +89,10 @@ type T struct {
 	own    *abi.Descriptor
 	checks int
 	result *guestapi.Result
+
+	dir     string   // the scenario's own directory, once made
+	mounted bool     // a tmpfs is mounted on dir
+	cleanup []func() // run after the scenario, newest first
 }
 
 // stop ends a scenario early; recovered by runScenario.
@@ -56,7 +108,7 @@ func (t *T) Fail(layer guestapi.Layer, format string, args ...any) {
 	t.finish(guestapi.Result{Status: guestapi.Fail, Layer: layer, Detail: fmt.Sprintf(format, args...)})
 }
 
-// Unsupported ends the scenario as not applicable to this pair.
+// Unsupported ends the scenario as not applicable to this server.
 func (t *T) Unsupported(format string, args ...any) {
 	t.finish(guestapi.Result{Status: guestapi.Unsupported, Detail: fmt.Sprintf(format, args...)})
 }
@@ -67,7 +119,10 @@ func (t *T) FailErr(what string, err error) {
 }
 
 func layerOf(err error) guestapi.Layer {
+	var crash *sp.CrashError
 	switch {
+	case errors.As(err, &crash):
+		return guestapi.LayerCrash
 	case errors.Is(err, context.DeadlineExceeded):
 		return guestapi.LayerTimeout
 	case errors.Is(err, sp.ErrBodySize):
@@ -76,6 +131,12 @@ func layerOf(err error) guestapi.Layer {
 		return guestapi.LayerFraming
 	case errors.Is(err, sp.ErrClosed):
 		return guestapi.LayerDisconnect
+	}
+	var re *abi.RangeError
+	if errors.As(err, &re) {
+		// The call never left the client: an argument does not fit the
+		// wire ABI (a misread descriptor in a 4-byte slot, say).
+		return guestapi.LayerData
 	}
 	return guestapi.LayerFraming // any other protocol or transport error
 }
@@ -133,15 +194,20 @@ func (t *T) lastCall() string {
 // Check counts one verified value.
 func (t *T) Check() { t.checks++ }
 
-func runScenario(cfg *guestapi.Config, s scenario, dial func(*T) error) guestapi.Result {
-	timeout := time.Duration(cfg.TimeoutMillis) * time.Millisecond
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+// Timeout returns the per-scenario deadline of cfg.
+func Timeout(cfg *guestapi.Config) time.Duration {
+	if cfg.TimeoutMillis > 0 {
+		return time.Duration(cfg.TimeoutMillis) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	return defaultTimeout
+}
+
+func runScenario(cfg *guestapi.Config, env Env, s scenario) guestapi.Result {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout(cfg))
 	defer cancel()
-	t := &T{ctx: ctx, name: s.name, cfg: cfg}
+	t := &T{ctx: ctx, name: s.name, cfg: cfg, env: env}
 	start := time.Now()
+	var syscalls []uint32
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -150,60 +216,85 @@ func runScenario(cfg *guestapi.Config, s scenario, dial func(*T) error) guestapi
 				}
 			}
 		}()
-		if err := dial(t); err != nil {
+		if err := t.connect(); err != nil {
 			t.FailErr("connect", err)
 		}
 		defer t.c.Close()
+		defer func() {
+			// The syscalls the scenario sent, before the clean-up adds its
+			// own: those depend on what was left behind.
+			syscalls = t.frames.syscalls()
+			t.runCleanup()
+		}()
 		s.run(t)
 	}()
 	r := guestapi.Result{Status: guestapi.Pass}
 	if t.result != nil {
 		r = *t.result
 	}
+	if r.Layer == guestapi.LayerTimeout && r.Detail != "" {
+		r.Detail += fmt.Sprintf(" (the scenario's deadline is %v)", Timeout(cfg))
+	}
 	r.Scenario = s.name
 	r.Checks = t.checks
-	if t.frames != nil { // the client is closed: no frame can arrive now
-		r.Syscalls = slices.Sorted(maps.Keys(t.frames.sys))
-	}
+	r.Syscalls = syscalls
 	r.Millis = float64(time.Since(start).Microseconds()) / 1000
 	return r
 }
 
-func runMain(cfg *guestapi.Config) int {
+// Main runs the scenarios cfg asks for (all of them when it names none)
+// and reports each through env; a fork child runs its one scenario. It
+// returns the program's exit code.
+func Main(cfg *guestapi.Config, env Env) int {
+	if cfg.Role == guestapi.RoleForkChild {
+		return runForkChild(cfg, env)
+	}
 	want := map[string]bool{}
 	for _, n := range cfg.Scenarios {
 		want[n] = true
 	}
-	code := 0
+	code := ExitPass
 	for _, s := range scenarios() {
 		if len(want) > 0 && !want[s.name] {
 			continue
 		}
-		r := runScenario(cfg, s, func(t *T) error { return connect(t, cfg) })
-		if err := host.Report(r); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 3
+		r := runScenario(cfg, env, s)
+		if err := env.Report(r); err != nil {
+			return ExitBroken
 		}
 		if r.Status == guestapi.Fail {
-			code = 1
+			code = ExitFail
 		}
 	}
 	return code
 }
 
+// Names returns the scenarios Main can run, in report order.
+func Names() []string {
+	var out []string
+	for _, s := range scenarios() {
+		out = append(out, s.name)
+	}
+	return out
+}
+
 // connect dials, reads the banner and sets up the client and memory for
 // one scenario. It does not handshake: most scenarios start with guest().
-func connect(t *T, cfg *guestapi.Config) error {
-	conn, err := host.Dial(cfg.URL)
-	if err != nil {
-		return err
+func (t *T) connect() error {
+	cfg := t.cfg
+	if cfg.ABI == nil {
+		return errors.New("the configuration names no ABI")
 	}
 	mode, err := sp.ParseMode(cfg.Mode)
 	if err != nil {
 		return err
 	}
+	conn, err := t.env.Dial(t.ctx, cfg.URL)
+	if err != nil {
+		return err
+	}
 	t.own = cfg.ABI
-	t.mem = host.NewMemory(1 << 20)
+	t.mem = t.env.NewMemory(memorySize)
 	t.space = &space{Memory: t.mem}
 	t.frames = newFrameLog()
 	cc := sp.DefaultClientConfig(cfg.ABI)
@@ -230,4 +321,26 @@ func connect(t *T, cfg *guestapi.Config) error {
 	}
 	t.c = c
 	return nil
+}
+
+// defer adds f to what runs after the scenario, passed or not.
+func (t *T) atEnd(f func()) { t.cleanup = append(t.cleanup, f) }
+
+// runCleanup runs the clean-ups, newest first. A clean-up cannot fail
+// the scenario: the verdict is already in.
+func (t *T) runCleanup() {
+	for i := len(t.cleanup) - 1; i >= 0; i-- {
+		func() {
+			defer func() { recover() }()
+			t.cleanup[i]()
+		}()
+	}
+}
+
+// syscalls returns the numbers of the syscalls sent so far, each once,
+// in ascending order.
+func (l *frameLog) syscalls() []uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.sys))
 }
