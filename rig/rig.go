@@ -1,7 +1,9 @@
-// Package rig runs sysproxy guests of one ABI against an in-process sprig
-// server of another, in a chosen cross-ABI mode, and collects structured
-// scenario results: pass, fail (with the layer that broke and the first
-// wrong field, seen from both sides) or unsupported.
+// Package rig runs sysproxy guests of one ABI against a server of
+// another, in a chosen cross-ABI mode, and collects structured scenario
+// results: pass, fail (with the layer that broke and the first wrong
+// field, seen from both sides) or unsupported. The server is an
+// in-process sprig server with kern's kernel behind it, or any outside
+// sysproxy server named by URL (a conformance run).
 //
 // A Rig compiles the guest once and can run many pairs; Run runs one.
 package rig
@@ -72,9 +74,20 @@ func (r *Rig) CacheDir() string { return r.engine.CacheDir }
 
 // Pair is one run's setup.
 type Pair struct {
-	Client, Server *abi.Descriptor
-	Mode           sp.Mode
-	Version        sp.Version // zero: 0.4
+	// Client is the guest's ABI.
+	Client *abi.Descriptor
+	// Server is the server's ABI: the in-process server's, or what an
+	// outside server speaks (nil: from its banner, see ServerABI).
+	Server *abi.Descriptor
+	// URL, when set, names an outside server to run against instead of
+	// an in-process one.
+	URL string
+	// Destructive runs the scenarios that can harm a real server (the
+	// manifest's Destructive ones) against an outside server too; they
+	// always run in-process.
+	Destructive bool
+	Mode        sp.Mode
+	Version     sp.Version // zero: 0.4
 	// Scenarios to run; empty runs all.
 	Scenarios []string
 	// Timeout bounds each scenario; zero means 10 s.
@@ -94,10 +107,12 @@ type Result struct {
 
 // Report is the outcome of one pair.
 type Report struct {
-	Client  string        `json:"client"`
-	Server  string        `json:"server"`
-	Mode    string        `json:"mode"`
-	Version string        `json:"version"`
+	Client  string `json:"client"`
+	Server  string `json:"server"`
+	Mode    string `json:"mode"`
+	Version string `json:"version"`
+	// URL is the outside server's, empty for an in-process one.
+	URL     string        `json:"url,omitempty"`
 	Results []Result      `json:"results"`
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// GuestExit and GuestStderr describe how the guest ended when it
@@ -106,28 +121,47 @@ type Report struct {
 	GuestStderr string `json:"guest_stderr,omitempty"`
 }
 
-// Counts returns the number of passed, failed and unsupported scenarios.
-func (r *Report) Counts() (pass, fail, skip int) {
+// Counts are how many results of a run ended each way.
+type Counts struct {
+	Pass        int `json:"pass"`
+	Fail        int `json:"fail"`
+	Unsupported int `json:"unsupported"`
+	Error       int `json:"error"`
+}
+
+// Counts returns how many scenarios passed, failed, were unsupported or
+// ended in an error of the environment.
+func (r *Report) Counts() Counts {
+	var c Counts
 	for _, x := range r.Results {
 		switch x.Status {
 		case guestapi.Pass:
-			pass++
+			c.Pass++
 		case guestapi.Fail:
-			fail++
+			c.Fail++
+		case guestapi.Unsupported:
+			c.Unsupported++
 		default:
-			skip++
+			c.Error++
 		}
 	}
-	return
+	return c
 }
 
-// Run runs the guest of p.Client against a fresh server of p.Server.
+// Run runs the guest of p.Client against a fresh in-process server of
+// p.Server, or against the outside server at p.URL.
 func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
-	if p.Client == nil || p.Server == nil {
-		return nil, errors.New("rig: pair needs a client and a server ABI")
+	if p.Client == nil {
+		return nil, errors.New("rig: pair needs a client ABI")
 	}
 	if p.Version == (sp.Version{}) {
 		p.Version = sp.Version04
+	}
+	if p.URL != "" {
+		return r.runOutside(ctx, p)
+	}
+	if p.Server == nil {
+		return nil, errors.New("rig: pair needs a server ABI")
 	}
 	k, err := r.opts.NewKernel(p.Server)
 	if err != nil {
@@ -171,7 +205,88 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 		srv.Shutdown(sctx)
 		<-served
 	}()
+	return r.runGuest(ctx, p, u.String(), obs)
+}
 
+// runOutside runs the guest against the server at p.URL: the server's
+// ABI comes from p.Server or its banner, and destructive scenarios are
+// left out unless p.Destructive.
+func (r *Rig) runOutside(ctx context.Context, p Pair) (*Report, error) {
+	if p.Server == nil {
+		d, _, err := ServerABI(ctx, p.URL)
+		if err != nil {
+			return nil, err
+		}
+		p.Server = d
+	}
+	if len(p.Scenarios) == 0 {
+		p.Scenarios = DefaultScenarios(!p.Destructive)
+	}
+	return r.runGuest(ctx, p, p.URL, nil)
+}
+
+// DefaultScenarios returns the scenarios a run selects when it names
+// none: every selectable one, or, with safe, every one that cannot harm a
+// real server.
+func DefaultScenarios(safe bool) []string {
+	var out []string
+	for _, s := range guestapi.Manifest() {
+		if !s.ChildOnly && !(safe && s.Destructive) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// ErrAmbiguousServer is returned by ServerABI for a server whose banner
+// names a machine word several ABIs share (evbarm64, evbmips) and no
+// ABI: the caller must say which.
+var ErrAmbiguousServer = errors.New("the banner does not say which ABI the server speaks")
+
+// ServerABI reads the banner of the server at url and returns the ABI it
+// implies: sprig's " abi=NAME" extension, else the only ABI with the
+// banner's machine word. A word that several ABIs share is an error
+// wrapping ErrAmbiguousServer that lists them.
+func ServerABI(ctx context.Context, url string) (*abi.Descriptor, sp.Banner, error) {
+	u, err := sp.ParseURL(url)
+	if err != nil {
+		return nil, sp.Banner{}, err
+	}
+	conn, err := u.Dial(ctx)
+	if err != nil {
+		return nil, sp.Banner{}, fmt.Errorf("rig: %w", err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	} else {
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+	}
+	b, err := sp.ReadBanner(conn)
+	if err != nil {
+		return nil, b, fmt.Errorf("rig: %s: %w", url, err)
+	}
+	d, err := b.ServerABI()
+	if err != nil {
+		if b.ABI == "" && len(abi.ByMachine(b.Machine)) > 1 {
+			return nil, b, fmt.Errorf("rig: %s: %w (machine %q could be %s): name the server ABI", url, ErrAmbiguousServer, b.Machine, machineNames(b.Machine))
+		}
+		return nil, b, fmt.Errorf("rig: %s: %w", url, err)
+	}
+	return d, b, nil
+}
+
+func machineNames(word string) string {
+	var names []string
+	for _, d := range abi.ByMachine(word) {
+		names = append(names, d.Name)
+	}
+	return strings.Join(names, " or ")
+}
+
+// runGuest runs the guest of p against the server at url; obs, when not
+// nil, is what the in-process server saw, to explain failures.
+func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (*Report, error) {
 	timeout := p.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
@@ -181,21 +296,25 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 		bias = DefaultAddressBias
 	}
 	cfg := &guestapi.Config{
-		Role: guestapi.RoleMain, URL: u.String(), ABI: p.Client, Mode: p.Mode.String(),
+		Role: guestapi.RoleMain, URL: url, ABI: p.Client, Mode: p.Mode.String(),
 		Version: p.Version.String(), Scenarios: p.Scenarios, AddressBias: bias,
 		TimeoutMillis: int(timeout / time.Millisecond),
 	}
 	if p.Mode == sp.ModeClientTranslates {
 		cfg.ServerABI = p.Server
 	}
-	rep := &Report{Client: p.Client.Name, Server: p.Server.Name, Mode: p.Mode.String(), Version: p.Version.String()}
+	rep := &Report{Client: p.Client.Name, Server: p.Server.Name, Mode: p.Mode.String(), Version: p.Version.String(), URL: p.URL}
 	var mu sync.Mutex
 	run := &wasmhost.Run{
 		Engine: r.engine,
 		Dial:   dialUnix,
 		Report: func(res guestapi.Result) {
 			mu.Lock()
-			rep.Results = append(rep.Results, Result{Result: res, Explanation: explain(p, obs, res)})
+			x := Result{Result: res}
+			if obs != nil {
+				x.Explanation = explain(p, obs, res)
+			}
+			rep.Results = append(rep.Results, x)
 			mu.Unlock()
 		},
 	}

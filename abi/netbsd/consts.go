@@ -130,17 +130,23 @@ const (
 	SIGUSR2 Signal = 31
 )
 
-var signalNames = map[Signal]string{
-	SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGABRT: "SIGABRT",
-	SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM",
-	SIGTERM: "SIGTERM", SIGCHLD: "SIGCHLD", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2",
+// signalNames are NetBSD's signal names by number (sys/signal.h).
+var signalNames = [...]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+	7: "SIGEMT", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGBUS", 11: "SIGSEGV", 12: "SIGSYS",
+	13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGURG", 17: "SIGSTOP",
+	18: "SIGTSTP", 19: "SIGCONT", 20: "SIGCHLD", 21: "SIGTTIN", 22: "SIGTTOU",
+	23: "SIGIO", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF",
+	28: "SIGWINCH", 29: "SIGINFO", 30: "SIGUSR1", 31: "SIGUSR2", 32: "SIGPWR",
 }
 
+// String returns the signal's name ("SIGUSR1"), "0" for the null signal
+// kill(2) checks with, and the number for others.
 func (s Signal) String() string {
-	if n, ok := signalNames[s]; ok {
-		return n
+	if s > 0 && int(s) < len(signalNames) {
+		return signalNames[s]
 	}
-	return fmt.Sprintf("Signal(%d)", int32(s))
+	return fmt.Sprint(int32(s))
 }
 
 var openFlagNames = []struct {

@@ -231,8 +231,10 @@ func newTable(w io.Writer) *tabwriter.Writer {
 type format string
 
 const (
-	formatText format = "text"
-	formatJSON format = "json"
+	formatText     format = "text"
+	formatJSON     format = "json"
+	formatJUnit    format = "junit"
+	formatMarkdown format = "markdown"
 )
 
 func (f *format) String() string { return string(*f) }
@@ -244,4 +246,32 @@ func (f *format) Set(s string) error {
 		return nil
 	}
 	return errors.New("want text or json")
+}
+
+// formatChoice is a --format flag that takes one of a command's formats.
+type formatChoice struct {
+	f    *format
+	want []format
+}
+
+// formatFlag returns a flag.Value setting f to one of want.
+func formatFlag(f *format, want ...format) flag.Value { return &formatChoice{f, want} }
+
+func (c *formatChoice) String() string {
+	if c.f == nil {
+		return ""
+	}
+	return string(*c.f)
+}
+
+func (c *formatChoice) Set(s string) error {
+	var names []string
+	for _, w := range c.want {
+		if string(w) == s {
+			*c.f = w
+			return nil
+		}
+		names = append(names, string(w))
+	}
+	return fmt.Errorf("want %s", strings.Join(names, ", "))
 }

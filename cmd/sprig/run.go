@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,28 +16,46 @@ import (
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/strace"
 )
 
 var runDoc = doc{
 	path: "sprig run",
-	usage: "  sprig run --abi ABI [--server-abi ABI] [--mode MODE] [--scenario NAME ...]\n" +
-		"            [--format text|json] [--trace] [--guest FILE.wasm] [--cache-dir DIR]\n",
-	details: `Runs sprig's guest client of one ABI against an in-process sprig server of
-another, with sprig's simulated NetBSD kernel behind it, and prints one
-line per scenario, then "N passed, N failed" (", N skipped" when scenarios
-were unsupported). A failure names the layer that broke (framing, reply
-decoding, data, timeout, disconnect) and the first wrong field as each
-side laid it out.
+	usage: "  sprig run [--abi ABI] [--server-abi ABI] [--server URL [--destructive]] [--mode MODE]\n" +
+		"            [--version 0.1|0.4] [--scenario NAME ...] [--format text|json|junit] [--trace]\n" +
+		"            [--guest FILE.wasm] [--cache-dir DIR] [--timeout D] [--address-bias N]\n" +
+		"  sprig run --list [--format text|json|markdown]\n",
+	details: `Runs sprig's guest client of one ABI against a server of another and prints
+one line per scenario, then "N passed, N failed" (", N unsupported" when
+the server lacks what some scenario needs). A failure names the layer
+that broke (framing, reply decoding, data, crash, timeout, disconnect,
+guest) and the first wrong field as each side laid it out.
+
+The server is an in-process sprig server with the simulated NetBSD kernel
+behind it, or, with --server, any sysproxy server (NetBSD's rump_server,
+another sprig serve, your own implementation): the scenario suite as a
+conformance test. Against an outside server each scenario works in a
+fresh directory of its own, removes it afterwards, and checks only what
+NetBSD guarantees; the destructive ones (efault, which crashes NetBSD's C
+server) run only with --destructive.
 
 Flags:
   --abi ABI            the client's ABI: a name, an alias or a JSON
-                       descriptor file (required)
-  --server-abi ABI     the server's ABI (default: this host's, ` + hostABIName() + `)
+                       descriptor file (default: the server's)
+  --server-abi ABI     the server's ABI (default: this host's, ` + hostABIName() + `, or
+                       with --server the one its banner names)
+  --server URL         run against the sysproxy server at URL (unix://PATH,
+                       tcp://A.B.C.D:PORT, tcp6://[ADDR]:PORT)
+  --destructive        with --server, also run scenarios that can crash or
+                       harm the server
   --mode MODE          native (default), server-translates or
                        client-translates
   --version V          protocol era, 0.1 or 0.4 (default 0.4)
-  --scenario NAME      run only this scenario; repeat for more
-  --format text|json   output format (default text)
+  --scenario NAME      run only these scenarios: a comma-separated list, or
+                       the flag repeated
+  --list               print the scenarios (name, what it checks) and exit;
+                       --format json or markdown for programs and docs
+  --format FORMAT      text (default), json or junit
   --trace              print every syscall the server runs, strace style
   --guest FILE.wasm    run your own guest (see guest/README.md)
   --cache-dir DIR      wazero compilation cache (default $SPRIG_CACHE_DIR
@@ -68,24 +87,36 @@ func hostABIName() string {
 
 type stringList []string
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+// Set takes one name or a comma-separated list; the flag may repeat.
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(runDoc.path, flag.ContinueOnError)
 	clientName := fs.String("abi", "", "")
-	serverName := fs.String("server-abi", hostABIName(), "")
+	serverName := fs.String("server-abi", "", "")
+	serverURL := fs.String("server", "", "")
+	destructive := fs.Bool("destructive", false, "")
 	modeName := fs.String("mode", "native", "")
 	version := fs.String("version", "0.4", "")
 	var scenarios stringList
 	fs.Var(&scenarios, "scenario", "")
 	f := formatText
-	fs.Var(&f, "format", "")
+	fs.Var(formatFlag(&f, formatText, formatJSON, formatJUnit, formatMarkdown), "format", "")
 	trace := fs.Bool("trace", false, "")
 	guestFile := fs.String("guest", "", "")
 	cacheDir := fs.String("cache-dir", "", "")
 	timeout := fs.Duration("timeout", 10*time.Second, "")
 	bias := fs.Uint64("address-bias", rig.DefaultAddressBias, "")
+	list := fs.Bool("list", false, "")
 	pos, done, code := parseFlags(fs, args, runDoc, stdout, stderr)
 	if done {
 		return code
@@ -93,16 +124,48 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(pos) > 0 {
 		return runDoc.usageError(stderr, "unexpected argument %q", pos[0])
 	}
-	if *clientName == "" {
-		return runDoc.usageError(stderr, "--abi is required")
+	if *list {
+		var b bytes.Buffer
+		switch f {
+		case formatText:
+			writeScenarioList(&b)
+		case formatJSON:
+			if err := writeJSON(&b, scenarioList()); err != nil {
+				return runDoc.failure(stderr, err)
+			}
+		default:
+			writeScenarioMarkdown(&b)
+		}
+		return runDoc.output(stdout, stderr, &b)
 	}
-	client, err := abi.Resolve(*clientName)
-	if err != nil {
-		return runDoc.badName(stderr, err)
+	if *destructive && *serverURL == "" {
+		return runDoc.usageError(stderr, "--destructive needs --server (in-process runs are always complete)")
 	}
-	server, err := abi.Resolve(*serverName)
-	if err != nil {
-		return runDoc.badName(stderr, err)
+	var server *abi.Descriptor
+	var err error
+	switch {
+	case *serverName != "":
+		if server, err = abi.Resolve(*serverName); err != nil {
+			return runDoc.badName(stderr, err)
+		}
+	case *serverURL != "":
+		if _, err := sp.ParseURL(*serverURL); err != nil {
+			return runDoc.usageError(stderr, "--server: %v", err)
+		}
+		if server, _, err = rig.ServerABI(ctx, *serverURL); err != nil {
+			if errors.Is(err, rig.ErrAmbiguousServer) {
+				return runDoc.usageError(stderr, "%v (--server-abi)", err)
+			}
+			return runDoc.failure(stderr, err)
+		}
+	default:
+		server = abi.MustLookup(hostABIName())
+	}
+	client := server
+	if *clientName != "" {
+		if client, err = abi.Resolve(*clientName); err != nil {
+			return runDoc.badName(stderr, err)
+		}
 	}
 	mode, err := sp.ParseMode(*modeName)
 	if err != nil {
@@ -114,6 +177,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *timeout <= 0 {
 		return runDoc.usageError(stderr, "--timeout must be positive")
+	}
+	if *guestFile == "" {
+		// The embedded guest's scenarios are known before anything runs.
+		for _, n := range scenarios {
+			if sc, ok := guestapi.LookupScenario(n); !ok || sc.ChildOnly {
+				return runDoc.usageError(stderr, "no scenario named %q (sprig run --list shows them)", n)
+			}
+		}
 	}
 	opts := rig.Options{CacheDir: *cacheDir}
 	if *guestFile != "" {
@@ -127,13 +198,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer r.Close(context.Background())
 
-	pair := rig.Pair{Client: client, Server: server, Mode: mode, Version: v, Scenarios: scenarios, Timeout: *timeout, AddressBias: *bias}
+	pair := rig.Pair{Client: client, Server: server, URL: *serverURL, Destructive: *destructive,
+		Mode: mode, Version: v, Scenarios: scenarios, Timeout: *timeout, AddressBias: *bias}
 	traceOut := stdout
 	if f == formatJSON {
 		traceOut = stderr
 	}
 	if *trace {
-		pair.Trace = rig.NewTracer(traceOut, client.Name).Frame
+		if *serverURL != "" {
+			return runDoc.usageError(stderr, "--trace shows what sprig's own server runs; an outside server's failures carry the client's trace")
+		}
+		pair.Trace = strace.New(traceOut, client.Name).ServerFrame
 	}
 	rep, err := r.Run(ctx, pair)
 	if err != nil {
@@ -143,17 +218,22 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDoc.usageError(stderr, "no scenario named %s", strings.Join(missing, ", "))
 	}
 	var b bytes.Buffer
-	if f == formatJSON {
+	switch f {
+	case formatJSON:
 		if err := writeJSON(&b, rep); err != nil {
 			return runDoc.failure(stderr, err)
 		}
-	} else {
+	case formatJUnit:
+		if err := rep.JUnit().Write(&b); err != nil {
+			return runDoc.failure(stderr, err)
+		}
+	default:
 		writeRunText(&b, rep)
 	}
 	if code := runDoc.output(stdout, stderr, &b); code != exitOK {
 		return code
 	}
-	if _, fail, _ := rep.Counts(); fail > 0 || rep.GuestExit != 0 && rep.GuestExit != 1 {
+	if n := rep.Counts(); n.Fail > 0 || rep.GuestExit != 0 && rep.GuestExit != 1 {
 		return exitFail
 	}
 	return exitOK
@@ -188,7 +268,11 @@ func missingScenarios(want []string, rep *rig.Report) []string {
 }
 
 func writeRunText(w io.Writer, rep *rig.Report) {
-	fmt.Fprintf(w, "%s client → %s server, %s, protocol %s\n", rep.Client, rep.Server, rep.Mode, rep.Version)
+	where := rep.Server + " server"
+	if rep.URL != "" {
+		where = rep.Server + " server at " + rep.URL
+	}
+	fmt.Fprintf(w, "%s client → %s, %s, protocol %s\n", rep.Client, where, rep.Mode, rep.Version)
 	width := 0
 	for _, r := range rep.Results {
 		width = max(width, len(r.Scenario))
@@ -204,17 +288,93 @@ func writeRunText(w io.Writer, rep *rig.Report) {
 			what = string(r.Layer) + ": " + what
 		}
 		fmt.Fprintf(w, "%-4s  %-*s  %s\n", status, width, r.Scenario, what)
+		indent := strings.Repeat(" ", 6+width+2)
 		if r.Explanation != "" {
-			fmt.Fprintf(w, "      %*s  %s\n", width, "", r.Explanation)
+			fmt.Fprintf(w, "%s%s\n", indent, r.Explanation)
+		}
+		if r.Status == guestapi.Fail && rep.URL != "" {
+			for _, l := range r.Trace {
+				fmt.Fprintf(w, "%s| %s\n", indent, l)
+			}
+			if h := rig.NetBSDHint(r.Scenario); h != "" {
+				fmt.Fprintf(w, "%sNetBSD: %s\n", indent, h)
+			}
 		}
 	}
 	if rep.GuestStderr != "" {
 		fmt.Fprintf(w, "guest ended abnormally (exit %d):\n%s\n", rep.GuestExit, strings.TrimSpace(rep.GuestStderr))
 	}
-	pass, fail, skip := rep.Counts()
-	fmt.Fprintf(w, "%d passed, %d failed", pass, fail)
-	if skip > 0 {
-		fmt.Fprintf(w, ", %d skipped", skip)
+	n := rep.Counts()
+	fmt.Fprintf(w, "%d passed, %d failed", n.Pass, n.Fail)
+	if n.Unsupported > 0 {
+		fmt.Fprintf(w, ", %d unsupported", n.Unsupported)
+	}
+	if n.Error > 0 {
+		fmt.Fprintf(w, ", %d errors", n.Error)
 	}
 	fmt.Fprintln(w)
+}
+
+// scenarioInfo is one scenario as `sprig run --list` shows it.
+type scenarioInfo struct {
+	Name        string   `json:"name"`
+	Summary     string   `json:"summary"`
+	Syscalls    []string `json:"syscalls"`
+	Needs       string   `json:"needs,omitempty"`
+	Destructive bool     `json:"destructive,omitempty"`
+	ChildOf     string   `json:"child_of,omitempty"`
+	NetBSD      string   `json:"netbsd"`
+}
+
+// scenarioList is the manifest as `sprig run --list` shows it.
+func scenarioList() []scenarioInfo {
+	parent := map[string]string{}
+	for _, s := range guestapi.Manifest() {
+		if s.Child != "" {
+			parent[s.Child] = s.Name
+		}
+	}
+	var out []scenarioInfo
+	for _, s := range guestapi.Manifest() {
+		x := scenarioInfo{Name: s.Name, Summary: s.Summary, Needs: s.Needs, Destructive: s.Destructive, ChildOf: parent[s.Name], NetBSD: s.NetBSD}
+		for _, n := range s.Syscalls {
+			x.Syscalls = append(x.Syscalls, n.String())
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func writeScenarioList(w io.Writer) {
+	tw := newTable(w)
+	for _, s := range scenarioList() {
+		note := ""
+		switch {
+		case s.ChildOf != "":
+			note = " (runs as part of " + s.ChildOf + ")"
+		case s.Destructive:
+			note = " (destructive: only with --destructive against --server)"
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\n", s.Name, s.Summary, note)
+	}
+	tw.Flush()
+}
+
+func writeScenarioMarkdown(w io.Writer) {
+	fmt.Fprintln(w, "| scenario | checks | syscalls | NetBSD's rump_server |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range scenarioList() {
+		name := "`" + s.Name + "`"
+		switch {
+		case s.ChildOf != "":
+			name += " (run by `" + s.ChildOf + "`)"
+		case s.Destructive:
+			name += " (destructive)"
+		}
+		calls := strings.Join(s.Syscalls, ", ")
+		if s.Needs != "" {
+			calls += "; sprig's `" + s.Needs + "` extension"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, s.Summary, calls, s.NetBSD)
+	}
 }

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/guest/guestapi"
 )
 
 // testCache is one compilation cache for the package's tests, so the
@@ -79,7 +82,8 @@ func TestRunTraceIsStraceLike(t *testing.T) {
 func TestRunUsageErrors(t *testing.T) {
 	withCache(t)
 	for _, args := range [][]string{
-		{"run"},
+		{"run", "--destructive"},
+		{"run", "--server", "ftp://host/x"},
 		{"run", "--abi", "vax"},
 		{"run", "--abi", "arm64", "--mode", "sideways"},
 		{"run", "--abi", "arm64", "--version", "0.3"},
@@ -87,5 +91,25 @@ func TestRunUsageErrors(t *testing.T) {
 	} {
 		code, _, errOut := sprig(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+	}
+}
+
+// TestScenariosDocIsCurrent: docs/scenarios.md carries the table
+// `sprig run --list --format markdown` prints.
+func TestScenariosDocIsCurrent(t *testing.T) {
+	code, out, _ := sprig(t, "run", "--list", "--format", "markdown")
+	require.Equal(t, exitOK, code)
+	doc, err := os.ReadFile("../../docs/scenarios.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(doc), "<!-- scenarios:begin -->\n")
+	require.True(t, ok)
+	table, _, ok := strings.Cut(rest, "<!-- scenarios:end -->")
+	require.True(t, ok)
+	assert.Equal(t, out, table, "docs/scenarios.md is stale: paste `sprig run --list --format markdown` between its markers")
+
+	code, out, _ = sprig(t, "run", "--list")
+	require.Equal(t, exitOK, code)
+	for _, s := range guestapi.Manifest() {
+		assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(s.Name)+` +`+regexp.QuoteMeta(s.Summary), out)
 	}
 }

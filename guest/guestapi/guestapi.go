@@ -114,6 +114,9 @@ type Result struct {
 	// Syscalls are the numbers of the syscalls the scenario sent, each
 	// once, in ascending order; the manifest says which to expect.
 	Syscalls []uint32 `json:"syscalls,omitempty"`
+	// Trace, for a failure, is the client's view of the last syscalls
+	// before it, strace style (package sp/strace), oldest first.
+	Trace []string `json:"trace,omitempty"`
 }
 
 // FieldMismatch is the first wrong value a scenario found.

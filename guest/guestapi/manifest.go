@@ -103,6 +103,9 @@ type Scenario struct {
 	// offers, without which the scenario is unsupported ("kill", "mmap":
 	// sprig's kernel extension).
 	Needs string
+	// NetBSD says what NetBSD's own rump_server does where this
+	// scenario looks, for a conformance report's reader.
+	NetBSD string
 }
 
 // every lists syscall numbers in ascending order, each once.
@@ -128,12 +131,14 @@ var manifest = []Scenario{
 	{
 		Name: "handshake", Summary: "the banner, the GUEST handshake and the EXEC handshake",
 		Messages: []Message{MsgGuest, MsgExec},
+		NetBSD:   "NetBSD's rump_server sends RUMPSP-0.4-NetBSD-<release>/<MACHINE> and answers GUEST and EXEC with a C int 0",
 	},
 	{
 		Name: "getpid", Summary: "getpid's two return values and getppid",
 		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_getppid),
 		Messages: []Message{MsgGuest},
 		Data:     []Data{DataTwoRetvals},
+		NetBSD:   "a GUEST client is a child of the server's pid 1; getpid returns the pid and the ppid",
 	},
 	{
 		Name: "file-io", Summary: "open by path, write, seek, read, close, EBADF after close and the lowest free descriptor",
@@ -141,6 +146,7 @@ var manifest = []Scenario{
 			netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
+		NetBSD:   "open takes the lowest free descriptor; fds 0-2 are the rump console on NetBSD's rump_server, so its first open is 3",
 	},
 	{
 		Name: "lseek-4g", Summary: "offsets past 4 GiB in lseek, pread and pwrite arguments and results",
@@ -148,6 +154,7 @@ var manifest = []Scenario{
 			netbsd.SYS___fstat50, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT, DataStat},
+		NetBSD:   "off_t is 64 bits on every NetBSD ABI; lseek's result spans both retval words where register_t is 32 bits",
 	},
 	{
 		Name: "pread-pwrite", Summary: "positioned I/O leaves the file offset alone",
@@ -155,6 +162,7 @@ var manifest = []Scenario{
 			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
+		NetBSD:   "NetBSD's rumpfs (the rump root) returns zero bytes past the end of a file where POSIX says 0",
 	},
 	{
 		Name: "stat", Summary: "every member of struct stat from __stat50, __fstat50 and __lstat50",
@@ -163,6 +171,7 @@ var manifest = []Scenario{
 			netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataStat},
+		NetBSD:   "rumpfs owns every node as uid 0 and reports st_blocks 1 and st_blksize 512; tmpfs counts 8 blocks a page",
 	},
 	{
 		Name: "getdents", Summary: "a directory listing through __getdents30, record by record",
@@ -171,6 +180,7 @@ var manifest = []Scenario{
 			netbsd.SYS_rmdir),
 		Messages: copiesNoIn,
 		Data:     []Data{DataTwoRetvals, DataStat, DataDirent},
+		NetBSD:   "rumpfs lists no . or .. and the newest entry first; tmpfs lists . and .. first, then the oldest first",
 	},
 	{
 		Name: "dirs", Summary: "mkdir, rename, link, unlink and rmdir with NetBSD's errors, on a tmpfs it mounts",
@@ -178,6 +188,7 @@ var manifest = []Scenario{
 			netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS_rename, netbsd.SYS_link, netbsd.SYS_unlink, netbsd.SYS_rmdir),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataStat, DataTmpfsArgs},
+		NetBSD:   "rumpfs answers EOPNOTSUPP to rename and link; a mounted tmpfs (__mount50 of tmpfs) has both, with POSIX errors",
 	},
 	{
 		Name: "cwd", Summary: "chdir, __getcwd and relative paths",
@@ -186,6 +197,7 @@ var manifest = []Scenario{
 			netbsd.SYS_unlink, netbsd.SYS_rmdir),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataStat},
+		NetBSD:   "__getcwd returns the path's length with its NUL; a buffer of fewer than 2 bytes is ERANGE",
 	},
 	{
 		Name: "dup-fcntl", Summary: "dup, dup2, F_DUPFD, descriptor flags, and status flags shared through dups",
@@ -194,6 +206,7 @@ var manifest = []Scenario{
 			netbsd.SYS_unlink, netbsd.SYS_pipe, netbsd.SYS_read),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
+		NetBSD:   "rumpfs refuses F_SETFL on its files for remote clients (EINVAL); pipes take it",
 	},
 	{
 		Name: "pipe", Summary: "pipe's two descriptors, pipe2's int array, non-blocking reads",
@@ -201,12 +214,14 @@ var manifest = []Scenario{
 			netbsd.SYS___fstat50, netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_pipe2),
 		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals, DataOffT, DataStat, DataInts},
+		NetBSD:   "pipe returns both descriptors in retval; a pipe's fstat is mode 010600 with st_blksize 16384",
 	},
 	{
 		Name: "sysctl", Summary: "string and int MIBs, size queries, a short buffer, a write",
 		Syscalls: every(netbsd.SYS___sysctl, netbsd.SYS_geteuid),
 		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataSizeT, DataInts},
+		NetBSD:   "kern.ostype is NetBSD, kern.osrelease the banner's, hw.pagesize an int; a short buffer gets a partial copy and ENOMEM; only root writes kern.hostname",
 	},
 	{
 		Name: "mmap-anon", Summary: "mmap MAP_ANON served by ANONMMAP, then used as a buffer",
@@ -214,6 +229,7 @@ var manifest = []Scenario{
 		Messages: []Message{MsgGuest, MsgAnonMmap, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals, DataPointer},
 		Needs:    "mmap",
+		NetBSD:   "NetBSD's rump kernel answers ENOSYS to mmap; sprig serves anonymous mmap with ANONMMAP as an extension",
 	},
 	{
 		Name: "kill-raise", Summary: "a signal to the caller's own process arrives as RAISE",
@@ -221,6 +237,7 @@ var manifest = []Scenario{
 		Messages: []Message{MsgGuest, MsgRaise},
 		Data:     []Data{DataTwoRetvals},
 		Needs:    "kill",
+		NetBSD:   "NetBSD's rump kernel answers ENOSYS to kill (a SIGPIPE still comes as RAISE); sprig's kill is an extension",
 	},
 	{
 		Name: "fork-child", Summary: "the fork child: FORK handshake, inherited pipe and file",
@@ -236,12 +253,14 @@ var manifest = []Scenario{
 		Messages: []Message{MsgGuest, MsgPrefork, MsgCopyInStr, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals},
 		Child:    "fork-child",
+		NetBSD:   "PREFORK answers a 16-byte cookie; the FORK handshake's process has a new pid and ppid 1",
 	},
 	{
 		Name: "concurrent", Summary: "several syscalls in flight on one connection",
 		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_pipe, netbsd.SYS_read, netbsd.SYS_write, netbsd.SYS_close),
 		Messages: []Message{MsgGuest, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals},
+		NetBSD:   "the server runs each syscall on a lwp of its own, so replies come back in any order",
 	},
 	{
 		Name: "errors", Summary: "the exact errno of common failures",
@@ -249,14 +268,16 @@ var manifest = []Scenario{
 			sysUnknown, netbsd.SYS___fstat50, netbsd.SYS_unlink),
 		Messages: copiesNoIn,
 		Data:     []Data{DataTwoRetvals, DataStat},
+		NetBSD:   "errno values are NetBSD's own: ENOSYS is 78, EEXIST 17",
 	},
 	{
-		Name: "efault", Summary: "bad pointers: EFAULT for a path and for data (destructive: crashes NetBSD's C server)",
+		Name: "efault", Summary: "bad pointers: EFAULT for a path and for data",
 		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write,
 			netbsd.SYS___fstat50, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages:    copies,
 		Data:        []Data{DataTwoRetvals, DataStat},
 		Destructive: true,
+		NetBSD:      "NetBSD's C server dies (SIGSEGV) reading an empty COPYIN reply, and answers an empty COPYINSTR reply with ENAMETOOLONG",
 	},
 }
 

@@ -24,6 +24,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -31,6 +32,7 @@ import (
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/internal/flatmem"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/strace"
 )
 
 // Env is where a scenario runner runs.
@@ -64,6 +66,9 @@ const (
 // memorySize is each scenario's client memory.
 const memorySize = 1 << 20
 
+// traceLines is how many syscalls a failure's trace shows.
+const traceLines = 24
+
 // defaultTimeout bounds a scenario when the configuration does not.
 const defaultTimeout = 10 * time.Second
 
@@ -84,8 +89,9 @@ type T struct {
 	env    Env
 	c      *sp.Client
 	mem    *flatmem.Memory
-	space  *space    // mem as the client serves it, recording mappings
-	frames *frameLog // every frame of the connection, counted
+	space  *space         // mem as the client serves it, recording mappings
+	frames *frameLog      // every frame of the connection, counted
+	ring   *strace.Tracer // the last syscalls, for a failure's report
 	own    *abi.Descriptor
 	checks int
 	result *guestapi.Result
@@ -232,6 +238,9 @@ func runScenario(cfg *guestapi.Config, env Env, s scenario) guestapi.Result {
 	if t.result != nil {
 		r = *t.result
 	}
+	if r.Status == guestapi.Fail && t.ring != nil {
+		r.Trace = t.ring.Lines()
+	}
 	if r.Layer == guestapi.LayerTimeout && r.Detail != "" {
 		r.Detail += fmt.Sprintf(" (the scenario's deadline is %v)", Timeout(cfg))
 	}
@@ -304,7 +313,15 @@ func (t *T) connect() error {
 	cc.Memory = t.space
 	cc.OnSignal = t.mem.Raise
 	cc.Faithful = mode == sp.ModeNative // read mismatched bodies as the C client would
-	cc.Trace = t.frames.trace
+	// The trace needs the wire ABI, which the banner settles; no frame
+	// moves before NewClient returns.
+	var ringHook atomic.Pointer[func(sp.Direction, *sp.Frame)]
+	cc.Trace = func(d sp.Direction, f *sp.Frame) {
+		t.frames.trace(d, f)
+		if h := ringHook.Load(); h != nil {
+			(*h)(d, f)
+		}
+	}
 	switch cfg.Version {
 	case "0.1":
 		cc.Version = sp.Version01
@@ -319,6 +336,9 @@ func (t *T) connect() error {
 	if c.WireABI().Pointer.Size == 8 {
 		t.mem.SetBase(t.mem.Base() + cfg.AddressBias)
 	}
+	t.ring = strace.NewRing(traceLines, cfg.ABI.Name)
+	hook := t.ring.ClientFrame(1, c.WireABI())
+	ringHook.Store(&hook)
 	t.c = c
 	return nil
 }
@@ -329,6 +349,8 @@ func (t *T) atEnd(f func()) { t.cleanup = append(t.cleanup, f) }
 // runCleanup runs the clean-ups, newest first. A clean-up cannot fail
 // the scenario: the verdict is already in.
 func (t *T) runCleanup() {
+	verdict := t.result
+	defer func() { t.result = verdict }()
 	for i := len(t.cleanup) - 1; i >= 0; i-- {
 		func() {
 			defer func() { recover() }()

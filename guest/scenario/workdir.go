@@ -26,7 +26,7 @@ func (t *T) workdir() string {
 	for _, base := range workBases {
 		for n := range 8 {
 			dir := fmt.Sprintf("%s/sprig-%s-%d-%d", base, t.name, pid, n)
-			e, _ := t.sys(netbsd.SYS_mkdir, t.str(dir), 0o755)
+			e, _ := t.try(netbsd.SYS_mkdir, t.str(dir), 0o755)
 			switch e {
 			case 0:
 				t.Check()
@@ -63,7 +63,7 @@ func (t *T) tmpfs() bool {
 	if err != nil {
 		t.Fail(guestapi.LayerGuest, "encoding struct tmpfs_args: %v", err)
 	}
-	e, _ := t.sys(netbsd.SYS___mount50, t.str(netbsd.MOUNT_TMPFS), t.str(dir), 0, t.data(args), uint64(len(args)))
+	e, _ := t.try(netbsd.SYS___mount50, t.str(netbsd.MOUNT_TMPFS), t.str(dir), 0, t.data(args), uint64(len(args)))
 	switch e {
 	case 0:
 	case netbsd.ENOSYS, netbsd.EOPNOTSUPP, netbsd.ENODEV, netbsd.EPERM:

@@ -208,8 +208,8 @@ func TestReadJSONRejectsWhatIsNotAReport(t *testing.T) {
 	}
 }
 
-// junit mirrors the JUnit XML elements a CI system reads.
-type junit struct {
+// junitDoc mirrors the JUnit XML elements a CI system reads.
+type junitDoc struct {
 	XMLName  xml.Name `xml:"testsuites"`
 	Tests    int      `xml:"tests,attr"`
 	Failures int      `xml:"failures,attr"`
@@ -235,7 +235,7 @@ func TestJUnitFailsExactlyTheDisagreements(t *testing.T) {
 	r := sampleReport(t)
 	var b bytes.Buffer
 	require.NoError(t, r.WriteJUnit(&b))
-	var j junit
+	var j junitDoc
 	require.NoError(t, xml.Unmarshal(b.Bytes(), &j), b.String())
 
 	require.Len(t, j.Suites, 2)

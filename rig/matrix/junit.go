@@ -1,62 +1,14 @@
 package matrix
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/internal/junit"
 )
-
-// The JUnit XML shapes, as CI systems read them (GitLab, Jenkins, the
-// GitHub test-report actions): testsuites of testsuite of testcase.
-
-// JUnitSuites is the root element.
-type JUnitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []JUnitSuite `xml:"testsuite"`
-}
-
-// JUnitSuite is one mode.
-type JUnitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Properties []JUnitProperty `xml:"properties>property,omitempty"`
-	Cases      []JUnitCase     `xml:"testcase"`
-}
-
-// JUnitProperty is a name and value on a suite.
-type JUnitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-// JUnitCase is one scenario of one pair.
-type JUnitCase struct {
-	// Classname is "mode.client-server", Name the scenario.
-	Classname string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *JUnitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-// JUnitFailure marks a disagreement between observed and predicted.
-type JUnitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
 
 // JUnit returns the report as JUnit XML: a testsuite per mode, a testcase
 // per pair and scenario (classname "mode.client-server"). A testcase
@@ -66,10 +18,10 @@ type JUnitFailure struct {
 // system-out, and a scenario that passes against the prediction is a
 // failing one. A guest that ended abnormally is one more failing
 // testcase, named "(guest)".
-func (r *Report) JUnit() *JUnitSuites {
-	root := &JUnitSuites{Name: "sprig matrix", Time: seconds(r.WallMillis)}
+func (r *Report) JUnit() *junit.Suites {
+	root := &junit.Suites{Name: "sprig matrix", Time: junit.Seconds(r.WallMillis)}
 	for _, m := range r.Modes {
-		s := JUnitSuite{Name: m, Properties: []JUnitProperty{
+		s := junit.Suite{Name: m, Properties: []junit.Property{
 			{Name: "sprig_version", Value: r.SprigVersion}, {Name: "protocol", Value: r.Protocol},
 		}}
 		if !r.Start.IsZero() {
@@ -84,8 +36,8 @@ func (r *Report) JUnit() *JUnitSuites {
 			ms += c.Millis
 			class := fmt.Sprintf("%s.%s-%s", c.Mode, c.Client, c.Server)
 			if c.GuestError != "" {
-				s.Cases = append(s.Cases, JUnitCase{Classname: class, Name: "(guest)", Time: "0",
-					Failure: &JUnitFailure{Message: "the guest ended abnormally", Type: "guest", Text: c.GuestError}})
+				s.Cases = append(s.Cases, junit.Case{Classname: class, Name: "(guest)", Time: "0",
+					Failure: &junit.Problem{Message: "the guest ended abnormally", Type: "guest", Text: c.GuestError}})
 			}
 			for j := range c.Results {
 				x := &c.Results[j]
@@ -95,26 +47,18 @@ func (r *Report) JUnit() *JUnitSuites {
 				}
 			}
 		}
-		s.Time = seconds(ms)
-		for _, tc := range s.Cases {
-			s.Tests++
-			if tc.Failure != nil {
-				s.Failures++
-			}
-		}
-		root.Tests += s.Tests
-		root.Failures += s.Failures
-		root.Suites = append(root.Suites, s)
+		s.Time = junit.Seconds(ms)
+		root.Add(s)
 	}
 	return root
 }
 
-func junitCase(class string, x *Result) JUnitCase {
-	tc := JUnitCase{Classname: class, Name: x.Scenario, Time: seconds(x.Millis)}
+func junitCase(class string, x *Result) junit.Case {
+	tc := junit.Case{Classname: class, Name: x.Scenario, Time: junit.Seconds(x.Millis)}
 	observed := observedText(x)
 	switch {
 	case !x.Agrees:
-		tc.Failure = &JUnitFailure{
+		tc.Failure = &junit.Problem{
 			Message: fmt.Sprintf("observed %s, predicted %s", x.Status, x.Predicted),
 			Type:    "disagreement",
 			Text:    strings.TrimSpace(observed + "\npredicted " + string(x.Predicted) + ": " + x.Reason),
@@ -141,18 +85,5 @@ func observedText(x *Result) string {
 	return b.String()
 }
 
-func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
-
 // WriteJUnit writes the report as JUnit XML (see JUnit).
-func (r *Report) WriteJUnit(w io.Writer) error {
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(r.JUnit()); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
+func (r *Report) WriteJUnit(w io.Writer) error { return r.JUnit().Write(w) }

@@ -1,4 +1,16 @@
-package rig
+// Package strace prints sysproxy conversations the way strace prints
+// system calls, one line per syscall with its decoded arguments and
+// result:
+//
+//	arm64 → open("/tmp/a", O_CREAT|O_RDWR, 0644) = 3
+//	arm64 ← RAISE SIGUSR1
+//
+// A Tracer decodes the frames one side of a connection sees (a server's
+// with ServerFrame, a client's with ClientFrame) with the ABI that side
+// lays them out in, so across mismatched machines a line shows what that
+// side really understood. It is for people reading traces, not for
+// programs: the format may change.
+package strace
 
 import (
 	"bytes"
@@ -13,18 +25,17 @@ import (
 	"github.com/rumpsprig/sprig/sp"
 )
 
-// Tracer prints every syscall a server runs in strace style, from the
-// frames the server sees:
-//
-//	arm64 → open("/tmp/a", O_CREAT|O_RDWR, 0644) = 3
-//
-// Arguments are decoded with the ABI the server assumed for the client,
-// so in native mode across mismatched machines the line shows what the
-// server really understood. Strings appear once the server has copied
-// them in.
+// Tracer writes one line per syscall, handshake, PREFORK, RAISE and
+// ERROR of the connections it sees. Strings appear once the server has
+// copied them in. It is safe for concurrent use.
 type Tracer struct {
 	w     io.Writer
 	label string
+	// Limit, when positive, keeps the newest Limit lines in memory
+	// instead of writing them (see Lines), for a trace to show only
+	// when something failed.
+	limit int
+	lines []string
 
 	mu    sync.Mutex
 	conns map[uint64]*traceConn
@@ -42,32 +53,79 @@ type tracedCall struct {
 	strs map[uint64]string // copied-in strings by address
 }
 
-// NewTracer writes lines for a client labelled label (its ABI name) to w.
-func NewTracer(w io.Writer, label string) *Tracer {
+// New returns a Tracer that writes lines for a client labelled label
+// (its ABI name) to w.
+func New(w io.Writer, label string) *Tracer {
 	return &Tracer{w: w, label: label, conns: map[uint64]*traceConn{}}
 }
 
-// Frame is an sp.ServerConfig.Trace hook.
-func (t *Tracer) Frame(c *sp.ConnInfo, d sp.Direction, f *sp.Frame) {
+// NewRing returns a Tracer that keeps the newest n lines instead of
+// writing them; Lines returns them.
+func NewRing(n int, label string) *Tracer {
+	return &Tracer{limit: n, label: label, conns: map[uint64]*traceConn{}}
+}
+
+// Lines returns the lines a NewRing Tracer kept, oldest first.
+func (t *Tracer) Lines() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tc := t.conns[c.ID]
+	return append([]string(nil), t.lines...)
+}
+
+func (t *Tracer) printf(format string, a ...any) {
+	line := fmt.Sprintf(format, a...)
+	if t.limit <= 0 {
+		fmt.Fprintln(t.w, line)
+		return
+	}
+	if len(t.lines) == t.limit {
+		t.lines = append(t.lines[:0], t.lines[1:]...)
+	}
+	t.lines = append(t.lines, line)
+}
+
+// ServerFrame is an sp.ServerConfig.Trace hook: it sees frames as a
+// server does, laid out in the ABI the server assumes for the client.
+func (t *Tracer) ServerFrame(c *sp.ConnInfo, d sp.Direction, f *sp.Frame) {
+	t.frame(c.ID, c.ABI, d, f)
+}
+
+// ClientFrame returns an sp.ClientConfig.Trace hook for a client whose
+// frames are laid out in wire (sp.Client.WireABI); conn tells one
+// connection of the tracer from another.
+func (t *Tracer) ClientFrame(conn uint64, wire *abi.Descriptor) func(sp.Direction, *sp.Frame) {
+	return func(d sp.Direction, f *sp.Frame) {
+		// What a client sends, a server receives.
+		if d == sp.Sent {
+			d = sp.Received
+		} else {
+			d = sp.Sent
+		}
+		t.frame(conn, wire, d, f)
+	}
+}
+
+// frame follows one frame of connection conn, d seen from the server.
+func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.Frame) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tc := t.conns[conn]
 	if tc == nil {
 		tc = &traceConn{calls: map[uint64]*tracedCall{}, strReqs: map[uint64]uint64{}}
-		t.conns[c.ID] = tc
+		t.conns[conn] = tc
 	}
-	codec := sp.NewCodec(c.ABI)
+	codec := sp.NewCodec(wire)
 	switch {
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
 		call := &tracedCall{num: netbsd.Sysno(f.U), sc: netbsd.Lookup(netbsd.Sysno(f.U)), strs: map[uint64]string{}}
-		if a := netbsd.LayoutsFor(c.ABI).Args(call.num); a != nil {
+		if a := netbsd.LayoutsFor(wire).Args(call.num); a != nil {
 			call.args, _ = a.Decode(f.Body)
 		}
 		tc.calls[f.Reqno] = call
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeHandshake:
-		fmt.Fprintf(t.w, "%s → %s handshake%s\n", t.label, sp.HandshakeKind(f.U), guestName(f))
+		t.printf("%s → %s handshake%s", t.label, sp.HandshakeKind(f.U), guestName(f))
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypePrefork:
-		fmt.Fprintf(t.w, "%s → PREFORK\n", t.label)
+		t.printf("%s → PREFORK", t.label)
 	case d == sp.Sent && f.Class == sp.ClassReq && f.Type == sp.TypeCopyInStr:
 		if _, addr, _, err := codec.ParseCopydata(f.Body, false); err == nil {
 			tc.strReqs[f.Reqno] = addr
@@ -81,16 +139,16 @@ func (t *Tracer) Frame(c *sp.ConnInfo, d sp.Direction, f *sp.Frame) {
 			}
 		}
 	case d == sp.Sent && f.Class == sp.ClassReq && f.Type == sp.TypeRaise:
-		fmt.Fprintf(t.w, "%s ← RAISE %s\n", t.label, netbsd.Signal(f.U))
+		t.printf("%s ← RAISE %s", t.label, netbsd.Signal(f.U))
 	case d == sp.Sent && f.Class == sp.ClassResp && f.Type == sp.TypeSyscall:
 		call := tc.calls[f.Reqno]
 		delete(tc.calls, f.Reqno)
 		if call == nil {
 			return
 		}
-		fmt.Fprintf(t.w, "%s → %s = %s\n", t.label, call.format(), result(codec, c.ABI, call, f.Body))
+		t.printf("%s → %s = %s", t.label, call.format(), result(codec, call, f.Body))
 	case d == sp.Sent && f.Class == sp.ClassError:
-		fmt.Fprintf(t.w, "%s ← ERROR %d (reqno %d)\n", t.label, f.U, f.Reqno)
+		t.printf("%s ← ERROR %d (reqno %d)", t.label, f.U, f.Reqno)
 	}
 }
 
@@ -147,7 +205,7 @@ func formatArg(c *tracedCall, a abi.Field, v uint64) string {
 	return strconv.FormatInt(int64(v), 10)
 }
 
-func result(codec *sp.Codec, d *abi.Descriptor, c *tracedCall, body []byte) string {
+func result(codec *sp.Codec, c *tracedCall, body []byte) string {
 	r, err := codec.ParseSysresp(body)
 	if err != nil {
 		return "?"
