@@ -28,6 +28,15 @@ func kernel(root bool) func(d *abi.Descriptor) (sp.Kernel, error) {
 	}
 }
 
+func result(rep *rig.Report, name string) rig.Result {
+	for _, r := range rep.Results {
+		if r.Scenario == name {
+			return r
+		}
+	}
+	return rig.Result{}
+}
+
 func summary(rep *rig.Report) string {
 	var b strings.Builder
 	for _, r := range rep.Results {
@@ -83,12 +92,14 @@ func TestScenariosAgainstKern(t *testing.T) {
 			rep, err := rigs[p.root].Run(ctx, rig.Pair{Client: abi.MustLookup(p.client), Server: amd64, Mode: p.mode})
 			require.NoError(t, err)
 			t.Logf("%s in %v\n%s", name, rep.Elapsed, summary(rep))
-			n := rep.Counts()
+			n := rep.Counts
 			pass, fail, skip := n.Pass, n.Fail, n.Unsupported+n.Error
 			if p.pass {
-				require.Len(t, rep.Results, 19, "every scenario and the fork child report")
+				require.Len(t, rep.Results, 18, "every scenario reports, the fork child inside fork")
+				require.NotNil(t, result(rep, "fork").Child, "the fork child reported")
+				assert.Equal(t, guestapi.Pass, result(rep, "fork").Child.Status)
 				assert.Equal(t, 0, fail+skip, "failed or skipped")
-				assert.Equal(t, 19, pass)
+				assert.Equal(t, 18, pass)
 				return
 			}
 			// Native i386 against amd64: the client reads every 24-byte

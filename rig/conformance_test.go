@@ -114,7 +114,7 @@ func TestRunAgainstAServerLackingSyscalls(t *testing.T) {
 		}
 		assert.Equal(t, guestapi.Pass, x.Status, "%s: %s %s", x.Scenario, x.Layer, x.Detail)
 	}
-	n := rep.Counts()
+	n := rep.Counts
 	assert.Equal(t, len(want), n.Unsupported)
 	assert.Zero(t, n.Fail)
 
@@ -186,5 +186,5 @@ func TestRunAgainstAServerThatDropsTheConnection(t *testing.T) {
 		}
 		assert.Contains(t, []guestapi.Status{guestapi.Pass, guestapi.Unsupported}, x.Status, "%s: %s", x.Scenario, x.Detail)
 	}
-	assert.Equal(t, 1, rep.Counts().Fail)
+	assert.Equal(t, 1, rep.Counts.Fail)
 }

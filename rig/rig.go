@@ -98,56 +98,6 @@ type Pair struct {
 	Trace func(c *sp.ConnInfo, d sp.Direction, f *sp.Frame)
 }
 
-// Result is one scenario's outcome in a run.
-type Result struct {
-	guestapi.Result
-	// Explanation adds the server's side to a data or decoding failure.
-	Explanation string `json:"explanation,omitempty"`
-}
-
-// Report is the outcome of one pair.
-type Report struct {
-	Client  string `json:"client"`
-	Server  string `json:"server"`
-	Mode    string `json:"mode"`
-	Version string `json:"version"`
-	// URL is the outside server's, empty for an in-process one.
-	URL     string        `json:"url,omitempty"`
-	Results []Result      `json:"results"`
-	Elapsed time.Duration `json:"elapsed_ns"`
-	// GuestExit and GuestStderr describe how the guest ended when it
-	// did not end cleanly.
-	GuestExit   int    `json:"guest_exit"`
-	GuestStderr string `json:"guest_stderr,omitempty"`
-}
-
-// Counts are how many results of a run ended each way.
-type Counts struct {
-	Pass        int `json:"pass"`
-	Fail        int `json:"fail"`
-	Unsupported int `json:"unsupported"`
-	Error       int `json:"error"`
-}
-
-// Counts returns how many scenarios passed, failed, were unsupported or
-// ended in an error of the environment.
-func (r *Report) Counts() Counts {
-	var c Counts
-	for _, x := range r.Results {
-		switch x.Status {
-		case guestapi.Pass:
-			c.Pass++
-		case guestapi.Fail:
-			c.Fail++
-		case guestapi.Unsupported:
-			c.Unsupported++
-		default:
-			c.Error++
-		}
-	}
-	return c
-}
-
 // Run runs the guest of p.Client against a fresh in-process server of
 // p.Server, or against the outside server at p.URL.
 func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
@@ -303,18 +253,20 @@ func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (
 	if p.Mode == sp.ModeClientTranslates {
 		cfg.ServerABI = p.Server
 	}
-	rep := &Report{Client: p.Client.Name, Server: p.Server.Name, Mode: p.Mode.String(), Version: p.Version.String(), URL: p.URL}
+	rep := &Report{SchemaVersion: RunSchemaVersion, Client: p.Client.Name, Server: p.Server.Name,
+		Mode: p.Mode.String(), Version: p.Version.String(), URL: p.URL}
 	var mu sync.Mutex
+	var flat []Result
 	run := &wasmhost.Run{
 		Engine: r.engine,
-		Dial:   dialUnix,
+		Dial:   dialURL,
 		Report: func(res guestapi.Result) {
-			mu.Lock()
-			x := Result{Result: res}
+			x := resultOf(res)
 			if obs != nil {
 				x.Explanation = explain(p, obs, res)
 			}
-			rep.Results = append(rep.Results, x)
+			mu.Lock()
+			flat = append(flat, x)
 			mu.Unlock()
 		},
 	}
@@ -329,24 +281,38 @@ func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (
 	start := time.Now()
 	ex := run.Instance(gctx, cfg)
 	rep.Elapsed = time.Since(start)
+	rep.Millis = float64(rep.Elapsed.Microseconds()) / 1000
 	rep.GuestExit = ex.Code
+	mu.Lock()
+	rep.Results = flat
+	mu.Unlock()
+	want := p.Scenarios
+	if len(want) == 0 {
+		want = DefaultScenarios(false)
+	}
 	if ex.Err != nil || (ex.Code != 0 && ex.Code != 1) {
 		rep.GuestStderr = strings.TrimSpace(ex.Stderr)
-		failMissing(rep, p.Scenarios, ex, gctx.Err() != nil)
+		failMissing(rep, want, ex, gctx.Err() != nil, ctx.Err() != nil)
 	}
+	rep.settle()
 	return rep, nil
 }
 
-// failMissing records, for a guest that hung, trapped or died, a failed
-// result for every requested scenario it never reported, and one for the
-// guest itself: a broken guest is a failure, never a silent gap.
-func failMissing(rep *Report, want []string, ex wasmhost.Exit, timedOut bool) {
-	layer, why := guestapi.LayerGuest, fmt.Sprintf("guest ended with exit code %d", ex.Code)
+// failMissing records, for a guest that hung, trapped or died, a result
+// for every requested scenario it never reported, and one for the guest
+// itself: a broken guest is never a silent gap. A guest that outlived its
+// deadline, or whose run was cancelled, leaves errors (the environment's
+// doing); one that trapped or exited oddly leaves failures.
+func failMissing(rep *Report, want []string, ex wasmhost.Exit, timedOut, cancelled bool) {
+	status, layer, why := guestapi.Fail, guestapi.LayerGuest, fmt.Sprintf("guest ended with exit code %d", ex.Code)
 	if ex.Err != nil {
 		why = ex.Err.Error()
 	}
-	if timedOut {
-		layer = guestapi.LayerTimeout
+	switch {
+	case cancelled:
+		status, layer, why = guestapi.Error, "", "the run was cancelled"
+	case timedOut:
+		status, layer = guestapi.Error, guestapi.LayerTimeout
 	}
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
@@ -354,18 +320,17 @@ func failMissing(rep *Report, want []string, ex wasmhost.Exit, timedOut bool) {
 	}
 	for _, n := range want {
 		if !seen[n] {
-			rep.Results = append(rep.Results, Result{Result: guestapi.Result{Scenario: n, Status: guestapi.Fail, Layer: layer,
-				Detail: "no result: " + why}})
+			rep.Results = append(rep.Results, Result{Scenario: n, Status: status, Layer: layer, Detail: "no result: " + why})
 		}
 	}
-	rep.Results = append(rep.Results, Result{Result: guestapi.Result{Scenario: GuestScenario, Status: guestapi.Fail, Layer: layer, Detail: why}})
+	rep.Results = append(rep.Results, Result{Scenario: GuestScenario, Status: status, Layer: layer, Detail: why})
 }
 
 // GuestScenario is the name under which a run reports a guest that did
 // not end normally.
 const GuestScenario = "(guest)"
 
-func dialUnix(ctx context.Context, url string) (wasmhost.Conn, error) {
+func dialURL(ctx context.Context, url string) (wasmhost.Conn, error) {
 	u, err := sp.ParseURL(url)
 	if err != nil {
 		return nil, err

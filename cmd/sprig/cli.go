@@ -16,6 +16,10 @@ const (
 	exitOK    = 0 // the command did what was asked
 	exitFail  = 1 // it could not (a bad descriptor file, a failed write)
 	exitUsage = 2 // the command line is wrong: see doc.go
+	// exitError: nothing failed, but something could not be judged
+	// because of where it ran (a deadline, a cancelled run): a busy
+	// machine, not a bug in sprig or the server.
+	exitError = 3
 )
 
 // A command is one word of sprig's command line. A leaf command has run;

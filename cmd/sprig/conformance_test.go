@@ -113,8 +113,10 @@ func TestRunServerAgainstASeparateCCompatibleServe(t *testing.T) {
 				require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
 				var rep struct {
 					Client, Server, URL string
+					Counts              struct{ Pass, Fail, Unsupported, Error int }
 					Results             []struct {
 						Scenario, Status, Detail string
+						Child                    *struct{ Scenario, Status string }
 					}
 				}
 				require.NoError(t, json.Unmarshal([]byte(out), &rep))
@@ -125,6 +127,9 @@ func TestRunServerAgainstASeparateCCompatibleServe(t *testing.T) {
 				seen := map[string]bool{}
 				for _, r := range rep.Results {
 					seen[r.Scenario] = true
+					if r.Child != nil {
+						seen[r.Child.Scenario] = r.Child.Status == "pass"
+					}
 					switch r.Status {
 					case "pass":
 					case "unsupported":
@@ -136,6 +141,7 @@ func TestRunServerAgainstASeparateCCompatibleServe(t *testing.T) {
 				}
 				assert.False(t, seen["efault"], "the destructive scenario runs only with --destructive")
 				assert.True(t, seen["dirs"] && seen["fork-child"], "%v", seen)
+				assert.Zero(t, rep.Counts.Fail+rep.Counts.Error, "%+v", rep.Counts)
 			})
 		}
 	}

@@ -65,8 +65,10 @@ Flags:
                        is 8 bytes wide, so any truncation to 32 bits shows
                        (default and 0: 0x5a5a00000000)
 
-Exit status: 0 when every scenario passed, 1 when any failed, 2 for a
-usage error.
+Exit status: 0 when no scenario failed (unsupported ones do not count),
+1 when one failed, 3 when none failed but some ended in an error of the
+environment (a deadline passed, the run was cancelled), 2 for a usage
+error.
 `,
 }
 
@@ -233,8 +235,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code := runDoc.output(stdout, stderr, &b); code != exitOK {
 		return code
 	}
-	if n := rep.Counts(); n.Fail > 0 || rep.GuestExit != 0 && rep.GuestExit != 1 {
+	switch n := rep.Counts; {
+	case n.Fail > 0:
 		return exitFail
+	case n.Error > 0:
+		return exitError
 	}
 	return exitOK
 }
@@ -276,35 +281,21 @@ func writeRunText(w io.Writer, rep *rig.Report) {
 	width := 0
 	for _, r := range rep.Results {
 		width = max(width, len(r.Scenario))
+		if r.Child != nil {
+			width = max(width, len(r.Child.Scenario)+2)
+		}
 	}
 	for _, r := range rep.Results {
-		status := strings.ToUpper(string(r.Status))
-		if r.Status == guestapi.Pass {
-			fmt.Fprintf(w, "%-4s  %-*s  %d checks, %.1f ms\n", status, width, r.Scenario, r.Checks, r.Millis)
-			continue
-		}
-		what := r.Detail
-		if r.Layer != "" {
-			what = string(r.Layer) + ": " + what
-		}
-		fmt.Fprintf(w, "%-4s  %-*s  %s\n", status, width, r.Scenario, what)
-		indent := strings.Repeat(" ", 6+width+2)
-		if r.Explanation != "" {
-			fmt.Fprintf(w, "%s%s\n", indent, r.Explanation)
-		}
-		if r.Status == guestapi.Fail && rep.URL != "" {
-			for _, l := range r.Trace {
-				fmt.Fprintf(w, "%s| %s\n", indent, l)
-			}
-			if h := rig.NetBSDHint(r.Scenario); h != "" {
-				fmt.Fprintf(w, "%sNetBSD: %s\n", indent, h)
-			}
+		writeResultText(w, rep, &r, r.Scenario, width)
+		if r.Child != nil {
+			// A child is part of its parent: shown, not counted.
+			writeResultText(w, rep, r.Child, "  "+r.Child.Scenario, width)
 		}
 	}
 	if rep.GuestStderr != "" {
 		fmt.Fprintf(w, "guest ended abnormally (exit %d):\n%s\n", rep.GuestExit, strings.TrimSpace(rep.GuestStderr))
 	}
-	n := rep.Counts()
+	n := rep.Counts
 	fmt.Fprintf(w, "%d passed, %d failed", n.Pass, n.Fail)
 	if n.Unsupported > 0 {
 		fmt.Fprintf(w, ", %d unsupported", n.Unsupported)
@@ -313,6 +304,37 @@ func writeRunText(w io.Writer, rep *rig.Report) {
 		fmt.Fprintf(w, ", %d errors", n.Error)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeResultText writes one scenario's line, and for a failure its
+// explanation and, against an outside server, the client's last syscalls
+// and what NetBSD does there.
+func writeResultText(w io.Writer, rep *rig.Report, r *rig.Result, name string, width int) {
+	status := strings.ToUpper(string(r.Status))
+	if r.Status == guestapi.Unsupported {
+		status = "SKIP"
+	}
+	if r.Status == guestapi.Pass {
+		fmt.Fprintf(w, "%-4s  %-*s  %d checks, %.1f ms\n", status, width, name, r.Checks, r.Millis)
+		return
+	}
+	what := r.Detail
+	if r.Layer != "" {
+		what = string(r.Layer) + ": " + what
+	}
+	fmt.Fprintf(w, "%-4s  %-*s  %s\n", status, width, name, what)
+	indent := strings.Repeat(" ", 6+width+2)
+	if r.Explanation != "" {
+		fmt.Fprintf(w, "%s%s\n", indent, r.Explanation)
+	}
+	if r.Status == guestapi.Fail && rep.URL != "" {
+		for _, l := range r.Trace {
+			fmt.Fprintf(w, "%s| %s\n", indent, l)
+		}
+		if h := rig.NetBSDHint(r.Scenario); h != "" {
+			fmt.Fprintf(w, "%sNetBSD: %s\n", indent, h)
+		}
+	}
 }
 
 // scenarioInfo is one scenario as `sprig run --list` shows it.

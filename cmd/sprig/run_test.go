@@ -113,3 +113,54 @@ func TestScenariosDocIsCurrent(t *testing.T) {
 		assert.Regexp(t, `(?m)^`+regexp.QuoteMeta(s.Name)+` +`+regexp.QuoteMeta(s.Summary), out)
 	}
 }
+
+// TestRunJSONFollowsItsDocumentedSchema decodes `sprig run --format json`
+// with exactly the keys docs/run-json.md documents: an undocumented key
+// fails, and so does a documented one gone missing.
+func TestRunJSONFollowsItsDocumentedSchema(t *testing.T) {
+	withCache(t)
+	code, out, _ := sprig(t, "run", "--abi", "i386", "--server-abi", "amd64", "--scenario", "getpid,fork", "--format", "json")
+	require.Equal(t, exitFail, code)
+	type result struct {
+		Scenario    string                  `json:"scenario"`
+		Status      string                  `json:"status"`
+		Layer       string                  `json:"layer"`
+		Detail      string                  `json:"detail"`
+		Field       *map[string]any         `json:"field"`
+		Explanation string                  `json:"explanation"`
+		Trace       []string                `json:"trace"`
+		Checks      int                     `json:"checks"`
+		Millis      float64                 `json:"ms"`
+		Syscalls    []uint32                `json:"syscalls"`
+		Child       *map[string]interface{} `json:"child"`
+	}
+	var rep struct {
+		SchemaVersion int            `json:"schema_version"`
+		Client        string         `json:"client"`
+		Server        string         `json:"server"`
+		Mode          string         `json:"mode"`
+		Version       string         `json:"version"`
+		URL           string         `json:"url"`
+		Millis        float64        `json:"ms"`
+		Counts        map[string]int `json:"counts"`
+		Results       []result       `json:"results"`
+		GuestExit     int            `json:"guest_exit"`
+		GuestStderr   string         `json:"guest_stderr"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&rep), out)
+	assert.Equal(t, 1, rep.SchemaVersion)
+	assert.Equal(t, map[string]int{"pass": 0, "fail": 2, "unsupported": 0, "error": 0}, rep.Counts)
+	require.Len(t, rep.Results, 2)
+	assert.Equal(t, "data", rep.Results[0].Layer)
+	assert.NotNil(t, rep.Results[0].Field)
+	assert.NotEmpty(t, rep.Results[0].Explanation)
+
+	doc, err := os.ReadFile("../../docs/run-json.md")
+	require.NoError(t, err)
+	for _, k := range []string{"schema_version", "client", "server", "mode", "version", "url", "ms", "counts", "results",
+		"guest_exit", "guest_stderr", "scenario", "status", "layer", "detail", "field", "explanation", "trace", "checks", "syscalls", "child"} {
+		assert.Contains(t, string(doc), "`"+k+"`", "docs/run-json.md documents %s", k)
+	}
+}

@@ -68,6 +68,17 @@ func scenarioConcurrent(t *T) {
 	reads := t.frames.sent(uint32(netbsd.SYS_read))
 	run(readA, netbsd.SYS_read, rfd, rbuf, uint64(len(rb)))
 	for t.frames.sent(uint32(netbsd.SYS_read)) == reads {
+		select {
+		case c := <-readA:
+			// The call ended before its request left: the client
+			// refused it (an argument that does not fit the wire ABI,
+			// say), which is the real cause to report.
+			if c.err != nil {
+				t.FailErr("goroutine A's read (never sent)", c.err)
+			}
+			t.FailValue("goroutine A's read of an empty pipe", "still blocked", fmt.Sprintf("returned %d, errno %s", c.r.Retval[0], errName(c.r.Errno)))
+		default:
+		}
 		if ctx.Err() != nil {
 			t.Fail(guestapi.LayerTimeout, "goroutine A's read request was never sent")
 		}

@@ -17,11 +17,17 @@ func key(mode sp.Mode, client, server string) CellKey {
 }
 
 func res(name string, st guestapi.Status) rig.Result {
-	r := rig.Result{Result: guestapi.Result{Scenario: name, Status: st, Checks: 3, Millis: 1.5}}
+	r := rig.Result{Scenario: name, Status: st, Checks: 3, Millis: 1.5}
 	if st == guestapi.Fail {
 		r.Layer, r.Detail, r.Explanation = guestapi.LayerData, name+" went wrong", "server wrote it elsewhere"
 	}
 	return r
+}
+
+// withChild puts child under parent, as a run reports a fork.
+func withChild(parent, child rig.Result) rig.Result {
+	parent.Child = &child
+	return parent
 }
 
 func TestAnOutcomeThatMatchesThePredictionAgreesEvenWhenItFails(t *testing.T) {
@@ -68,7 +74,7 @@ func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
 	c := evaluate(key(sp.ModeNative, "amd64", "mips"), []string{"getpid"}, &rig.Report{
 		GuestStderr: "wasm trap",
 		Results: []rig.Result{res("getpid", guestapi.Fail),
-			{Result: guestapi.Result{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 2"}}},
+			{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 2"}},
 	})
 	require.Len(t, c.Results, 1, "the guest's own entry is not a scenario")
 	assert.True(t, c.Results[0].Agrees)
@@ -81,7 +87,7 @@ func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
 
 func TestAChildResultGoesUnderItsParentWithItsOwnPrediction(t *testing.T) {
 	c := evaluate(key(sp.ModeNative, "i386", "arm"), []string{"fork"}, &rig.Report{Results: []rig.Result{
-		res("fork-child", guestapi.Pass), res("fork", guestapi.Pass),
+		withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass)),
 	}})
 	require.Len(t, c.Results, 1)
 	require.NotNil(t, c.Results[0].Child)

@@ -131,8 +131,8 @@ func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout
 }
 
 // evaluate turns a rig report into a cell: one result per scenario, in
-// order, each with its prediction; a child's result goes under its
-// parent; a scenario the guest never reported counts as failed.
+// order, each with its prediction, a child's under its parent; a
+// scenario the guest never reported counts as failed.
 func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
 	cell := &Cell{Mode: k.Mode.String(), Client: k.Client.Name, Server: k.Server.Name,
 		Millis: float64(rr.Elapsed.Microseconds()) / 1000}
@@ -148,13 +148,12 @@ func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
 	}
 	for _, n := range names {
 		s, _ := guestapi.LookupScenario(n)
-		res := observed(k, s, got[n], got[n].Scenario != "")
-		if s.Child != "" {
-			if c, ok := got[s.Child]; ok {
-				cs, _ := guestapi.LookupScenario(s.Child)
-				child := observed(k, cs, c, true)
-				res.Child = &child
-			}
+		x, ran := got[n]
+		res := observed(k, s, x, ran)
+		if s.Child != "" && x.Child != nil {
+			cs, _ := guestapi.LookupScenario(s.Child)
+			child := observed(k, cs, *x.Child, true)
+			res.Child = &child
 		}
 		cell.Results = append(cell.Results, res)
 	}
@@ -180,7 +179,9 @@ func observed(k CellKey, s guestapi.Scenario, x rig.Result, ran bool) Result {
 		res.Status, res.Layer, res.Detail, res.Explanation = x.Status, x.Layer, x.Detail, x.Explanation
 		res.Checks, res.Millis = x.Checks, x.Millis
 	}
-	res.Agrees = res.Status == res.Predicted
+	// An error says nothing about the prediction (the scenario could not
+	// be judged where it ran); anything else must be what was predicted.
+	res.Agrees = res.Status == res.Predicted || res.Status == guestapi.Error
 	return res
 }
 
