@@ -18,6 +18,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/sp"
 )
 
 func TestTargetsAgreeWithTheirABIDescriptors(t *testing.T) {
@@ -108,7 +109,7 @@ func sameABITargets() []string {
 	if *flagAll {
 		return Names()
 	}
-	return []string{"amd64", "i386", "mips"}
+	return []string{"amd64", "i386", "mips", "sparc64"}
 }
 
 // Every scenario passes when client and server share an ABI, on the real
@@ -138,6 +139,33 @@ func TestSameABIPassesEverywhere(t *testing.T) {
 			assert.Equal(t, 0, run.ExitCode)
 			t.Logf("%s: built in %v (cached %v) with %s; %d scenarios in %v", name, b.BuildTime, b.Cached,
 				b.CompilerVersion, len(run.Results), run.Wall)
+		})
+	}
+}
+
+// Both protocol eras: a 0.1 server (no EXEC, raw errno ERROR codes, an
+// empty GUEST body) and a 0.1 client of a 0.4 server.
+func TestBothProtocolEras(t *testing.T) {
+	b := build(t, usable(t, "amd64"))
+	for _, c := range []struct {
+		name, client string
+		server       sp.Version
+		checks       int // the handshake scenario's: banner, GUEST, EXEC in 0.4
+	}{
+		{"0.1 server, client follows the banner", "", sp.Version01, 2},
+		{"0.4 server, 0.1 client", "0.1", sp.Version04, 2},
+		{"0.4 server, client follows the banner", "", sp.Version04, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run, err := b.Run(context.Background(), RunConfig{URL: startServerVersion(t, abi.MustLookup("amd64"), c.server),
+				Version: c.client, Timeout: 10 * time.Second})
+			require.NoError(t, err, "stderr: %s", stderrOf(run))
+			for _, r := range run.Results {
+				assert.NotEqual(t, guestapi.Fail, r.Status, "%s: %s", r.Scenario, r.Detail)
+			}
+			hs, ok := run.Result("handshake")
+			require.True(t, ok)
+			assert.Equal(t, c.checks, hs.Checks)
 		})
 	}
 }

@@ -130,7 +130,7 @@ static const char *getcwd_checked(struct T *t, char *b, size_t n)
 		t_fail_value(t, "__getcwd retval (length with NUL)", fmt("2..%zu", n), fmt("%llu", (unsigned long long)l));
 	if (b[l - 1] != 0)
 		t_fail_value(t, fmt("__getcwd buffer[%llu] (the NUL)", (unsigned long long)(l - 1)), "0x00",
-		    fmt("%#02x", (unsigned char)b[l - 1]));
+		    fmt("0x%02x", (unsigned char)b[l - 1]));
 	CHECK(t);
 	untouched(t, "__getcwd buffer past the NUL", (unsigned char *)b + l, n - l, GUARD_FILL);
 	return b;

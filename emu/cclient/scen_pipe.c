@@ -199,7 +199,7 @@ void scenario_mmap_anon(struct T *t)
 	sprig_doing("reading the memory mmap returned at %p", (void *)m);
 	for (i = 0; i < SIZE; i++)
 		if (m[i] != 0)
-			t_fail_value(t, fmt("fresh anonymous memory[%zu] (of %d bytes)", i, SIZE), "0x00", fmt("%#02x", m[i]));
+			t_fail_value(t, fmt("fresh anonymous memory[%zu] (of %d bytes)", i, SIZE), "0x00", fmt("0x%02x", m[i]));
 	CHECK(t);
 	pattern(p, SIZE, 9);
 	memcpy(m, p, SIZE);

@@ -327,7 +327,7 @@ void expect_bytes(struct T *t, const char *what, const void *want, size_t wn, co
 		while (i < wn && i < gn && w[i] == g[i])
 			i++;
 		if (i < wn && i < gn)
-			t_fail_value(t, fmt("%s[%zu] (of %zu bytes)", what, i, wn), fmt("%#02x", w[i]), fmt("%#02x", g[i]));
+			t_fail_value(t, fmt("%s[%zu] (of %zu bytes)", what, i, wn), fmt("0x%02x", w[i]), fmt("0x%02x", g[i]));
 		t_fail_value(t, fmt("%s length", what), fmt("%zu", wn), fmt("%zu", gn));
 	}
 	CHECK(t);
@@ -346,7 +346,7 @@ void untouched(struct T *t, const char *what, const unsigned char *b, size_t n, 
 	for (i = 0; i < n; i++)
 		if (b[i] != fill)
 			t_fail_value(t, fmt("%s: byte %zu of the %zu-byte guard", what, i, n),
-			    fmt("%#02x (unwritten)", fill), fmt("%#02x", b[i]));
+			    fmt("0x%02x (unwritten)", fill), fmt("0x%02x", b[i]));
 	CHECK(t);
 }
 
@@ -494,18 +494,16 @@ static struct nb_stat stat_into(struct T *t, const char *call, struct statbuf *b
 	for (i = 0; i < STAT_GUARD; i++)
 		if (b->guard[i] != GUARD_FILL) {
 			struct result *r = t->r;
-			snprintf(r->detail, sizeof r->detail,
-			    "%s wrote past the client's %zu-byte struct stat: byte %zu is %#02x, not the guard %#02x",
-			    call, sizeof b->st, sizeof b->st + i, b->guard[i], GUARD_FILL);
 			r->has_field = 1;
 			snprintf(r->f_struct, sizeof r->f_struct, "stat");
 			snprintf(r->f_path, sizeof r->f_path, "(%zu bytes past the end)", i);
-			snprintf(r->f_expected, sizeof r->f_expected, "%#02x (unwritten)", GUARD_FILL);
-			snprintf(r->f_got, sizeof r->f_got, "%#02x", b->guard[i]);
+			snprintf(r->f_expected, sizeof r->f_expected, "0x%02x (unwritten)", GUARD_FILL);
+			snprintf(r->f_got, sizeof r->f_got, "0x%02x", b->guard[i]);
 			r->f_offset = (int)(sizeof b->st + i);
 			r->f_size = 1;
 			r->f_struct_size = (int)sizeof b->st;
-			t_fail(t, "data", "%s", r->detail);
+			t_fail(t, "data", "%s wrote past the client's %zu-byte struct stat: byte %zu is 0x%02x, not the guard 0x%02x",
+			    call, sizeof b->st, sizeof b->st + i, b->guard[i], GUARD_FILL);
 		}
 	CHECK(t);
 	stat_sane(t, call, &b->st);
