@@ -66,6 +66,11 @@ func New(ctx context.Context, o Options) (*Rig, error) {
 	return &Rig{engine: e, opts: o}, nil
 }
 
+// DefaultCacheDir is where compiled guests are cached unless
+// Options.CacheDir says otherwise: $SPRIG_CACHE_DIR, else sprig/wazero
+// under the user cache directory.
+func DefaultCacheDir() string { return wasmhost.DefaultCacheDir() }
+
 // Close releases the compiled guest.
 func (r *Rig) Close(ctx context.Context) error { return r.engine.Close(ctx) }
 

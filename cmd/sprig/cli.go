@@ -20,6 +20,9 @@ const (
 	// because of where it ran (a deadline, a cancelled run): a busy
 	// machine, not a bug in sprig or the server.
 	exitError = 3
+	// exitInterrupted: SIGINT stopped the command (128 + SIGINT, as a
+	// shell reports it).
+	exitInterrupted = 130
 )
 
 // A command is one word of sprig's command line. A leaf command has run;

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,8 +65,18 @@ GitHub Actions strategy.matrix (fromJSON): one entry per cell, or with
 --shard. 'sprig matrix merge' joins the JSON reports of the shards into
 one report and fails when a cell is missing or present twice.
 
+A result is pass, fail, unsupported or error. An error is the
+environment's: the scenario's deadline passed on a loaded machine, the
+run was cancelled. It judges nothing, is never a disagreement, and a cell
+with errors runs those scenarios once more before reporting them. Every
+deadline inside the guest derives from --timeout.
+
 Exit status: 0 when every outcome equals its prediction (and, for merge,
-no cell is missing), 1 otherwise, 2 for a usage error.
+no cell is missing); 1 when some outcome disagrees with its prediction
+or a cell is missing (a bug in sprig or in the theory); 3 when nothing
+disagrees but some scenario ended in an error (a busy machine: rerun, or
+raise --timeout); 130 when interrupted (SIGINT), after writing the report
+of the cells that finished; 2 for a usage error.
 `,
 }
 
@@ -170,6 +181,13 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return matrixDoc.output(stdout, stderr, &b)
 	}
 
+	if v.out != "" {
+		// Find out now, not after a minute of running, that the report
+		// cannot be written.
+		if err := checkWritable(v.out); err != nil {
+			return matrixDoc.usageError(stderr, "--out: %v", err)
+		}
+	}
 	var rep *matrix.Report
 	var err error
 	if v.predict {
@@ -177,16 +195,47 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		rep, err = runMatrixCells(ctx, cfg, v, stderr)
 	}
-	if err != nil {
+	if err != nil && rep == nil {
 		return matrixDoc.failure(stderr, err)
 	}
 	if code := writeMatrixReport(rep, v.format, v.out, stdout, stderr); code != exitOK {
 		return code
 	}
-	if !rep.OK() {
+	if rep.Interrupted {
+		fmt.Fprintf(stderr, "%s: %v; the report holds the cells that finished\n", matrixDoc.path, err)
+		return exitInterrupted
+	}
+	return matrixExit(rep)
+}
+
+// matrixExit is the exit status a finished report calls for.
+func matrixExit(rep *matrix.Report) int {
+	switch {
+	case rep.Disagrees():
 		return exitFail
+	case rep.Summary.Errors > 0:
+		return exitError
 	}
 	return exitOK
+}
+
+// checkWritable reports whether a file can be created at path, without
+// leaving one behind.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".sprig-out-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // config checks the flags and turns them into a matrix configuration;
@@ -266,7 +315,7 @@ func runMatrixCells(ctx context.Context, cfg matrix.Config, v *matrixFlags, stde
 			return nil, err
 		}
 	}
-	r, err := rig.New(ctx, opts)
+	r, err := newRig(ctx, opts, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -275,8 +324,33 @@ func runMatrixCells(ctx context.Context, cfg matrix.Config, v *matrixFlags, stde
 		p := &progressLine{w: stderr, color: wantColor(stderr)}
 		cfg.Progress = p.update
 		defer p.clear()
+	} else {
+		// A CI log gets a line per cell as it finishes, not a minute of
+		// silence and then everything.
+		p := &progressLog{w: stderr, start: time.Now()}
+		cfg.Progress = p.update
 	}
 	return matrix.Run(ctx, r, cfg)
+}
+
+// progressLog writes one line per finished cell, for logs.
+type progressLog struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (p *progressLog) update(pr matrix.Progress) {
+	c := pr.Cell
+	note := ""
+	if c.Disagreements > 0 {
+		note = fmt.Sprintf(", %d DISAGREE", c.Disagreements)
+	}
+	if c.Errors > 0 {
+		note += fmt.Sprintf(", %d errors", c.Errors)
+	}
+	fmt.Fprintf(p.w, "[%*d/%d %5.1fs] %s %s→%s %d/%d%s (total: %d disagreements, %d errors)\n",
+		len(fmt.Sprint(pr.Total)), pr.Done, pr.Total, time.Since(p.start).Seconds(),
+		c.Mode, c.Client, c.Server, c.Passed, len(c.Results), note, pr.Disagreements, pr.Errors)
 }
 
 // progressLine keeps one updating line on a terminal.
@@ -290,6 +364,9 @@ func (p *progressLine) update(pr matrix.Progress) {
 	d := fmt.Sprintf("%d disagreements", pr.Disagreements)
 	if p.color && pr.Disagreements > 0 {
 		d = "\x1b[1;31m" + d + "\x1b[0m"
+	}
+	if pr.Errors > 0 {
+		d += fmt.Sprintf(", %d errors", pr.Errors)
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K[%*d/%d] %s %s→%s %d/%d, %s", len(fmt.Sprint(pr.Total)), pr.Done, pr.Total,
 		c.Mode, c.Client, c.Server, c.Passed, len(c.Results), d)
@@ -323,7 +400,10 @@ func writeMatrixReport(rep *matrix.Report, f matrixFormat, out string, stdout, s
 	}
 	status := fmt.Sprintf("observed = predicted in all %d results", rep.Summary.Results)
 	if !rep.OK() {
-		status = fmt.Sprintf("%d disagreements, %d cells missing", rep.Summary.Disagreements, len(rep.Summary.MissingCells))
+		status = fmt.Sprintf("%d disagreements, %d errors, %d cells missing", rep.Summary.Disagreements, rep.Summary.Errors, len(rep.Summary.MissingCells))
+	}
+	if rep.Interrupted {
+		status += " (interrupted: partial)"
 	}
 	fmt.Fprintf(stdout, "wrote the %s report to %s: %d cells, %s\n", f, out, rep.Summary.Cells, status)
 	return exitOK
@@ -423,6 +503,7 @@ func runMatrixMerge(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return matrixMergeDoc.failure(stderr, fmt.Errorf("%s: %w", name, err))
 		}
+		rep.Source = name
 		reports = append(reports, rep)
 	}
 	rep, err := matrix.Merge(reports...)
@@ -432,10 +513,7 @@ func runMatrixMerge(args []string, stdout, stderr io.Writer) int {
 	if code := writeMatrixReport(rep, f, *out, stdout, stderr); code != exitOK {
 		return code
 	}
-	if !rep.OK() {
-		return exitFail
-	}
-	return exitOK
+	return matrixExit(rep)
 }
 
 // isTerminal reports whether w is a terminal. A character device is

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,7 +121,16 @@ func TestMatrixRunsCellsAndExitsZeroWhenObservedEqualsPredicted(t *testing.T) {
 	withCache(t)
 	code, out, errOut := sprig(t, "matrix", "--abis", "i386,arm", "--scenario", "file-io,stat")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Empty(t, errOut, "no progress line when stderr is not a terminal")
+	// Off a terminal (a CI log): one plain line per cell as it finishes.
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if strings.HasPrefix(lines[0], "sprig: compiling the guest") {
+		lines = lines[1:] // the first test to run warms the cache
+	}
+	assert.Len(t, lines, 12, errOut)
+	for _, l := range lines {
+		assert.Regexp(t, `^\[ ?\d+/12 +\d+\.\ds\] \S+ \S+→\S+ \d/2 \(total: 0 disagreements, 0 errors\)$`, l)
+	}
+	assert.NotContains(t, errOut, "\r", "no carriage returns in a log")
 	assert.Contains(t, out, "observed = predicted in all 24 results")
 	assert.Regexp(t, `(?m)^i386 +2/2 +1/2$`, out)
 	assert.Contains(t, out, "Partly: i386 ↔ arm (1/2 both ways)")
@@ -154,13 +166,13 @@ func TestMatrixMergeJoinsShardsAndFailsWhenOneIsMissing(t *testing.T) {
 
 	code, _, errOut = sprig(t, "matrix", "merge", files[0], files[0])
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, errOut, "is in reports 1 and 2")
+	assert.Regexp(t, `is in \S+/shard-1\.json and \S+/shard-1\.json`, errOut, "reports are named by their files")
 
 	bad := filepath.Join(dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"schema_version": 7}`), 0o644))
 	code, _, errOut = sprig(t, "matrix", "merge", bad)
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, errOut, "not a sprig matrix report of schema version 1")
+	assert.Contains(t, errOut, "not a sprig matrix report of schema version 2")
 }
 
 func TestMatrixPredictPrintsTheCommittedVerdict(t *testing.T) {
@@ -172,4 +184,52 @@ func TestMatrixPredictPrintsTheCommittedVerdict(t *testing.T) {
 	require.True(t, ok, "README.md has no matrix section")
 	section, _, _ = strings.Cut(section, "<!-- matrix:end -->")
 	assert.Equal(t, section, out, "the README's matrix section is what --predict prints")
+}
+
+// TestMatrixDeadlinesTooTightAreErrorsNotDisagreements: with the rig's
+// deadline forced tiny, scenarios end in errors (retried once), which are
+// reported as errors with their own exit status, never as disagreements.
+func TestMatrixDeadlinesTooTightAreErrorsNotDisagreements(t *testing.T) {
+	withCache(t)
+	code, out, errOut := sprig(t, "matrix", "--abis", "amd64", "--modes", "native", "--scenario", "concurrent,fork", "--timeout", "1ms", "--format", "json")
+	require.Equal(t, exitError, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var rep struct {
+		Summary struct{ Errors, Disagreements int }
+		Cells   []struct {
+			Retried bool
+			Results []struct{ Status, Layer string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Zero(t, rep.Summary.Disagreements)
+	assert.Equal(t, 2, rep.Summary.Errors)
+	require.Len(t, rep.Cells, 1)
+	assert.True(t, rep.Cells[0].Retried, "errors are retried once before they are reported")
+	for _, r := range rep.Cells[0].Results {
+		assert.Equal(t, "error", r.Status)
+	}
+
+	code, out, _ = sprig(t, "run", "--abi", "amd64", "--scenario", "concurrent", "--timeout", "1ms")
+	assert.Equal(t, exitError, code, out)
+	assert.Regexp(t, `(?m)^0 passed, 0 failed, 1 errors$`, out)
+}
+
+// TestMatrixInterruptedWritesThePartialReport: SIGINT (a cancelled
+// context) during a run writes the report of the cells that finished and
+// exits 130.
+func TestMatrixInterruptedWritesThePartialReport(t *testing.T) {
+	withCache(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(700*time.Millisecond, cancel)
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"matrix", "--abis", "amd64,i386,arm", "--jobs", "1", "--scenario", "fork,concurrent", "--format", "json"}, &out, &errb)
+	require.Equal(t, exitInterrupted, code, "stderr:\n%s", errb.String())
+	var rep struct {
+		Interrupted bool
+		Cells       []json.RawMessage
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), out.String())
+	assert.True(t, rep.Interrupted)
+	assert.Less(t, len(rep.Cells), 27)
+	assert.Contains(t, errb.String(), "interrupted after")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -194,7 +195,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDoc.failure(stderr, err)
 		}
 	}
-	r, err := rig.New(ctx, opts)
+	r, err := newRig(ctx, opts, stderr)
 	if err != nil {
 		return runDoc.failure(stderr, err)
 	}
@@ -399,4 +400,38 @@ func writeScenarioMarkdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, s.Summary, calls, s.NetBSD)
 	}
+}
+
+// newRig compiles the guest, saying so first when the compilation cache
+// is cold (the first run takes seconds) and warning when the cache
+// directory cannot be used.
+func newRig(ctx context.Context, opts rig.Options, stderr io.Writer) (*rig.Rig, error) {
+	if opts.CacheDir != "-" {
+		dir := opts.CacheDir
+		if dir == "" {
+			dir = rig.DefaultCacheDir()
+		}
+		if err := checkCacheDir(dir); err != nil {
+			fmt.Fprintf(stderr, "sprig: warning: compilation cache %s is unusable (%v); compiling the guest without one\n", dir, err)
+			opts.CacheDir = "-"
+		} else if empty(dir) {
+			fmt.Fprintf(stderr, "sprig: compiling the guest (first run only; cached in %s)…\n", dir)
+		}
+	} else {
+		fmt.Fprintln(stderr, "sprig: compiling the guest (no cache)…")
+	}
+	return rig.New(ctx, opts)
+}
+
+// checkCacheDir makes dir if needed and checks a file can be written in it.
+func checkCacheDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return checkWritable(filepath.Join(dir, "probe"))
+}
+
+func empty(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	return err == nil && len(ents) == 0
 }

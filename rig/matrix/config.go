@@ -47,6 +47,7 @@ type Progress struct {
 	Done, Total   int
 	Cell          *Cell
 	Disagreements int // so far, in all finished cells
+	Errors        int // so far, in all finished cells
 }
 
 // DefaultConfig covers DefaultABINames in every mode with every scenario.

@@ -71,6 +71,7 @@ type schemaReport struct {
 	Scenarios      []schemaScenario `json:"scenarios"`
 	Shard          string           `json:"shard"`
 	PredictionOnly bool             `json:"prediction_only"`
+	Interrupted    bool             `json:"interrupted"`
 	Start          *time.Time       `json:"start"`
 	End            *time.Time       `json:"end"`
 	WallMillis     *float64         `json:"wall_ms"`
@@ -90,6 +91,8 @@ type schemaCell struct {
 	Server        *string        `json:"server"`
 	Passed        *int           `json:"passed"`
 	Disagreements *int           `json:"disagreements"`
+	Errors        *int           `json:"errors"`
+	Retried       bool           `json:"retried"`
 	GuestError    string         `json:"guest_error"`
 	Millis        *float64       `json:"ms"`
 	Results       []schemaResult `json:"results"`
@@ -115,6 +118,7 @@ type schemaSummary struct {
 	Passed        *int     `json:"passed"`
 	Failed        *int     `json:"failed"`
 	Unsupported   *int     `json:"unsupported"`
+	Errors        *int     `json:"errors"`
 	Disagreements *int     `json:"disagreements"`
 	MissingCells  []string `json:"missing_cells"`
 }
@@ -132,13 +136,13 @@ func checkSchemaResult(t *testing.T, where string, x schemaResult) {
 	required(t, where, map[string]bool{"scenario": x.Scenario != nil, "status": x.Status != nil, "predicted": x.Predicted != nil,
 		"agrees": x.Agrees != nil, "reason": x.Reason != nil, "checks": x.Checks != nil, "ms": x.Millis != nil})
 	if x.Status != nil {
-		assert.Contains(t, []string{"pass", "fail", "unsupported"}, *x.Status, where)
+		assert.Contains(t, []string{"pass", "fail", "unsupported", "error"}, *x.Status, where)
 	}
 	if x.Predicted != nil {
 		assert.Contains(t, []string{"pass", "fail"}, *x.Predicted, where)
 	}
 	if x.Status != nil && x.Predicted != nil && x.Agrees != nil {
-		assert.Equal(t, *x.Status == *x.Predicted, *x.Agrees, where)
+		assert.Equal(t, *x.Status == *x.Predicted || *x.Status == "error", *x.Agrees, where)
 	}
 	if x.Child != nil {
 		checkSchemaResult(t, where+" child", *x.Child)
@@ -162,14 +166,15 @@ func TestJSONReportsFollowTheDocumentedSchema(t *testing.T) {
 				"start": s.Start != nil, "end": s.End != nil, "wall_ms": s.WallMillis != nil, "workers": s.Workers != nil,
 				"cells": s.Cells != nil, "summary": s.Summary != nil})
 			require.NotNil(t, s.SchemaVersion)
-			assert.Equal(t, 1, *s.SchemaVersion)
+			assert.Equal(t, 2, *s.SchemaVersion)
 			for _, sc := range s.Scenarios {
 				required(t, "scenario", map[string]bool{"name": sc.Name != nil, "summary": sc.Summary != nil})
 			}
 			require.Len(t, s.Cells, 3*3*2)
 			for _, c := range s.Cells {
 				required(t, "cell", map[string]bool{"mode": c.Mode != nil, "client": c.Client != nil, "server": c.Server != nil,
-					"passed": c.Passed != nil, "disagreements": c.Disagreements != nil, "ms": c.Millis != nil, "results": c.Results != nil})
+					"passed": c.Passed != nil, "disagreements": c.Disagreements != nil, "errors": c.Errors != nil,
+					"ms": c.Millis != nil, "results": c.Results != nil})
 				assert.Len(t, c.Results, len(s.Scenarios))
 				for _, x := range c.Results {
 					checkSchemaResult(t, *c.Mode+" "+*c.Client+" "+*c.Server, x)
@@ -178,7 +183,7 @@ func TestJSONReportsFollowTheDocumentedSchema(t *testing.T) {
 			require.NotNil(t, s.Summary)
 			required(t, "summary", map[string]bool{"cells": s.Summary.Cells != nil, "results": s.Summary.Results != nil,
 				"passed": s.Summary.Passed != nil, "failed": s.Summary.Failed != nil, "unsupported": s.Summary.Unsupported != nil,
-				"disagreements": s.Summary.Disagreements != nil})
+				"errors": s.Summary.Errors != nil, "disagreements": s.Summary.Disagreements != nil})
 		})
 	}
 }
@@ -196,9 +201,9 @@ func TestJSONReportsReadBackUnchanged(t *testing.T) {
 
 func TestReadJSONRejectsWhatIsNotAReport(t *testing.T) {
 	for _, tc := range []struct{ name, json string }{
-		{"another schema version", `{"schema_version": 2, "abis": ["amd64"], "modes": ["native"], "scenarios": [{"name": "getpid"}]}`},
-		{"no configuration", `{"schema_version": 1}`},
-		{"a cell outside the configuration", `{"schema_version": 1, "abis": ["amd64"], "modes": ["native"], "scenarios": [{"name": "getpid"}], "cells": [{"mode": "native", "client": "amd64", "server": "mips"}]}`},
+		{"another schema version", `{"schema_version": 1, "abis": ["amd64"], "modes": ["native"], "scenarios": [{"name": "getpid"}]}`},
+		{"no configuration", `{"schema_version": 2}`},
+		{"a cell outside the configuration", `{"schema_version": 2, "abis": ["amd64"], "modes": ["native"], "scenarios": [{"name": "getpid"}], "cells": [{"mode": "native", "client": "amd64", "server": "mips"}]}`},
 		{"not JSON", `<testsuites/>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

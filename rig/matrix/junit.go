@@ -65,6 +65,8 @@ func junitCase(class string, x *Result) junit.Case {
 		}
 	case x.Status == guestapi.Fail:
 		tc.SystemOut = strings.TrimSpace("failed as predicted: " + x.Reason + "\n" + observed)
+	case x.Status == guestapi.Error:
+		tc.SystemOut = strings.TrimSpace("could not be judged (an error of the environment, not a verdict):\n" + observed)
 	}
 	return tc
 }

@@ -14,8 +14,9 @@ import (
 
 // SchemaVersion is the version of the JSON report format, documented in
 // docs/matrix-json.md. Fields may be added within a version; none is
-// renamed, removed or given another meaning.
-const SchemaVersion = 1
+// renamed, removed or given another meaning. Version 2 added the error
+// status (and the errors counts), nested children and interrupted runs.
+const SchemaVersion = 2
 
 // Report is a matrix run: its configuration, one Cell per client, server
 // and mode, and a summary. It is also the JSON format (schema version 1).
@@ -35,6 +36,9 @@ type Report struct {
 	// PredictionOnly marks a report made from the theory alone: nothing
 	// ran and every observed status is the predicted one.
 	PredictionOnly bool `json:"prediction_only,omitempty"`
+	// Interrupted marks a run stopped before every cell ran (SIGINT):
+	// the report holds the cells that finished.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Start and End bound the run; WallMillis is End - Start.
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
@@ -44,9 +48,21 @@ type Report struct {
 	Cells   []Cell  `json:"cells"`
 	Summary Summary `json:"summary"`
 
+	// Source names where the report was read from (a file), for
+	// messages; it is not part of the JSON.
+	Source string `json:"-"`
+
 	// descs are the descriptors of ABIs, when the report was made here
 	// rather than read from JSON (which names them only).
 	descs map[string]*abi.Descriptor
+}
+
+// name is how messages refer to the i-th (from 0) of several reports.
+func (r *Report) name(i int) string {
+	if r.Source != "" {
+		return r.Source
+	}
+	return fmt.Sprintf("report %d", i+1)
 }
 
 // ScenarioInfo describes one scenario of the configuration.
@@ -65,6 +81,12 @@ type Cell struct {
 	// Disagreements counts results whose observed status is not the
 	// predicted one, a guest that ended abnormally counting as one more.
 	Disagreements int `json:"disagreements"`
+	// Errors counts results that could not be judged (status error),
+	// children included.
+	Errors int `json:"errors"`
+	// Retried says the cell's errors were run once more; the results are
+	// the second run's for the scenarios that erred the first time.
+	Retried bool `json:"retried,omitempty"`
 	// GuestError says how the guest ended when it did not end normally.
 	GuestError string `json:"guest_error,omitempty"`
 	// Millis is how long the cell took, server start to guest exit.
@@ -79,11 +101,14 @@ func (c *Cell) Key() string { return c.Mode + " " + c.Client + " " + c.Server }
 // said would.
 type Result struct {
 	Scenario string `json:"scenario"`
-	// Status is what happened: pass, fail or unsupported.
+	// Status is what happened: pass, fail, unsupported, or error when
+	// the scenario could not be judged where it ran (a deadline passed,
+	// the run was cancelled).
 	Status guestapi.Status `json:"status"`
 	// Predicted is what the ABI layouts say must happen: pass or fail.
 	Predicted guestapi.Status `json:"predicted"`
-	// Agrees is Status == Predicted.
+	// Agrees is false exactly for a disagreement: a status other than
+	// the predicted one, except error, which judges nothing.
 	Agrees bool `json:"agrees"`
 	// Reason is the prediction's why: the first layout the two ABIs
 	// disagree on, or what agrees or translates.
@@ -107,6 +132,10 @@ type Summary struct {
 	Passed      int `json:"passed"`
 	Failed      int `json:"failed"`
 	Unsupported int `json:"unsupported"`
+	// Errors counts results that could not be judged; they are neither
+	// agreements nor disagreements, and make the run exit 3 when
+	// nothing disagrees.
+	Errors int `json:"errors"`
 	// Disagreements counts the results (children included) whose
 	// observed status differs from the predicted one, plus guests that
 	// ended abnormally. A clean run has none.
@@ -116,10 +145,18 @@ type Summary struct {
 	MissingCells []string `json:"missing_cells,omitempty"`
 }
 
-// OK reports whether every observed status equals the predicted one and
-// no cell is missing: the condition for exit status 0.
+// OK reports whether every observed status equals the predicted one, no
+// cell is missing, nothing ended in an error and the run was not
+// interrupted: the condition for exit status 0.
 func (r *Report) OK() bool {
-	return r.Summary.Disagreements == 0 && len(r.Summary.MissingCells) == 0
+	return r.Summary.Disagreements == 0 && len(r.Summary.MissingCells) == 0 && r.Summary.Errors == 0 && !r.Interrupted
+}
+
+// Disagrees reports whether some observed outcome contradicts its
+// prediction or a cell is missing: what makes sprig matrix exit 1, a bug
+// in sprig or in the theory. Errors and interruptions are not.
+func (r *Report) Disagrees() bool {
+	return r.Summary.Disagreements > 0 || len(r.Summary.MissingCells) > 0
 }
 
 // summarize recomputes every cell's counts and the summary.
@@ -134,12 +171,13 @@ func (r *Report) summarize() {
 				s.Passed++
 			case guestapi.Fail:
 				s.Failed++
-			default:
+			case guestapi.Unsupported:
 				s.Unsupported++
 			}
 		}
 		s.Results += len(c.Results)
 		s.Disagreements += c.Disagreements
+		s.Errors += c.Errors
 	}
 	s.Cells = len(r.Cells)
 	if r.Shard == "" {
@@ -148,23 +186,39 @@ func (r *Report) summarize() {
 	r.Summary = s
 }
 
-// count sets the cell's Passed and Disagreements from its results.
+// count sets the cell's Passed, Disagreements and Errors from its
+// results.
 func (c *Cell) count() {
-	c.Passed, c.Disagreements = 0, 0
-	if c.GuestError != "" {
+	c.Passed, c.Disagreements, c.Errors = 0, 0, 0
+	if c.GuestError != "" && !c.guestErred() {
 		c.Disagreements++
 	}
 	for _, x := range c.Results {
 		if x.Status == guestapi.Pass {
 			c.Passed++
 		}
-		if !x.Agrees {
-			c.Disagreements++
-		}
-		if x.Child != nil && !x.Child.Agrees {
-			c.Disagreements++
+		for _, y := range []*Result{&x, x.Child} {
+			switch {
+			case y == nil:
+			case y.Status == guestapi.Error:
+				c.Errors++
+			case !y.Agrees:
+				c.Disagreements++
+			}
 		}
 	}
+}
+
+// guestErred reports whether the guest's abnormal end was the
+// environment's doing (every result it left unjudged is an error), so it
+// is no disagreement either.
+func (c *Cell) guestErred() bool {
+	for _, x := range c.Results {
+		if x.Status == guestapi.Error {
+			return true
+		}
+	}
+	return false
 }
 
 // missingCells lists the configuration's cells that the report lacks.
@@ -221,7 +275,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // ErrSchema is returned for JSON that is not a matrix report this sprig
 // can read.
-var ErrSchema = errors.New("not a sprig matrix report of schema version 1")
+var ErrSchema = errors.New("not a sprig matrix report of schema version 2")
 
 // ReadJSON reads one report written by WriteJSON and checks that it is
 // consistent: a known schema version, a configuration, cells inside it.
@@ -250,7 +304,8 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 // Merge joins reports of one configuration, normally the shards of one
 // matrix, into a report of the whole matrix. The configurations must be
 // equal; a cell may appear only once. Cells no report covers are listed
-// in Summary.MissingCells, which makes the merged report fail.
+// in Summary.MissingCells, which makes the merged report fail. Errors
+// name a report by its Source, or by its place in the list.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("matrix: merge: no reports")
@@ -264,20 +319,22 @@ func Merge(reports ...*Report) (*Report, error) {
 	}
 	seen := map[string]int{}
 	for i, r := range reports {
+		other, base := r.name(i), first.name(0)
 		switch {
 		case !slices.Equal(r.ABIs, first.ABIs):
-			return nil, fmt.Errorf("matrix: merge: report %d covers ABIs %v, report 1 %v", i+1, r.ABIs, first.ABIs)
+			return nil, fmt.Errorf("matrix: merge: %s covers ABIs %v, %s %v", other, r.ABIs, base, first.ABIs)
 		case !slices.Equal(r.Modes, first.Modes):
-			return nil, fmt.Errorf("matrix: merge: report %d covers modes %v, report 1 %v", i+1, r.Modes, first.Modes)
+			return nil, fmt.Errorf("matrix: merge: %s covers modes %v, %s %v", other, r.Modes, base, first.Modes)
 		case !slices.Equal(r.Scenarios, first.Scenarios):
-			return nil, fmt.Errorf("matrix: merge: report %d runs other scenarios than report 1", i+1)
+			return nil, fmt.Errorf("matrix: merge: %s runs other scenarios than %s", other, base)
 		case r.Protocol != first.Protocol:
-			return nil, fmt.Errorf("matrix: merge: report %d speaks protocol %s, report 1 %s", i+1, r.Protocol, first.Protocol)
+			return nil, fmt.Errorf("matrix: merge: %s speaks protocol %s, %s %s", other, r.Protocol, base, first.Protocol)
 		}
 		if r.SprigVersion != out.SprigVersion {
 			out.SprigVersion = "mixed"
 		}
 		out.PredictionOnly = out.PredictionOnly && r.PredictionOnly
+		out.Interrupted = out.Interrupted || r.Interrupted
 		if r.Start.Before(out.Start) {
 			out.Start = r.Start
 		}
@@ -287,9 +344,9 @@ func Merge(reports ...*Report) (*Report, error) {
 		out.Workers = max(out.Workers, r.Workers)
 		for _, c := range r.Cells {
 			if j, dup := seen[c.Key()]; dup {
-				return nil, fmt.Errorf("matrix: merge: cell %q is in reports %d and %d", c.Key(), j, i+1)
+				return nil, fmt.Errorf("matrix: merge: cell %q is in %s and %s", c.Key(), reports[j].name(j), other)
 			}
-			seen[c.Key()] = i + 1
+			seen[c.Key()] = i
 			out.Cells = append(out.Cells, c)
 		}
 	}

@@ -16,8 +16,11 @@ import (
 // Run runs the configuration's cells (its shard's, with a shard) on r,
 // Workers at a time, and compares every result with its prediction. The
 // report is complete even when results disagree; Report.OK says whether
-// they all agreed. An error means the matrix could not be run at all, or
-// ctx ended first.
+// they all agreed. A cell whose scenarios end in errors (deadlines on a
+// loaded machine) runs those scenarios once more before they are
+// reported as errors. When ctx ends first, Run returns the report of the
+// cells that finished, marked Interrupted, and an error wrapping ctx's;
+// any other error means the matrix could not be run at all.
 func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -29,10 +32,10 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	keys := cfg.ShardCells()
 	rep := newReport(&cfg)
 	rep.Workers = workers
-	rep.Cells = make([]Cell, len(keys))
+	cells := make([]*Cell, len(keys))
 	names := cfg.scenarioNames()
 
-	ctx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan int)
 	type done struct {
@@ -46,9 +49,9 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				cell, err := runCell(ctx, r, keys[i], names, cfg.Timeout)
+				cell, err := runCell(runCtx, r, keys[i], names, cfg.Timeout)
 				if err == nil {
-					rep.Cells[i] = *cell
+					cells[i] = cell
 				}
 				finished <- done{i, err}
 			}
@@ -59,7 +62,7 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 		for i := range keys {
 			select {
 			case jobs <- i:
-			case <-ctx.Done():
+			case <-runCtx.Done():
 				return
 			}
 		}
@@ -70,30 +73,39 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	}()
 
 	var firstErr error
-	disagreements := 0
-	n := 0
+	disagreements, errs, n := 0, 0, 0
 	for d := range finished {
-		n++
 		if d.err != nil {
-			if firstErr == nil {
+			if firstErr == nil && ctx.Err() == nil {
 				firstErr = fmt.Errorf("matrix: %s: %w", keys[d.i], d.err)
 				cancel()
 			}
 			continue
 		}
-		disagreements += rep.Cells[d.i].Disagreements
-		if cfg.Progress != nil && firstErr == nil {
-			cfg.Progress(Progress{Done: n, Total: len(keys), Cell: &rep.Cells[d.i], Disagreements: disagreements})
+		n++
+		disagreements += cells[d.i].Disagreements
+		errs += cells[d.i].Errors
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Done: n, Total: len(keys), Cell: cells[d.i], Disagreements: disagreements, Errors: errs})
 		}
-	}
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
 	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	for _, c := range cells {
+		if c != nil {
+			rep.Cells = append(rep.Cells, *c)
+		}
+	}
 	rep.End = time.Now()
 	rep.WallMillis = float64(rep.End.Sub(rep.Start).Microseconds()) / 1000
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+		// The cells not run were never attempted: they are not missing.
+		rep.summarize()
+		rep.Summary.MissingCells = nil
+		return rep, fmt.Errorf("matrix: interrupted after %d of %d cells: %w", len(rep.Cells), len(keys), ctx.Err())
+	}
 	rep.summarize()
 	return rep, nil
 }
@@ -119,6 +131,8 @@ func newReport(cfg *Config) *Report {
 }
 
 // runCell runs one cell and compares what happened with the theory.
+// Scenarios that ended in errors run once more, alone; what they do then
+// is their result.
 func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration) (*Cell, error) {
 	rr, err := r.Run(ctx, rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: timeout})
 	if err != nil {
@@ -127,7 +141,38 @@ func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // results cut short by cancellation mean nothing
 	}
-	return evaluate(k, names, rr), nil
+	cell := evaluate(k, names, rr)
+	if cell.Errors == 0 {
+		return cell, nil
+	}
+	var again []string
+	for _, x := range cell.Results {
+		if x.Status == guestapi.Error || (x.Child != nil && x.Child.Status == guestapi.Error) {
+			again = append(again, x.Scenario)
+		}
+	}
+	rr2, err := r.Run(ctx, rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: again, Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	second := evaluate(k, again, rr2)
+	for _, y := range second.Results {
+		for i := range cell.Results {
+			if cell.Results[i].Scenario == y.Scenario {
+				cell.Results[i] = y
+			}
+		}
+	}
+	if second.GuestError == "" {
+		cell.GuestError = ""
+	}
+	cell.Retried = true
+	cell.Millis += second.Millis
+	cell.count()
+	return cell, nil
 }
 
 // evaluate turns a rig report into a cell: one result per scenario, in

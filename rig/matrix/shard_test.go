@@ -138,7 +138,10 @@ func TestAMergeWithoutEveryShardFails(t *testing.T) {
 func TestMergeRefusesDuplicateCellsAndDifferentConfigurations(t *testing.T) {
 	shards := shardReports(t, smallConfig(), 2)
 	_, err := matrix.Merge(shards[0], shards[1], shards[0])
-	assert.ErrorContains(t, err, "is in reports 1 and 3")
+	assert.ErrorContains(t, err, "is in report 1 and report 3")
+	shards[0].Source, shards[1].Source = "a.json", "b.json"
+	_, err = matrix.Merge(shards[0], shards[1], shards[0])
+	assert.ErrorContains(t, err, "is in a.json and a.json", "reports read from files are named by file")
 
 	other := smallConfig()
 	other.Scenarios = []string{"getpid"}
