@@ -8,6 +8,7 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/sp"
 )
 
 // explain adds the server's side to a failure the guest reported: where
@@ -143,11 +144,36 @@ func explainArgs(p Pair, server *abi.Descriptor, obs *observer, name string) str
 		}
 		vi++
 	}
+	poison := poisoned(sc, vals)
 	if len(diffs) == 0 {
-		return ""
+		return poison
 	}
-	return fmt.Sprintf("sys_%s_args: client (%s) sent %d bytes, server (%s) reads %d: %s",
+	msg := fmt.Sprintf("sys_%s_args: client (%s) sent %d bytes, server (%s) reads %d: %s",
 		sc.Name, p.Client.Name, ca.Size, server.Name, sa.Size, strings.Join(diffs, "; "))
+	if poison != "" {
+		msg += "; " + poison
+	}
+	return msg
+}
+
+// poisoned names an argument that carries sprig's padding poison (the
+// bytes C leaves uninitialised, filled with sp.DefaultPadFill): the
+// client took it from a reply it misread, such as getpid's pid read from
+// rsp_sysresp's padding.
+func poisoned(sc *netbsd.Syscall, vals []uint64) string {
+	const pattern = uint64(sp.DefaultPadFill) * 0x01010101
+	vi := 0
+	for _, a := range sc.Args {
+		if a.Type == abi.Pad {
+			continue
+		}
+		if vi < len(vals) && vals[vi]&0xffffffff == pattern {
+			return fmt.Sprintf("%s is %#x, the poison sprig writes where C leaves rsp_sysresp's padding uninitialised: the client got it from a reply it misread (an earlier syscall's retval read from the padding)",
+				a.Name, vals[vi]&0xffffffff)
+		}
+		vi++
+	}
+	return ""
 }
 
 // coverage names the server members (or padding) under bytes [off, off+n).

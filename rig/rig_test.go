@@ -151,3 +151,17 @@ func TestAGuestAskingForMoreMemoryThanTheLimitIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "memory")
 }
+
+// TestAPoisonedArgumentIsNamedAsTheCause: an i386 client of an amd64
+// server reads getpid's pid from rsp_sysresp's padding and passes the
+// poison on to kill; the explanation says so.
+func TestAPoisonedArgumentIsNamedAsTheCause(t *testing.T) {
+	r := newRig(t, rig.Options{})
+	rep, err := r.Run(context.Background(), rig.Pair{
+		Client: abi.MustLookup("i386"), Server: abi.MustLookup("amd64"), Mode: sp.ModeNative, Scenarios: []string{"kill-raise"},
+	})
+	require.NoError(t, err)
+	got := result(t, rep, "kill-raise")
+	assert.Equal(t, guestapi.Fail, got.Status)
+	assert.Contains(t, got.Explanation, "pid is 0xa5a5a5a5, the poison sprig writes where C leaves rsp_sysresp's padding uninitialised")
+}
