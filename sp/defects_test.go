@@ -63,6 +63,12 @@ func (k *recKernel) lastName() string {
 	return k.names[len(k.names)-1]
 }
 
+func (k *recKernel) allNames() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.names...)
+}
+
 func (k *recKernel) lastCall() recCall {
 	k.mu.Lock()
 	defer k.mu.Unlock()

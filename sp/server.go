@@ -122,9 +122,9 @@ type ServerConfig struct {
 // ABI d speaking protocol 0.4.
 func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 	return ServerConfig{
-		ABI:             d,
-		Version:         Version04,
-		OSRelease:       "9.3",
+		ABI:                      d,
+		Version:                  Version04,
+		OSRelease:                "9.3",
 		MaxClients:               256,
 		MaxSyscalls:              128,
 		MaxSyscallsPerClient:     32,

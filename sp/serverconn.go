@@ -418,7 +418,6 @@ func (sc *serverConn) startSyscall(f *Frame) {
 
 // runCall runs one queued syscall on a worker and answers it.
 func (sc *serverConn) runCall(c *call) {
-	defer sc.budget.release(c.bytes)
 	sc.genMu.Lock()
 	ctx := sc.gen
 	sc.genMu.Unlock()
@@ -430,6 +429,7 @@ func (sc *serverConn) runCall(c *call) {
 		Mem:  &connMemory{sc: sc},
 	}
 	res := sc.proc.Syscall(ctx, req)
+	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back
 	if sc.ctx.Err() != nil {
 		return
 	}
