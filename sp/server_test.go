@@ -28,6 +28,18 @@ func TestServerConfigIsVerifiedNamingTheBadField(t *testing.T) {
 		{"no workers", func(c *sp.ServerConfig) { c.MaxSyscalls = 0 }, "MaxSyscalls"},
 		{"more idle than workers", func(c *sp.ServerConfig) { c.IdleWorkers = 1000 }, "IdleWorkers"},
 		{"tiny frames", func(c *sp.ServerConfig) { c.MaxFrame = 10 }, "MaxFrame"},
+		{"no syscalls per client", func(c *sp.ServerConfig) { c.MaxSyscallsPerClient = 0 }, "MaxSyscallsPerClient"},
+		{"no queue", func(c *sp.ServerConfig) { c.MaxQueuedSyscalls = 0 }, "MaxQueuedSyscalls"},
+		{"a client budget smaller than a frame", func(c *sp.ServerConfig) { c.MaxClientBytes = int64(c.MaxFrame) - 1 }, "MaxClientBytes"},
+		{"a server budget smaller than a client's", func(c *sp.ServerConfig) { c.MaxServerBytes = c.MaxClientBytes - 1 }, "MaxServerBytes"},
+		{"no pending forks", func(c *sp.ServerConfig) { c.MaxPendingForks = 0 }, "MaxPendingForks"},
+		{"no pending forks per client", func(c *sp.ServerConfig) { c.MaxPendingForksPerClient = 0 }, "MaxPendingForksPerClient"},
+		{"forks that never expire", func(c *sp.ServerConfig) { c.PendingForkTimeout = 0 }, "PendingForkTimeout"},
+		{"no declared ABIs", func(c *sp.ServerConfig) { c.MaxDeclaredABIs = 0 }, "MaxDeclaredABIs"},
+		{"no handshake timeout", func(c *sp.ServerConfig) { c.HandshakeTimeout = 0 }, "HandshakeTimeout"},
+		{"a negative idle timeout", func(c *sp.ServerConfig) { c.IdleTimeout = -1 }, "IdleTimeout"},
+		{"no write timeout", func(c *sp.ServerConfig) { c.WriteTimeout = 0 }, "WriteTimeout"},
+		{"a negative copy timeout", func(c *sp.ServerConfig) { c.CopyTimeout = -1 }, "CopyTimeout"},
 		{"banner too long", func(c *sp.ServerConfig) { c.OSRelease = string(bytes.Repeat([]byte("9"), 90)) }, "OSRelease"},
 	}
 	for _, tc := range cases {
@@ -36,9 +48,14 @@ func TestServerConfigIsVerifiedNamingTheBadField(t *testing.T) {
 			tc.mod(&cfg)
 			_, err := sp.NewServer(sptest.NewKernel(), cfg)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.field)
+			assert.Contains(t, err.Error(), "config: "+tc.field+" ")
 		})
 	}
+}
+
+func TestDefaultServerConfigIsValid(t *testing.T) {
+	_, err := sp.NewServer(sptest.NewKernel(), sp.DefaultServerConfig(mustABI("amd64")))
+	require.NoError(t, err)
 }
 
 func TestFullQueueAnswersTryAgainToTheClientHoldingTheMost(t *testing.T) {
