@@ -60,7 +60,7 @@ type hostile struct {
 func hostileConfig() sp.ServerConfig {
 	cfg := sp.DefaultServerConfig(mustABI("amd64"))
 	cfg.HandshakeTimeout = 300 * time.Millisecond
-	cfg.WriteTimeout = 500 * time.Millisecond
+	cfg.WriteTimeout = 5 * time.Second // a loaded test machine may not read for a while
 	cfg.PendingForkTimeout = 2 * time.Second
 	return cfg
 }

@@ -301,18 +301,25 @@ var hostileCatalogue = []hostileCase{
 	},
 	{
 		name: "a client pipelining getpids without reading", expect: "dropped after the write timeout",
+		cfg: func(c *sp.ServerConfig) { c.WriteTimeout = 500 * time.Millisecond },
 		run: func(h *hostile) {
 			p := h.guest()
-			frame := rawHeader(sp.HeaderSize, 7, sp.ClassReq, sp.TypeSyscall, uint32(netbsd.SYS_getpid))
+			// A small receive buffer fills at once, whatever the
+			// system's socket buffer sizes.
+			if rb, ok := p.conn.(interface{ SetReadBuffer(int) error }); ok {
+				require.NoError(h.t, rb.SetReadBuffer(4096))
+			}
+			flood := bytes.Repeat(rawHeader(sp.HeaderSize, 7, sp.ClassReq, sp.TypeSyscall, uint32(netbsd.SYS_getpid)), 1000)
 			go func() {
-				for range 200 {
-					if sp.WriteRaw(p.fr, bytes.Repeat(frame, 1000)) != nil {
+				for {
+					p.conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+					if sp.WriteRaw(p.fr, flood) != nil {
 						return
 					}
 				}
 			}()
 			h.innocent()
-			waitFor(h.t, 10*time.Second, "the server drops the client that does not read", func() bool { return h.srv.Clients() == 0 })
+			waitFor(h.t, 30*time.Second, "the server drops the client that does not read", func() bool { return h.srv.Clients() == 0 })
 			h.innocent()
 		},
 	},
