@@ -378,6 +378,9 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 		// Clear the flag before answering: a client may send its next
 		// syscall the moment it has the reply.
 		sc.inExec.Store(false)
+		if sc.ctx.Err() != nil {
+			return // the client left (or was dropped) meanwhile: nothing to answer
+		}
 		if err != nil {
 			sc.log.Warn("exec failed", "err", err)
 			sc.sendError(f.Reqno, ErrorMalformed)
@@ -465,8 +468,8 @@ func (sc *serverConn) active() bool {
 // after its parent left).
 func (sc *serverConn) teardown() {
 	sc.state.Store(uint32(stateDying))
+	sc.nc.Close() // first: nothing woken by the cancel below may still write
 	sc.cancel()
-	sc.nc.Close()
 	sc.w.fail(errDisconnected)
 	for _, c := range sc.srv.sched.dropQueue(sc, true) {
 		sc.budget.release(c.bytes)
