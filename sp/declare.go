@@ -2,6 +2,7 @@ package sp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -39,55 +40,164 @@ func guestBody(v Version, name string, d *abi.Descriptor) ([]byte, error) {
 	return b, nil
 }
 
-// parseGuestBody splits a GUEST body into the program name and the raw
-// declaration (nil when there is none). A body without a NUL is all name,
-// which is how a 0.4 server must treat an empty 0.1 body without reading
-// past it.
-func parseGuestBody(body []byte) (name string, decl []byte) {
-	nul := bytes.IndexByte(body, 0)
-	if nul < 0 {
-		return string(body), nil
-	}
-	name = string(body[:nul])
-	if rest, ok := bytes.CutPrefix(body[nul+1:], []byte(declPrefix)); ok {
-		decl = rest
-	}
-	return name, decl
+// Bounds on what a server keeps of a GUEST or EXEC body; the rest is
+// discarded as it is read.
+const (
+	// MaxComLen is NetBSD's MAXCOMLEN: the bytes of a program name a
+	// process keeps (p_comm). Longer names are cut, as NetBSD cuts them.
+	MaxComLen = 16
+	// MaxDeclaration bounds an ABI declaration after the name's NUL
+	// (prefix included); a descriptor's JSON is about 600 bytes. A longer
+	// one is refused as malformed.
+	MaxDeclaration = 8 << 10
+)
+
+// guestBodyParts is a GUEST or EXEC body as a server keeps it.
+type guestBodyParts struct {
+	name    string // at most MaxComLen bytes
+	nameCut uint64 // name bytes discarded
+	decl    []byte // the declaration after "sprig-abi:", nil when none
+	declCut uint64 // declaration bytes discarded (the declaration is then refused)
 }
 
-// declCache interns declared descriptors: a declaration equal to a
-// registered ABI becomes that descriptor (sharing its cached layouts),
-// and distinct user ABIs are kept once each, up to a bound, so clients
-// cannot grow the server's memory without limit.
+// guestBodyReader splits a GUEST body into name and declaration while it
+// is read, keeping at most MaxComLen bytes of name and MaxDeclaration of
+// what follows the NUL. A body without a NUL is all name, which is how a
+// 0.4 server must treat an empty 0.1 body without reading past it.
+type guestBodyReader struct {
+	parts   guestBodyParts
+	name    []byte
+	rest    []byte
+	restCut uint64
+	seenNUL bool
+}
+
+func (g *guestBodyReader) Write(p []byte) (int, error) {
+	n := len(p)
+	if !g.seenNUL {
+		nul := bytes.IndexByte(p, 0)
+		head := p
+		if nul >= 0 {
+			head = p[:nul]
+		}
+		keep := min(len(head), MaxComLen-len(g.name))
+		g.name = append(g.name, head[:keep]...)
+		g.parts.nameCut += uint64(len(head) - keep)
+		if nul < 0 {
+			return n, nil
+		}
+		g.seenNUL = true
+		p = p[nul+1:]
+	}
+	keep := min(len(p), MaxDeclaration-len(g.rest))
+	g.rest = append(g.rest, p[:keep]...)
+	g.restCut += uint64(len(p) - keep)
+	return n, nil
+}
+
+func (g *guestBodyReader) done() guestBodyParts {
+	g.parts.name = string(g.name)
+	if rest, ok := bytes.CutPrefix(g.rest, []byte(declPrefix)); ok {
+		g.parts.decl = rest
+		g.parts.declCut = g.restCut
+	}
+	return g.parts
+}
+
+// parseGuestBody splits a whole GUEST body the way guestBodyReader does.
+func parseGuestBody(body []byte) guestBodyParts {
+	var g guestBodyReader
+	g.Write(body)
+	return g.done()
+}
+
+// declCache interns declared descriptors. A declaration equal to a
+// registered ABI becomes that descriptor (sharing its cached layouts).
+// Other declarations are keyed by their content (the descriptor parsed
+// and marshalled again, so spacing does not matter) and reference
+// counted: the connections and pending forks using one hold it, and it
+// is forgotten when the last lets go. At most limit distinct ones are
+// in use at once; each client holds at most one.
 type declCache struct {
-	mu   sync.Mutex
-	seen map[string]*abi.Descriptor
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*declEntry
+	limit   int
 }
 
-const maxDeclaredABIs = 64
+type declEntry struct {
+	key  [sha256.Size]byte
+	d    *abi.Descriptor
+	refs int
+}
 
-func (c *declCache) resolve(raw []byte) (*abi.Descriptor, error) {
+// declRef is one hold on a declared ABI; nil holds a registered one,
+// which needs no holding. release may be called on nil.
+type declRef struct {
+	c *declCache
+	e *declEntry
+}
+
+func newDeclCache(limit int) *declCache {
+	return &declCache{entries: map[[sha256.Size]byte]*declEntry{}, limit: limit}
+}
+
+func (c *declCache) resolve(raw []byte) (*abi.Descriptor, *declRef, error) {
 	d, err := abi.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("sp: ABI declaration: %w", err)
+		return nil, nil, fmt.Errorf("sp: ABI declaration: %w", err)
 	}
 	for _, known := range abi.All() {
 		if reflect.DeepEqual(known, d) {
-			return known, nil
+			return known, nil, nil
 		}
 	}
+	canon, err := json.Marshal(d)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sp: ABI declaration: %w", err)
+	}
+	key := sha256.Sum256(canon)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := string(raw)
-	if old, ok := c.seen[key]; ok {
-		return old, nil
+	e := c.entries[key]
+	if e == nil {
+		if len(c.entries) >= c.limit {
+			return nil, nil, fmt.Errorf("sp: ABI declaration: %d distinct user ABIs in use already", c.limit)
+		}
+		e = &declEntry{key: key, d: d}
+		c.entries[key] = e
 	}
-	if len(c.seen) >= maxDeclaredABIs {
-		return nil, fmt.Errorf("sp: ABI declaration: more than %d distinct user ABIs", maxDeclaredABIs)
+	e.refs++
+	return e.d, &declRef{c: c, e: e}, nil
+}
+
+// share takes another hold on the same ABI (for a pending fork).
+func (r *declRef) share() *declRef {
+	if r == nil {
+		return nil
 	}
-	if c.seen == nil {
-		c.seen = map[string]*abi.Descriptor{}
+	r.c.mu.Lock()
+	r.e.refs++
+	r.c.mu.Unlock()
+	return &declRef{c: r.c, e: r.e}
+}
+
+func (r *declRef) release() {
+	if r == nil {
+		return
 	}
-	c.seen[key] = d
-	return d, nil
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	if r.e == nil {
+		return
+	}
+	if r.e.refs--; r.e.refs == 0 {
+		delete(r.c.entries, r.e.key)
+	}
+	r.e = nil
+}
+
+func (c *declCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
 }

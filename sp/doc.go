@@ -13,11 +13,12 @@
 //   - Codec encodes and decodes the bodies (rsp_sysresp, rsp_copydata,
 //     handshake_fork, C int, size_t, void *) for one abi.Descriptor.
 //   - Server accepts clients, runs the handshake state machine
-//     (NEW → RUNNING → DYING), dispatches SYSCALL requests to a bounded
-//     worker pool and runs them on a Kernel, which reaches the client's
-//     memory through a Memory (COPYIN, COPYINSTR, COPYOUT, ANONMMAP) and
-//     signals it with RAISE. Package kern provides the real Kernel;
-//     sp/sptest a small one for tests.
+//     (NEW → RUNNING → DYING), queues SYSCALL requests per connection,
+//     shares its workers among connections round-robin and runs the
+//     syscalls on a Kernel, which reaches the client's memory through a
+//     Memory (COPYIN, COPYINSTR, COPYOUT, ANONMMAP) and signals it with
+//     RAISE. Package kern provides the real Kernel; sp/sptest a small
+//     one for tests.
 //   - Client dials a URL (unix://, tcp://, tcp6://, or $RUMP_SERVER),
 //     reads the banner, handshakes (GUEST, FORK, EXEC), runs syscalls
 //     with many in flight, and serves the server's requests from the
@@ -81,6 +82,25 @@
 // against a C server the client falls back to the machine word, or to
 // ClientConfig.ServerABI when that word is ambiguous.
 // ServerConfig.HideABI sends the C banner byte for byte.
+//
+// # Clients that misbehave
+//
+// No client can starve, bloat or wedge a Server for the others
+// (ServerConfig documents each limit and its default):
+//
+//   - scheduling: a per-connection cap on running syscalls, a round-robin
+//     turn among connections with queued work, a worker for any
+//     connection with none running, and TRYAGAIN only when the
+//     server-wide queue is full, for the client holding the most;
+//   - memory: what is kept of a body depends on its kind, not on its
+//     announced length (a SYSCALL keeps its argument struct, a GUEST or
+//     EXEC keeps MaxComLen bytes of name and MaxDeclaration of
+//     declaration, a COPYIN reply at most what was asked), received
+//     bytes held are bounded per connection and server-wide, pending
+//     forks per client, and declared ABIs are freed with their clients;
+//   - time: handshake, write, optional idle and copy timeouts;
+//   - logs: each connection's repeated messages are rate-limited, with a
+//     count of what was dropped.
 //
 // # Not for
 //

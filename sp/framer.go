@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rumpsprig/sprig/abi"
 )
@@ -85,6 +86,10 @@ type Framer struct {
 	MaxFrame uint64
 	// Trace, when set, sees every frame read or written.
 	Trace func(Direction, *Frame)
+	// WriteTimeout, when positive and the writer has SetWriteDeadline (a
+	// net.Conn), bounds each frame's Write: a peer that stops reading
+	// makes WriteFrame fail after it instead of blocking for ever.
+	WriteTimeout time.Duration
 
 	wmu  sync.Mutex
 	rbuf [HeaderSize]byte
@@ -129,8 +134,8 @@ func (f *Framer) ReadFrame() (*Frame, error) {
 // ReadBody parses a header read by ReadHeader in the current byte order,
 // checks its length and reads the body.
 func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
-	h := parseHeader(f.ByteOrder(), raw[:])
-	if err := f.checkLen(h); err != nil {
+	h, err := f.ParseHeader(raw)
+	if err != nil {
 		return nil, err
 	}
 	fr := &Frame{Header: h}
@@ -147,6 +152,59 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 		f.Trace(Received, fr)
 	}
 	return fr, nil
+}
+
+// ParseHeader parses a header read by ReadHeader in the current byte
+// order and checks its length against MaxFrame, leaving the body unread:
+// a caller that must bound what it keeps of a body (a server) reads it
+// with ReadBodyPart and Discard instead of ReadBody.
+func (f *Framer) ParseHeader(raw [HeaderSize]byte) (Header, error) {
+	h := parseHeader(f.ByteOrder(), raw[:])
+	return h, f.checkLen(h)
+}
+
+// ReadBodyPart reads exactly len(buf) bytes of the body of h into buf.
+func (f *Framer) ReadBodyPart(h Header, buf []byte) error {
+	if _, err := io.ReadFull(f.r, buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
+	}
+	return nil
+}
+
+// Discard reads and drops n bytes of the body of h without keeping them.
+func (f *Framer) Discard(h Header, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	if _, err := io.CopyN(io.Discard, f.r, int64(n)); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("discarding %d bytes of the body of %s: %w", n, h, err)
+	}
+	return nil
+}
+
+// copyBody streams the whole body of h into w, which keeps what it
+// wants of it.
+func (f *Framer) copyBody(h Header, w io.Writer) error {
+	if _, err := io.CopyN(w, f.r, int64(h.BodyLen())); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
+	}
+	return nil
+}
+
+// traceReceived hands a frame read in parts to the trace hook.
+func (f *Framer) traceReceived(fr *Frame) {
+	if f.Trace != nil {
+		f.Trace(Received, fr)
+	}
 }
 
 func (f *Framer) checkLen(h Header) error {
@@ -181,6 +239,11 @@ func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
 		f.Trace(Sent, &Frame{Header: h, Body: append([]byte(nil), buf[HeaderSize:]...)})
 	}
 	f.wmu.Lock()
+	if f.WriteTimeout > 0 {
+		if d, ok := f.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+			d.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
+		}
+	}
 	_, err := f.w.Write(buf)
 	f.wmu.Unlock()
 	if cap(buf) <= maxPooledWrite {

@@ -8,15 +8,13 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rumpsprig/sprig/abi"
 )
 
-var (
-	// ErrServerClosed is returned by Serve after Shutdown.
-	ErrServerClosed = errors.New("sp: server closed")
-	errTooManyForks = errors.New("too many pending forks")
-)
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("sp: server closed")
 
 // ServerConfig configures a Server. Start from DefaultServerConfig.
 type ServerConfig struct {
@@ -36,24 +34,87 @@ type ServerConfig struct {
 	// IgnoreDeclarations makes the server behave exactly like a C server:
 	// ABI declarations in GUEST bodies are ignored (server-translates off).
 	IgnoreDeclarations bool
-	// MaxClients bounds connected clients (C: 256).
+	// MaxClients bounds connected clients (C: 256). Default 256.
 	MaxClients int
-	// MaxSyscalls bounds syscalls running at once across all clients
-	// (C: 128 workers); beyond it clients get TRYAGAIN (EAGAIN in 0.1).
+
+	// Scheduling (see the comment on scheduler in sched.go for why).
+
+	// MaxSyscalls bounds the syscalls running at once across all
+	// clients, blocked ones included (C: 128 workers), except that a
+	// client with none running may always start one: the workers number
+	// at most MaxSyscalls + MaxClients. Default 128.
 	MaxSyscalls int
+	// MaxSyscallsPerClient bounds one connection's syscalls running at
+	// once; its further syscalls wait in its queue. Default 32.
+	MaxSyscallsPerClient int
+	// MaxQueuedSyscalls bounds the syscalls waiting for a worker, all
+	// clients together. Only past it does a SYSCALL get TRYAGAIN (EAGAIN
+	// in 0.1): the newest queued call of the client holding the most.
+	// Default 16384.
+	MaxQueuedSyscalls int
 	// IdleWorkers is how many idle syscall workers are kept (C: 16).
+	// Default 16.
 	IdleWorkers int
-	// MaxPendingForks bounds PREFORK processes not yet claimed.
-	MaxPendingForks int
-	// MaxFrame bounds the frames a client may send.
+
+	// Memory.
+
+	// MaxFrame bounds the frames a client may send. Default
+	// DefaultMaxFrame (16 MiB + 64).
 	MaxFrame uint64
+	// MaxClientBytes bounds the bytes of frames one connection has sent
+	// that the server holds at once: queued syscalls and COPYIN or
+	// ANONMMAP replies not yet taken by the kernel. A reply that does
+	// not fit waits; a SYSCALL that does not fit gets TRYAGAIN. At
+	// least MaxFrame. Default 2 × DefaultMaxFrame.
+	MaxClientBytes int64
+	// MaxServerBytes is MaxClientBytes for all connections together; at
+	// least MaxClientBytes. Default 256 MiB.
+	MaxServerBytes int64
+	// MaxPendingForks bounds PREFORK processes not yet claimed, all
+	// clients together. Default 1024.
+	MaxPendingForks int
+	// MaxPendingForksPerClient bounds one connection's unclaimed
+	// PREFORK processes; past it PREFORK gets NOMEM. Default 16.
+	MaxPendingForksPerClient int
+	// PendingForkTimeout is how long a PREFORK process waits for its
+	// FORK handshake, whether or not its parent is still connected
+	// (rumpclient_daemon's parent leaves at once); then it is dropped.
+	// Default 30 s.
+	PendingForkTimeout time.Duration
+	// MaxDeclaredABIs bounds the distinct user ABIs (declared, not
+	// registered) in use at once; each is freed when its last client
+	// and pending fork are gone. Default 64.
+	MaxDeclaredABIs int
+
+	// Timeouts.
+
+	// HandshakeTimeout bounds the time from accept to a complete first
+	// frame; a client that sends nothing or only part of it is dropped.
+	// A slow client that completes it in time is served. Default 5 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout, when positive, drops a client that sends nothing for
+	// that long while none of its syscalls is queued or running.
+	// Default 0: none (the C server has none).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each frame written to a client: one that
+	// stops reading is dropped when a write has waited that long, and
+	// its syscalls are cancelled. Default 10 s.
+	WriteTimeout time.Duration
+	// CopyTimeout, when positive, bounds the wait for the answer to a
+	// COPYIN, COPYINSTR or ANONMMAP request; past it the kernel sees
+	// EFAULT. Default 0: none (the C server waits for ever).
+	CopyTimeout time.Duration
+
 	// PadFill is written into padding C leaves uninitialised (the four
 	// rsp_sysresp bytes after the error on LP64). DefaultPadFill is a
 	// poison pattern; 0 gives the bytes a zeroing C stub sends.
 	PadFill byte
 	// Logger receives connection and protocol events; nil discards them.
 	Logger *slog.Logger
-	// Trace, when set, sees every frame on every connection.
+	// Trace, when set, sees every frame on every connection. Of a frame
+	// the server cuts (a SYSCALL body longer than its argument struct, a
+	// long program name, a reply nobody waits for) it sees the header as
+	// received and the body as kept.
 	Trace func(c *ConnInfo, dir Direction, f *Frame)
 }
 
@@ -61,15 +122,24 @@ type ServerConfig struct {
 // ABI d speaking protocol 0.4.
 func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 	return ServerConfig{
-		ABI:             d,
-		Version:         Version04,
-		OSRelease:       "9.3",
-		MaxClients:      256,
-		MaxSyscalls:     128,
-		IdleWorkers:     16,
-		MaxPendingForks: 1024,
-		MaxFrame:        DefaultMaxFrame,
-		PadFill:         DefaultPadFill,
+		ABI:                      d,
+		Version:                  Version04,
+		OSRelease:                "9.3",
+		MaxClients:               256,
+		MaxSyscalls:              128,
+		MaxSyscallsPerClient:     32,
+		MaxQueuedSyscalls:        16384,
+		IdleWorkers:              16,
+		MaxFrame:                 DefaultMaxFrame,
+		MaxClientBytes:           2 * DefaultMaxFrame,
+		MaxServerBytes:           256 << 20,
+		MaxPendingForks:          1024,
+		MaxPendingForksPerClient: 16,
+		PendingForkTimeout:       30 * time.Second,
+		MaxDeclaredABIs:          64,
+		HandshakeTimeout:         5 * time.Second,
+		WriteTimeout:             10 * time.Second,
+		PadFill:                  DefaultPadFill,
 	}
 }
 
@@ -86,12 +156,34 @@ func (c *ServerConfig) verify() error {
 		return bad("MaxClients", "must be positive")
 	case c.MaxSyscalls <= 0:
 		return bad("MaxSyscalls", "must be positive")
+	case c.MaxSyscallsPerClient <= 0:
+		return bad("MaxSyscallsPerClient", "must be positive")
+	case c.MaxQueuedSyscalls <= 0:
+		return bad("MaxQueuedSyscalls", "must be positive")
 	case c.IdleWorkers < 0 || c.IdleWorkers > c.MaxSyscalls:
 		return bad("IdleWorkers", "must be between 0 and MaxSyscalls")
+	case c.MaxFrame < HeaderSize+64 || c.MaxFrame > 1<<40:
+		return bad("MaxFrame", fmt.Sprintf("is %d; want %d to 2^40", c.MaxFrame, HeaderSize+64))
+	case c.MaxClientBytes < int64(c.MaxFrame):
+		return bad("MaxClientBytes", fmt.Sprintf("is %d; must hold a whole frame (MaxFrame %d)", c.MaxClientBytes, c.MaxFrame))
+	case c.MaxServerBytes < c.MaxClientBytes:
+		return bad("MaxServerBytes", fmt.Sprintf("is %d; must be at least MaxClientBytes (%d)", c.MaxServerBytes, c.MaxClientBytes))
 	case c.MaxPendingForks <= 0:
 		return bad("MaxPendingForks", "must be positive")
-	case c.MaxFrame < HeaderSize+64:
-		return bad("MaxFrame", fmt.Sprintf("is %d; too small for any request", c.MaxFrame))
+	case c.MaxPendingForksPerClient <= 0:
+		return bad("MaxPendingForksPerClient", "must be positive")
+	case c.PendingForkTimeout <= 0:
+		return bad("PendingForkTimeout", "must be positive")
+	case c.MaxDeclaredABIs <= 0:
+		return bad("MaxDeclaredABIs", "must be positive")
+	case c.HandshakeTimeout <= 0:
+		return bad("HandshakeTimeout", "must be positive")
+	case c.IdleTimeout < 0:
+		return bad("IdleTimeout", "must not be negative (0: none)")
+	case c.WriteTimeout <= 0:
+		return bad("WriteTimeout", "must be positive")
+	case c.CopyTimeout < 0:
+		return bad("CopyTimeout", "must not be negative (0: none)")
 	}
 	if err := c.ABI.Validate(); err != nil {
 		return err
@@ -131,13 +223,10 @@ type Server struct {
 	log    *slog.Logger
 	banner []byte
 
-	pool  *workerPool
-	forks forkTable
-	decls declCache
-
-	// inflightMu orders starting a syscall against Shutdown's wait: a
-	// syscall starts under the read lock only while closing is false.
-	inflightMu sync.RWMutex
+	sched *scheduler
+	forks *forkTable
+	decls *declCache
+	bytes *budget // frames held, all connections together
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -145,7 +234,6 @@ type Server struct {
 	closing   bool
 	connWG    sync.WaitGroup
 	nextID    atomic.Uint64
-	inflight  sync.WaitGroup
 }
 
 // NewServer verifies cfg and returns a server running syscalls on k.
@@ -165,8 +253,10 @@ func NewServer(k Kernel, cfg ServerConfig) (*Server, error) {
 		kernel:    k,
 		log:       log,
 		banner:    []byte(cfg.banner().Line()),
-		pool:      newWorkerPool(cfg.MaxSyscalls, cfg.IdleWorkers),
-		forks:     forkTable{limit: cfg.MaxPendingForks},
+		sched:     newScheduler(cfg.MaxSyscalls, cfg.MaxSyscallsPerClient, cfg.IdleWorkers, cfg.MaxQueuedSyscalls),
+		forks:     newForkTable(cfg.MaxPendingForks, cfg.MaxPendingForksPerClient, cfg.PendingForkTimeout),
+		decls:     newDeclCache(cfg.MaxDeclaredABIs),
+		bytes:     newBudget(cfg.MaxServerBytes),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*serverConn]struct{}{},
 	}, nil
@@ -255,22 +345,40 @@ func (s *Server) Clients() int {
 // PendingForks returns how many PREFORK processes await a FORK handshake.
 func (s *Server) PendingForks() int { return s.forks.len() }
 
-// Shutdown stops accepting, lets in-flight syscalls finish, then closes
-// every connection. If ctx ends first, in-flight syscalls are cancelled
-// (their clients see EFAULT-style failures) and connections are closed at
-// once; Shutdown then returns ctx's error.
+// ServerStats is a snapshot of what a Server holds.
+type ServerStats struct {
+	Clients         int
+	QueuedSyscalls  int
+	RunningSyscalls int
+	Workers         int   // syscall worker goroutines, busy or idle
+	HeldBytes       int64 // bytes of received frames held (MaxServerBytes)
+	PendingForks    int
+	DeclaredABIs    int // distinct user ABIs in use
+}
+
+// Stats returns a snapshot of the server's load.
+func (s *Server) Stats() ServerStats {
+	q, r, w := s.sched.stats()
+	return ServerStats{Clients: s.Clients(), QueuedSyscalls: q, RunningSyscalls: r, Workers: w,
+		HeldBytes: s.bytes.inUse(), PendingForks: s.forks.len(), DeclaredABIs: s.decls.len()}
+}
+
+// Shutdown stops accepting, lets in-flight syscalls (queued or running)
+// finish, then closes every connection and drops the pending forks. If
+// ctx ends first, in-flight syscalls are cancelled (their clients see
+// EFAULT-style failures) and connections are closed at once; Shutdown
+// then returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.inflightMu.Lock()
+	s.sched.close() // no syscall is queued after this
 	s.mu.Lock()
 	s.closing = true
-	s.inflightMu.Unlock()
 	for ln := range s.listeners {
 		ln.Close()
 	}
 	s.mu.Unlock()
 
 	drained := make(chan struct{})
-	go func() { s.inflight.Wait(); close(drained) }()
+	go func() { s.sched.inflight.Wait(); close(drained) }()
 	var err error
 	select {
 	case <-drained:
@@ -283,7 +391,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.connWG.Wait()
-	s.pool.stopIdle()
+	s.forks.close()
+	s.sched.stopIdle()
 	return err
 }
 

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
@@ -31,28 +31,42 @@ func (s connState) String() string {
 // errDisconnected wakes kernel requests waiting on a client that left.
 var errDisconnected = errors.New("sp: client disconnected")
 
-// serverConn is one client connection on a Server.
+// serverConn is one client connection on a Server. Its reading goroutine
+// (serve) reads every frame, answers handshakes and PREFORK itself, and
+// queues syscalls on the server's scheduler; workers run them.
 type serverConn struct {
 	srv  *Server
 	nc   net.Conn
+	br   *bufio.Reader
 	fr   *Framer
 	info ConnInfo
-	log  *slog.Logger
+	log  *logLimiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	budget budgets // frames this client sent that the server holds
 
 	// Set during the handshake by the reading goroutine, read-only after.
 	codec  *Codec
 	proc   Process
-	tree   uint64 // connection tree: this GUEST's ID, or the forking parent's tree
+	tree   uint64   // connection tree: this GUEST's ID, or the forking parent's tree
+	decl   *declRef // the declared ABI this connection holds, if any
 	state  atomic.Uint32
 	inExec atomic.Bool
 
-	w *waiters // server→client requests, numbered from 0
+	w *waiters  // server→client requests, numbered from 0
+	q connQueue // guarded by srv.sched.mu
 
-	syscalls sync.WaitGroup
-	execs    sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
+	// gen is the context syscalls run with: EXEC cancels it to end the
+	// process's other syscalls, then starts a new one.
+	genMu     sync.Mutex
+	gen       context.Context
+	genCancel context.CancelFunc
+
+	syscalls  sync.WaitGroup // calls on workers
+	execs     sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
+	aux       sync.WaitGroup // goroutines sending this client answers for others (TRYAGAIN of an evicted call)
+	discarded atomic.Uint64  // body bytes read and dropped unkept
 }
 
 func newServerConn(s *Server, c net.Conn) *serverConn {
@@ -63,12 +77,16 @@ func newServerConn(s *Server, c net.Conn) *serverConn {
 		ctx:    ctx,
 		cancel: cancel,
 		w:      newWaiters(0),
+		budget: budgets{conn: newBudget(s.cfg.MaxClientBytes), srv: s.bytes},
 	}
+	sc.gen, sc.genCancel = context.WithCancel(ctx)
 	sc.info = ConnInfo{ID: s.nextID.Add(1), Remote: remoteOf(c), ABI: s.clientABIDefault()}
 	sc.tree = sc.info.ID
-	sc.log = s.log.With("conn", sc.info.ID)
-	sc.fr = NewFramer(bufio.NewReaderSize(c, ReadBufferSize), c, sc.info.ABI)
+	sc.log = newLogLimiter(s.log.With("conn", sc.info.ID))
+	sc.br = bufio.NewReaderSize(c, ReadBufferSize)
+	sc.fr = NewFramer(sc.br, c, sc.info.ABI)
 	sc.fr.MaxFrame = s.cfg.MaxFrame
+	sc.fr.WriteTimeout = s.cfg.WriteTimeout
 	if s.cfg.Trace != nil {
 		sc.fr.Trace = func(d Direction, f *Frame) { s.cfg.Trace(&sc.info, d, f) }
 	}
@@ -96,58 +114,39 @@ func (sc *serverConn) close() {
 }
 
 func (sc *serverConn) serve() {
-	sc.log.Info("client connected", "remote", sc.info.Remote)
+	sc.log.log.Info("client connected", "remote", sc.info.Remote)
 	defer sc.teardown()
+	// The handshake deadline covers the banner and the whole first frame.
+	sc.nc.SetDeadline(time.Now().Add(sc.srv.cfg.HandshakeTimeout))
 	if _, err := sc.nc.Write(sc.srv.banner); err != nil {
 		sc.log.Info("banner write failed", "err", err)
 		return
 	}
 	for {
-		f, err := sc.readFrame()
+		in, err := sc.readFrame()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && sc.ctx.Err() == nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout() && connState(sc.state.Load()) == stateNew:
+				sc.log.Warn("no complete handshake in time; dropping client", "timeout", sc.srv.cfg.HandshakeTimeout)
+			case errors.As(err, &ne) && ne.Timeout():
+				sc.log.Warn("client idle too long; dropping it", "timeout", sc.srv.cfg.IdleTimeout)
+			case !errors.Is(err, io.EOF) && sc.ctx.Err() == nil:
 				sc.log.Warn("read failed; dropping client", "err", err)
 			}
 			return
 		}
-		if !sc.handle(f) {
+		if !sc.handle(in) {
 			return
 		}
 	}
 }
 
-// readFrame reads the next frame. Before the handshake it also notices a
-// client whose header is in the other byte order: such a client can only
-// be understood if its GUEST handshake declares its ABI, which handle
-// checks.
-func (sc *serverConn) readFrame() (*Frame, error) {
-	raw, err := sc.fr.ReadHeader()
-	if err != nil {
-		return nil, err
-	}
-	if connState(sc.state.Load()) == stateNew && !sc.srv.cfg.IgnoreDeclarations {
-		o := sc.fr.ByteOrder()
-		if h := parseHeader(o, raw[:]); h.Len < HeaderSize || h.Len > sc.fr.MaxFrame {
-			other := swapped(o)
-			if h2 := parseHeader(other, raw[:]); h2.Len >= HeaderSize && h2.Len <= sc.fr.MaxFrame {
-				sc.fr.SetByteOrder(other)
-			}
-		}
-	}
-	return sc.fr.ReadBody(raw)
-}
-
-func swapped(o abi.ByteOrder) abi.ByteOrder {
-	if o == abi.LittleEndian.ByteOrder() {
-		return abi.BigEndian.ByteOrder()
-	}
-	return abi.LittleEndian.ByteOrder()
-}
-
 // handle processes one frame; false ends the connection.
-func (sc *serverConn) handle(f *Frame) bool {
+func (sc *serverConn) handle(in inFrame) bool {
+	f := in.Frame
 	if connState(sc.state.Load()) == stateNew {
-		return sc.handleFirst(f)
+		return sc.handleFirst(in)
 	}
 	switch f.Class {
 	case ClassReq:
@@ -156,17 +155,23 @@ func (sc *serverConn) handle(f *Frame) bool {
 			sc.startSyscall(f)
 			return true
 		case TypePrefork:
+			if sc.inExec.Load() {
+				// As the C server: no forking while the process execs.
+				sc.log.Warn("PREFORK during EXEC; dropping client")
+				sc.sendError(f.Reqno, ErrorInExec)
+				return false
+			}
 			sc.prefork(f)
 			return true
 		case TypeHandshake:
 			if HandshakeKind(f.U) == HandshakeExec && sc.srv.cfg.Version.HasExec() {
-				sc.exec(f)
-				return true
+				return sc.exec(f, in.guest)
 			}
 			// A second GUEST or FORK on a running connection.
 			sc.sendError(f.Reqno, ErrorMalformed)
 			return false
 		}
+		sc.log.Warn("request of a type a client may not send", "frame", f.Header.String())
 		sc.sendError(f.Reqno, ErrorMalformed)
 		return true
 	case ClassResp:
@@ -176,6 +181,7 @@ func (sc *serverConn) handle(f *Frame) bool {
 		sc.log.Info("client sent an error frame", "code", f.U, "reqno", f.Reqno)
 		return true
 	}
+	sc.log.Warn("frame of unknown class", "frame", f.Header.String())
 	if sc.srv.cfg.Version.HasEnumErrors() {
 		sc.sendError(f.Reqno, ErrorMalformed)
 	} else {
@@ -185,7 +191,8 @@ func (sc *serverConn) handle(f *Frame) bool {
 }
 
 // handleFirst handles the frame that must be a handshake.
-func (sc *serverConn) handleFirst(f *Frame) bool {
+func (sc *serverConn) handleFirst(in inFrame) bool {
+	f := in.Frame
 	cfg := &sc.srv.cfg
 	if f.Class != ClassReq || f.Type != TypeHandshake {
 		sc.sendError(f.Reqno, ErrorAuth)
@@ -194,18 +201,27 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 	sniffed := sc.fr.ByteOrder() != sc.info.ABI.ByteOrder()
 	switch kind := HandshakeKind(f.U); kind {
 	case HandshakeGuest:
-		name, decl := parseGuestBody(f.Body)
+		g := in.guest
+		name := g.name
 		if !cfg.Version.HasGuestName() {
 			name = ""
+		} else if g.nameCut > 0 {
+			sc.log.Warn("program name cut to MAXCOMLEN", "name", strconv.Quote(name), "discarded", g.nameCut)
 		}
 		declared := false
-		if decl != nil && !cfg.IgnoreDeclarations {
-			d, err := sc.srv.decls.resolve(decl)
+		if g.decl != nil && !cfg.IgnoreDeclarations {
+			if g.declCut > 0 {
+				sc.log.Warn("ABI declaration too long", "max", MaxDeclaration, "discarded", g.declCut)
+				sc.sendError(f.Reqno, ErrorMalformed)
+				return false
+			}
+			d, ref, err := sc.srv.decls.resolve(g.decl)
 			if err != nil {
 				sc.log.Warn("bad ABI declaration", "err", err)
 				sc.sendError(f.Reqno, ErrorMalformed)
 				return false
 			}
+			sc.decl = ref // released at teardown
 			if d.ByteOrder() != sc.fr.ByteOrder() {
 				sc.log.Warn("declared ABI's byte order differs from the frame's", "abi", d.Name)
 				sc.sendError(f.Reqno, ErrorMalformed)
@@ -226,7 +242,7 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 			return false
 		}
 		sc.proc = p
-		sc.log.Info("guest handshake", "name", name, "abi", sc.info.ABI.Name, "declared", declared, "pid", p.Pid())
+		sc.log.Info("guest handshake", "name", strconv.Quote(name), "abi", sc.info.ABI.Name, "declared", declared, "pid", p.Pid())
 	case HandshakeFork:
 		ck, cancel, err := sc.codec.ParseHandshakeFork(f.Body)
 		if err != nil {
@@ -239,29 +255,29 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 			sc.sendError(f.Reqno, ErrorInvalidPrefork)
 			return false
 		}
-		p, d := pf.proc, pf.abi
-		sc.tree = pf.tree
 		if cancel { // any non-zero int, whatever its byte order
-			p.Exit()
-			sc.log.Info("fork cancelled", "pid", p.Pid())
+			pf.drop()
+			sc.log.Info("fork cancelled", "pid", pf.proc.Pid())
 			return false
 		}
-		if sc.fr.ByteOrder() != d.ByteOrder() {
-			p.Exit()
-			sc.log.Warn("forked client speaks another byte order than its parent", "parent abi", d.Name)
+		if sc.fr.ByteOrder() != pf.abi.ByteOrder() {
+			pf.drop()
+			sc.log.Warn("forked client speaks another byte order than its parent", "parent abi", pf.abi.Name)
 			return false
 		}
-		sc.setABI(d)
-		np, err := p.Attach(sc.clientInfo("", false))
+		// The child joins its parent's connection tree, even when the
+		// parent has left already.
+		sc.tree, sc.decl = pf.tree, pf.decl
+		sc.setABI(pf.abi)
+		p, err := pf.proc.Attach(sc.clientInfo("", false))
 		if err != nil {
-			p.Exit()
+			pf.proc.Exit()
 			sc.log.Warn("attaching a forked process failed", "err", err)
 			sc.sendError(f.Reqno, ErrorRforkFailed)
 			return false
 		}
-		p = np
 		sc.proc = p
-		sc.log.Info("fork handshake", "pid", p.Pid(), "abi", d.Name)
+		sc.log.Info("fork handshake", "pid", p.Pid(), "abi", pf.abi.Name)
 	default:
 		// AUTH was never implemented by C; unknown kinds get an answer
 		// rather than the 0.1 server's silence.
@@ -269,6 +285,7 @@ func (sc *serverConn) handleFirst(f *Frame) bool {
 		return false
 	}
 	sc.state.Store(uint32(stateRunning))
+	sc.nc.SetDeadline(time.Time{}) // from here on: the idle timeout, if any, and per-write deadlines
 	return sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeHandshake}, sc.codec.Int(0)) == nil
 }
 
@@ -283,10 +300,17 @@ func (sc *serverConn) clientInfo(name string, declared bool) ClientInfo {
 	}
 }
 
+// send writes one frame. A frame that cannot be written whole (the
+// client stopped reading past WriteTimeout, or left) ends the connection:
+// what follows on the stream would be garbage, and the client's syscalls
+// are cancelled.
 func (sc *serverConn) send(h Header, body ...[]byte) error {
 	err := sc.fr.WriteFrame(h, body...)
-	if err != nil && sc.ctx.Err() == nil {
-		sc.log.Info("write failed", "frame", h.String(), "err", err)
+	if err != nil {
+		if sc.ctx.Err() == nil {
+			sc.log.Warn("write failed; dropping client", "frame", h.String(), "err", err)
+		}
+		sc.close()
 	}
 	return err
 }
@@ -307,9 +331,11 @@ func (sc *serverConn) prefork(f *Frame) {
 		sc.sendError(f.Reqno, ErrorRforkFailed)
 		return
 	}
-	ck, err := sc.srv.forks.add(sc, child, sc.info.ABI)
+	ref := sc.decl.share()
+	ck, err := sc.srv.forks.add(sc.info.ID, sc.tree, child, sc.info.ABI, ref)
 	if err != nil {
 		child.Exit()
+		ref.release()
 		sc.log.Warn("prefork refused", "err", err)
 		sc.sendError(f.Reqno, ErrorNoMem)
 		return
@@ -317,22 +343,44 @@ func (sc *serverConn) prefork(f *Frame) {
 	sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypePrefork}, ck[:])
 }
 
-func (sc *serverConn) exec(f *Frame) {
-	name, _ := parseGuestBody(f.Body)
+// exec handles an EXEC handshake. As the C server does, it ends the
+// process's other syscalls first: queued ones are answered INEXEC,
+// running ones see their context cancelled (a read blocked on an empty
+// pipe returns EINTR), and once they have left the process execs. A
+// second EXEC meanwhile is answered INEXEC and the client dropped.
+func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 	if !sc.inExec.CompareAndSwap(false, true) {
+		sc.log.Warn("EXEC during EXEC; dropping client")
 		sc.sendError(f.Reqno, ErrorInExec)
-		return
+		return false
 	}
-	// Wait for the process's other syscalls to leave, off the reading
-	// goroutine: they may still need COPYIN replies from this client.
+	if g.nameCut > 0 {
+		sc.log.Warn("program name cut to MAXCOMLEN", "name", strconv.Quote(g.name), "discarded", g.nameCut)
+	}
+	queued := sc.srv.sched.dropQueue(sc, false)
+	sc.genMu.Lock()
+	sc.genCancel()
+	sc.genMu.Unlock()
 	sc.execs.Add(1) // on the reading goroutine, before teardown waits
 	go func() {
 		defer sc.execs.Done()
+		for _, c := range queued {
+			sc.budget.release(c.bytes)
+			sc.sendError(c.f.Reqno, ErrorInExec)
+		}
+		// The cancelled syscalls may still need this client (their
+		// replies); the reading goroutine goes on meanwhile.
 		sc.syscalls.Wait()
-		err := sc.proc.Exec(sc.ctx, name)
+		err := sc.proc.Exec(sc.ctx, g.name)
+		sc.genMu.Lock()
+		sc.gen, sc.genCancel = context.WithCancel(sc.ctx)
+		sc.genMu.Unlock()
 		// Clear the flag before answering: a client may send its next
 		// syscall the moment it has the reply.
 		sc.inExec.Store(false)
+		if sc.ctx.Err() != nil {
+			return // the client left (or was dropped) meanwhile: nothing to answer
+		}
 		if err != nil {
 			sc.log.Warn("exec failed", "err", err)
 			sc.sendError(f.Reqno, ErrorMalformed)
@@ -340,6 +388,7 @@ func (sc *serverConn) exec(f *Frame) {
 		}
 		sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeHandshake}, sc.codec.Int(0))
 	}()
+	return true
 }
 
 func (sc *serverConn) startSyscall(f *Frame) {
@@ -347,68 +396,53 @@ func (sc *serverConn) startSyscall(f *Frame) {
 		sc.sendError(f.Reqno, ErrorInExec)
 		return
 	}
-	s := sc.srv
-	s.inflightMu.RLock()
-	if s.closing {
-		s.inflightMu.RUnlock()
+	c := &call{f: f, bytes: int64(HeaderSize + len(f.Body) + callOverhead)}
+	if !sc.budget.tryAcquire(c.bytes) {
+		sc.log.Warn("frame budget exhausted; answering TRYAGAIN")
 		sc.sendError(f.Reqno, ErrorTryAgain)
 		return
 	}
-	s.inflight.Add(1)
-	s.inflightMu.RUnlock()
-	sc.syscalls.Add(1)
-	ok := s.pool.submit(func() {
-		defer s.inflight.Done()
-		defer sc.syscalls.Done()
-		sc.runSyscall(f)
-	})
-	if !ok {
-		s.inflight.Done()
-		sc.syscalls.Done()
+	res := sc.srv.sched.submit(sc, c)
+	if ev := res.evicted; ev != nil {
+		v := res.victim
+		go func() {
+			defer v.aux.Done()
+			v.budget.release(ev.bytes)
+			v.log.Warn("syscall queue full; answering this client's newest queued syscall TRYAGAIN")
+			v.sendError(ev.f.Reqno, ErrorTryAgain)
+		}()
+	}
+	if !res.ok {
+		sc.budget.release(c.bytes)
+		sc.log.Warn("syscall queue full; answering TRYAGAIN", "max", sc.srv.cfg.MaxQueuedSyscalls)
 		sc.sendError(f.Reqno, ErrorTryAgain)
 	}
 }
 
-func (sc *serverConn) runSyscall(f *Frame) {
+// runCall runs one queued syscall on a worker and answers it.
+func (sc *serverConn) runCall(c *call) {
+	sc.genMu.Lock()
+	ctx := sc.gen
+	sc.genMu.Unlock()
+	f := c.f
 	req := &SyscallRequest{
 		Num:  netbsd.Sysno(f.U),
 		Body: f.Body,
 		ABI:  sc.info.ABI,
 		Mem:  &connMemory{sc: sc},
 	}
-	res := sc.proc.Syscall(sc.ctx, req)
+	res := sc.proc.Syscall(ctx, req)
+	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back
 	if sc.ctx.Err() != nil {
 		return
 	}
 	sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(res))
 }
 
-// request sends a kernel→client request and waits for its response.
-func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte) (*Frame, error) {
-	reqno, ch, err := sc.w.add()
-	if err != nil {
-		return nil, err
-	}
-	defer sc.w.remove(reqno)
-	if err := sc.send(Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
-		return nil, err
-	}
-	select {
-	case f, ok := <-ch:
-		if !ok {
-			return nil, errDisconnected
-		}
-		return f, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-sc.ctx.Done():
-		return nil, errDisconnected
-	}
-}
-
 // deliver hands a client's response to the kernel request waiting for it.
 func (sc *serverConn) deliver(f *Frame) {
 	if !sc.w.deliver(f) {
+		sc.budget.release(int64(len(f.Body)))
 		sc.log.Info("response to no outstanding request", "frame", f.Header.String())
 	}
 }
@@ -420,102 +454,42 @@ func (sc *serverConn) raise(sig int32) error {
 	return sc.send(Header{Reqno: sc.w.number(), Class: ClassReq, Type: TypeRaise, U: uint32(sig)})
 }
 
+// active reports whether the client has work in the server: syscalls
+// queued or running, or an EXEC in progress.
+func (sc *serverConn) active() bool {
+	q, r := sc.srv.sched.load(sc)
+	return q > 0 || r > 0 || sc.inExec.Load()
+}
+
 // teardown runs once the connection is gone: waiters wake with an error,
-// in-flight syscalls are cancelled and awaited, the process exits, and the
-// forks this client prepared but nobody claimed are dropped.
+// queued syscalls are dropped, running ones cancelled and awaited, and
+// the process exits. The forks this client prepared but nobody claimed
+// stay until claimed or expired (rumpclient_daemon's child connects
+// after its parent left).
 func (sc *serverConn) teardown() {
 	sc.state.Store(uint32(stateDying))
+	sc.nc.Close() // first: nothing woken by the cancel below may still write
 	sc.cancel()
-	sc.nc.Close()
 	sc.w.fail(errDisconnected)
+	for _, c := range sc.srv.sched.dropQueue(sc, true) {
+		sc.budget.release(c.bytes)
+	}
 	sc.syscalls.Wait()
 	sc.execs.Wait()
+	sc.aux.Wait()
 	if sc.proc != nil {
 		sc.proc.Exit()
 	}
-	for _, p := range sc.srv.forks.dropOwner(sc) {
-		p.Exit()
+	sc.decl.release()
+	// Replies delivered to requests that gave up unread are all that can
+	// be left in the connection's budget; the server gets them back.
+	if n := sc.budget.conn.inUse(); n > 0 {
+		sc.budget.release(n)
 	}
-	sc.log.Info("client disconnected")
-}
-
-// connMemory is the kernel's view of one client's memory.
-type connMemory struct{ sc *serverConn }
-
-func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
-	body, err := m.sc.codec.Copydata(uint64(n), addr, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFault, err)
+	sc.log.flush()
+	if n := sc.discarded.Load(); n > 0 {
+		sc.log.log.Info("client disconnected", "discarded bytes", n)
+	} else {
+		sc.log.log.Info("client disconnected")
 	}
-	f, err := m.sc.request(ctx, t, 0, body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s %d bytes at %#x: %v", ErrFault, t, n, addr, err)
-	}
-	if f.Class != ClassResp || f.Type != TypeCopyIn {
-		return nil, fmt.Errorf("%w: %s at %#x answered with %s", ErrFault, t, addr, f.Header)
-	}
-	if len(f.Body) > n {
-		return nil, fmt.Errorf("%w: %s asked %d bytes, client sent %d", ErrFault, t, n, len(f.Body))
-	}
-	return f.Body, nil
-}
-
-func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
-	b, err := m.copyReq(ctx, TypeCopyIn, addr, n)
-	if err == nil && len(b) != n {
-		return nil, fmt.Errorf("%w: COPYIN asked %d bytes at %#x, client sent %d", ErrFault, n, addr, len(b))
-	}
-	return b, err
-}
-
-func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
-	b, err := m.copyReq(ctx, TypeCopyInStr, addr, max)
-	if err != nil {
-		return "", err
-	}
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i]), nil
-		}
-	}
-	if len(b) < max {
-		// The client stopped short of max without a NUL: the string
-		// ran into memory it could not read (an empty reply is how
-		// it reports a bad address).
-		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", ErrFault, addr, len(b))
-	}
-	return string(b), fmt.Errorf("%w: no NUL within %d bytes at %#x", ErrNameTooLong, max, addr)
-}
-
-func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
-	body, err := m.sc.codec.Copydata(uint64(len(data)), addr, data)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrFault, err)
-	}
-	if err := m.sc.send(Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
-		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
-	}
-	return nil
-}
-
-func (m *connMemory) AnonMmap(ctx context.Context, size uint64) (uint64, error) {
-	body, err := m.sc.codec.Size(size)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", netbsd.ENOMEM, err)
-	}
-	f, err := m.sc.request(ctx, TypeAnonMmap, 0, body)
-	if err != nil {
-		return 0, fmt.Errorf("%w: ANONMMAP: %v", ErrFault, err)
-	}
-	if f.Class != ClassResp || f.Type != TypeAnonMmap {
-		return 0, fmt.Errorf("%w: ANONMMAP answered with %s", ErrFault, f.Header)
-	}
-	addr, err := m.sc.codec.ParsePointer(f.Body)
-	if err != nil {
-		return 0, fmt.Errorf("%w: ANONMMAP reply: %v", ErrFault, err)
-	}
-	if addr == 0 {
-		return 0, fmt.Errorf("%w: client could not map %d bytes", netbsd.ENOMEM, size)
-	}
-	return addr, nil
 }

@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -14,12 +15,18 @@ type waiters struct {
 	next atomic.Uint64 // the next request number
 
 	mu      sync.Mutex
-	pending map[uint64]chan *Frame
+	pending map[uint64]*waiter
 	err     error // set when the connection has ended
 }
 
+type waiter struct {
+	ch        chan *Frame // buffered: deliver never blocks
+	max       uint64      // the largest body the request may be answered with
+	delivered bool        // ch holds the response, or held it
+}
+
 func newWaiters(first uint64) *waiters {
-	w := &waiters{pending: map[uint64]chan *Frame{}}
+	w := &waiters{pending: map[uint64]*waiter{}}
 	w.next.Store(first)
 	return w
 }
@@ -28,7 +35,11 @@ func newWaiters(first uint64) *waiters {
 func (w *waiters) number() uint64 { return w.next.Add(1) - 1 }
 
 // add takes a request number and registers a waiter for its response.
-func (w *waiters) add() (uint64, chan *Frame, error) {
+func (w *waiters) add() (uint64, chan *Frame, error) { return w.addLimit(math.MaxUint64) }
+
+// addLimit is add for a request whose answer carries at most max body
+// bytes; a reader asks limit before it reads a response's body.
+func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	ch := make(chan *Frame, 1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -36,39 +47,67 @@ func (w *waiters) add() (uint64, chan *Frame, error) {
 		return 0, nil, w.err
 	}
 	reqno := w.number()
-	w.pending[reqno] = ch
+	w.pending[reqno] = &waiter{ch: ch, max: max}
 	return reqno, ch, nil
 }
 
-// remove forgets a waiter that stopped waiting.
-func (w *waiters) remove(reqno uint64) {
+// limit reports the largest body the response to reqno may have, and
+// whether anybody waits for it.
+func (w *waiters) limit(reqno uint64) (uint64, bool) {
 	w.mu.Lock()
-	delete(w.pending, reqno)
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	wt, ok := w.pending[reqno]
+	if !ok || wt.delivered {
+		return 0, false
+	}
+	return wt.max, true
 }
 
-// deliver hands f to its waiter; false when nobody waits for it.
+// remove forgets a waiter that stopped waiting. It returns the response
+// if one was delivered after the waiter stopped listening, so that its
+// owner can account for it.
+func (w *waiters) remove(reqno uint64) *Frame {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wt, ok := w.pending[reqno]
+	delete(w.pending, reqno)
+	if !ok {
+		return nil
+	}
+	select {
+	case f := <-wt.ch:
+		return f
+	default:
+		return nil
+	}
+}
+
+// deliver hands f to its waiter; false when nobody waits for it (or
+// its response came already). The waiter stays registered until it
+// removes itself, so remove finds a response it did not take.
 func (w *waiters) deliver(f *Frame) bool {
 	w.mu.Lock()
-	ch, ok := w.pending[f.Reqno]
-	delete(w.pending, f.Reqno)
-	w.mu.Unlock()
-	if ok {
-		ch <- f
+	defer w.mu.Unlock()
+	wt, ok := w.pending[f.Reqno]
+	if !ok || wt.delivered {
+		return false
 	}
-	return ok
+	wt.delivered = true
+	wt.ch <- f
+	return true
 }
 
 // fail ends the connection for every waiter, present and future: their
-// channels close and failure returns err.
+// channels close (after the response a channel may still hold) and
+// failure returns err.
 func (w *waiters) fail(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err == nil {
 		w.err = err
 	}
-	for r, ch := range w.pending {
-		close(ch)
+	for r, wt := range w.pending {
+		close(wt.ch)
 		delete(w.pending, r)
 	}
 }

@@ -14,9 +14,12 @@ import (
 // Kernel is a tiny sp.Kernel for protocol tests. Each process has one
 // in-memory "file" per path and a flat fd table; only these syscalls
 // exist: getpid, getppid, open, close, read, write, lseek, __fstat50, mmap
-// (MAP_ANON via ANONMMAP), kill (RAISE to the target's client) and pipe
-// (two fake fds). Every other number answers ENOSYS, as the real server
-// does. Syscall number NullSyscall returns at once (benchmarks).
+// (MAP_ANON via ANONMMAP), kill (RAISE to the target's client) and pipe.
+// A pipe is real enough to block: a read of an empty pipe waits for a
+// write, for the last write end to close (EOF) or for cancellation
+// (EINTR), like a read of an empty pipe in NetBSD. Every other number
+// answers ENOSYS, as the real server does. Syscall number NullSyscall
+// returns at once (benchmarks).
 type Kernel struct {
 	mu      sync.Mutex
 	nextPid int
@@ -26,6 +29,9 @@ type Kernel struct {
 	// Block, when set, makes syscall BlockSyscall wait on it (for tests
 	// of cancellation and saturation).
 	Block chan struct{}
+	// ExecGate, when set, makes every Exec wait on it (or its context),
+	// so a test can act while an EXEC handshake is in progress.
+	ExecGate chan struct{}
 }
 
 // NullSyscall returns {0, 0} at once: sync(2), which takes no arguments.
@@ -51,6 +57,13 @@ func (k *Kernel) Procs() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return len(k.procs)
+}
+
+// Process returns the live process pid, or nil.
+func (k *Kernel) Process(pid int) *Process {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.procs[pid]
 }
 
 // NewProcess implements sp.Kernel.
@@ -81,12 +94,83 @@ type Process struct {
 }
 
 type openFile struct {
-	path string
-	off  int64 // guarded by Kernel.mu
+	path  string
+	off   int64 // guarded by Kernel.mu
+	pipe  *pipe // set for a pipe end
+	write bool  // the pipe's write end
+}
+
+// pipe is an in-memory pipe: what was written and not yet read.
+type pipe struct {
+	mu      sync.Mutex
+	buf     []byte
+	writers int           // open write ends
+	changed chan struct{} // closed and replaced on every write and close
+}
+
+func newPipe() *pipe { return &pipe{writers: 1, changed: make(chan struct{})} }
+
+func (p *pipe) notifyLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// closeEnd closes one end of the pipe.
+func (f *openFile) closeEnd() {
+	if f.pipe == nil || !f.write {
+		return
+	}
+	f.pipe.mu.Lock()
+	f.pipe.writers--
+	f.pipe.notifyLocked()
+	f.pipe.mu.Unlock()
+}
+
+// read takes up to n bytes, waiting while the pipe is empty and has a
+// writer.
+func (p *pipe) read(ctx context.Context, n uint64) ([]byte, netbsd.Errno) {
+	for {
+		p.mu.Lock()
+		if len(p.buf) > 0 {
+			k := min(n, uint64(len(p.buf)))
+			out := append([]byte(nil), p.buf[:k]...)
+			p.buf = p.buf[k:]
+			p.mu.Unlock()
+			return out, 0
+		}
+		if p.writers == 0 {
+			p.mu.Unlock()
+			return nil, 0
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, netbsd.EINTR
+		}
+	}
+}
+
+func (p *pipe) write(data []byte) {
+	p.mu.Lock()
+	if len(p.buf)+len(data) <= MaxFileSize {
+		p.buf = append(p.buf, data...)
+	}
+	p.notifyLocked()
+	p.mu.Unlock()
 }
 
 // Pid implements sp.Process.
 func (p *Process) Pid() int { return p.pid }
+
+// Client returns what the server told the kernel about the process's
+// client (its GUEST or FORK handshake).
+func (p *Process) Client() sp.ClientInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client
+}
 
 // Name returns the name set by exec.
 func (p *Process) Name() string {
@@ -103,6 +187,11 @@ func (p *Process) Fork(ctx context.Context) (sp.Process, error) {
 	for n, f := range p.fds {
 		c := *f
 		fds[n] = &c
+		if f.pipe != nil && f.write {
+			f.pipe.mu.Lock()
+			f.pipe.writers++
+			f.pipe.mu.Unlock()
+		}
 	}
 	p.k.mu.Unlock()
 	c := p.client
@@ -121,6 +210,13 @@ func (p *Process) Attach(c sp.ClientInfo) (sp.Process, error) {
 
 // Exec implements sp.Process.
 func (p *Process) Exec(ctx context.Context, name string) error {
+	if g := p.k.ExecGate; g != nil {
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	p.mu.Lock()
 	p.name = name
 	p.mu.Unlock()
@@ -135,6 +231,9 @@ func (p *Process) Exit() {
 		panic("sptest: process exited twice")
 	}
 	p.exited = true
+	for _, f := range p.fds {
+		f.closeEnd()
+	}
 	p.mu.Unlock()
 	p.k.mu.Lock()
 	delete(p.k.procs, p.pid)
@@ -161,6 +260,15 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		return sp.Result{Retval: [2]uint64{uint64(p.pid), uint64(p.ppid)}}
 	case netbsd.SYS_getppid:
 		return sp.Result{Retval: [2]uint64{uint64(p.ppid)}}
+	case netbsd.SYS_pipe:
+		pp := newPipe()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		rfd := p.freeFDLocked()
+		p.fds[rfd] = &openFile{pipe: pp}
+		wfd := p.freeFDLocked()
+		p.fds[wfd] = &openFile{pipe: pp, write: true}
+		return sp.Result{Retval: [2]uint64{uint64(rfd), uint64(wfd)}}
 	case BlockSyscall:
 		select {
 		case <-p.k.Block:
@@ -191,18 +299,17 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		p.k.mu.Unlock()
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		fd := 0
-		for p.fds[fd] != nil {
-			fd++
-		}
+		fd := p.freeFDLocked()
 		p.fds[fd] = &openFile{path: path}
 		return sp.Result{Retval: [2]uint64{uint64(fd)}}
 	case netbsd.SYS_close:
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.fds[int(int32(args[0]))] == nil {
+		f := p.fds[int(int32(args[0]))]
+		if f == nil {
 			return fail(netbsd.EBADF)
 		}
+		f.closeEnd()
 		delete(p.fds, int(int32(args[0])))
 		return sp.Result{}
 	case netbsd.SYS_write:
@@ -213,6 +320,13 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		data, err := req.Mem.CopyIn(ctx, args[1], int(min(args[2], 1<<20)))
 		if err != nil {
 			return fail(errnoOf(err))
+		}
+		if f.pipe != nil {
+			if !f.write {
+				return fail(netbsd.EBADF)
+			}
+			f.pipe.write(data)
+			return sp.Result{Retval: [2]uint64{uint64(len(data))}}
 		}
 		p.k.mu.Lock()
 		if f.off > MaxFileSize-int64(len(data)) {
@@ -233,6 +347,21 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		f := p.fd(args[0])
 		if f == nil {
 			return fail(netbsd.EBADF)
+		}
+		if f.pipe != nil {
+			if f.write {
+				return fail(netbsd.EBADF)
+			}
+			chunk, e := f.pipe.read(ctx, min(args[2], 1<<20))
+			if e != 0 {
+				return fail(e)
+			}
+			if len(chunk) > 0 {
+				if err := req.Mem.CopyOut(ctx, args[1], chunk); err != nil {
+					return fail(errnoOf(err))
+				}
+			}
+			return sp.Result{Retval: [2]uint64{uint64(len(chunk))}}
 		}
 		p.k.mu.Lock()
 		data := p.k.files[f.path]
@@ -321,6 +450,14 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		return sp.Result{}
 	}
 	return fail(netbsd.ENOSYS)
+}
+
+func (p *Process) freeFDLocked() int {
+	fd := 0
+	for p.fds[fd] != nil {
+		fd++
+	}
+	return fd
 }
 
 func (p *Process) fd(v uint64) *openFile {

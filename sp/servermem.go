@@ -1,0 +1,134 @@
+package sp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// request sends a kernel→client request whose answer may carry at most
+// max body bytes and waits for it, up to CopyTimeout when one is set.
+// The caller owns the returned frame's body; its bytes have already left
+// the budgets.
+func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte, max uint64) (*Frame, error) {
+	if d := sc.srv.cfg.CopyTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	reqno, ch, err := sc.w.addLimit(max)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// A reply that came after we stopped waiting gives its bytes back.
+		if late := sc.w.remove(reqno); late != nil {
+			sc.budget.release(int64(len(late.Body)))
+		}
+	}()
+	if err := sc.send(Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
+		return nil, err
+	}
+	select {
+	case f, ok := <-ch:
+		if !ok {
+			return nil, errDisconnected
+		}
+		sc.budget.release(int64(len(f.Body)))
+		return f, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-sc.ctx.Done():
+		return nil, errDisconnected
+	}
+}
+
+// connMemory is the kernel's view of one client's memory.
+type connMemory struct{ sc *serverConn }
+
+func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
+	if limit := m.sc.srv.cfg.MaxFrame - HeaderSize; uint64(n) > limit {
+		// The reply could not reach us: the reader would drop the client.
+		return nil, fmt.Errorf("%w: %s of %d bytes exceeds the frame limit %d", ErrFault, t, n, limit)
+	}
+	body, err := m.sc.codec.Copydata(uint64(n), addr, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFault, err)
+	}
+	f, err := m.sc.request(ctx, t, 0, body, uint64(n))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %d bytes at %#x: %v", ErrFault, t, n, addr, err)
+	}
+	if f.Class != ClassResp || f.Type != TypeCopyIn {
+		return nil, fmt.Errorf("%w: %s at %#x answered with %s", ErrFault, t, addr, f.Header)
+	}
+	if got := f.BodyLen(); got > uint64(n) {
+		// The reader dropped the body unread; the header says its size.
+		return nil, fmt.Errorf("%w: %s asked %d bytes, client sent %d", ErrFault, t, n, got)
+	}
+	return f.Body, nil
+}
+
+func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	b, err := m.copyReq(ctx, TypeCopyIn, addr, n)
+	if err == nil && len(b) != n {
+		return nil, fmt.Errorf("%w: COPYIN asked %d bytes at %#x, client sent %d", ErrFault, n, addr, len(b))
+	}
+	return b, err
+}
+
+func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
+	b, err := m.copyReq(ctx, TypeCopyInStr, addr, max)
+	if err != nil {
+		return "", err
+	}
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i]), nil
+		}
+	}
+	if len(b) < max {
+		// The client stopped short of max without a NUL: the string
+		// ran into memory it could not read (an empty reply is how
+		// it reports a bad address).
+		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", ErrFault, addr, len(b))
+	}
+	return string(b), fmt.Errorf("%w: no NUL within %d bytes at %#x", ErrNameTooLong, max, addr)
+}
+
+func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
+	body, err := m.sc.codec.Copydata(uint64(len(data)), addr, data)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrFault, err)
+	}
+	if err := m.sc.send(Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
+		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
+	}
+	return nil
+}
+
+func (m *connMemory) AnonMmap(ctx context.Context, size uint64) (uint64, error) {
+	body, err := m.sc.codec.Size(size)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", netbsd.ENOMEM, err)
+	}
+	f, err := m.sc.request(ctx, TypeAnonMmap, 0, body, uint64(m.sc.info.ABI.Pointer.Size))
+	if err != nil {
+		return 0, fmt.Errorf("%w: ANONMMAP: %v", ErrFault, err)
+	}
+	if f.Class != ClassResp || f.Type != TypeAnonMmap {
+		return 0, fmt.Errorf("%w: ANONMMAP answered with %s", ErrFault, f.Header)
+	}
+	if f.BodyLen() != uint64(len(f.Body)) {
+		return 0, fmt.Errorf("%w: ANONMMAP reply of %d bytes", ErrFault, f.BodyLen())
+	}
+	addr, err := m.sc.codec.ParsePointer(f.Body)
+	if err != nil {
+		return 0, fmt.Errorf("%w: ANONMMAP reply: %v", ErrFault, err)
+	}
+	if addr == 0 {
+		return 0, fmt.Errorf("%w: client could not map %d bytes", netbsd.ENOMEM, size)
+	}
+	return addr, nil
+}

@@ -1,0 +1,171 @@
+package sp
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// How much of a frame's body the server keeps, by kind; the rest is
+// read and discarded as it arrives, so what a client announces never
+// decides what the server allocates:
+//
+//   - SYSCALL: the syscall's argument struct in the client's ABI (the C
+//     server reads nothing past it either); an undescribed syscall keeps
+//     maxUndescribedArgs.
+//   - GUEST and EXEC: MaxComLen bytes of name and MaxDeclaration of what
+//     follows the name's NUL (guestBodyReader).
+//   - FORK: maxForkBody, enough to tell a 20-byte handshake_fork from a
+//     longer body, which is refused.
+//   - COPYIN and ANONMMAP replies: at most what the request asked for,
+//     after the bytes are taken from the budgets; a longer reply is
+//     dropped unread and its request fails with EFAULT, and a reply to
+//     nothing is dropped unread.
+//   - everything else (PREFORK, AUTH, ERROR, unknown types): nothing.
+const (
+	// maxUndescribedArgs: NetBSD syscalls take at most 8 arguments of at
+	// most 8 bytes each.
+	maxUndescribedArgs = 8 * 8
+	maxForkBody        = 64
+)
+
+// inFrame is a frame as the server read it: the kept body, and for GUEST
+// and EXEC the parts of the body it kept.
+type inFrame struct {
+	*Frame
+	guest guestBodyParts
+}
+
+// readFrame reads the next frame. Before the handshake it also notices a
+// client whose header is in the other byte order: such a client can only
+// be understood if its GUEST handshake declares its ABI, which handle
+// checks.
+func (sc *serverConn) readFrame() (inFrame, error) {
+	if err := sc.awaitFrame(); err != nil {
+		return inFrame{}, err
+	}
+	raw, err := sc.fr.ReadHeader()
+	if err != nil {
+		return inFrame{}, err
+	}
+	if connState(sc.state.Load()) == stateNew && !sc.srv.cfg.IgnoreDeclarations {
+		o := sc.fr.ByteOrder()
+		if h := parseHeader(o, raw[:]); h.Len < HeaderSize || h.Len > sc.fr.MaxFrame {
+			other := swapped(o)
+			if h2 := parseHeader(other, raw[:]); h2.Len >= HeaderSize && h2.Len <= sc.fr.MaxFrame {
+				sc.fr.SetByteOrder(other)
+			}
+		}
+	}
+	h, err := sc.fr.ParseHeader(raw)
+	if err != nil {
+		return inFrame{}, err
+	}
+	in, err := sc.readBody(h)
+	if err != nil {
+		return inFrame{}, err
+	}
+	sc.fr.traceReceived(in.Frame)
+	return in, nil
+}
+
+// awaitFrame waits for the first byte of the next frame under the idle
+// timeout, if there is one. The wait is a Peek, so a timeout loses
+// nothing: a client that still has syscalls in the server (a read
+// blocked on an empty pipe, say) is not idle and the wait goes on. Once
+// a frame has begun, the rest of it must come within the timeout too.
+func (sc *serverConn) awaitFrame() error {
+	idle := sc.srv.cfg.IdleTimeout
+	if idle <= 0 || connState(sc.state.Load()) == stateNew {
+		return nil
+	}
+	for {
+		sc.nc.SetReadDeadline(time.Now().Add(idle))
+		_, err := sc.br.Peek(1)
+		var ne net.Error
+		if err == nil {
+			sc.nc.SetReadDeadline(time.Now().Add(idle))
+			return nil
+		}
+		if !errors.As(err, &ne) || !ne.Timeout() || !sc.active() {
+			return err
+		}
+	}
+}
+
+func swapped(o abi.ByteOrder) abi.ByteOrder {
+	if o == abi.LittleEndian.ByteOrder() {
+		return abi.BigEndian.ByteOrder()
+	}
+	return abi.LittleEndian.ByteOrder()
+}
+
+// readBody reads h's body, keeping what the frame's kind allows.
+func (sc *serverConn) readBody(h Header) (inFrame, error) {
+	n := h.BodyLen()
+	f := &Frame{Header: h}
+	in := inFrame{Frame: f}
+	var keep uint64
+	switch {
+	case h.Class == ClassReq && h.Type == TypeSyscall:
+		keep = min(n, sc.argBound(netbsd.Sysno(h.U)))
+		if keep < n {
+			sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
+				"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
+		}
+	case h.Class == ClassReq && h.Type == TypeHandshake &&
+		(HandshakeKind(h.U) == HandshakeGuest || HandshakeKind(h.U) == HandshakeExec):
+		var g guestBodyReader
+		if err := sc.fr.copyBody(h, &g); err != nil {
+			return in, err
+		}
+		in.guest = g.done()
+		f.Body = append(append([]byte(in.guest.name), 0), g.rest...)
+		sc.discarded.Add(in.guest.nameCut + g.restCut)
+		return in, nil
+	case h.Class == ClassReq && h.Type == TypeHandshake && HandshakeKind(h.U) == HandshakeFork:
+		keep = min(n, maxForkBody)
+	case h.Class == ClassResp && (h.Type == TypeCopyIn || h.Type == TypeAnonMmap):
+		max, ok := sc.w.limit(h.Reqno)
+		switch {
+		case !ok:
+			// Dropped unread; deliver logs it.
+		case n > max:
+			sc.log.Warn("reply longer than its request; dropped unread", "frame", h.String(), "asked", max)
+		default:
+			// Never allocate before the budgets allow it. The wait ends
+			// as soon as the kernel takes earlier replies.
+			if err := sc.budget.acquire(sc.ctx, int64(n)); err != nil {
+				return in, err
+			}
+			keep = n
+		}
+	}
+	if keep > 0 {
+		f.Body = make([]byte, keep)
+		if err := sc.fr.ReadBodyPart(h, f.Body); err != nil {
+			if h.Class == ClassResp {
+				sc.budget.release(int64(keep))
+			}
+			return in, err
+		}
+	}
+	if n > keep {
+		sc.discarded.Add(n - keep)
+		if err := sc.fr.Discard(h, n-keep); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// argBound is how much of a SYSCALL body the server keeps.
+func (sc *serverConn) argBound(num netbsd.Sysno) uint64 {
+	if a := netbsd.LayoutsFor(sc.info.ABI).Args(num); a != nil {
+		return uint64(a.Size)
+	}
+	return maxUndescribedArgs
+}
