@@ -123,10 +123,11 @@ func ExampleParse() {
 	l := abi.LayoutOf(d, abi.Struct("s", abi.F("c", abi.Char), abi.F("ll", abi.LongLong)))
 	fmt.Println(l.Size, l.Offset("ll"))
 
-	_, err = abi.Parse([]byte(`{"name": "bad", "machine": "x", "endian": "sideways"}`))
+	// Every field without a documented default is required.
+	_, err = abi.Parse([]byte(`{"name": "bad", "machine": "x", "endian": "big"}`))
 	var fe *abi.FieldError
 	fmt.Println(errors.As(err, &fe), fe.Field)
 	// Output:
 	// 10 2
-	// true endian
+	// true char
 }

@@ -331,7 +331,10 @@ func TestUserDescriptorFile(t *testing.T) {
 	assert.Contains(t, errOut, "missing.json")
 
 	bad := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte(`{"name": "bad", "machine": "x", "endian": "middle"}`), 0o644))
+	arm["endian"] = "middle"
+	data, err = json.Marshal(arm)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bad, data, 0o644))
 	code, _, errOut = sprig(t, "abi", "show", bad)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "endian")
