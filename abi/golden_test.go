@@ -322,3 +322,5 @@ func TestLeafPathsResolve(t *testing.T) {
 		}
 	}
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

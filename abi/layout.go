@@ -65,6 +65,11 @@ var ErrNotOnABI = errors.New("not available on this ABI")
 // aligned attributes, anonymous members, flexible and zero-length arrays,
 // empty structs of size 0. It fails with ErrNotOnABI when t needs
 // something d lacks. The layout holds its own copy of d.
+//
+// One GCC corner is not modelled: an aligned attribute on a bit-field
+// exactly as wide as its type makes GCC lay it out as an ordinary member
+// at the type's natural alignment, which on i386 differs from the
+// in-struct one the descriptor records (8 rather than 4 for long long).
 func NewLayout(d *Descriptor, t *Type) (*Layout, error) {
 	if t == nil {
 		return nil, errors.New("abi: layout of no type")
@@ -93,6 +98,9 @@ func layoutOf(d *Descriptor, t *Type) (*Layout, error) {
 		el, err := layoutOf(d, t.elem)
 		if err != nil {
 			return nil, err
+		}
+		if el.Size > 0 && el.Align > el.Size {
+			return nil, fmt.Errorf("abi: %s: alignment %d of the array elements is greater than their size %d on %s: %w", t.name, el.Align, el.Size, d.Name, ErrNotOnABI)
 		}
 		l.Elem, l.Align = el, el.Align
 		if t.n > 0 {
@@ -145,7 +153,7 @@ func (l *Layout) placeMembers() error {
 			bitpos = 0
 		}
 		if f.BitField {
-			if max := 8 * fl.Size; f.Bits > max {
+			if max := bitWidthMax(f.Type, fl.Size); f.Bits > max {
 				return fmt.Errorf("abi: %s: bit-field %q: width %d exceeds %s (%d bits on %s): %w", t.name, f.Name, f.Bits, f.Type.name, max, d.Name, ErrNotOnABI)
 			}
 			unit := 8 * fl.Align // the type's alignment unit, in bits

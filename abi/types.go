@@ -335,11 +335,14 @@ func aggregate(k Kind, word, tag string, fields []Field) (*Type, error) {
 			if f.Bits == 0 && f.Name != "" {
 				return nil, typeErr("%s: a zero-width bit-field must be unnamed", what)
 			}
-			if max := 8 * maxIntSize(f.Type); f.Bits > max {
+			if max := bitWidthMax(f.Type, maxIntSize(f.Type)); f.Bits > max {
 				return nil, typeErr("%s: width %d exceeds its type %s", what, f.Bits, f.Type.name)
 			}
 		case f.Name == "" && f.Type.kind != KindStruct && f.Type.kind != KindUnion:
 			return nil, typeErr("%s: only a struct or union member may be anonymous, not %s", what, f.Type.name)
+		case f.Name == "" && (f.Align != 0 || f.Packed):
+			// In C the attributes of an anonymous member are its type's.
+			return nil, typeErr("%s: an anonymous member takes no attributes; give them to its struct or union type", what)
 		case f.Bits != 0:
 			return nil, typeErr("%s: Bits %d without BitField", what, f.Bits)
 		}
@@ -362,6 +365,9 @@ func aggregate(k Kind, word, tag string, fields []Field) (*Type, error) {
 			return nil, typeErr("%s: duplicate member %q", name, f.Name)
 		}
 		seen[f.Name] = true
+	}
+	if n := len(fields); n > 0 && fields[n-1].Type.IsFlexible() && len(seen) < 2 {
+		return nil, typeErr("%s: a flexible array member needs another named member", name)
 	}
 	return &Type{kind: k, name: name, fields: append([]Field(nil), fields...)}, nil
 }
@@ -398,6 +404,15 @@ func maxIntSize(t *Type) int {
 		return 16
 	}
 	return 8
+}
+
+// bitWidthMax is the widest bit-field of type t when it is size bytes:
+// _Bool holds one bit, whatever its size.
+func bitWidthMax(t *Type, size int) int {
+	if t.base == BaseBool {
+		return 1
+	}
+	return 8 * size
 }
 
 // isInteger reports whether t may be a bit-field's type: an integer, an

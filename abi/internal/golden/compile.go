@@ -170,12 +170,22 @@ func readBits(path string, d *abi.Descriptor, set *Set) ([]Entry, error) {
 		return nil, err
 	}
 	big := f.ByteOrder == binary.BigEndian
+	byName := make(map[string]elf.Symbol, len(syms))
+	for _, s := range syms {
+		if strings.HasPrefix(s.Name, BitsSymbolPrefix) {
+			byName[s.Name] = s
+		}
+	}
 	var out []Entry
 	for _, bp := range probes {
 		if !Available(d, bp.Needs128) {
 			continue
 		}
-		raw, err := symbolData(f, syms, bp.Symbol)
+		raw, err := symbolIn(f, func(yield func(elf.Symbol) bool) {
+			if s, ok := byName[bp.Symbol]; ok {
+				yield(s)
+			}
+		}, bp.Symbol)
 		if err != nil {
 			return nil, err
 		}
@@ -274,10 +284,17 @@ func symbolBytes(f *elf.File, name string) ([]byte, error) {
 }
 
 func symbolData(f *elf.File, syms []elf.Symbol, name string) ([]byte, error) {
-	for _, s := range syms {
-		if s.Name != name {
-			continue
+	return symbolIn(f, func(yield func(elf.Symbol) bool) {
+		for _, s := range syms {
+			if s.Name == name && !yield(s) {
+				return
+			}
 		}
+	}, name)
+}
+
+func symbolIn(f *elf.File, syms func(func(elf.Symbol) bool), name string) ([]byte, error) {
+	for s := range syms {
 		if s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
 			return nil, fmt.Errorf("symbol %s is in no section", name)
 		}
