@@ -469,6 +469,21 @@ func (g *cgen) memberIn(f abi.Field, indent string, alignas bool) {
 	g.printf("%s%s%s%s;\n", indent, prefix, declarator(elem, f.Name+dims), suffix)
 }
 
+// Declarations returns the set's typedefs, enums, structs and unions
+// alone, as C: what a header declaring them would hold, with no
+// preprocessor lines and nothing machine-specific (the fixed-width
+// typedefs are left to the reader). Tests parse it back with abi.ParseC.
+func (s *Set) Declarations() []byte {
+	g := &cgen{typedefs: map[string]*abi.Type{}, declared: map[string]*abi.Type{}}
+	for _, t := range s.Scalars {
+		g.deps(t)
+	}
+	for _, t := range s.Structs {
+		g.aggregate(t)
+	}
+	return []byte(g.b.String())
+}
+
 // Source returns the complete C file for the set. It depends only on this
 // package's code and on the types in the set, never on the machine
 // running it.
