@@ -237,12 +237,19 @@ func TestShowDescriptor(t *testing.T) {
 	require.NoError(t, dec.Decode(&v))
 	assert.Equal(t, "arm64", v.ABI)
 	assert.Equal(t, *abi.MustLookup("arm64"), v.Descriptor)
-	require.Len(t, v.Scalars, 10)
+	require.Len(t, v.Scalars, 13, "arm64 has _Bool, long double and __int128 too")
 	assert.Equal(t, "char", v.Scalars[0].Type)
 	assert.False(t, v.Scalars[0].Signed, "arm64 char is unsigned")
 	assert.Equal(t, "register_t", v.Scalars[7].Type)
 	assert.False(t, v.Scalars[7].Signed, "arm64 register_t is unsigned")
 	assert.True(t, v.Scalars[9].Float)
+	assert.Equal(t, "__int128", v.Scalars[12].Type)
+
+	// i386 has no __int128: the row is absent and the text says so.
+	code, out, _ = sprig(t, "abi", "show", "i386")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "(no __int128 on this ABI)\n")
+	assert.Regexp(t, `(?m)^long double +12 +4 +floating$`, out)
 	assert.NotEmpty(t, v.Structs)
 	assert.NotEmpty(t, v.Syscalls)
 }
