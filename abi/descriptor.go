@@ -102,11 +102,16 @@ func (d *Descriptor) Clone() *Descriptor {
 // Equal reports whether d and e describe the same ABI in every field,
 // names and notes included.
 func (d *Descriptor) Equal(e *Descriptor) bool {
-	return d.key() == e.key()
+	return d.layoutKey() == e.layoutKey() && d.Name == e.Name && d.Machine == e.Machine &&
+		d.MachineArch == e.MachineArch && d.Note == e.Note &&
+		slices.Equal(d.Aliases, e.Aliases) && slices.Equal(d.Compiler, e.Compiler)
 }
 
-// layoutKey is everything of a descriptor that a layout depends on.
-type layoutKey struct {
+// LayoutKey is a comparable value holding everything a layout depends on:
+// byte order, the scalar table, signedness and bit-field rules, but not
+// names or notes. Two descriptors with equal keys lay every type out the
+// same way; caches of layouts key on it, never on a pointer.
+type LayoutKey struct {
 	endian                                      Endian
 	char, short, int_, long, longLong, pointer  Scalar
 	sizeT, registerT, float, double             Scalar
@@ -114,35 +119,16 @@ type layoutKey struct {
 	charSigned, registerTSigned, unnamedBFAlign bool
 }
 
-// descKey is a comparable copy of every field of a descriptor, for caches
-// and equality.
-type descKey struct {
-	layoutKey
-	name, aliases, machine, machineArch, compiler, note string
-}
+// LayoutKey returns d's layout key.
+func (d *Descriptor) LayoutKey() LayoutKey { return d.layoutKey() }
 
-// LayoutKey returns a comparable value holding everything layouts depend
-// on: byte order, the scalar table, signedness and bit-field rules, but
-// not names or notes. Two descriptors with equal keys lay every type out
-// the same way; caches of layouts key on it.
-func (d *Descriptor) LayoutKey() any { return d.layoutKey() }
-
-func (d *Descriptor) layoutKey() layoutKey {
-	return layoutKey{
+func (d *Descriptor) layoutKey() LayoutKey {
+	return LayoutKey{
 		endian: d.Endian,
 		char:   d.Char, short: d.Short, int_: d.Int, long: d.Long, longLong: d.LongLong,
 		pointer: d.Pointer, sizeT: d.SizeT, registerT: d.RegisterT, float: d.Float, double: d.Double,
 		bool_: d.Scalar(BaseBool), longDouble: d.LongDouble, int128: d.Int128,
 		charSigned: d.CharSigned, registerTSigned: d.RegisterTSigned, unnamedBFAlign: d.UnnamedBitFieldsAlign,
-	}
-}
-
-func (d *Descriptor) key() descKey {
-	// NUL cannot occur in a name, so joining on it keeps lists apart.
-	return descKey{
-		layoutKey: d.layoutKey(),
-		name:      d.Name, aliases: strings.Join(d.Aliases, "\x00"), machine: d.Machine,
-		machineArch: d.MachineArch, compiler: strings.Join(d.Compiler, "\x00"), note: d.Note,
 	}
 }
 
