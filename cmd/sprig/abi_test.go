@@ -332,6 +332,37 @@ func TestUserDescriptorFile(t *testing.T) {
 	assert.Regexp(t, `(?m)^abi +myarm$`, out)
 	assert.Regexp(t, `(?m)^compiler +-$`, out)
 
+	// Any file name; 'abi list --format json' filtered to one ABI (an
+	// array of one) reads back as that ABI.
+	for _, d := range ds {
+		if d["name"] == "mips" {
+			one, err := json.Marshal([]any{d})
+			require.NoError(t, err)
+			f := filepath.Join(dir, "mips-descriptor")
+			require.NoError(t, os.WriteFile(f, one, 0o644))
+			code, out, errOut := sprig(t, "abi", "show", f, "--struct", "stat")
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "struct stat on mips ")
+
+			// Changed but still called mips: refused, naming the clash.
+			d["endian"] = "little"
+			changed, err := json.Marshal(d)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(f, changed, 0o644))
+			code, _, errOut = sprig(t, "abi", "show", f)
+			assert.Equal(t, exitFail, code)
+			assert.Contains(t, errOut, `shadows a built-in ABI: "mips" is a name of the built-in mips`)
+		}
+	}
+	code, _, errOut = sprig(t, "abi", "show", file, "--format", "json")
+	require.Equal(t, exitOK, code, errOut)
+	all := filepath.Join(dir, "all.json")
+	_, listed, _ := sprig(t, "abi", "list", "--format", "json")
+	require.NoError(t, os.WriteFile(all, []byte(listed), 0o644))
+	code, _, errOut = sprig(t, "abi", "show", all)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "an array of 9 descriptors")
+
 	// A file that is missing or invalid is a failure, not a usage error.
 	code, _, errOut = sprig(t, "abi", "show", filepath.Join(dir, "missing.json"))
 	assert.Equal(t, exitFail, code)
