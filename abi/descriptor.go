@@ -12,8 +12,8 @@ import (
 // struct, which is not always what __alignof__ reports (i386 long long:
 // __alignof__ says 8, a struct member gets 4).
 type Scalar struct {
-	Size  int `json:"size"`
-	Align int `json:"align"`
+	Size  int `json:"size"`  // sizeof, in bytes
+	Align int `json:"align"` // alignment as a struct member, in bytes
 }
 
 // Descriptor is one C ABI as plain data: what a C compiler for that machine
@@ -41,6 +41,7 @@ type Descriptor struct {
 	// Endian is the byte order of every integer.
 	Endian Endian `json:"endian"`
 
+	// The base types' sizes and in-struct alignments.
 	Char      Scalar `json:"char"`
 	Short     Scalar `json:"short"`
 	Int       Scalar `json:"int"`
@@ -278,11 +279,12 @@ func checkScalar(abiName, field string, s Scalar) error {
 
 // FieldError reports a descriptor field that is missing or wrong.
 type FieldError struct {
-	ABI     string
-	Field   string
-	Problem string
+	ABI     string // the descriptor's name, "" when it has none
+	Field   string // the JSON key path: "double.align"
+	Problem string // what is wrong, as a predicate: "is missing"
 }
 
+// Error says which descriptor, which field and what is wrong.
 func (e *FieldError) Error() string {
 	name := e.ABI
 	if name == "" {

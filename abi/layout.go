@@ -13,10 +13,10 @@ import (
 // are immutable and safe to share: treat every field as read-only (ABI is
 // the layout's own copy of the descriptor, shared by its sub-layouts).
 type Layout struct {
-	ABI   *Descriptor
-	Type  *Type
-	Size  int // sizeof, rounded up to Align; a flexible tail adds nothing
-	Align int // alignment inside an enclosing struct
+	ABI   *Descriptor // the layout's own copy of the descriptor
+	Type  *Type       // the type laid out
+	Size  int         // sizeof, rounded up to Align; a flexible tail adds nothing
+	Align int         // alignment inside an enclosing struct
 
 	// Fields holds a struct's or union's members in declaration order,
 	// unnamed bit-fields and anonymous members included.
@@ -35,12 +35,12 @@ type Layout struct {
 // ones, so a field's bits run on across bytes as they do in an integer of
 // that byte order), and Layout is its declared type's.
 type FieldLayout struct {
-	Name      string
-	Offset    int
-	BitField  bool
-	BitOffset int
-	Bits      int
-	*Layout
+	Name      string // the member's name ("" for anonymous and unnamed ones)
+	Offset    int    // from the start of the enclosing layout, in bytes
+	BitField  bool   // the member is a bit-field
+	BitOffset int    // a bit-field's first bit within the byte at Offset
+	Bits      int    // a bit-field's width
+	*Layout          // the member's type, laid out
 }
 
 // BitPos returns the position of a member's first bit from the start of
@@ -329,17 +329,17 @@ func (l *Layout) Offset(path string) int {
 // Leaf is one scalar (or array of scalars) inside a layout, reached by a
 // dotted path, as a table or a byte-level comparison wants it.
 type Leaf struct {
-	Path   string
-	Offset int
+	Path   string // the member path Member and Field accept
+	Offset int    // from the start of the layout, in bytes
 	// Size is the whole leaf in bytes; for an array of scalars, all
 	// elements; for a bit-field, the bytes its bits touch.
 	Size int
-	Type *Type
+	Type *Type // the leaf's C type (an array type for an array of scalars)
 	// Bits is a bit-field's width (0 for other leaves) and BitOffset its
 	// first bit within the byte at Offset, in the ABI's bit order (see
 	// FieldLayout).
 	Bits      int
-	BitOffset int
+	BitOffset int // see Bits
 }
 
 // BitField reports whether the leaf is a bit-field.
@@ -394,7 +394,10 @@ func (l *Layout) leaves(prefix string, base int, out *[]Leaf) {
 }
 
 // Range is a run of bytes [Offset, Offset+Size).
-type Range struct{ Offset, Size int }
+type Range struct {
+	Offset int // the first byte
+	Size   int // how many bytes
+}
 
 // Padding returns the byte ranges of l that belong to no member: holes
 // between struct members and tail padding, found recursively. A byte that

@@ -168,15 +168,16 @@ func fitsEither(v int64, size int) bool {
 // RangeError reports a value too wide for the C type it is stored into:
 // the error that exposes a 64-bit pointer squeezed into 32 bits.
 type RangeError struct {
-	Path  string
-	Type  *Type
-	Size  int
-	Value string
+	Path  string // the member path or argument name stored into
+	Type  *Type  // its C type
+	Size  int    // its size on the ABI, in bytes
+	Value string // the value that did not fit, as text
 	// Bits is the width of a bit-field the value did not fit; 0 for
 	// other members.
 	Bits int
 }
 
+// Error names the member, the value and the type it did not fit.
 func (e *RangeError) Error() string {
 	if e.Bits > 0 {
 		return fmt.Sprintf("abi: %s: value %s does not fit %s : %d (%d bits)", e.Path, e.Value, e.Type.name, e.Bits, e.Bits)
@@ -187,10 +188,12 @@ func (e *RangeError) Error() string {
 // ShortError reports a buffer too short for what is read from or written
 // to it.
 type ShortError struct {
-	What       string
-	Need, Have int
+	What string // the type or member read or written
+	Need int    // the bytes it needs
+	Have int    // the bytes there were
 }
 
+// Error says what needed how many bytes and how many there were.
 func (e *ShortError) Error() string {
 	return fmt.Sprintf("abi: %s needs %d bytes, have %d", e.What, e.Need, e.Have)
 }

@@ -59,6 +59,7 @@ const (
 	KindUnion
 )
 
+// String returns the kind's name ("struct").
 func (k Kind) String() string {
 	switch k {
 	case KindScalar:
@@ -111,12 +112,12 @@ type Type struct {
 // aggregate's own. An unnamed bit-field (padding, or `int : 0`) has an
 // empty Name and BitField set.
 type Field struct {
-	Name string
-	Type *Type
+	Name string // the member's name; "" for anonymous and unnamed ones
+	Type *Type  // its declared type
 	// BitField marks a bit-field member of Bits bits. A zero-width one
 	// (`int : 0`) must be unnamed; it aligns the next member to its type.
 	BitField bool
-	Bits     int
+	Bits     int // the width of a bit-field, in bits
 	// Align is __attribute__((aligned(N))) or _Alignas(N) on the member:
 	// it is placed at least N-aligned (exactly N-aligned when packed).
 	// Zero means no such attribute.
@@ -137,8 +138,8 @@ func Bits(name string, t *Type, width int) Field {
 
 // Enumerator is one named constant of an enum.
 type Enumerator struct {
-	Name  string
-	Value int64
+	Name  string // the constant's C name
+	Value int64  // its value
 }
 
 // Attrs are the GNU attributes a struct, union or typedef may carry.

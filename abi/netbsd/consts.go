@@ -136,6 +136,7 @@ var signalNames = map[Signal]string{
 	SIGTERM: "SIGTERM", SIGCHLD: "SIGCHLD", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2",
 }
 
+// String returns the C name ("SIGUSR1"), or Signal(N) for others.
 func (s Signal) String() string {
 	if n, ok := signalNames[s]; ok {
 		return n

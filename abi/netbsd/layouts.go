@@ -11,13 +11,13 @@ import (
 // shared between every caller that asks for the same ABI and must be
 // treated as read-only.
 type Layouts struct {
-	ABI           *abi.Descriptor
-	Timespec      *abi.Layout
-	Stat          *abi.Layout
-	Dirent        *abi.Layout
-	Sysresp       *abi.Layout
-	Copydata      *abi.Layout
-	HandshakeFork *abi.Layout
+	ABI           *abi.Descriptor // the cache's own copy of the descriptor
+	Timespec      *abi.Layout     // struct timespec
+	Stat          *abi.Layout     // struct stat
+	Dirent        *abi.Layout     // struct dirent
+	Sysresp       *abi.Layout     // rsp_sysresp
+	Copydata      *abi.Layout     // rsp_copydata
+	HandshakeFork *abi.Layout     // handshake_fork
 
 	argsMu sync.Mutex
 	args   map[Sysno]*abi.ArgsLayout
