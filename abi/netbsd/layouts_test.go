@@ -34,6 +34,12 @@ func TestLayoutsForKeysByContent(t *testing.T) {
 	renamed := abi.MustLookup("i386")
 	renamed.Name, renamed.Aliases = "sprigtest-i386-copy", nil
 	assert.Equal(t, "sprigtest-i386-copy", netbsd.LayoutsFor(renamed).ABI.Name)
+	// Even a note is: the same name and numbers with another note get
+	// layouts whose descriptor carries that note.
+	noted := abi.MustLookup("i386")
+	noted.Note = "sprigtest: the same i386, annotated"
+	assert.Equal(t, noted.Note, netbsd.LayoutsFor(noted).ABI.Note)
+	assert.NotEqual(t, noted.Note, netbsd.LayoutsFor(abi.MustLookup("i386")).ABI.Note)
 
 	// Bounded: many distinct user descriptors do not grow it past the
 	// limit.
