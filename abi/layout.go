@@ -234,7 +234,11 @@ func (l *Layout) Member(path string) (FieldLayout, error) {
 	rest := path
 	for rest != "" {
 		var part string
-		part, rest, _ = strings.Cut(rest, ".")
+		var dot bool
+		part, rest, dot = strings.Cut(rest, ".")
+		if dot && rest == "" {
+			return FieldLayout{}, fmt.Errorf("abi: %s: field path %q ends in a dot: %w", l.Type.name, path, ErrNoField)
+		}
 		name, idxs, err := splitIndex(part)
 		if err != nil {
 			return FieldLayout{}, fmt.Errorf("abi: %s: field %q: %w", l.Type.name, path, err)
