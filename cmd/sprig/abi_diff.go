@@ -211,8 +211,21 @@ func diffStruct(a, b *abi.Descriptor, t *abi.Type, add func(what, item string, a
 	}
 	for _, x := range la.Leaves() {
 		y := leavesB[x.Path]
-		add("struct", t.Name()+": "+x.Path, placeText(leafPlace(x)), placeText(leafPlace(y)))
+		ax, by := placeText(leafPlace(x)), placeText(leafPlace(y))
+		if x.BitField() && a.Endian != b.Endian {
+			// The same number is another bit in the other bit order.
+			ax, by = ax+" "+bitOrder(a), by+" "+bitOrder(b)
+		}
+		add("struct", t.Name()+": "+x.Path, ax, by)
 	}
+}
+
+// bitOrder says where bit 0 of a byte is on d.
+func bitOrder(d *abi.Descriptor) string {
+	if d.BigEndian() {
+		return "(msb first)"
+	}
+	return "(lsb first)"
 }
 
 func leafPlace(lf abi.Leaf) *placeOut {

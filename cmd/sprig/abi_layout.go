@@ -24,8 +24,10 @@ ones as a.b, array elements of structs as a[1].b) with its offset and size
 per ABI as OFFSET+SIZE, or for a bit-field BYTE.BIT:WIDTH (the first bit
 counted in the ABI's bit order: from the least significant bit on
 little-endian machines, from the most significant on big-endian ones).
-Rows whose offset or size differ between the ABIs are marked with *, and
-so are the struct's size and alignment when they differ.
+Rows whose offset or size differ between the ABIs are marked with *
+(a bit-field also when the ABIs' byte orders differ, since its bits then
+sit at the other end of the byte), and so are the struct's size and
+alignment when they differ.
 
 The C may use GNU attributes (packed, aligned(N)), _Alignas, bit-fields,
 anonymous members, enums, typedef chains, arrays of any rank, and the
@@ -276,13 +278,18 @@ func crossLayouts(descs []*abi.Descriptor, structs []*abi.Type) *crossOut {
 		}
 		for k := range cs.Fields {
 			var ref *placeOut
-			for _, p := range cs.Fields[k].At {
+			var refEndian abi.Endian
+			for i, p := range cs.Fields[k].At {
 				switch {
 				case p == nil:
 					cs.Fields[k].Differs = true
 				case ref == nil:
-					ref = p
+					ref, refEndian = p, descs[i].Endian
 				case *p != *ref:
+					cs.Fields[k].Differs = true
+				case p.Bits > 0 && descs[i].Endian != refEndian:
+					// The same position in each ABI's bit order is
+					// another bit of the byte.
 					cs.Fields[k].Differs = true
 				}
 			}

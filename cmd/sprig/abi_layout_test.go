@@ -131,9 +131,12 @@ func TestLayoutText(t *testing.T) {
 	bf := `struct flags { unsigned a : 3, b : 7; char c; };`
 	code, out, errOut = sprig(t, "abi", "layout", "--decl", bf, "--abi", "amd64,mips")
 	require.Equal(t, exitOK, code, errOut)
-	assert.Contains(t, out, "struct flags (the same on every ABI shown)\n")
-	assert.Regexp(t, `(?m)^ +b +unsigned int +0\.3:7 +0\.3:7$`, out)
+	assert.Contains(t, out, "struct flags (* marks what differs between ABIs)\n")
+	assert.Regexp(t, `(?m)^\* +b +unsigned int +0\.3:7 +0\.3:7$`, out, "the same number, the other end of the byte")
 	assert.Regexp(t, `(?m)^ +c +char +2\+1 +2\+1$`, out)
+	code, out, errOut = sprig(t, "abi", "layout", "--decl", bf, "--abi", "amd64,arm")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "struct flags (the same on every ABI shown)\n")
 
 	// A struct one ABI cannot lay out.
 	code, out, errOut = sprig(t, "abi", "layout", "--decl", "struct w { __int128 x; };", "--abi", "amd64,i386")
@@ -227,7 +230,7 @@ func TestDiff(t *testing.T) {
 	code, out, _ = sprig(t, "abi", "diff", "sparc64", "i386", "--file", hdr)
 	require.Equal(t, exitOK, code)
 	assert.Regexp(t, `(?m)^struct x: l +8\+8 +4\+4$`, out)
-	assert.Regexp(t, `(?m)^struct x: b +16\.0:3 +8\.0:3$`, out)
+	assert.Regexp(t, `(?m)^struct x: b +16\.0:3 \(msb first\) +8\.0:3 \(lsb first\)$`, out)
 
 	code, _, errOut = sprig(t, "abi", "diff", "amd64")
 	assert.Equal(t, exitUsage, code)
