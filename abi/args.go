@@ -9,8 +9,8 @@ var Pad = Typedef("PAD", Int)
 
 // Slot is where one syscall argument lives in a syscall argument struct.
 type Slot struct {
-	Name string
-	Type *Type
+	Name string // the argument's name in sys/syscallargs.h
+	Type *Type  // its C type (Pad for a PAD argument)
 	// Offset and Size are the slot's place in the struct: the slot is
 	// max(sizeof(register_t), sizeof(arg)) bytes, aligned to the larger
 	// of the two alignments.
@@ -26,9 +26,9 @@ func (s Slot) Pad() bool { return s.Type == Pad }
 
 // ArgsLayout is a NetBSD `struct sys_<name>_args` laid out for one ABI.
 type ArgsLayout struct {
-	ABI   *Descriptor
-	Slots []Slot
-	Size  int
+	ABI   *Descriptor // the descriptor it was laid out for
+	Slots []Slot      // one per argument, PAD included, in order
+	Size  int         // sizeof the argument struct
 }
 
 // SyscallArgs lays out a syscall argument struct whose arguments are the

@@ -41,7 +41,8 @@ func TestLookupByAliasAnyCase(t *testing.T) {
 		d, err := abi.Lookup(alias)
 		require.NoError(t, err, alias)
 		assert.Equal(t, want, d.Name, alias)
-		assert.Same(t, abi.MustLookup(want), d, alias)
+		assert.Equal(t, abi.MustLookup(want), d, alias)
+		assert.NotSame(t, abi.MustLookup(want), d, "every lookup hands out its own copy")
 	}
 	r, err := abi.Resolve("Sparc64")
 	require.NoError(t, err)
@@ -112,7 +113,8 @@ func TestUserDescriptorWorksLikeBuiltin(t *testing.T) {
 	require.NoError(t, abi.Register(d))
 	got, err := abi.Lookup(strings.ToUpper(alias))
 	require.NoError(t, err)
-	assert.Same(t, d, got)
+	assert.Equal(t, d, got)
+	assert.NotSame(t, d, got, "the registry keeps its own copy")
 	assert.Contains(t, abi.Names(), name)
 	assert.Contains(t, abi.All(), d)
 	err = abi.Register(d)
@@ -224,4 +226,101 @@ func TestMalformedDescriptorsNameTheField(t *testing.T) {
 		assert.Equal(t, d, p)
 	}
 	assert.True(t, strings.HasPrefix((&abi.FieldError{Field: "x", Problem: "is bad"}).Error(), "abi: descriptor (unnamed)"))
+}
+
+// What a user descriptor file may be: any name, an object or an array of
+// one; every field without a documented default required; no taking a
+// built-in's name with other content.
+func TestUserDescriptorFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+		return p
+	}
+	user := descriptorJSON(t, "mips", "sprigtest-files")
+
+	// Any name, no .json needed; a one-element array too.
+	for _, c := range []struct{ file string }{{"plain-name"}, {"x.desc"}} {
+		p := write(c.file, marshal(t, user))
+		d, err := abi.Resolve(p)
+		require.NoError(t, err, c.file)
+		assert.Equal(t, "sprigtest-files", d.Name)
+	}
+	d, err := abi.Load(write("one.json", marshal(t, []any{user})))
+	require.NoError(t, err)
+	assert.Equal(t, "sprigtest-files", d.Name)
+
+	// Several, or none: an error naming them.
+	other := descriptorJSON(t, "arm", "sprigtest-other")
+	_, err = abi.Load(write("two.json", marshal(t, []any{user, other})))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `an array of 2 descriptors ("sprigtest-files", "sprigtest-other")`)
+	_, err = abi.Parse([]byte(`[]`))
+	assert.ErrorContains(t, err, "an array of 0 descriptors")
+
+	// Every required key, char_signed and register_t_signed included.
+	for _, k := range []string{"char_signed", "register_t_signed", "name", "machine", "endian", "size_t"} {
+		m := descriptorJSON(t, "mips", "sprigtest-missing")
+		delete(m, k)
+		_, err := abi.Parse(marshal(t, m))
+		var fe *abi.FieldError
+		require.ErrorAs(t, err, &fe, k)
+		assert.Equal(t, k, fe.Field)
+	}
+	// The optional ones have their documented defaults.
+	m := descriptorJSON(t, "mips", "sprigtest-optional")
+	for _, k := range []string{"aliases", "machine_arch", "bool", "long_double", "int128", "unnamed_bitfields_align", "compiler", "note"} {
+		delete(m, k)
+	}
+	d, err = abi.Parse(marshal(t, m))
+	require.NoError(t, err)
+	assert.Equal(t, abi.Scalar{Size: 1, Align: 1}, d.Scalar(abi.BaseBool))
+	assert.False(t, d.Has(abi.BaseLongDouble))
+	_, err = abi.NewLayout(d, abi.Struct("ld", abi.F("x", abi.LongDouble)))
+	assert.ErrorIs(t, err, abi.ErrNotOnABI)
+	assert.ErrorContains(t, err, "long_double")
+
+	// A built-in's name or alias with other content is refused; the
+	// built-in itself, saved from abi list, is accepted.
+	shadow := descriptorJSON(t, "mips", "mips")
+	shadow["endian"] = "little"
+	_, err = abi.Load(write("mips", marshal(t, shadow)))
+	require.ErrorIs(t, err, abi.ErrShadowsBuiltin)
+	assert.Contains(t, err.Error(), `"mips" is a name of the built-in mips`)
+	alias := descriptorJSON(t, "arm", "sprigtest-alias", "x86_64")
+	_, err = abi.Load(write("alias.json", marshal(t, alias)))
+	assert.ErrorIs(t, err, abi.ErrShadowsBuiltin)
+	same, err := abi.Load(write("same.json", marshal(t, []any{abi.MustLookup("mips")})))
+	require.NoError(t, err)
+	assert.True(t, same.Equal(abi.MustLookup("mips")))
+
+	// A file named like a built-in is read as a file given with a /.
+	_, err = abi.Resolve(filepath.Join(dir, "mips"))
+	assert.ErrorIs(t, err, abi.ErrShadowsBuiltin)
+	r, err := abi.Resolve("mips")
+	require.NoError(t, err)
+	assert.Equal(t, abi.BigEndian, r.Endian, "a bare name is the built-in")
+
+	// An unknown name that is no file either.
+	_, err = abi.Resolve("sprigtest-nowhere")
+	require.ErrorIs(t, err, abi.ErrUnknownABI)
+	assert.Contains(t, err.Error(), "no descriptor file is called that")
+}
+
+// Built-in lookups hand out copies: changing one changes nothing else.
+func TestBuiltinDescriptorsAreNotSharedState(t *testing.T) {
+	d := abi.MustLookup("amd64")
+	d.Pointer.Size, d.Name, d.Aliases[0] = 4, "mangled", "mangled-too"
+	fresh := abi.MustLookup("amd64")
+	assert.Equal(t, 8, fresh.Pointer.Size)
+	assert.Equal(t, "amd64", fresh.Name)
+	assert.Equal(t, "x86_64", fresh.Aliases[0])
+	all := abi.All()
+	all[0].Endian = abi.BigEndian
+	assert.Equal(t, abi.LittleEndian, abi.All()[0].Endian)
+	l := abi.LayoutOf(fresh, abi.Struct("p", abi.F("p", abi.Pointer)))
+	fresh.Pointer.Size = 4
+	assert.Equal(t, 8, l.Size, "a layout keeps its own copy")
+	assert.Equal(t, 8, l.ABI.Pointer.Size)
 }

@@ -123,10 +123,83 @@ func ExampleParse() {
 	l := abi.LayoutOf(d, abi.Struct("s", abi.F("c", abi.Char), abi.F("ll", abi.LongLong)))
 	fmt.Println(l.Size, l.Offset("ll"))
 
-	_, err = abi.Parse([]byte(`{"name": "bad", "machine": "x", "endian": "sideways"}`))
+	// Every field without a documented default is required.
+	_, err = abi.Parse([]byte(`{"name": "bad", "machine": "x", "endian": "big"}`))
 	var fe *abi.FieldError
 	fmt.Println(errors.As(err, &fe), fe.Field)
 	// Output:
 	// 10 2
-	// true endian
+	// true char
+}
+
+// Read C declarations, bit-fields and attributes included, and lay the
+// struct out for a little- and a big-endian machine: the bit-field's bits
+// start at the other end of the byte.
+func ExampleParseC() {
+	decls, err := abi.ParseC("proto.h", []byte(`
+		#include <stdint.h>
+		enum kind { PING = 1, DATA = 2 };
+		struct hdr {
+			uint16_t len;
+			enum kind kind : 4;
+			unsigned urgent : 1;
+			char tag[3];
+		} __attribute__((packed));
+	`))
+	if err != nil {
+		panic(err)
+	}
+	hdr, _ := decls.Type("hdr")
+	for _, name := range []string{"amd64", "mips"} {
+		l := abi.LayoutOf(abi.MustLookup(name), hdr)
+		b := make([]byte, l.Size)
+		if err := l.PutInt(b, "urgent", 1); err != nil {
+			panic(err)
+		}
+		m, _ := l.Member("urgent")
+		fmt.Printf("%-5s size %d urgent at byte %d bit %d: % x\n", name, l.Size, m.Offset, m.BitOffset, b)
+	}
+	// Output:
+	// amd64 size 6 urgent at byte 2 bit 4: 00 00 10 00 00 00
+	// mips  size 6 urgent at byte 2 bit 4: 00 00 08 00 00 00
+}
+
+// Build the same struct in Go: error-returning constructors for
+// descriptions that come from outside the program.
+func ExampleNewStruct() {
+	flags, err := abi.NewStruct("flags",
+		abi.F("c", abi.Char),
+		abi.Bits("a", abi.UInt, 3),
+		abi.Bits("", abi.Int, 0), // align the next member to an int
+		abi.Bits("b", abi.UInt, 5))
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range []string{"amd64", "arm"} {
+		l := abi.LayoutOf(abi.MustLookup(name), flags)
+		fmt.Printf("%-5s size %d align %d b at byte %d\n", name, l.Size, l.Align, l.Offset("b"))
+	}
+	_, err = abi.NewStruct("bad", abi.Bits("x", abi.Double, 3))
+	fmt.Println(errors.Is(err, abi.ErrBadType))
+	// Output:
+	// amd64 size 8 align 4 b at byte 4
+	// arm   size 8 align 4 b at byte 4
+	// true
+}
+
+// Any C spelling of a scalar finds the same Type.
+func ExampleScalarNamed() {
+	for _, s := range []string{"unsigned long long", "long long unsigned int", "uint64_t", "long int", "_Bool"} {
+		t, err := abi.ScalarNamed(s)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%-22q %-18s i386 size %d\n", s, t, abi.LayoutOf(abi.MustLookup("i386"), t).Size)
+	}
+	// Output:
+	// "unsigned long long"   unsigned long long i386 size 8
+	// "long long unsigned int" unsigned long long i386 size 8
+	// "uint64_t"             uint64_t           i386 size 8
+	// "long int"             long               i386 size 4
+	// "_Bool"                _Bool              i386 size 1
 }

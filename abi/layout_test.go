@@ -77,7 +77,7 @@ func TestFieldPaths(t *testing.T) {
 }
 
 func TestTypeConstructorsPanicOnBadDescriptions(t *testing.T) {
-	assert.Panics(t, func() { abi.Struct("empty") })
+	assert.NotPanics(t, func() { abi.Struct("empty") }, "GNU C's empty struct")
 	assert.Panics(t, func() { abi.Struct("dup", abi.F("a", abi.Int), abi.F("a", abi.Int)) })
 	assert.Panics(t, func() { abi.Struct("flex", abi.F("a", abi.FlexArray(abi.Int)), abi.F("b", abi.Int)) })
 	assert.Panics(t, func() { abi.Union("flex", abi.F("a", abi.Int), abi.F("b", abi.FlexArray(abi.Int))) })

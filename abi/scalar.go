@@ -58,68 +58,105 @@ func FitsSigned(v int64, size int) bool {
 	return v >= -lim && v < lim
 }
 
-// Int reads the signed or unsigned integer at path in b, sign-extending
-// when the C type is signed on l's ABI.
+// Int reads the signed or unsigned integer (bit-field, enum or _Bool
+// included) at path in b, sign-extending when the C type is signed on l's
+// ABI.
 func (l *Layout) Int(b []byte, path string) (int64, error) {
-	off, fl, err := l.scalarAt(b, path)
+	m, err := l.scalarAt(b, path)
 	if err != nil {
 		return 0, err
 	}
-	v := Uint(l.ABI.ByteOrder(), b[off:], fl.Size)
-	if fl.Type.Signed(l.ABI) {
-		return SignExtend(v, fl.Size), nil
+	signed := m.Type.Signed(l.ABI)
+	if m.BitField {
+		v := getBits(b, m.BitPos(), m.Bits, l.ABI.BigEndian())
+		if signed {
+			return signExtendBits(v, m.Bits), nil
+		}
+		return int64(v), nil
+	}
+	v := Uint(l.ABI.ByteOrder(), b[m.Offset:], m.Size)
+	if signed {
+		return SignExtend(v, m.Size), nil
 	}
 	return int64(v), nil
 }
 
 // Uint reads the integer at path in b as an unsigned bit pattern.
 func (l *Layout) Uint(b []byte, path string) (uint64, error) {
-	off, fl, err := l.scalarAt(b, path)
+	m, err := l.scalarAt(b, path)
 	if err != nil {
 		return 0, err
 	}
-	return Uint(l.ABI.ByteOrder(), b[off:], fl.Size), nil
+	if m.BitField {
+		return getBits(b, m.BitPos(), m.Bits, l.ABI.BigEndian()), nil
+	}
+	return Uint(l.ABI.ByteOrder(), b[m.Offset:], m.Size), nil
 }
 
 // PutInt stores v into the integer at path in b, failing when v does not
-// fit the C type's width on l's ABI.
+// fit the C type's width on l's ABI (a bit-field's width for a
+// bit-field). Other bits of a bit-field's bytes are kept.
 func (l *Layout) PutInt(b []byte, path string, v int64) error {
-	off, fl, err := l.scalarAt(b, path)
+	m, err := l.scalarAt(b, path)
 	if err != nil {
 		return err
 	}
-	if !fitsEither(v, fl.Size) {
-		return &RangeError{Path: path, Type: fl.Type, Size: fl.Size, Value: fmt.Sprint(v)}
+	if m.BitField {
+		if !fitsBits(v, m.Bits, m.Type.Signed(l.ABI)) {
+			return &RangeError{Path: path, Type: m.Type, Size: m.Size, Value: fmt.Sprint(v), Bits: m.Bits}
+		}
+		putBitsExt(b, m.BitPos(), m.Bits, uint64(v), v < 0, l.ABI.BigEndian())
+		return nil
 	}
-	PutUint(l.ABI.ByteOrder(), b[off:], fl.Size, uint64(v))
+	if !fitsEither(v, m.Size) {
+		return &RangeError{Path: path, Type: m.Type, Size: m.Size, Value: fmt.Sprint(v)}
+	}
+	PutUint(l.ABI.ByteOrder(), b[m.Offset:], m.Size, uint64(v))
 	return nil
 }
 
 // PutUint stores v into the integer at path in b.
 func (l *Layout) PutUint(b []byte, path string, v uint64) error {
-	off, fl, err := l.scalarAt(b, path)
+	m, err := l.scalarAt(b, path)
 	if err != nil {
 		return err
 	}
-	if !FitsUnsigned(v, fl.Size) {
-		return &RangeError{Path: path, Type: fl.Type, Size: fl.Size, Value: fmt.Sprint(v)}
+	if m.BitField {
+		if m.Bits < 64 && v>>uint(m.Bits) != 0 {
+			return &RangeError{Path: path, Type: m.Type, Size: m.Size, Value: fmt.Sprint(v), Bits: m.Bits}
+		}
+		putBits(b, m.BitPos(), m.Bits, v, l.ABI.BigEndian())
+		return nil
 	}
-	PutUint(l.ABI.ByteOrder(), b[off:], fl.Size, v)
+	if !FitsUnsigned(v, m.Size) {
+		return &RangeError{Path: path, Type: m.Type, Size: m.Size, Value: fmt.Sprint(v)}
+	}
+	PutUint(l.ABI.ByteOrder(), b[m.Offset:], m.Size, v)
 	return nil
 }
 
-func (l *Layout) scalarAt(b []byte, path string) (int, *Layout, error) {
-	off, fl, err := l.Field(path)
+// scalarAt finds the integer member at path and checks that b holds it.
+func (l *Layout) scalarAt(b []byte, path string) (FieldLayout, error) {
+	m, err := l.Member(path)
 	if err != nil {
-		return 0, nil, err
+		return m, err
 	}
-	if fl.Type.kind != KindScalar {
-		return 0, nil, fmt.Errorf("abi: %s.%s is a %s, not a scalar", l.Type.name, path, fl.Type.kind)
+	t := m.Type
+	if t.kind != KindScalar || t.float || (t.base == BaseInt128 && !m.BitField) {
+		what := t.kind.String()
+		if t.kind == KindScalar {
+			what = t.name
+		}
+		return m, fmt.Errorf("abi: %s.%s is a %s, not an integer of at most 64 bits", l.Type.name, path, what)
 	}
-	if off+fl.Size > len(b) {
-		return 0, nil, &ShortError{What: l.Type.name + "." + path, Need: off + fl.Size, Have: len(b)}
+	end := m.Offset + m.Size
+	if m.BitField {
+		end = (m.BitPos() + m.Bits + 7) / 8
 	}
-	return off, fl, nil
+	if end > len(b) {
+		return m, &ShortError{What: l.Type.name + "." + path, Need: end, Have: len(b)}
+	}
+	return m, nil
 }
 
 // fitsEither accepts any value whose bit pattern fits size bytes as a
@@ -131,23 +168,32 @@ func fitsEither(v int64, size int) bool {
 // RangeError reports a value too wide for the C type it is stored into:
 // the error that exposes a 64-bit pointer squeezed into 32 bits.
 type RangeError struct {
-	Path  string
-	Type  *Type
-	Size  int
-	Value string
+	Path  string // the member path or argument name stored into
+	Type  *Type  // its C type
+	Size  int    // its size on the ABI, in bytes
+	Value string // the value that did not fit, as text
+	// Bits is the width of a bit-field the value did not fit; 0 for
+	// other members.
+	Bits int
 }
 
+// Error names the member, the value and the type it did not fit.
 func (e *RangeError) Error() string {
+	if e.Bits > 0 {
+		return fmt.Sprintf("abi: %s: value %s does not fit %s : %d (%d bits)", e.Path, e.Value, e.Type.name, e.Bits, e.Bits)
+	}
 	return fmt.Sprintf("abi: %s: value %s does not fit %s (%d bytes)", e.Path, e.Value, e.Type.name, e.Size)
 }
 
 // ShortError reports a buffer too short for what is read from or written
 // to it.
 type ShortError struct {
-	What       string
-	Need, Have int
+	What string // the type or member read or written
+	Need int    // the bytes it needs
+	Have int    // the bytes there were
 }
 
+// Error says what needed how many bytes and how many there were.
 func (e *ShortError) Error() string {
 	return fmt.Sprintf("abi: %s needs %d bytes, have %d", e.What, e.Need, e.Have)
 }

@@ -2,45 +2,107 @@ package netbsd
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/rumpsprig/sprig/abi"
 )
 
-// Layouts holds every struct of this package laid out for one ABI.
+// Layouts holds every struct of this package laid out for one ABI. It is
+// shared between every caller that asks for the same ABI and must be
+// treated as read-only.
 type Layouts struct {
-	ABI           *abi.Descriptor
-	Timespec      *abi.Layout
-	Stat          *abi.Layout
-	Dirent        *abi.Layout
-	Sysresp       *abi.Layout
-	Copydata      *abi.Layout
-	HandshakeFork *abi.Layout
-	TmpfsArgs     *abi.Layout
+	ABI           *abi.Descriptor // the cache's own copy of the descriptor
+	Timespec      *abi.Layout     // struct timespec
+	Stat          *abi.Layout     // struct stat
+	Dirent        *abi.Layout     // struct dirent
+	Sysresp       *abi.Layout     // rsp_sysresp
+	Copydata      *abi.Layout     // rsp_copydata
+	HandshakeFork *abi.Layout     // handshake_fork
+	TmpfsArgs     *abi.Layout     // struct tmpfs_args
 
 	argsMu sync.Mutex
 	args   map[Sysno]*abi.ArgsLayout
 }
 
-var layoutCache sync.Map // *abi.Descriptor → *Layouts
+// MaxCachedLayouts bounds the layouts LayoutsFor keeps: the built-in ABIs
+// and a few user ones. Past it, the least recently used entry is dropped
+// (and recomputed if asked for again), so descriptors that arrive from
+// the network cannot grow memory without limit.
+const MaxCachedLayouts = 64
 
-// LayoutsFor returns the layouts for d, computing them once per descriptor.
+// cacheKey finds an entry; the entry's own descriptor copy is compared in
+// full on a hit, so two descriptors that differ only in aliases or notes
+// never share (Layouts.ABI shows them).
+type cacheKey struct {
+	layout abi.LayoutKey
+	name   string
+}
+
+type cacheEntry struct {
+	l    *Layouts
+	used atomic.Uint64 // tick of the last use, for eviction
+}
+
+var layoutCache = struct {
+	sync.RWMutex
+	m    map[cacheKey]*cacheEntry
+	tick atomic.Uint64
+}{m: map[cacheKey]*cacheEntry{}}
+
+// LayoutsFor returns the layouts for d, computing them once per distinct
+// descriptor content: two descriptors with the same content share them,
+// and changing a descriptor after the call changes nothing in them (they
+// hold their own copy). The cache is bounded by MaxCachedLayouts.
 func LayoutsFor(d *abi.Descriptor) *Layouts {
-	if l, ok := layoutCache.Load(d); ok {
-		return l.(*Layouts)
+	k := cacheKey{layout: d.LayoutKey(), name: d.Name}
+	c := &layoutCache
+	c.RLock()
+	e, ok := c.m[k]
+	c.RUnlock()
+	if ok && e.l.ABI.Equal(d) {
+		e.used.Store(c.tick.Add(1))
+		return e.l
 	}
+
+	own := d.Clone()
 	l := &Layouts{
-		ABI:           d,
-		Timespec:      abi.LayoutOf(d, TimespecType),
-		Stat:          abi.LayoutOf(d, StatType),
-		Dirent:        abi.LayoutOf(d, DirentType),
-		Sysresp:       abi.LayoutOf(d, SysrespType),
-		Copydata:      abi.LayoutOf(d, CopydataType),
-		HandshakeFork: abi.LayoutOf(d, HandshakeForkType),
-		TmpfsArgs:     abi.LayoutOf(d, TmpfsArgsType),
+		ABI:           own,
+		Timespec:      abi.LayoutOf(own, TimespecType),
+		Stat:          abi.LayoutOf(own, StatType),
+		Dirent:        abi.LayoutOf(own, DirentType),
+		Sysresp:       abi.LayoutOf(own, SysrespType),
+		Copydata:      abi.LayoutOf(own, CopydataType),
+		HandshakeFork: abi.LayoutOf(own, HandshakeForkType),
+		TmpfsArgs:     abi.LayoutOf(own, TmpfsArgsType),
 		args:          map[Sysno]*abi.ArgsLayout{},
 	}
-	actual, _ := layoutCache.LoadOrStore(d, l)
-	return actual.(*Layouts)
+
+	c.Lock()
+	defer c.Unlock()
+	if e, ok := c.m[k]; ok && e.l.ABI.Equal(d) { // another caller got there first
+		return e.l
+	}
+	if len(c.m) >= MaxCachedLayouts {
+		var oldest cacheKey
+		min := ^uint64(0)
+		for key, e := range c.m {
+			if u := e.used.Load(); u < min {
+				oldest, min = key, u
+			}
+		}
+		delete(c.m, oldest)
+	}
+	ne := &cacheEntry{l: l}
+	ne.used.Store(c.tick.Add(1))
+	c.m[k] = ne
+	return l
+}
+
+// cachedLayouts reports how many descriptors the cache holds (for tests).
+func cachedLayouts() int {
+	layoutCache.RLock()
+	defer layoutCache.RUnlock()
+	return len(layoutCache.m)
 }
 
 // Args returns the argument struct layout of syscall n, or nil when sprig

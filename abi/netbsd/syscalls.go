@@ -79,6 +79,7 @@ const (
 	RetNone
 )
 
+// String names the result shape.
 func (r Ret) String() string {
 	switch r {
 	case RetInt:
@@ -99,10 +100,10 @@ func (r Ret) String() string {
 // types (in NetBSD's struct sys_<name>_args order, PAD included) and the
 // shape of its result.
 type Syscall struct {
-	Num  Sysno
-	Name string
-	Args []abi.Field
-	Ret  Ret
+	Num  Sysno       // SYS_ number
+	Name string      // name without SYS_ ("lseek", "__stat50")
+	Args []abi.Field // struct sys_<name>_args members, PAD included
+	Ret  Ret         // the shape of the result
 }
 
 var (

@@ -81,13 +81,13 @@ var HandshakeForkType = abi.Struct("handshake_fork",
 	abi.F("rf_cancel", abi.Int),
 )
 
-// Timespec carries a struct timespec.
+// Timespec carries a struct timespec. Each field carries the C member its abi tag names.
 type Timespec struct {
 	Sec  int64 `abi:"tv_sec"`
 	Nsec int64 `abi:"tv_nsec"`
 }
 
-// Stat carries a struct stat.
+// Stat carries a struct stat (st_spare is not carried). Each field carries the C member its abi tag names.
 type Stat struct {
 	Dev      uint64   `abi:"st_dev"`
 	Mode     uint32   `abi:"st_mode"`
@@ -107,7 +107,7 @@ type Stat struct {
 	Gen      uint32   `abi:"st_gen"`
 }
 
-// Dirent carries one struct dirent record.
+// Dirent carries one struct dirent record. Each field carries the C member its abi tag names.
 type Dirent struct {
 	Fileno uint64 `abi:"d_fileno"`
 	Reclen uint16 `abi:"d_reclen"`
@@ -116,19 +116,19 @@ type Dirent struct {
 	Name   string `abi:"d_name"`
 }
 
-// Sysresp carries an rsp_sysresp.
+// Sysresp carries an rsp_sysresp. Each field carries the C member its abi tag names.
 type Sysresp struct {
 	Error  int32     `abi:"rsys_error"`
 	Retval [2]uint64 `abi:"rsys_retval"`
 }
 
-// Copydata carries the fixed part of an rsp_copydata.
+// Copydata carries the fixed part of an rsp_copydata. Each field carries the C member its abi tag names.
 type Copydata struct {
 	Len  uint64 `abi:"rcp_len"`
 	Addr uint64 `abi:"rcp_addr"`
 }
 
-// HandshakeFork carries a handshake_fork.
+// HandshakeFork carries a handshake_fork. Each field carries the C member its abi tag names.
 type HandshakeFork struct {
 	Auth   [4]uint32 `abi:"rf_auth"`
 	Cancel int32     `abi:"rf_cancel"`

@@ -17,7 +17,10 @@ var abiDoc = doc{
 	usage: "  sprig abi SUBCOMMAND [arguments]\n",
 	details: `Shows the C ABI descriptors sprig knows (byte order, sizes and in-struct
 alignments of C's base types, signedness of char and register_t) and how
-NetBSD's structs and syscall argument structs are laid out for each.
+NetBSD's structs and syscall argument structs are laid out for each; lays
+out the structs of a C header on many ABIs side by side; lists what
+differs between two ABIs. docs/abi-json.md describes the descriptor file
+format for ABIs of your own.
 `,
 }
 
@@ -26,7 +29,7 @@ func abiCommand() *command {
 		name:    "abi",
 		summary: "show C ABI descriptors and NetBSD struct and syscall layouts",
 		doc:     abiDoc,
-		subs:    []*command{abiListCommand(), abiShowCommand()},
+		subs:    []*command{abiListCommand(), abiShowCommand(), abiLayoutCommand(), abiDiffCommand()},
 	}
 }
 
@@ -40,7 +43,10 @@ width and signedness of register_t, and the cross compiler the built-in
 numbers were verified against.
 
 With --format json, prints a JSON array of the descriptors in the
-descriptor file format, which 'sprig abi show FILE.json' reads back.
+descriptor file format (docs/abi-json.md); a file holding one of them, as
+an object or as a one-element array, is a descriptor file that
+'sprig abi show FILE' reads back (rename it before changing it: a
+descriptor that differs from a built-in one may not take its name).
 
 Flags:
   --format text|json   output format (default text)

@@ -22,7 +22,9 @@ var abiShowDoc = doc{
   sprig abi show ABI --syscall SYSCALL [--format text|json]
 `,
 	details: `ABI is a descriptor name or alias (see 'sprig abi list') or the path of a
-JSON descriptor file (a name ending in .json).
+descriptor file of any name (docs/abi-json.md): an argument with a / or
+ending in .json is always a file, any other is a name when one matches
+and a file otherwise.
 
 Without --struct or --syscall, shows the descriptor: its scalar table (C
 type, size, alignment inside a struct, signedness) and the NetBSD structs
@@ -171,6 +173,7 @@ var scalarTypes = []struct {
 	{abi.BaseLong, abi.Long}, {abi.BaseLongLong, abi.LongLong}, {abi.BasePointer, abi.Pointer},
 	{abi.BaseSizeT, abi.SizeT}, {abi.BaseRegisterT, abi.RegisterT},
 	{abi.BaseFloat, abi.Float}, {abi.BaseDouble, abi.Double},
+	{abi.BaseBool, abi.Bool}, {abi.BaseLongDouble, abi.LongDouble}, {abi.BaseInt128, abi.Int128},
 }
 
 // JSON shapes of 'sprig abi show'. They are documented in abiShowDoc
@@ -238,6 +241,9 @@ type (
 func descriptorJSON(d *abi.Descriptor) *descriptorOut {
 	out := &descriptorOut{ABI: d.Name, Descriptor: d}
 	for _, s := range scalarTypes {
+		if !d.Has(s.base) {
+			continue // long double or __int128 the descriptor lacks
+		}
 		sc := d.Scalar(s.base)
 		out.Scalars = append(out.Scalars, scalarOut{
 			Type: s.base.String(), Size: sc.Size, Align: sc.Align,
@@ -258,7 +264,7 @@ func descriptorJSON(d *abi.Descriptor) *descriptorOut {
 // writeDescriptor prints d, which the user named arg (a name or a file).
 func writeDescriptor(b *bytes.Buffer, d *abi.Descriptor, arg string) {
 	tw := newTable(b)
-	if strings.HasSuffix(arg, ".json") {
+	if _, err := abi.Lookup(arg); err != nil {
 		fmt.Fprintf(tw, "file\t%s\n", arg)
 	}
 	for _, kv := range [][2]string{
@@ -283,12 +289,27 @@ func writeDescriptor(b *bytes.Buffer, d *abi.Descriptor, arg string) {
 	fmt.Fprintln(tw, "TYPE\tSIZE\tALIGN\tSIGNEDNESS")
 	for _, s := range out.Scalars {
 		sign := signedness(s.Signed)
+		if s.Type == "_Bool" {
+			sign = "unsigned (0 or 1)"
+		}
 		if s.Float {
 			sign = "floating"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", s.Type, s.Size, s.Align, sign)
 	}
 	tw.Flush()
+	var missing []string
+	for _, s := range scalarTypes {
+		if !d.Has(s.base) {
+			missing = append(missing, s.base.String())
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(b, "(no %s on this ABI)\n", strings.Join(missing, " and no "))
+	}
+	if d.UnnamedBitFieldsAlign {
+		b.WriteString("(unnamed bit-fields align the struct that holds them, as on ARM)\n")
+	}
 
 	b.WriteString("\nStructs (sprig abi show " + arg + " --struct STRUCT):\n")
 	tw = newTable(b)

@@ -237,12 +237,19 @@ func TestShowDescriptor(t *testing.T) {
 	require.NoError(t, dec.Decode(&v))
 	assert.Equal(t, "arm64", v.ABI)
 	assert.Equal(t, *abi.MustLookup("arm64"), v.Descriptor)
-	require.Len(t, v.Scalars, 10)
+	require.Len(t, v.Scalars, 13, "arm64 has _Bool, long double and __int128 too")
 	assert.Equal(t, "char", v.Scalars[0].Type)
 	assert.False(t, v.Scalars[0].Signed, "arm64 char is unsigned")
 	assert.Equal(t, "register_t", v.Scalars[7].Type)
 	assert.False(t, v.Scalars[7].Signed, "arm64 register_t is unsigned")
 	assert.True(t, v.Scalars[9].Float)
+	assert.Equal(t, "__int128", v.Scalars[12].Type)
+
+	// i386 has no __int128: the row is absent and the text says so.
+	code, out, _ = sprig(t, "abi", "show", "i386")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "(no __int128 on this ABI)\n")
+	assert.Regexp(t, `(?m)^long double +12 +4 +floating$`, out)
 	assert.NotEmpty(t, v.Structs)
 	assert.NotEmpty(t, v.Syscalls)
 }
@@ -325,13 +332,47 @@ func TestUserDescriptorFile(t *testing.T) {
 	assert.Regexp(t, `(?m)^abi +myarm$`, out)
 	assert.Regexp(t, `(?m)^compiler +-$`, out)
 
+	// Any file name; 'abi list --format json' filtered to one ABI (an
+	// array of one) reads back as that ABI.
+	for _, d := range ds {
+		if d["name"] == "mips" {
+			one, err := json.Marshal([]any{d})
+			require.NoError(t, err)
+			f := filepath.Join(dir, "mips-descriptor")
+			require.NoError(t, os.WriteFile(f, one, 0o644))
+			code, out, errOut := sprig(t, "abi", "show", f, "--struct", "stat")
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "struct stat on mips ")
+
+			// Changed but still called mips: refused, naming the clash.
+			d["endian"] = "little"
+			changed, err := json.Marshal(d)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(f, changed, 0o644))
+			code, _, errOut = sprig(t, "abi", "show", f)
+			assert.Equal(t, exitFail, code)
+			assert.Contains(t, errOut, `shadows a built-in ABI: "mips" is a name of the built-in mips`)
+		}
+	}
+	code, _, errOut = sprig(t, "abi", "show", file, "--format", "json")
+	require.Equal(t, exitOK, code, errOut)
+	all := filepath.Join(dir, "all.json")
+	_, listed, _ := sprig(t, "abi", "list", "--format", "json")
+	require.NoError(t, os.WriteFile(all, []byte(listed), 0o644))
+	code, _, errOut = sprig(t, "abi", "show", all)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "an array of 9 descriptors")
+
 	// A file that is missing or invalid is a failure, not a usage error.
 	code, _, errOut = sprig(t, "abi", "show", filepath.Join(dir, "missing.json"))
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "missing.json")
 
 	bad := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte(`{"name": "bad", "machine": "x", "endian": "middle"}`), 0o644))
+	arm["endian"] = "middle"
+	data, err = json.Marshal(arm)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bad, data, 0o644))
 	code, _, errOut = sprig(t, "abi", "show", bad)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "endian")

@@ -22,11 +22,16 @@
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]
 //	    show a descriptor's scalar table and known structs and syscalls,
 //	    the layout of a NetBSD struct, or a syscall's argument slots
+//	abi layout FILE.h|--decl DECL [--struct NAME] [--abi LIST|all] [--format text|json]
+//	    lay out the structs of C declarations on many ABIs side by side,
+//	    marking what differs
+//	abi diff ABI1 ABI2 [--struct NAME | --file FILE.h] [--format text|json]
+//	    list what differs between two ABIs
 //	version
 //	    print the module version ("(devel)" without one)
 //
-// ABI is a descriptor name or alias, or the path of a JSON descriptor file
-// (a name ending in .json; see abi.Resolve). Flags may come before or after
+// ABI is a descriptor name or alias, or the path of a descriptor file of
+// any name (docs/abi-json.md; see abi.Resolve). Flags may come before or after
 // positional arguments, with one dash or two; "--" ends the flags.
 //
 // # Exit status

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -79,39 +80,13 @@ func Command(d *abi.Descriptor) string {
 // directory) and returns the numbers it recorded. It never runs what it
 // compiled.
 func Generate(d *abi.Descriptor, dir string) (*File, error) {
-	if len(d.Compiler) == 0 {
-		return nil, fmt.Errorf("golden: %s: %w named in its descriptor", d.Name, ErrNoCompiler)
-	}
-	cc, err := exec.LookPath(d.Compiler[0])
+	set := Golden()
+	src := set.Source()
+	entries, got, cc, err := Measure(d, dir, set, src)
 	if err != nil {
-		return nil, fmt.Errorf("golden: %s: %w: %v", d.Name, ErrNoCompiler, err)
-	}
-	src := CSource()
-	cfile := filepath.Join(dir, SourceName)
-	if err := os.WriteFile(cfile, src, 0o644); err != nil {
 		return nil, err
 	}
-	obj := filepath.Join(dir, d.Name+".o")
-	args := append(append(append([]string(nil), d.Compiler[1:]...), CompileFlags...), "-o", obj, cfile)
-	cmd := exec.Command(cc, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("golden: %s: %s: %v\n%s", d.Name, Command(d), err, stderr.String())
-	}
-	names, vals, got, err := ReadObject(obj)
-	if err != nil {
-		return nil, fmt.Errorf("golden: %s: %w", d.Name, err)
-	}
-	if want := wantELF(d); !strings.HasPrefix(got, want) {
-		return nil, &MachineError{ABI: d.Name, Want: want, Got: got}
-	}
-	probes := Probes()
-	if len(names) != len(probes) || len(vals) != len(probes) {
-		return nil, fmt.Errorf("golden: %s: object has %d names and %d values, want %d", d.Name, len(names), len(vals), len(probes))
-	}
-	f := &File{
+	return &File{
 		ABI:             d.Name,
 		Compiler:        append([]string(nil), d.Compiler...),
 		Command:         Command(d),
@@ -120,14 +95,136 @@ func Generate(d *abi.Descriptor, dir string) (*File, error) {
 		Source:          "testdata/" + SourceName,
 		SourceSHA256:    SourceSHA256(src),
 		Seed:            Seed,
+		Entries:         entries,
+	}, nil
+}
+
+// Measure compiles src, the C file of set, with d's compiler in dir and
+// returns every number it measured: the values array in probe order
+// (those d's compiler builds), then each bit-field's offset and width.
+// It also returns the object's ELF description and the compiler's path.
+func Measure(d *abi.Descriptor, dir string, set *Set, src []byte) (entries []Entry, elfDesc, cc string, err error) {
+	if len(d.Compiler) == 0 {
+		return nil, "", "", fmt.Errorf("golden: %s: %w named in its descriptor", d.Name, ErrNoCompiler)
+	}
+	cc, err = exec.LookPath(d.Compiler[0])
+	if err != nil {
+		return nil, "", "", fmt.Errorf("golden: %s: %w: %v", d.Name, ErrNoCompiler, err)
+	}
+	base := strings.TrimSuffix(set.Name, ".c")
+	cfile := filepath.Join(dir, d.Name+"-"+base+".c")
+	if err := os.WriteFile(cfile, src, 0o644); err != nil {
+		return nil, "", cc, err
+	}
+	obj := filepath.Join(dir, d.Name+"-"+base+".o")
+	args := append(append(append([]string(nil), d.Compiler[1:]...), CompileFlags...), "-o", obj, cfile)
+	cmd := exec.Command(cc, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, "", cc, fmt.Errorf("golden: %s: %s %s: %v\n%s", d.Name, strings.Join(d.Compiler, " "), strings.Join(CompileFlags, " "), err, stderr.String())
+	}
+	names, vals, got, err := ReadObject(obj)
+	if err != nil {
+		return nil, got, cc, fmt.Errorf("golden: %s: %w", d.Name, err)
+	}
+	if want := wantELF(d); !strings.HasPrefix(got, want) {
+		return nil, got, cc, &MachineError{ABI: d.Name, Want: want, Got: got}
+	}
+	var probes []Probe
+	for _, p := range set.Probes() {
+		if Available(d, p.Needs128) {
+			probes = append(probes, p)
+		}
+	}
+	if len(names) != len(probes) || len(vals) != len(probes) {
+		return nil, got, cc, fmt.Errorf("golden: %s: object has %d names and %d values, want %d (does the descriptor's int128 match the compiler?)", d.Name, len(names), len(vals), len(probes))
 	}
 	for i, p := range probes {
 		if names[i] != p.Name {
-			return nil, fmt.Errorf("golden: %s: name %d in the object is %q, want %q", d.Name, i, names[i], p.Name)
+			return nil, got, cc, fmt.Errorf("golden: %s: name %d in the object is %q, want %q", d.Name, i, names[i], p.Name)
 		}
-		f.Entries = append(f.Entries, Entry{Name: p.Name, Value: vals[i]})
+		entries = append(entries, Entry{Name: p.Name, Value: vals[i]})
 	}
-	return f, nil
+	bitEntries, err := readBits(obj, d, set)
+	if err != nil {
+		return nil, got, cc, fmt.Errorf("golden: %s: %w", d.Name, err)
+	}
+	return append(entries, bitEntries...), got, cc, nil
+}
+
+// readBits reads every bit-field object of set from the object file.
+func readBits(path string, d *abi.Descriptor, set *Set) ([]Entry, error) {
+	probes := set.BitProbes()
+	if len(probes) == 0 {
+		return nil, nil
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	big := f.ByteOrder == binary.BigEndian
+	byName := make(map[string]elf.Symbol, len(syms))
+	for _, s := range syms {
+		if strings.HasPrefix(s.Name, BitsSymbolPrefix) {
+			byName[s.Name] = s
+		}
+	}
+	var out []Entry
+	for _, bp := range probes {
+		if !Available(d, bp.Needs128) {
+			continue
+		}
+		raw, err := symbolIn(f, func(yield func(elf.Symbol) bool) {
+			if s, ok := byName[bp.Symbol]; ok {
+				yield(s)
+			}
+		}, bp.Symbol)
+		if err != nil {
+			return nil, err
+		}
+		off, width, ok := BitSpan(raw, big)
+		if !ok {
+			return nil, fmt.Errorf("%s (%s .%s = -1) sets no bits, or bits that do not run on in %s bit order: % x",
+				bp.Symbol, bp.Struct, bp.Path, f.ByteOrder, raw)
+		}
+		out = append(out, Entry{Name: BitOffsetOf(bp.Struct, bp.Path), Value: uint64(off)},
+			Entry{Name: BitWidthOf(bp.Struct, bp.Path), Value: uint64(width)})
+	}
+	return out, nil
+}
+
+// BitSpan finds the set bits of b, numbered in memory order for the byte
+// order (bit 0 is the least significant bit of b[0] on little-endian
+// machines, its most significant bit on big-endian ones), and returns the
+// first one and how many there are; ok is false when none is set or the
+// set bits do not form one run.
+func BitSpan(b []byte, big bool) (off, width int, ok bool) {
+	first, last := -1, -1
+	for j := 0; j < 8*len(b); j++ {
+		mask := byte(1) << uint(j%8)
+		if big {
+			mask = 0x80 >> uint(j%8)
+		}
+		if b[j/8]&mask == 0 {
+			continue
+		}
+		if first < 0 {
+			first = j
+		}
+		last = j
+		width++
+	}
+	if first < 0 || last-first+1 != width {
+		return 0, 0, false
+	}
+	return first, width, true
 }
 
 func compilerVersion(cc string) string {
@@ -183,10 +280,21 @@ func symbolBytes(f *elf.File, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range syms {
-		if s.Name != name {
-			continue
+	return symbolData(f, syms, name)
+}
+
+func symbolData(f *elf.File, syms []elf.Symbol, name string) ([]byte, error) {
+	return symbolIn(f, func(yield func(elf.Symbol) bool) {
+		for _, s := range syms {
+			if s.Name == name && !yield(s) {
+				return
+			}
 		}
+	}, name)
+}
+
+func symbolIn(f *elf.File, syms func(func(elf.Symbol) bool), name string) ([]byte, error) {
+	for s := range syms {
 		if s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
 			return nil, fmt.Errorf("symbol %s is in no section", name)
 		}

@@ -117,6 +117,7 @@ var preludeNames = map[string]bool{
 	"int32_t": true, "uint32_t": true, "int64_t": true, "uint64_t": true,
 	"size_t": true, "ssize_t": true, "register_t": true,
 	"char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
+	"_Bool": true, "__int128": true,
 }
 
 var (
@@ -132,6 +133,9 @@ func canonical(t *abi.Type) string {
 	if t.Signed(regSignedABI) != t.Signed(regUnsignedABI) {
 		return "register_t"
 	}
+	if t.IsEnum() {
+		return enumName(t)
+	}
 	plainChar := t.Signed(charSignedABI) != t.Signed(charUnsignedABI)
 	signed := t.Signed(charSignedABI)
 	pick := func(s, u string) string {
@@ -139,6 +143,9 @@ func canonical(t *abi.Type) string {
 			return s
 		}
 		return u
+	}
+	if t.Complex() {
+		return t.Base().String() + " _Complex"
 	}
 	switch t.Base() {
 	case abi.BaseChar:
@@ -164,8 +171,26 @@ func canonical(t *abi.Type) string {
 		return "float"
 	case abi.BaseDouble:
 		return "double"
+	case abi.BaseBool:
+		return "_Bool"
+	case abi.BaseLongDouble:
+		return "long double"
+	case abi.BaseInt128:
+		return pick("__int128", "unsigned __int128")
 	}
 	panic(fmt.Sprintf("golden: no C spelling for %s", t.Name()))
+}
+
+// enumName is the name an enum is defined under ("enum e"); a typedef of
+// an enum names the enum it aliases.
+func enumName(t *abi.Type) string {
+	for {
+		u, ok := t.Typedef()
+		if !ok {
+			return t.Name()
+		}
+		t = u
+	}
 }
 
 // cScalar is how a scalar type is written in layouts.c: its own name when
@@ -178,44 +203,202 @@ func cScalar(t *abi.Type) string {
 	return t.Name()
 }
 
-// needsTypedef reports whether layouts.c must typedef t's name.
-func needsTypedef(t *abi.Type) bool {
+// isTypedef reports whether the generated C must typedef t's name: a
+// scalar or aggregate named by a typedef rather than by C itself.
+func isTypedef(t *abi.Type) bool {
 	n := t.Name()
 	if t == abi.Pad || preludeNames[n] || strings.ContainsAny(n, " *") {
 		return false
 	}
-	return true
+	_, ok := t.Typedef()
+	return ok || t.Kind() == abi.KindScalar
 }
+
+// needs128 reports whether t uses __int128, which only some ABIs have;
+// such types are compiled only where __SIZEOF_INT128__ is defined.
+func needs128(t *abi.Type) bool {
+	switch t.Kind() {
+	case abi.KindScalar:
+		return t.Base() == abi.BaseInt128
+	case abi.KindArray:
+		return needs128(t.Elem())
+	}
+	for _, f := range t.Fields() {
+		if needs128(f.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+const guard128 = "__SIZEOF_INT128__"
 
 type cgen struct {
 	b        strings.Builder
-	typedefs map[string]bool
+	typedefs map[string]*abi.Type
 	declared map[string]*abi.Type
+	guarded  bool // inside #ifdef __SIZEOF_INT128__
 }
 
 func (g *cgen) printf(format string, args ...any) { fmt.Fprintf(&g.b, format, args...) }
 
-// scalarTypedef emits "typedef uint64_t dev_t;" once per name.
-func (g *cgen) scalarTypedef(t *abi.Type) {
-	if !needsTypedef(t) || g.typedefs[t.Name()] {
+// guard opens or closes the __int128 section so that what needs it is
+// compiled only where it exists.
+func (g *cgen) guard(on bool) {
+	switch {
+	case on && !g.guarded:
+		g.printf("#ifdef %s\n", guard128)
+	case !on && g.guarded:
+		g.printf("#endif /* %s */\n", guard128)
+	}
+	g.guarded = on
+}
+
+// typedef emits "typedef uint64_t dev_t;" (with an aligned attribute when
+// it has one) once per name, after what it names.
+func (g *cgen) typedef(t *abi.Type) {
+	if !isTypedef(t) {
 		return
 	}
-	g.typedefs[t.Name()] = true
-	c := canonical(t)
-	if strings.HasSuffix(c, "*") {
-		g.printf("typedef %s%s;\n", c, t.Name())
-	} else {
-		g.printf("typedef %s %s;\n", c, t.Name())
+	if old, ok := g.typedefs[t.Name()]; ok {
+		if old != t && old.Decl() != t.Decl() {
+			panic("golden: two different types are both " + t.Name())
+		}
+		return
+	}
+	g.typedefs[t.Name()] = t
+	var target string
+	u, isAlias := t.Typedef()
+	switch {
+	case t.Kind() == abi.KindScalar && (!isAlias || u.Kind() == abi.KindScalar && !isTypedef(u) && u.Attrs().Align == 0):
+		target = canonical(t)
+		if t.IsEnum() {
+			g.enum(t)
+		}
+	default:
+		g.deps(u)
+		target = g.spell(u)
+	}
+	attr := ""
+	if a := t.Attrs().Align; a != 0 && t.Kind() != abi.KindStruct && t.Kind() != abi.KindUnion {
+		attr = fmt.Sprintf(" __attribute__((aligned(%d)))", a)
+	} else if a != 0 && (t.Attrs() != u.Attrs()) {
+		attr = fmt.Sprintf(" __attribute__((aligned(%d)))", a)
+	}
+	if dims, elem := arraySuffix(target); dims != "" {
+		g.printf("typedef %s;\n", declarator(elem, t.Name()+dims)+attr)
+		return
+	}
+	g.printf("typedef %s;\n", declarator(target, t.Name())+attr)
+}
+
+// spell returns how a member or typedef names type t, defining what it
+// needs first; anonymous aggregates come back as their full definition.
+func (g *cgen) spell(t *abi.Type) string {
+	switch {
+	case isTypedef(t):
+		g.typedef(t)
+		return t.Name()
+	case t.IsEnum():
+		g.enum(t)
+		return t.Name()
+	case t.Kind() == abi.KindScalar:
+		return cScalar(t)
+	case t.Kind() == abi.KindArray:
+		e, dims := t, ""
+		for e.Kind() == abi.KindArray && !isTypedef(e) {
+			if e.Len() < 0 {
+				dims += "[]"
+			} else {
+				dims += fmt.Sprintf("[%d]", e.Len())
+			}
+			e = e.Elem()
+		}
+		return g.spell(e) + "\x00" + dims
+	case named(t):
+		g.aggregate(t)
+		return t.Name()
+	default:
+		g.deps(t) // named types inside must be defined first, outside
+		var b strings.Builder
+		sub := &cgen{typedefs: g.typedefs, declared: g.declared}
+		sub.printf("%s {\n", t.Name())
+		for _, f := range t.Fields() {
+			sub.member(f, "\t")
+		}
+		sub.printf("}%s", attrs(t.Attrs()))
+		b.WriteString(sub.b.String())
+		return b.String()
 	}
 }
 
-func named(t *abi.Type) bool { return strings.Contains(t.Name(), " ") }
+// arraySuffix splits a spelling from spell into the element and the
+// dimensions ("int\x00[2][3]").
+func arraySuffix(s string) (dims, elem string) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[i+1:], s[:i]
+	}
+	return "", s
+}
+
+func declarator(typ, name string) string {
+	if name == "" {
+		return typ
+	}
+	if strings.HasSuffix(typ, "*") {
+		return typ + name
+	}
+	return typ + " " + name
+}
+
+func attrs(a abi.Attrs) string {
+	var as []string
+	if a.Packed {
+		as = append(as, "packed")
+	}
+	if a.Align != 0 {
+		as = append(as, fmt.Sprintf("aligned(%d)", a.Align))
+	}
+	if len(as) == 0 {
+		return ""
+	}
+	return " __attribute__((" + strings.Join(as, ", ") + "))"
+}
+
+func named(t *abi.Type) bool {
+	_, alias := t.Typedef()
+	return !alias && strings.Contains(t.Name(), " ")
+}
+
+// enum emits an enum's definition once.
+func (g *cgen) enum(t *abi.Type) {
+	for {
+		u, ok := t.Typedef()
+		if !ok {
+			break
+		}
+		t = u
+	}
+	if _, ok := g.declared[t.Name()]; ok {
+		return
+	}
+	g.declared[t.Name()] = t
+	var es []string
+	for _, e := range t.Enumerators() {
+		es = append(es, fmt.Sprintf("%s = %dLL", e.Name, e.Value))
+	}
+	g.printf("%s { %s };\n", t.Name(), strings.Join(es, ", "))
+}
 
 // aggregate emits the definition of a named struct or union, after the
 // named ones it uses.
 func (g *cgen) aggregate(t *abi.Type) {
+	if _, ok := t.Typedef(); ok {
+		g.typedef(t)
+		return
+	}
 	if old, ok := g.declared[t.Name()]; ok {
-		if old != t {
+		if old != t && old.Decl() != t.Decl() {
 			panic("golden: two different types are both " + t.Name())
 		}
 		return
@@ -224,19 +407,23 @@ func (g *cgen) aggregate(t *abi.Type) {
 	g.deps(t)
 	g.printf("%s {\n", t.Name())
 	for _, f := range t.Fields() {
-		g.member(f.Name, f.Type, "\t")
+		g.memberIn(f, "\t", alignasStructs[t.Name()])
 	}
-	g.printf("};\n\n")
+	g.printf("}%s;\n\n", attrs(t.Attrs()))
 }
 
-// deps emits the named aggregates that t's members use.
+// deps emits the named types that t's members use.
 func (g *cgen) deps(t *abi.Type) {
-	for _, f := range t.Fields() {
-		e := f.Type
-		for e.Kind() == abi.KindArray {
+	var visit func(*abi.Type)
+	visit = func(e *abi.Type) {
+		for e.Kind() == abi.KindArray && !isTypedef(e) {
 			e = e.Elem()
 		}
 		switch {
+		case isTypedef(e):
+			g.typedef(e)
+		case e.IsEnum():
+			g.enum(e)
 		case e.Kind() == abi.KindScalar:
 		case named(e):
 			g.aggregate(e)
@@ -244,47 +431,68 @@ func (g *cgen) deps(t *abi.Type) {
 			g.deps(e)
 		}
 	}
+	if t.Kind() != abi.KindStruct && t.Kind() != abi.KindUnion {
+		visit(t)
+		return
+	}
+	for _, f := range t.Fields() {
+		visit(f.Type)
+	}
 }
 
-func (g *cgen) member(name string, t *abi.Type, indent string) {
-	dims := ""
-	e := t
-	for e.Kind() == abi.KindArray {
-		if e.Len() < 0 {
-			dims += "[]"
-		} else {
-			dims += fmt.Sprintf("[%d]", e.Len())
-		}
-		e = e.Elem()
+func (g *cgen) member(f abi.Field, indent string) {
+	g.memberIn(f, indent, false)
+}
+
+func (g *cgen) memberIn(f abi.Field, indent string, alignas bool) {
+	spelled := g.spell(f.Type)
+	dims, elem := arraySuffix(spelled)
+	elem = strings.ReplaceAll(elem, "\n", "\n"+indent)
+	suffix := ""
+	if f.BitField {
+		suffix = fmt.Sprintf(" : %d", f.Bits)
 	}
+	var as []string
+	if f.Packed {
+		as = append(as, "packed")
+	}
+	prefix := ""
 	switch {
-	case e.Kind() == abi.KindScalar:
-		c := cScalar(e)
-		sep := " "
-		if strings.HasSuffix(c, "*") {
-			sep = ""
-		}
-		g.printf("%s%s%s%s%s;\n", indent, c, sep, name, dims)
-	case named(e):
-		g.printf("%s%s %s%s;\n", indent, e.Name(), name, dims)
-	default:
-		g.printf("%s%s {\n", indent, e.Name())
-		for _, f := range e.Fields() {
-			g.member(f.Name, f.Type, indent+"\t")
-		}
-		g.printf("%s} %s%s;\n", indent, name, dims)
+	case f.Align != 0 && alignas:
+		prefix = fmt.Sprintf("_Alignas(%d) ", f.Align)
+	case f.Align != 0:
+		as = append(as, fmt.Sprintf("aligned(%d)", f.Align))
 	}
+	if len(as) > 0 {
+		suffix += " __attribute__((" + strings.Join(as, ", ") + "))"
+	}
+	g.printf("%s%s%s%s;\n", indent, prefix, declarator(elem, f.Name+dims), suffix)
 }
 
-// CSource returns the complete layouts.c. It depends only on this
-// package's code and on the descriptions in abi and abi/netbsd, never on
-// the machine running it.
-func CSource() []byte {
-	g := &cgen{typedefs: map[string]bool{}, declared: map[string]*abi.Type{}}
+// Declarations returns the set's typedefs, enums, structs and unions
+// alone, as C: what a header declaring them would hold, with no
+// preprocessor lines and nothing machine-specific (the fixed-width
+// typedefs are left to the reader). Tests parse it back with abi.ParseC.
+func (s *Set) Declarations() []byte {
+	g := &cgen{typedefs: map[string]*abi.Type{}, declared: map[string]*abi.Type{}}
+	for _, t := range s.Scalars {
+		g.deps(t)
+	}
+	for _, t := range s.Structs {
+		g.aggregate(t)
+	}
+	return []byte(g.b.String())
+}
+
+// Source returns the complete C file for the set. It depends only on this
+// package's code and on the types in the set, never on the machine
+// running it.
+func (s *Set) Source() []byte {
+	g := &cgen{typedefs: map[string]*abi.Type{}, declared: map[string]*abi.Type{}}
 	g.printf(`/*
- * layouts.c: C ground truth for sprig's layout engine (package abi).
+ * %s: C ground truth for sprig's layout engine (package abi).
  *
- * Code generated by abi/internal/golden (go generate ./abi); DO NOT EDIT.
+ * Code generated by abi/internal/golden; DO NOT EDIT.
  *
  * Every ABI's cross compiler builds this file with -c -O0; the numbers in
  * %s are read back from the object file (symbol value plus
@@ -292,28 +500,34 @@ func CSource() []byte {
  * nothing is included: the typedefs below are NetBSD's, per machine.
  * %s holds the matching names, NUL-separated, in the same
  * order. alignof(T) is the alignment T gets as a struct member, measured
- * as offsetof(struct { char c; T x; }, x), not __alignof__.
+ * as offsetof(struct { char c; T x; }, x), not __alignof__. Each
+ * %sN object holds one bit-field set to all ones and nothing
+ * else; its bytes give the field's bit position and width.
  *
- * Random structs: seed %#x, %d structs.
+ * %s
  */
 
-`, ValuesSymbol, NamesSymbol, Seed, MixedCount)
+`, s.Name, ValuesSymbol, NamesSymbol, BitsSymbolPrefix, s.Comment)
 	g.b.WriteString(prelude)
 
 	g.printf("\n/* NetBSD's and sprig's typedefs. */\n")
-	scalars := Scalars()
-	for _, t := range scalars {
-		g.scalarTypedef(t)
+	for _, t := range s.Scalars {
+		g.guard(needs128(t))
+		g.deps(t)
 	}
+	g.guard(false)
 
-	g.printf("\n/* Structs: NetBSD's, the traps, then the random ones. */\n")
-	structs := Structs()
-	for _, t := range structs {
+	g.printf("\n/* Structs and unions. */\n")
+	for _, t := range s.Structs {
+		g.guard(needs128(t))
 		g.aggregate(t)
 	}
+	g.guard(false)
 
-	g.printf("/* Syscall argument structs (sys/syscallargs.h). */\n")
-	for _, sc := range Syscalls() {
+	if len(s.Syscalls) > 0 {
+		g.printf("/* Syscall argument structs (sys/syscallargs.h). */\n")
+	}
+	for _, sc := range s.Syscalls {
 		g.printf("%s {\n", ArgsName(sc))
 		for _, f := range sc.Args {
 			g.printf("\tsyscallarg(%s) %s;\n", cScalar(f.Type), f.Name)
@@ -322,28 +536,39 @@ func CSource() []byte {
 	}
 
 	g.printf("/* In-struct alignment helpers: offsetof(x) is the alignment. */\n")
-	for i, t := range scalars {
-		c := cScalar(t)
-		sep := " "
-		if strings.HasSuffix(c, "*") {
-			sep = ""
-		}
-		g.printf("struct %s { char c; %s%sx; };\n", alignHelper(i), c, sep)
+	for i, t := range s.Scalars {
+		g.guard(needs128(t))
+		g.printf("struct %s { char c; %s; };\n", alignHelper(i), declarator(cScalar(t), "x"))
 	}
-	for i, t := range structs {
+	for i, t := range s.Structs {
+		g.guard(needs128(t))
 		g.printf("struct %s { char c; %s x; };\n", alignHelper(1000+i), t.Name())
 	}
+	g.guard(false)
 
-	probes := Probes()
-	g.printf("\nconst unsigned long long %s[%d] = {\n", ValuesSymbol, len(probes))
+	probes := s.Probes()
+	g.printf("\nconst unsigned long long %s[] = {\n", ValuesSymbol)
 	for _, p := range probes {
+		g.guard(p.Needs128)
 		g.printf("\t%s, /* %s */\n", p.Expr, strings.ReplaceAll(p.Name, "*/", "* /"))
 	}
+	g.guard(false)
 	g.printf("};\n\nconst char %s[] =\n", NamesSymbol)
 	for _, p := range probes {
+		g.guard(p.Needs128)
 		g.printf("\t%s\n", cString(p.Name+"\x00"))
 	}
+	g.guard(false)
 	g.printf("\t;\n")
+
+	if bits := s.BitProbes(); len(bits) > 0 {
+		g.printf("\n/* One bit-field set to all ones per object. */\n")
+		for _, bp := range bits {
+			g.guard(bp.Needs128)
+			g.printf("const %s %s = { .%s = -1 };\n", bp.Struct, bp.Symbol, bp.Path)
+		}
+		g.guard(false)
+	}
 	return []byte(g.b.String())
 }
 

@@ -30,6 +30,42 @@ type Probe struct {
 	Name string
 	// Expr is a C integer constant expression computing it.
 	Expr string
+	// Needs128 marks a probe of a type using __int128, compiled only
+	// where the compiler has it.
+	Needs128 bool
+}
+
+// BitProbe is one bit-field measured through a static object: Symbol is
+// a const Struct whose member Path is initialised to -1 (all ones) and
+// everything else to zero, so the object's bytes show which bits the
+// field occupies.
+type BitProbe struct {
+	Symbol   string
+	Struct   string
+	Path     string
+	Needs128 bool
+}
+
+// BitsSymbolPrefix starts the name of every bit-field object.
+const BitsSymbolPrefix = "sprig_bits_"
+
+// BitOffsetOf names the position of a bit-field's first bit, counted in
+// the object's bit order (from the least significant bit of byte 0 on
+// little-endian machines, from the most significant on big-endian ones).
+func BitOffsetOf(t, path string) string { return "bitoffset(" + t + ", " + path + ")" }
+
+// BitWidthOf names the number of bits a bit-field occupies.
+func BitWidthOf(t, path string) string { return "bitwidth(" + t + ", " + path + ")" }
+
+// Set is what one generated C file measures: scalar types on their own,
+// structs and unions with every leaf member, and NetBSD syscall argument
+// structs.
+type Set struct {
+	Name     string // the C file's name, for its header comment
+	Comment  string // one line for the header comment
+	Scalars  []*abi.Type
+	Structs  []*abi.Type
+	Syscalls []*netbsd.Syscall
 }
 
 // Names of the numbers. The test side builds the same names from the
@@ -86,10 +122,9 @@ var basicScalars = []*abi.Type{
 	abi.Int8, abi.Uint8, abi.Int16, abi.Uint16, abi.Int32, abi.Uint32, abi.Int64, abi.Uint64,
 }
 
-// Scalars returns every scalar type probed on its own: package abi's base
-// types, NetBSD's typedefs and every scalar that appears in a probed struct
-// or syscall, once per C name, in a fixed order.
-func Scalars() []*abi.Type {
+// ScalarsOf returns every scalar type of structs and syscalls, after
+// first, once per C name, in a fixed order.
+func ScalarsOf(first []*abi.Type, structs []*abi.Type, syscalls []*netbsd.Syscall) []*abi.Type {
 	var out []*abi.Type
 	seen := map[string]*abi.Type{}
 	add := func(t *abi.Type) {
@@ -105,18 +140,25 @@ func Scalars() []*abi.Type {
 		seen[t.Name()] = t
 		out = append(out, t)
 	}
-	for _, t := range basicScalars {
+	for _, t := range first {
 		add(t)
 	}
-	for _, t := range Structs() {
+	for _, t := range structs {
 		walkScalars(t, add)
 	}
-	for _, sc := range Syscalls() {
+	for _, sc := range syscalls {
 		for _, f := range sc.Args {
 			add(f.Type)
 		}
 	}
 	return out
+}
+
+// Scalars returns every scalar type the golden files probe on its own:
+// package abi's base types, the new vocabulary's scalars, NetBSD's
+// typedefs and every scalar that appears in a probed struct or syscall.
+func Scalars() []*abi.Type {
+	return ScalarsOf(append(slices.Clone(basicScalars), VocabScalars...), Structs(), Syscalls())
 }
 
 func walkScalars(t *abi.Type, fn func(*abi.Type)) {
@@ -132,11 +174,13 @@ func walkScalars(t *abi.Type, fn func(*abi.Type)) {
 	}
 }
 
-// Structs returns every top-level struct or union probed: NetBSD's
-// (netbsd.StructTypes), the traps and the mixed random ones.
+// Structs returns every top-level struct or union the golden files probe:
+// NetBSD's (netbsd.StructTypes), the traps, the vocabulary ones and the
+// mixed random ones.
 func Structs() []*abi.Type {
 	out := slices.Clone(netbsd.StructTypes())
 	out = append(out, Traps...)
+	out = append(out, Vocab()...)
 	return append(out, MixedTypes()...)
 }
 
@@ -151,55 +195,100 @@ func Syscalls() []*netbsd.Syscall {
 	return out
 }
 
-// Probes returns every number, in the order they appear in layouts.c and
-// in the golden files. Names are unique.
-func Probes() []Probe {
+// Golden is the set behind testdata/layouts.c and the golden files.
+func Golden() *Set {
+	return &Set{
+		Name:     SourceName,
+		Comment:  fmt.Sprintf("Random structs: seed %#x, %d structs.", Seed, MixedCount),
+		Scalars:  Scalars(),
+		Structs:  Structs(),
+		Syscalls: Syscalls(),
+	}
+}
+
+// CSource returns the complete testdata/layouts.c.
+func CSource() []byte { return Golden().Source() }
+
+// Probes returns every number of the golden files, in order.
+func Probes() []Probe { return Golden().Probes() }
+
+// shape is any descriptor with every optional base type: leaf paths do
+// not depend on the ABI, only on the type.
+var shape = func() *abi.Descriptor {
+	d := abi.MustLookup("amd64")
+	return d
+}()
+
+// Probes returns every number of the set that is read from the values
+// array, in the order they appear in the C file. Names are unique.
+func (s *Set) Probes() []Probe {
 	var ps []Probe
 	seen := map[string]bool{}
-	add := func(name, expr string) {
+	add := func(name, expr string, n128 bool) {
 		if seen[name] {
 			panic("golden: duplicate probe " + name)
 		}
 		seen[name] = true
-		ps = append(ps, Probe{Name: name, Expr: expr})
+		ps = append(ps, Probe{Name: name, Expr: expr, Needs128: n128})
 	}
-	// Any descriptor serves to walk the shapes: leaf paths do not depend
-	// on the ABI.
-	shape := abi.MustLookup("amd64")
-
-	for i, t := range Scalars() {
-		c := cScalar(t)
-		add(SizeOf(t.Name()), "sizeof("+c+")")
-		add(AlignOf(t.Name()), fmt.Sprintf("__builtin_offsetof(struct %s, x)", alignHelper(i)))
-		if t.Base() != abi.BasePointer {
-			add(SignedOf(t.Name()), fmt.Sprintf("((%s)-1 < (%s)0)", c, c))
+	for i, t := range s.Scalars {
+		c, n128 := cScalar(t), needs128(t)
+		add(SizeOf(t.Name()), "sizeof("+c+")", n128)
+		add(AlignOf(t.Name()), fmt.Sprintf("__builtin_offsetof(struct %s, x)", alignHelper(i)), n128)
+		if t.Base() != abi.BasePointer && !t.Complex() {
+			add(SignedOf(t.Name()), fmt.Sprintf("((%s)-1 < (%s)0)", c, c), n128)
 		}
 	}
-	for _, n := range GNUAlignTypes {
-		add(GNUAlignOf(n), "__alignof__("+n+")")
+	if len(s.Syscalls) > 0 {
+		for _, n := range GNUAlignTypes {
+			add(GNUAlignOf(n), "__alignof__("+n+")", false)
+		}
 	}
-	for i, t := range Structs() {
-		n := t.Name()
-		add(SizeOf(n), "sizeof("+n+")")
-		add(AlignOf(n), fmt.Sprintf("__builtin_offsetof(struct %s, x)", alignHelper(1000+i)))
+	for i, t := range s.Structs {
+		n, n128 := t.Name(), needs128(t)
+		add(SizeOf(n), "sizeof("+n+")", n128)
+		add(AlignOf(n), fmt.Sprintf("__builtin_offsetof(struct %s, x)", alignHelper(1000+i)), n128)
 		for _, lf := range abi.LayoutOf(shape, t).Leaves() {
-			add(OffsetOf(n, lf.Path), fmt.Sprintf("__builtin_offsetof(%s, %s)", n, lf.Path))
+			if lf.BitField() {
+				continue // offsetof and sizeof refuse bit-fields: see BitProbes
+			}
+			add(OffsetOf(n, lf.Path), fmt.Sprintf("__builtin_offsetof(%s, %s)", n, lf.Path), n128)
 			if !lf.Type.IsFlexible() { // sizeof of a flexible array is an error
-				add(MemberSize(n, lf.Path), fmt.Sprintf("sizeof(((%s *)0)->%s)", n, lf.Path))
+				add(MemberSize(n, lf.Path), fmt.Sprintf("sizeof(((%s *)0)->%s)", n, lf.Path), n128)
 			}
 		}
 	}
-	for _, sc := range Syscalls() {
+	for _, sc := range s.Syscalls {
 		n := ArgsName(sc)
-		add(SizeOf(n), "sizeof("+n+")")
+		add(SizeOf(n), "sizeof("+n+")", false)
 		for _, f := range sc.Args {
-			add(OffsetOf(n, f.Name), fmt.Sprintf("__builtin_offsetof(%s, %s)", n, f.Name))
-			add(MemberSize(n, f.Name), fmt.Sprintf("sizeof(((%s *)0)->%s)", n, f.Name))
-			add(DatumOf(n, f.Name), fmt.Sprintf("__builtin_offsetof(%s, %s.SPRIG_DATUM)", n, f.Name))
-			add(DatumSize(n, f.Name), fmt.Sprintf("sizeof(((%s *)0)->%s.SPRIG_DATUM)", n, f.Name))
+			add(OffsetOf(n, f.Name), fmt.Sprintf("__builtin_offsetof(%s, %s)", n, f.Name), false)
+			add(MemberSize(n, f.Name), fmt.Sprintf("sizeof(((%s *)0)->%s)", n, f.Name), false)
+			add(DatumOf(n, f.Name), fmt.Sprintf("__builtin_offsetof(%s, %s.SPRIG_DATUM)", n, f.Name), false)
+			add(DatumSize(n, f.Name), fmt.Sprintf("sizeof(((%s *)0)->%s.SPRIG_DATUM)", n, f.Name), false)
 		}
 	}
 	return ps
+}
+
+// BitProbes returns one object per named bit-field of every struct in
+// the set, in order.
+func (s *Set) BitProbes() []BitProbe {
+	var out []BitProbe
+	for _, t := range s.Structs {
+		for _, lf := range abi.LayoutOf(shape, t).Leaves() {
+			if lf.BitField() {
+				out = append(out, BitProbe{Symbol: fmt.Sprintf("%s%d", BitsSymbolPrefix, len(out)), Struct: t.Name(), Path: lf.Path, Needs128: needs128(t)})
+			}
+		}
+	}
+	return out
+}
+
+// Available reports whether d's compiler builds the probe: everything
+// but __int128 where d has none.
+func Available(d *abi.Descriptor, needs128 bool) bool {
+	return !needs128 || d.Has(abi.BaseInt128)
 }
 
 func alignHelper(i int) string { return fmt.Sprintf("sprig_align_%d", i) }

@@ -1,0 +1,4 @@
+package netbsd
+
+// CachedLayouts exposes the cache size to the tests.
+var CachedLayouts = cachedLayouts
