@@ -82,6 +82,7 @@ func commands() []*command {
 		runCommand(),
 		matrixCommand(),
 		serveCommand(),
+		proxyCommand(),
 		abiCommand(),
 		helpCommand(),
 		versionCommand(),
