@@ -10,7 +10,7 @@ import (
 // plan is how one syscall translates for a pair, worked out once from
 // netbsd's pointee table.
 type plan struct {
-	sc   *netbsd.Syscall
+	sc    *netbsd.Syscall
 	args  []argPlan      // one per value: PAD arguments are not values
 	index map[string]int // value index by argument name
 	bad   string         // why the whole syscall cannot be translated

@@ -52,7 +52,7 @@ type Refusal struct {
 }
 
 func (r *Refusal) Error() string {
-	return fmt.Sprintf("%s refused with %s: %s", r.Num, r.Errno, r.Why)
+	return fmt.Sprintf("%s refused with %s: %s", r.Num, r.Errno.String(), r.Why)
 }
 
 // Unwrap lets errors.Is match the errno.
