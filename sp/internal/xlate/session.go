@@ -401,7 +401,9 @@ func (s *Session) retvalLocked(ret netbsd.Ret, rv [2]uint64) ([2]uint64, bool) {
 				}
 			}
 		}
-		return [2]uint64{v, 0}, abi.FitsUnsigned(v, cd.Pointer.Size)
+		// Otherwise it is an address the client itself gave (ANONMMAP's
+		// reply), whatever its width.
+		return [2]uint64{v, 0}, true
 	}
 	var out [2]uint64
 	ok := true
