@@ -120,7 +120,9 @@ func TestAServerThatLeavesClosesItsClients(t *testing.T) {
 func TestManySyscallsInFlightOnOneConnection(t *testing.T) {
 	_, up := cServer(t, "mips", nil)
 	_, url := startProxy(t, "amd64", "mips", up, nil)
-	c, m := guest(t, url, "amd64", nil)
+	// The client numbers its requests far from the proxy's own upstream
+	// numbers, so a reply matched by the wrong number cannot pass.
+	c, m := guest(t, url, "amd64", func(c *sp.ClientConfig) { c.FirstReqno = 1 << 40 })
 	ctx := m.ctx
 	fd := m.ok(netbsd.SYS_open, m.str("/tmp/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644).Int()
 	data := bytes.Repeat([]byte("0123456789abcdef"), 64)
@@ -428,4 +430,31 @@ func joinLines(ls []string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestArgumentStructsReachTheServerAsACStubLaysThem: the bytes the
+// server gets are those an amd64 C stub writes (the fact sheet's
+// offsets 0, 8, 16, 24 of 32; padding and PAD zero), whatever the
+// client's stub left in its own padding.
+func TestArgumentStructsReachTheServerAsACStubLaysThem(t *testing.T) {
+	bodies := make(chan []byte, 16)
+	_, up := cServer(t, "amd64", func(c *sp.ServerConfig) {
+		c.Trace = func(_ *sp.ConnInfo, dir sp.Direction, f *sp.Frame) {
+			if dir == sp.Received && f.Type == sp.TypeSyscall && netbsd.Sysno(f.U) == netbsd.SYS_lseek {
+				bodies <- append([]byte(nil), f.Body...)
+			}
+		}
+	})
+	_, url := startProxy(t, "mips", "amd64", up, nil)
+	c, m := guest(t, url, "mips", func(c *sp.ClientConfig) { c.ArgFill = 0xa5 }) // an old stub's garbage
+	fd := m.ok(netbsd.SYS_open, m.str("/tmp/l"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600).Int()
+	_, err := c.Syscall(m.ctx, netbsd.SYS_lseek, fd, 5<<30+7, netbsd.SEEK_END)
+	require.NoError(t, err)
+	want := []byte{
+		byte(fd), 0, 0, 0, 0, 0, 0, 0, // fd, its slot's padding zero
+		0, 0, 0, 0, 0, 0, 0, 0, // PAD
+		7, 0, 0, 0x40, 1, 0, 0, 0, // offset
+		2, 0, 0, 0, 0, 0, 0, 0, // whence
+	}
+	assert.Equal(t, want, <-bodies)
 }

@@ -219,8 +219,11 @@ func (c *conn) syscall(f *sp.Frame) {
 	}
 	// Begin may read the client's memory (a sysctl MIB), whose replies
 	// come through this goroutine: then it runs on its own.
-	if !pair.ReadsMemory(num) || !c.helper(run) {
+	switch {
+	case !pair.ReadsMemory(num):
 		run()
+	case !c.helper(run):
+		c.refuse(e, f.Reqno, &xlate.Refusal{Num: num, Errno: netbsd.EAGAIN, Why: "too many requests of the server in flight"})
 	}
 }
 
