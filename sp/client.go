@@ -337,6 +337,9 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, args); err != nil {
 			// What cannot be translated is refused, never sent mangled.
 			rf := xlate.IsRefusal(err)
+			if rf == nil {
+				return Result{}, fmt.Errorf("sp: %s: %w", num, err)
+			}
 			c.log.Info("syscall refused: cannot translate it", "why", rf.Error())
 			return Result{Errno: rf.Errno, abi: c.cfg.ABI}, nil
 		}
@@ -356,6 +359,9 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 		if err != nil {
 			call.Abort()
 		} else {
+			if why := call.Spoiled(); why != "" {
+				c.log.Info("typed data could not be translated; answering ENOSYS", "syscall", num.String(), "why", why)
+			}
 			r.Errno, r.Retval = call.End(r.Errno, r.Retval)
 		}
 	}

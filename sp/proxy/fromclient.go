@@ -202,7 +202,11 @@ func (c *conn) syscall(f *sp.Frame) {
 	run := func() {
 		call, wargs, err := e.sess.Begin(c.ctx, e.mem, num, vals)
 		if err != nil {
-			c.refuse(e, f.Reqno, xlate.IsRefusal(err))
+			rf := xlate.IsRefusal(err)
+			if rf == nil {
+				rf = &xlate.Refusal{Num: num, Errno: netbsd.EIO, Why: err.Error()}
+			}
+			c.refuse(e, f.Reqno, rf)
 			return
 		}
 		body, err := netbsd.LayoutsFor(c.sabi).Args(num).Encode(0, wargs...)

@@ -70,6 +70,9 @@ func (c *conn) answer(f *sp.Frame) bool {
 			return false
 		}
 		if pd.call != nil {
+			if why := pd.call.Spoiled(); why != "" {
+				c.log.Warn("typed data could not be translated; answering ENOSYS", "syscall", pd.call.Num.String(), "why", why)
+			}
 			r.Errno, r.Retval = pd.call.End(r.Errno, r.Retval)
 		}
 		return c.sendClient(h, e.ccodec.Sysresp(r)) == nil
