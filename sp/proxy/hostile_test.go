@@ -121,6 +121,7 @@ func FuzzEventString(f *testing.F) {
 	f.Add(uint16(0), uint16(4), uint32(0), make([]byte, 20))
 	f.Add(uint16(1), uint16(7), uint32(0), []byte{1})
 	f.Add(uint16(0), uint16(0), uint32(2), make([]byte, 20))
+	f.Add(uint16(1), uint16(2), uint32(0), []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, class, typ uint16, u uint32, body []byte) {
 		for _, d := range abi.All() {
 			e := proxy.Event{ABI: d, Frame: &sp.Frame{Header: sp.Header{Class: sp.Class(class), Type: sp.Type(typ), U: u}, Body: body}}
