@@ -12,6 +12,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/sp/internal/xlate"
 )
 
 // ClientConfig configures a Client. Start from DefaultClientConfig.
@@ -118,7 +119,7 @@ type Client struct {
 	wire    *abi.Descriptor // lays out what goes on the wire
 	codec   *Codec
 	log     *slog.Logger
-	xl      *translator // client-translates only
+	xs      *xlate.Session // client-translates only
 
 	w *waiters // request numbers and the syscalls waiting for replies
 
@@ -159,7 +160,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 				return nil, err
 			}
 		}
-		c.xl = newTranslator(cfg.ABI, c.wire, cfg.Memory)
+		c.xs = xlate.NewSession(xlate.NewPair(cfg.ABI, c.wire), xlate.DefaultConfig())
 	}
 	c.codec = NewCodec(c.wire)
 	c.fr = NewFramer(bufio.NewReaderSize(rwc, ReadBufferSize), rwc, c.wire)
@@ -327,22 +328,42 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Re
 
 func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (Result, error) {
 	a := netbsd.LayoutsFor(c.wire).Args(num)
+	if a == nil && len(args) > 0 {
+		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
+	}
+	var call *xlate.Call
+	if c.xs != nil && a != nil {
+		var err error
+		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, args); err != nil {
+			// What cannot be translated is refused, never sent mangled.
+			rf := xlate.IsRefusal(err)
+			if rf == nil {
+				return Result{}, fmt.Errorf("sp: %s: %w", num, err)
+			}
+			c.log.Info("syscall refused: cannot translate it", "why", rf.Error())
+			return Result{Errno: rf.Errno, abi: c.cfg.ABI}, nil
+		}
+	}
 	var body []byte
 	if a != nil {
 		var err error
 		if body, err = a.Encode(c.cfg.ArgFill, args...); err != nil {
+			if call != nil {
+				call.Abort()
+			}
 			return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 		}
-	} else if len(args) > 0 {
-		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
-	}
-	if c.xl != nil {
-		done := c.xl.begin(ctx, num, args)
-		defer done()
 	}
 	r, err := c.SyscallBody(ctx, num, body)
-	if err == nil && c.xl != nil {
-		r.Retval = c.xl.retval(num, r.Retval)
+	if call != nil {
+		if err != nil {
+			call.Abort()
+		} else {
+			if why := call.Spoiled(); why != "" {
+				c.log.Info("typed data could not be translated; answering ENOSYS", "syscall", num.String(), "why", why)
+			}
+			r.Errno, r.Retval = call.End(r.Errno, r.Retval)
+		}
 	}
 	return r, err
 }

@@ -6,6 +6,9 @@ import "errors"
 // as the C client does.
 func (c *Client) serve(f *Frame) {
 	mem := c.cfg.Memory
+	if c.xs != nil && mem != nil {
+		mem = c.xs.View(mem) // addresses and data as the server sees them
+	}
 	ctx := c.ctx
 	switch f.Type {
 	case TypeCopyIn, TypeCopyInStr:
@@ -30,8 +33,6 @@ func (c *Client) serve(f *Frame) {
 		switch {
 		case mem == nil:
 			err = errNoMemory
-		case c.xl != nil && f.Type == TypeCopyIn:
-			data, err = c.xl.copyIn(ctx, mem, addr, max)
 		case f.Type == TypeCopyIn:
 			data, err = mem.CopyIn(ctx, addr, max)
 		default:
@@ -88,11 +89,7 @@ func (c *Client) serve(f *Frame) {
 		if mem == nil {
 			return
 		}
-		if c.xl != nil {
-			err = c.xl.copyOut(ctx, mem, addr, data)
-		} else {
-			err = mem.CopyOut(ctx, addr, data)
-		}
+		err = mem.CopyOut(ctx, addr, data)
 		if err != nil && c.misread(f.Body, c.codec.CopydataSize()+len(data)) {
 			c.crashed("memcpy of %d bytes to address %#x: the %d-byte COPYOUT request was read with a %d-byte %s rsp_copydata",
 				len(data), addr, len(f.Body), c.codec.CopydataSize(), c.wire.Name)

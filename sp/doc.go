@@ -48,9 +48,15 @@
 //   - server-translates: the client declares its ABI and a sprig server
 //     lays that client's frames out with it;
 //   - client-translates: the client lays its frames out with the server's
-//     ABI and converts typed data (struct stat, dirents, size_t, int
-//     arrays, split off_t results) between the server's layout and its
-//     own memory, so it works against unmodified C servers.
+//     ABI and converts typed data (struct stat, dirents, sysctl values,
+//     size_t, int arrays, split off_t results: whatever abi/netbsd's
+//     pointee table types) between the server's layout and its own
+//     memory, so it works against unmodified C servers. A 64-bit client
+//     of a 32-bit server hands the server windows of 32-bit addresses
+//     in place of its own, so its memory may lie anywhere.
+//
+// When neither peer is sprig, sp/proxy sits between them and translates
+// with the same mechanism.
 //
 // # Protocol extensions
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/sp/internal/xlate"
 )
 
 // Kernel is what a Server runs syscalls against: sprig's simulated NetBSD
@@ -204,24 +205,7 @@ func ErrnoOf(err error) netbsd.Errno {
 // SplitOff places a 64-bit result into retval the way ABI d returns an
 // off_t: in retval[0] on 64-bit register_t, over retval[0..1] in memory
 // order on 32-bit (little-endian: low word first).
-func SplitOff(d *abi.Descriptor, v uint64) [2]uint64 {
-	if d.RegisterT.Size >= 8 {
-		return [2]uint64{v, 0}
-	}
-	lo, hi := v&0xffffffff, v>>32
-	if d.BigEndian() {
-		return [2]uint64{hi, lo}
-	}
-	return [2]uint64{lo, hi}
-}
+func SplitOff(d *abi.Descriptor, v uint64) [2]uint64 { return xlate.SplitOff(d, v) }
 
 // JoinOff is the inverse of SplitOff.
-func JoinOff(d *abi.Descriptor, rv [2]uint64) uint64 {
-	if d.RegisterT.Size >= 8 {
-		return rv[0]
-	}
-	if d.BigEndian() {
-		return rv[0]<<32 | rv[1]&0xffffffff
-	}
-	return rv[1]<<32 | rv[0]&0xffffffff
-}
+func JoinOff(d *abi.Descriptor, rv [2]uint64) uint64 { return xlate.JoinOff(d, rv) }

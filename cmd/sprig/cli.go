@@ -89,6 +89,7 @@ func commands() []*command {
 		runCommand(),
 		matrixCommand(),
 		serveCommand(),
+		proxyCommand(),
 		abiCommand(),
 		helpCommand(),
 		versionCommand(),

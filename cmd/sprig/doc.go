@@ -17,6 +17,8 @@
 //	    join the JSON reports of matrix shards
 //	serve --url URL [--abi ABI] ...
 //	    run a standalone server for outside clients
+//	proxy --listen URL --client-abi ABI --upstream URL [--server-abi ABI] [--trace] ...
+//	    translate between sysproxy clients and a server of another ABI
 //	abi list [--format text|json]
 //	    list the registered ABI descriptors
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]
