@@ -285,11 +285,17 @@ func TestErasAreTranslated(t *testing.T) {
 		assert.ErrorIs(t, err, netbsd.ESRCH)
 	})
 	t.Run("a 0.1 client of a 0.4 server", func(t *testing.T) {
-		_, up := cServer(t, "amd64", func(c *sp.ServerConfig) { c.MaxSyscalls, c.IdleWorkers = 1, 1 })
+		// One call may run and one wait; the server answers a third with
+		// TRYAGAIN (its queue is full and this client holds the most).
+		_, up := cServer(t, "amd64", func(c *sp.ServerConfig) {
+			c.MaxSyscalls, c.IdleWorkers, c.MaxSyscallsPerClient, c.MaxQueuedSyscalls = 1, 1, 1, 1
+		})
 		_, url := startProxy(t, "i386", "amd64", up, func(c *proxy.Config) { c.ClientVersion = sp.Version01 })
 		c, m := guest(t, url, "i386", func(c *sp.ClientConfig) { c.Version = sp.Version01 })
 		pp := m.ok(netbsd.SYS_pipe)
-		go c.Syscall(m.ctx, netbsd.SYS_read, pp.Retval[0], m.mem.Alloc(4, nil), 4) // takes the server's one worker
+		go c.Syscall(m.ctx, netbsd.SYS_read, pp.Retval[0], m.mem.Alloc(4, nil), 4) // runs, blocked
+		time.Sleep(30 * time.Millisecond)
+		go c.Syscall(m.ctx, netbsd.SYS_getpid) // queued behind it
 		time.Sleep(30 * time.Millisecond)
 		// The server answers TRYAGAIN (1); a 0.1 client hears EAGAIN (35).
 		_, err := c.Syscall(m.ctx, netbsd.SYS_getpid)

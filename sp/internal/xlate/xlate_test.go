@@ -95,6 +95,10 @@ func sample(f *fixture, sc *netbsd.Syscall) []uint64 {
 			v = netbsd.F_SETFL
 		case sc.Num == netbsd.SYS_fcntl && a.Name == "arg":
 			v = netbsd.O_NONBLOCK
+		case sc.Num == netbsd.SYS___mount50 && a.Name == "type":
+			v = f.mem.AllocString(netbsd.MOUNT_TMPFS) // the file system decides what data points at
+		case sc.Num == netbsd.SYS___mount50 && a.Name == "data_len":
+			v = uint64(netbsd.LayoutsFor(f.c).TmpfsArgs.Size)
 		case pt.Points == netbsd.PointsAddress:
 			v = 0x2000 // an address that fits every ABI
 		case pt.Points != netbsd.PointsNone:
@@ -177,6 +181,8 @@ func TestEveryArgumentStructCrossesEveryPair(t *testing.T) {
 					case sc.Num == netbsd.SYS_ioctl && a.Name == "com":
 						com, _ := ioctlCmd("FIONREAD").Com(f.s)
 						assert.Equal(t, uint64(com), v, "the command word on the server's ABI")
+					case sc.Num == netbsd.SYS___mount50 && a.Name == "data_len":
+						assert.Equal(t, uint64(netbsd.LayoutsFor(f.s).TmpfsArgs.Size), v, "the length of the server's struct tmpfs_args")
 					case pt.Points == netbsd.PointsNone || pt.Points == netbsd.PointsAddress ||
 						(pt.Points == netbsd.PointsDepends && sc.Num == netbsd.SYS_fcntl):
 						assert.Equal(t, want, v, "value %s", a.Name)
