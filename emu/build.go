@@ -125,7 +125,7 @@ func Build(ctx context.Context, t Target, cfg BuildConfig) (*Binary, error) {
 	if err := cfg.verify(t); err != nil {
 		return nil, err
 	}
-	tool, err := t.lookPath(t.Compiler[0], "compiler")
+	tool, err := t.compiler()
 	if err != nil {
 		return nil, err
 	}

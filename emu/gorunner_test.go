@@ -149,6 +149,7 @@ func TestGoBuildConfigIsVerified(t *testing.T) {
 		{goTarget, BuildConfig{CacheDir: "x", LinkerX: []string{"a.b=c d"}}, `LinkerX: "a.b=c d" is not`},
 		{goTarget, BuildConfig{CacheDir: "x", LinkerX: []string{"nodot=1"}}, `LinkerX: "nodot=1" is not`},
 		{Target{Name: "odd", Program: 7, Compiler: []string{"go"}}, BuildConfig{CacheDir: "x"}, "Program(7) is not a client program"},
+		{Target{Name: "bare"}, BuildConfig{CacheDir: "x"}, "emu: bare: the target names no compiler"},
 	} {
 		_, err := Build(context.Background(), c.tg, c.cfg)
 		assert.ErrorContains(t, err, c.want)

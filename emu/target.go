@@ -241,11 +241,19 @@ func (t Target) lookPath(tool, kind string) (string, error) {
 	return p, nil
 }
 
+// compiler finds the target's compiler.
+func (t Target) compiler() (string, error) {
+	if len(t.Compiler) == 0 {
+		return "", fmt.Errorf("emu: %s: the target names no compiler", t.Name)
+	}
+	return t.lookPath(t.Compiler[0], "compiler")
+}
+
 // Check reports the first tool the target lacks on this host: its
 // compiler, or its emulator when it is not native. Nil means the target
 // can be built and run.
 func (t Target) Check() error {
-	if _, err := t.lookPath(t.Compiler[0], "compiler"); err != nil {
+	if _, err := t.compiler(); err != nil {
 		return err
 	}
 	if !t.Native() {
@@ -260,7 +268,7 @@ func (t Target) Check() error {
 // ("i686-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0"), or of go version
 // ("go version go1.26.8 linux/amd64").
 func (t Target) CompilerVersion(ctx context.Context) (string, error) {
-	p, err := t.lookPath(t.Compiler[0], "compiler")
+	p, err := t.compiler()
 	if err != nil {
 		return "", err
 	}

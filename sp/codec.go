@@ -26,7 +26,7 @@ const DefaultPadFill = 0xA5
 // CPU) catch a codec bug which sprig's own client and server, sharing
 // this codec, cannot see:
 //
-//	go build -ldflags -X=github.com/rumpsprig/sprig/sp.faultInjection=swap-retval32 ./cmd/sprig
+//	go build -ldflags "-X github.com/rumpsprig/sprig/sp.faultInjection=swap-retval32" ./cmd/sprig
 //
 // The one fault is "swap-retval32": rsys_retval[0] and [1] of
 // rsp_sysresp trade places on ABIs whose register_t is 4 bytes wide,
