@@ -24,12 +24,18 @@ import (
 func TestTargetsAgreeWithTheirABIDescriptors(t *testing.T) {
 	for _, tg := range Targets() {
 		d := tg.ABI()
-		assert.Equal(t, tg.Name, d.Name)
 		assert.Equal(t, d.Pointer.Size == 8, tg.Class.String() == "ELFCLASS64", "%s: ELF class vs pointer size", tg.Name)
 		assert.Equal(t, d.BigEndian(), tg.Data.String() == "ELFDATA2MSB", "%s: ELF byte order vs descriptor", tg.Name)
-		got, err := LookupTarget(d.Aliases[0])
+		got, err := LookupTarget(tg.Name)
+		require.NoError(t, err)
+		assert.Equal(t, tg, got)
+		if tg.Program != CClient {
+			continue
+		}
+		assert.Equal(t, tg.Name, d.Name)
+		got, err = LookupTarget(d.Aliases[0])
 		require.NoError(t, err, "alias %s", d.Aliases[0])
-		assert.Equal(t, tg.Name, got.Name)
+		assert.Equal(t, tg.Name, got.Name, "an ABI alias finds the C client")
 	}
 	_, err := LookupTarget("vax")
 	assert.ErrorContains(t, err, `no target "vax"`)
@@ -107,7 +113,7 @@ func TestTheClientRunsTheGuestsScenarios(t *testing.T) {
 // server of their own ABI; -emu.all checks every one.
 func sameABITargets() []string {
 	if *flagAll {
-		return Names()
+		return namesOf(CClient)
 	}
 	return []string{"amd64", "i386", "mips", "sparc64"}
 }
@@ -470,15 +476,17 @@ func TestRunConfigIsVerified(t *testing.T) {
 		"Version":   {URL: "unix:///x", Version: "0.2", Timeout: time.Second},
 		"Timeout":   {URL: "unix:///x"},
 		"Scenarios": {URL: "unix:///x", Timeout: time.Second, Scenarios: []string{"--list"}},
+		"Mode":      {URL: "unix:///x", Timeout: time.Second, Mode: sp.ModeClientTranslates},
 	} {
 		_, err := b.Run(context.Background(), cfg)
 		assert.ErrorContains(t, err, "emu: run config: "+field, field)
 	}
 }
 
-// The full sweep (-emu.all): every client target against a server of
+// The full sweep (-emu.all): every C client target against a server of
 // every ABI, natively. Same-ABI cells must pass; the others are
-// recorded, one table per client, for the matrix report.
+// recorded, one table per client, for the matrix report. (The Go
+// runner's sweep is TestGoRunnerNativeCrossOutcomesAreThePredicted.)
 func TestEverySweepCellRuns(t *testing.T) {
 	if !*flagAll {
 		t.Skip("the full client x server sweep runs with -emu.all")
@@ -487,7 +495,7 @@ func TestEverySweepCellRuns(t *testing.T) {
 	for _, d := range abi.All() {
 		servers = append(servers, d.Name)
 	}
-	for _, name := range Names() {
+	for _, name := range namesOf(CClient) {
 		t.Run(name, func(t *testing.T) {
 			tg := usable(t, name)
 			b := build(t, tg)

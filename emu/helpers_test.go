@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +20,23 @@ import (
 	"github.com/rumpsprig/sprig/kern"
 	"github.com/rumpsprig/sprig/sp"
 )
+
+// runDir holds what one test run builds outside the cache (sprig
+// binaries with test-only link settings); TestMain removes it.
+var runDir string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "sprig-emu-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	runDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 var (
 	flagAll   = flag.Bool("emu.all", false, "emu: build every target and run it against a server of every ABI")
@@ -45,21 +63,34 @@ func usable(t testing.TB, name string) Target {
 	return tg
 }
 
-// builds caches binaries across the tests of one run.
-var builds sync.Map // key → *Binary
+// builds caches binaries across the tests of one run; a build that
+// several parallel tests need runs once.
+var builds sync.Map // key → *onceBuild
 
-func build(t testing.TB, tg Target, defines ...string) *Binary {
+type onceBuild struct {
+	once sync.Once
+	b    *Binary
+	err  error
+}
+
+// build builds tg's program once per test run. extra perturbs the build:
+// -D defines for a C client, -X settings for a Go runner.
+func build(t testing.TB, tg Target, extra ...string) *Binary {
 	t.Helper()
-	key := tg.Name + "\x00" + strings.Join(defines, "\x00")
-	if b, ok := builds.Load(key); ok {
-		return b.(*Binary)
-	}
-	cfg := buildConfig()
-	cfg.Defines = defines
-	b, err := Build(context.Background(), tg, cfg)
-	require.NoError(t, err)
-	builds.Store(key, b)
-	return b
+	key := tg.Name + "\x00" + strings.Join(extra, "\x00")
+	v, _ := builds.LoadOrStore(key, &onceBuild{})
+	ob := v.(*onceBuild)
+	ob.once.Do(func() {
+		cfg := buildConfig()
+		if tg.Program == GoRunner {
+			cfg.LinkerX = extra
+		} else {
+			cfg.Defines = extra
+		}
+		ob.b, ob.err = Build(context.Background(), tg, cfg)
+	})
+	require.NoError(t, ob.err)
+	return ob.b
 }
 
 // startServer runs an in-process sprig server of ABI d (kern behind sp)
@@ -128,6 +159,17 @@ func fakeServer(t testing.TB, serve func(c net.Conn)) string {
 		}
 	}()
 	return "unix://" + path
+}
+
+// namesOf lists the targets of program p, in Targets order.
+func namesOf(p Program) []string {
+	var out []string
+	for _, tg := range Targets() {
+		if tg.Program == p {
+			out = append(out, tg.Name)
+		}
+	}
+	return out
 }
 
 // table renders outcomes as rows of scenario: outcome, for the log.

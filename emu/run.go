@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/sp"
 )
 
 // RunConfig configures one run of a built client. Start from
@@ -21,6 +23,14 @@ import (
 type RunConfig struct {
 	// URL is the server: unix://PATH or tcp://A.B.C.D:PORT.
 	URL string
+	// Mode is how the client meets a server of another ABI: native (the
+	// zero value) for every program, server- or client-translates for a
+	// Go runner (Target.Modes).
+	Mode sp.Mode
+	// ServerABI is the server's ABI for client-translates; nil lets the
+	// runner learn it from the banner. A descriptor that is not
+	// registered is handed over as a JSON file.
+	ServerABI *abi.Descriptor
 	// Scenarios to run, by name; empty runs all but the destructive ones
 	// (unless Destructive).
 	Scenarios []string
@@ -32,8 +42,9 @@ type RunConfig struct {
 	Timeout time.Duration
 	// Destructive allows scenarios that may crash a C server (efault).
 	Destructive bool
-	// PadFill is written into argument slot padding (0 as NetBSD's 0.4
-	// stubs send; a poison shows a server that reads whole slots).
+	// PadFill is written into a C client's argument slot padding (0 as
+	// NetBSD's 0.4 stubs send; a poison shows a server that reads whole
+	// slots).
 	PadFill byte
 }
 
@@ -54,7 +65,7 @@ func (c *RunConfig) verify() error {
 		return bad("Timeout", fmt.Sprintf("is %v; want at least 1ms", c.Timeout))
 	}
 	for _, s := range c.Scenarios {
-		if s == "" || strings.HasPrefix(s, "-") {
+		if s == "" || strings.HasPrefix(s, "-") || strings.ContainsAny(s, ", \t\n") {
 			return bad("Scenarios", fmt.Sprintf("holds %q, not a scenario name", s))
 		}
 	}
@@ -76,7 +87,23 @@ type Run struct {
 	Wall time.Duration
 	// Command is what ran: qemu, the binary and its flags.
 	Command []string
+	// Tools are the versions of what built and ran the client.
+	Tools Tools
 }
+
+// Tools names the tools a run depended on, for reports.
+type Tools struct {
+	// Compiler is the C compiler's --version line
+	// ("mips-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0") or the Go
+	// version ("go1.26.8").
+	Compiler string
+	// Emulator is qemu's --version line ("qemu-mips version 7.2.19
+	// (Debian ...)"), empty when the host ran the binary itself.
+	Emulator string
+}
+
+// qemuVersions caches each emulator's --version line by path.
+var qemuVersions sync.Map // string → string
 
 // Result returns the result of the scenario called name.
 func (r *Run) Result(name string) (guestapi.Result, bool) {
@@ -104,6 +131,34 @@ func (b *Binary) command(args ...string) ([]string, error) {
 	return slices.Concat([]string{q, b.Path}, args), nil
 }
 
+// tools returns the versions of b's compiler and emulator.
+func (b *Binary) tools(ctx context.Context, argv []string) (Tools, error) {
+	tools := Tools{Compiler: b.CompilerVersion}
+	if b.Target.Native() {
+		return tools, nil
+	}
+	if v, ok := qemuVersions.Load(argv[0]); ok {
+		tools.Emulator = v.(string)
+		return tools, nil
+	}
+	v, err := firstLine(ctx, argv[0], "--version")
+	if err != nil {
+		return tools, err
+	}
+	qemuVersions.Store(argv[0], v)
+	tools.Emulator = v
+	return tools, nil
+}
+
+// newCmd prepares argv with the program's environment.
+func (b *Binary) newCmd(ctx context.Context, argv []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if env := b.Target.program().env(b.Target); len(env) > 0 {
+		cmd.Env = append(cmd.Environ(), env...)
+	}
+	return cmd
+}
+
 // Run runs the client against cfg.URL and parses its results. A crashed
 // or failing scenario is a result, not an error; an error means the
 // client could not run or said something that is not a result.
@@ -111,20 +166,20 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 	if err := cfg.verify(); err != nil {
 		return nil, err
 	}
-	args := []string{"--url", cfg.URL, "--timeout-ms", strconv.FormatInt(cfg.Timeout.Milliseconds(), 10)}
-	for _, s := range cfg.Scenarios {
-		args = append(args, "--scenario", s)
+	if !slices.Contains(b.Target.Modes(), cfg.Mode) {
+		return nil, fmt.Errorf("emu: run config: Mode %v: the %s runs only in %v", cfg.Mode, b.Target.Program, b.Target.Modes())
 	}
-	if cfg.Version != "" {
-		args = append(args, "--version", cfg.Version)
-	}
-	if cfg.Destructive {
-		args = append(args, "--destructive")
-	}
-	if cfg.PadFill != 0 {
-		args = append(args, "--pad-fill", strconv.Itoa(int(cfg.PadFill)))
+	var tmp scratch
+	defer tmp.remove()
+	args, err := b.Target.program().args(b.Target, cfg, &tmp)
+	if err != nil {
+		return nil, err
 	}
 	argv, err := b.command(args...)
+	if err != nil {
+		return nil, err
+	}
+	tools, err := b.tools(ctx, argv)
 	if err != nil {
 		return nil, err
 	}
@@ -138,13 +193,13 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 		defer cancel()
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := b.newCmd(ctx, argv)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	ownProcessGroup(cmd) // each scenario is a child process: stop them all
 	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
 	runErr := cmd.Run()
-	run := &Run{Stderr: stderr.String(), Wall: time.Since(start), Command: argv}
+	run := &Run{Stderr: stderr.String(), Wall: time.Since(start), Command: argv, Tools: tools}
 	results, perr := parseResults(stdout.Bytes())
 	run.Results = results
 	var exit *exec.ExitError
@@ -170,7 +225,7 @@ func (b *Binary) Scenarios(ctx context.Context) (names []string, destructive map
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	out, err := b.newCmd(ctx, argv).Output()
 	if err != nil {
 		return nil, nil, fmt.Errorf("emu: %s: --list: %w", b.Target.Name, err)
 	}
@@ -178,7 +233,7 @@ func (b *Binary) Scenarios(ctx context.Context) (names []string, destructive map
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		name, mark, _ := strings.Cut(line, " ")
 		names = append(names, name)
-		if mark == "(destructive)" {
+		if b.Target.program().destructive(name, mark) {
 			destructive[name] = true
 		}
 	}

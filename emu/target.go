@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/sp"
 )
 
 // ErrToolMissing is matched (errors.Is) by every ToolError.
@@ -30,16 +31,50 @@ func (e *ToolError) Error() string { return e.Target + ": " + e.Tool + " " + Err
 // Unwrap makes errors.Is(err, ErrToolMissing) true.
 func (e *ToolError) Unwrap() error { return ErrToolMissing }
 
-// Target is one machine the C client is built for and run on.
+// Program is the kind of client program a target builds. Both kinds go
+// through one mechanism (build, cache, check the ELF header, run, parse
+// JSON result lines); the program decides how to compile and which flags
+// to pass.
+type Program uint8
+
+// Programs.
+const (
+	// CClient is sprig's C reference client (emu/cclient) built with the
+	// machine's C cross compiler: the compiler lays out every struct.
+	CClient Program = iota
+	// GoRunner is sprig's own scenario suite as a native program
+	// (guest/native) cross-built with the Go toolchain: sprig's layout
+	// engine and codec, running on the machine's CPU.
+	GoRunner
+)
+
+var programNames = [...]string{CClient: "C client", GoRunner: "Go runner"}
+
+func (p Program) String() string {
+	if int(p) < len(programNames) {
+		return programNames[p]
+	}
+	return fmt.Sprintf("Program(%d)", uint8(p))
+}
+
+// Target is one client program built for one machine.
 type Target struct {
-	// Name is the sprig ABI the client speaks ("i386"), and so the
-	// target's name.
+	// Name identifies the target: the ABI's name for a C client ("i386"),
+	// "go-" and the GOARCH for a Go runner ("go-ppc64").
 	Name string
-	// Triple is the GNU triple of the toolchain ("i686-linux-gnu").
+	// Program is the kind of client program.
+	Program Program
+	// ABIName is the sprig ABI the client speaks ("sparc64" for go-ppc64);
+	// empty means Name.
+	ABIName string
+	// Triple is the GNU triple of a C client's toolchain
+	// ("i686-linux-gnu").
 	Triple string
-	// Compiler is the C compiler and the flags this machine needs, before
-	// the flags every build uses (CommonFlags).
+	// Compiler is the compiler and the flags this machine needs: a C
+	// compiler before CommonFlags, or "go".
 	Compiler []string
+	// GOARCH and GOARM are a Go runner's build environment.
+	GOARCH, GOARM string
 	// Qemu is the qemu-user program that runs the target's binaries on a
 	// host of another kind ("qemu-i386-static").
 	Qemu string
@@ -50,7 +85,7 @@ type Target struct {
 	Data    elf.Data
 }
 
-// CommonFlags are added to every build after the target's own compiler
+// CommonFlags are added to every C build after the target's own compiler
 // flags: a static C99 binary with every warning an error.
 var CommonFlags = []string{"-static", "-O1", "-std=c99", "-Wall", "-Werror",
 	"-D_POSIX_C_SOURCE=200809L", "-D_DEFAULT_SOURCE"}
@@ -67,8 +102,8 @@ func hostCompiler() string {
 // largeFiles is what 32-bit glibc targets need for 64-bit file offsets.
 const largeFiles = "-D_FILE_OFFSET_BITS=64"
 
-// Targets returns every target, the host's first.
-func Targets() []Target {
+// cTargets are the C client's machines, the host's first.
+func cTargets() []Target {
 	return []Target{
 		{Name: "amd64", Triple: "x86_64-linux-gnu", Compiler: []string{hostCompiler()}, Qemu: "qemu-x86_64-static",
 			Machine: elf.EM_X86_64, Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB},
@@ -89,23 +124,89 @@ func Targets() []Target {
 	}
 }
 
-// LookupTarget returns the target called name (an ABI name or alias:
-// "i686" finds i386).
-func LookupTarget(name string) (Target, error) {
-	d, err := abi.Lookup(name)
-	if err == nil {
-		name = d.Name
+// goTargets are the Go runner's machines, the host's first. Each speaks
+// its own CPU's ABI, except ppc64 and s390x: sprig has no NetBSD ABI for
+// them, so they speak sparc64, another big-endian LP64 ABI. That they
+// pass exactly as a sparc64 machine would is the point: the runner lays
+// out every frame and struct from the descriptor, never from the CPU it
+// runs on (see doc.go).
+func goTargets() []Target {
+	g := func(goarch, abiName, qemu string, m elf.Machine, c elf.Class, d elf.Data) Target {
+		return Target{Name: "go-" + goarch, Program: GoRunner, ABIName: abiName, Compiler: []string{"go"},
+			GOARCH: goarch, Qemu: qemu, Machine: m, Class: c, Data: d}
 	}
-	for _, t := range Targets() {
-		if t.Name == name {
-			return t, nil
+	arm := g("arm", "arm", "qemu-arm-static", elf.EM_ARM, elf.ELFCLASS32, elf.ELFDATA2LSB)
+	arm.GOARM = "7"
+	return []Target{
+		g("amd64", "amd64", "qemu-x86_64-static", elf.EM_X86_64, elf.ELFCLASS64, elf.ELFDATA2LSB),
+		g("386", "i386", "qemu-i386-static", elf.EM_386, elf.ELFCLASS32, elf.ELFDATA2LSB),
+		g("arm64", "arm64", "qemu-aarch64-static", elf.EM_AARCH64, elf.ELFCLASS64, elf.ELFDATA2LSB),
+		arm,
+		g("mips", "mips", "qemu-mips-static", elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2MSB),
+		g("riscv64", "riscv64", "qemu-riscv64-static", elf.EM_RISCV, elf.ELFCLASS64, elf.ELFDATA2LSB),
+		g("ppc64", "sparc64", "qemu-ppc64-static", elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2MSB),
+		g("s390x", "sparc64", "qemu-s390x-static", elf.EM_S390, elf.ELFCLASS64, elf.ELFDATA2MSB),
+	}
+}
+
+// Targets returns every target: the C client's machines (the host's
+// first), then the Go runner's.
+func Targets() []Target { return slices.Concat(cTargets(), goTargets()) }
+
+// LookupTarget returns the target called name, or the C client of the
+// ABI called name (an ABI name or alias: "i686" finds i386).
+func LookupTarget(name string) (Target, error) {
+	all := Targets()
+	if i := slices.IndexFunc(all, func(t Target) bool { return t.Name == name }); i >= 0 {
+		return all[i], nil
+	}
+	if d, err := abi.Lookup(name); err == nil {
+		for _, t := range all {
+			if t.Program == CClient && t.abiName() == d.Name {
+				return t, nil
+			}
 		}
 	}
 	return Target{}, fmt.Errorf("emu: no target %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
+// ClientsOf returns the targets whose programs act as a client of the
+// ABI called name (a name or alias): its C client, then the Go runners
+// speaking it. An ABI with no such machine has none. Whether this host
+// can build and run each is Check's business.
+func ClientsOf(name string) ([]Target, error) {
+	d, err := abi.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("emu: %w", err)
+	}
+	var out []Target
+	for _, t := range Targets() {
+		if t.abiName() == d.Name {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (t Target) abiName() string {
+	if t.ABIName != "" {
+		return t.ABIName
+	}
+	return t.Name
+}
+
 // ABI returns the sprig descriptor of the ABI the target's client speaks.
-func (t Target) ABI() *abi.Descriptor { return abi.MustLookup(t.Name) }
+func (t Target) ABI() *abi.Descriptor { return abi.MustLookup(t.abiName()) }
+
+// Modes returns the modes the target's program can run in: native for
+// the C client (it is NetBSD's C client: it knows only its own ABI), all
+// three for the Go runner.
+func (t Target) Modes() []sp.Mode {
+	if t.Program == GoRunner {
+		return sp.Modes()
+	}
+	return []sp.Mode{sp.ModeNative}
+}
 
 // hostMachines maps GOARCH to the ELF machine, class and byte order of
 // the binaries the host runs without an emulator.
@@ -120,6 +221,8 @@ var hostMachines = map[string]struct {
 	"arm":     {elf.EM_ARM, elf.ELFCLASS32, elf.ELFDATA2LSB},
 	"mips":    {elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2MSB},
 	"ppc":     {elf.EM_PPC, elf.ELFCLASS32, elf.ELFDATA2MSB},
+	"ppc64":   {elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2MSB},
+	"s390x":   {elf.EM_S390, elf.ELFCLASS64, elf.ELFDATA2MSB},
 	"riscv64": {elf.EM_RISCV, elf.ELFCLASS64, elf.ELFDATA2LSB},
 }
 
@@ -138,11 +241,19 @@ func (t Target) lookPath(tool, kind string) (string, error) {
 	return p, nil
 }
 
+// compiler finds the target's compiler.
+func (t Target) compiler() (string, error) {
+	if len(t.Compiler) == 0 {
+		return "", fmt.Errorf("emu: %s: the target names no compiler", t.Name)
+	}
+	return t.lookPath(t.Compiler[0], "compiler")
+}
+
 // Check reports the first tool the target lacks on this host: its
 // compiler, or its emulator when it is not native. Nil means the target
 // can be built and run.
 func (t Target) Check() error {
-	if _, err := t.lookPath(t.Compiler[0], "compiler"); err != nil {
+	if _, err := t.compiler(); err != nil {
 		return err
 	}
 	if !t.Native() {
@@ -154,13 +265,14 @@ func (t Target) Check() error {
 }
 
 // CompilerVersion returns the first line of the compiler's --version
-// ("i686-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0").
+// ("i686-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0"), or of go version
+// ("go version go1.26.8 linux/amd64").
 func (t Target) CompilerVersion(ctx context.Context) (string, error) {
-	p, err := t.lookPath(t.Compiler[0], "compiler")
+	p, err := t.compiler()
 	if err != nil {
 		return "", err
 	}
-	return firstLine(ctx, p, "--version")
+	return firstLine(ctx, p, t.program().versionArgs...)
 }
 
 // QemuVersion returns the first line of the emulator's --version, or ""

@@ -19,6 +19,32 @@ type Cookie [CookieSize]byte
 // peer that misreads them fails visibly rather than reading a lucky zero.
 const DefaultPadFill = 0xA5
 
+// faultInjection breaks the codec on purpose. It is test-only: empty in
+// every real build, set by sp's own tests (export_test.go) or at link
+// time, for tests that must show that the outside oracles (the C
+// reference client built by a real compiler, run on a real or emulated
+// CPU) catch a codec bug which sprig's own client and server, sharing
+// this codec, cannot see:
+//
+//	go build -ldflags "-X github.com/rumpsprig/sprig/sp.faultInjection=swap-retval32" ./cmd/sprig
+//
+// The one fault is "swap-retval32": rsys_retval[0] and [1] of
+// rsp_sysresp trade places on ABIs whose register_t is 4 bytes wide,
+// on encode and decode alike. Any other value changes nothing.
+var faultInjection string
+
+// faultSwapRetval32 is the faultInjection value that swaps retvals.
+const faultSwapRetval32 = "swap-retval32"
+
+// retvalSlot is the rsys_retval element retval word i is stored in: i,
+// unless faultInjection swaps 4-byte words.
+func retvalSlot(i, size int) int {
+	if size == 4 && faultInjection == faultSwapRetval32 {
+		return 1 - i
+	}
+	return i
+}
+
 // Codec encodes and decodes frame bodies for one ABI. The header's byte
 // order is the Framer's business; everything inside a body is the Codec's.
 type Codec struct {
@@ -65,7 +91,7 @@ func (c *Codec) AppendSysresp(dst []byte, r Result) []byte {
 	rv := l.Fields[1]
 	o.PutUint32(b[errOff:], uint32(r.Errno))
 	for i, v := range r.Retval {
-		abi.PutUint(o, b[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size, v)
+		abi.PutUint(o, b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
 	}
 	return dst
 }
@@ -82,7 +108,7 @@ func (c *Codec) ParseSysresp(body []byte) (Result, error) {
 	rv := l.Fields[1]
 	r := Result{Errno: netbsd.Errno(int32(o.Uint32(body[l.Fields[0].Offset:]))), abi: c.ABI}
 	for i := range r.Retval {
-		r.Retval[i] = abi.Uint(o, body[rv.Offset+i*rv.Elem.Size:], rv.Elem.Size)
+		r.Retval[i] = abi.Uint(o, body[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size)
 	}
 	return r, nil
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -81,7 +82,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *names != "" {
 		cfg.Scenarios = strings.Split(*names, ",")
 	}
-	return scenario.Main(cfg, &env{out: json.NewEncoder(stdout)})
+	// Laying out frames for a server with 4-byte pointers, a 64-bit
+	// host's heap addresses do not fit them (the banner decides when no
+	// --server-abi is given, so that may be such a server too).
+	narrow := *mode == sp.ModeClientTranslates.String() && (cfg.ServerABI == nil || cfg.ServerABI.Pointer.Size < 8)
+	return scenario.Main(cfg, &env{out: json.NewEncoder(stdout), narrowWire: narrow})
 }
 
 // env is the scenario environment of a native program: real sockets,
@@ -90,7 +95,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 type env struct {
 	mu  sync.Mutex
 	out *json.Encoder
+	// narrowWire: the wire may have 4-byte pointers although the host's
+	// are 8 bytes; memory whose real address does not fit them gets an
+	// address of its own below 4 GiB.
+	narrowWire bool
+	low        atomic.Uint64 // low memories handed out
 }
+
+// Low addresses are handed out from lowBase in lowSlot steps, wrapping
+// after lowSlots: a 1 MiB scenario memory each, distinct among the few
+// that live at once.
+const (
+	lowBase  = 0x1000_0000
+	lowSlot  = 1 << 20
+	lowSlots = 256
+)
 
 func (e *env) Dial(ctx context.Context, url string) (io.ReadWriteCloser, error) {
 	u, err := sp.ParseURL(url)
@@ -102,7 +121,14 @@ func (e *env) Dial(ctx context.Context, url string) (io.ReadWriteCloser, error) 
 
 func (e *env) NewMemory(size int) *flatmem.Memory {
 	b := make([]byte, size)
-	return flatmem.New(b, uint64(uintptr(unsafe.Pointer(&b[0]))))
+	base := uint64(uintptr(unsafe.Pointer(&b[0])))
+	if e.narrowWire && base+uint64(size) > 1<<32 && size <= lowSlot {
+		// The memory is served through flatmem, which checks every
+		// address against its own range, so it may as well be at an
+		// address the wire can carry.
+		base = lowBase + (e.low.Add(1)%lowSlots)*lowSlot
+	}
+	return flatmem.New(b, base)
 }
 
 func (e *env) Report(r guestapi.Result) error {
