@@ -252,6 +252,7 @@ func TestGoRunnerTranslatesToAmd64AndMipsServers(t *testing.T) {
 	var log ledger
 	i386a8 := perturbedI386Align8()
 	i386a8.Name = "i386-int64-align8" // a user descriptor, not a registered one
+	i386a8.Aliases = nil              // whose names are its own
 	t.Run("pairs", func(t *testing.T) {
 		for _, name := range goTargetNames() {
 			for _, mode := range []sp.Mode{sp.ModeClientTranslates, sp.ModeServerTranslates} {
