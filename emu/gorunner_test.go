@@ -18,6 +18,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/rig/predict"
 	"github.com/rumpsprig/sprig/sp"
 )
@@ -340,7 +341,7 @@ func TestGoRunnerNativeCrossOutcomesAreThePredicted(t *testing.T) {
 					names = append(names, r.Scenario)
 					s, ok := guestapi.LookupScenario(r.Scenario)
 					require.True(t, ok, r.Scenario)
-					v := predict.Scenario(client, server, sp.ModeNative, s)
+					v := predict.Scenario(client, server, rig.ModeNative, s)
 					got[r.Scenario] = Outcome(r)
 					if !agrees(r, v.Pass) {
 						got[r.Scenario] += "!"

@@ -24,8 +24,8 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/rig/predict"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // swapRetval32 is the -X setting that turns on sp's test-only codec
@@ -248,7 +248,7 @@ func TestPerturbedDescriptorsAreCaughtByTheCClient(t *testing.T) {
 					for _, r := range run.Results {
 						s, ok := guestapi.LookupScenario(r.Scenario)
 						require.True(t, ok, r.Scenario)
-						v := predict.Scenario(server.d, server.d, sp.ModeNative, s)
+						v := predict.Scenario(server.d, server.d, rig.ModeNative, s)
 						require.True(t, v.Pass, "%s: the theory passes every scenario of one ABI with itself", r.Scenario)
 						if !agrees(r, v.Pass) {
 							caught = append(caught, r.Scenario)

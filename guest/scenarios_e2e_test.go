@@ -64,17 +64,17 @@ func TestScenariosAgainstKern(t *testing.T) {
 	amd64 := abi.MustLookup("amd64")
 	pairs := []struct {
 		client string
-		mode   sp.Mode
+		mode   rig.Mode
 		root   bool
 		pass   bool
 	}{
-		{"arm64", sp.ModeNative, false, true},
-		{"arm64", sp.ModeNative, true, true},
-		{"i386", sp.ModeServerTranslates, false, true},
-		{"i386", sp.ModeClientTranslates, false, true},
-		{"mips", sp.ModeServerTranslates, true, true},
-		{"mips", sp.ModeClientTranslates, true, true},
-		{"i386", sp.ModeNative, false, false},
+		{"arm64", rig.ModeNative, false, true},
+		{"arm64", rig.ModeNative, true, true},
+		{"i386", rig.ModeServerTranslates, false, true},
+		{"i386", rig.ModeClientTranslates, false, true},
+		{"mips", rig.ModeServerTranslates, true, true},
+		{"mips", rig.ModeClientTranslates, true, true},
+		{"i386", rig.ModeNative, false, false},
 	}
 	rigs := map[bool]*rig.Rig{}
 	for _, root := range []bool{false, true} {

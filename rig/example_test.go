@@ -6,7 +6,6 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/rig"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // Run the embedded guest as an arm client of an i386 server, in native
@@ -20,7 +19,7 @@ func Example() {
 	}
 	defer r.Close(ctx)
 	rep, err := r.Run(ctx, rig.Pair{
-		Client: abi.MustLookup("arm"), Server: abi.MustLookup("i386"), Mode: sp.ModeNative,
+		Client: abi.MustLookup("arm"), Server: abi.MustLookup("i386"), Mode: rig.ModeNative,
 		Scenarios: []string{"file-io", "stat"},
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/rumpsprig/sprig/kern"
 	"github.com/rumpsprig/sprig/rig/internal/wasmhost"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/proxy"
 )
 
 // DefaultAddressBias is added to 64-bit wire addresses of guests.
@@ -91,8 +92,9 @@ type Pair struct {
 	// manifest's Destructive ones) against an outside server too; they
 	// always run in-process.
 	Destructive bool
-	Mode        sp.Mode
-	Version     sp.Version // zero: 0.4
+	// Mode says how client and server bridge their ABIs.
+	Mode    Mode
+	Version sp.Version // zero: 0.4
 	// Scenarios to run; empty runs all.
 	Scenarios []string
 	// Timeout bounds each scenario; zero means 10 s.
@@ -124,6 +126,11 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 	}
 	scfg := sp.DefaultServerConfig(p.Server)
 	scfg.Version = p.Version
+	if p.Mode == ModeProxy {
+		// Behind a proxy the server is a C server: the proxy, not the
+		// server, must bridge the ABIs.
+		scfg.HideABI, scfg.IgnoreDeclarations = true, true
+	}
 	if kk, ok := k.(*kern.Kernel); ok {
 		scfg.OSRelease = kk.Config().OSRelease // banner and kern.osrelease agree
 	}
@@ -160,7 +167,44 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 		srv.Shutdown(sctx)
 		<-served
 	}()
-	return r.runGuest(ctx, p, u.String(), obs)
+	url := u.String()
+	if p.Mode == ModeProxy {
+		pu, stop, err := startProxy(ctx, p, url, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		url = pu
+	}
+	return r.runGuest(ctx, p, url, obs)
+}
+
+// startProxy runs a translating proxy in front of the server at upstream
+// for clients of p.Client, listening in dir, and returns its URL and how
+// to stop it.
+func startProxy(ctx context.Context, p Pair, upstream, dir string) (string, func(), error) {
+	pcfg := proxy.DefaultConfig()
+	pcfg.ClientABI, pcfg.ServerABI, pcfg.Upstream = p.Client, p.Server, upstream
+	px, err := proxy.New(pcfg)
+	if err != nil {
+		return "", nil, err
+	}
+	u, err := sp.ParseURL("unix://" + filepath.Join(dir, "proxy"))
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := u.Listen(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	served := make(chan error, 1)
+	go func() { served <- px.Serve(ln) }()
+	return u.String(), func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		px.Shutdown(sctx)
+		<-served
+	}, nil
 }
 
 // runOutside runs the guest against the server at p.URL: the server's
@@ -177,7 +221,21 @@ func (r *Rig) runOutside(ctx context.Context, p Pair) (*Report, error) {
 	if len(p.Scenarios) == 0 {
 		p.Scenarios = DefaultScenarios(!p.Destructive)
 	}
-	return r.runGuest(ctx, p, p.URL, nil)
+	url := p.URL
+	if p.Mode == ModeProxy {
+		dir, err := os.MkdirTemp("", "sprig-rig-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		pu, stop, err := startProxy(ctx, p, p.URL, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		url = pu
+	}
+	return r.runGuest(ctx, p, url, nil)
 }
 
 // DefaultScenarios returns the scenarios a run selects when it names
@@ -251,11 +309,11 @@ func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (
 		bias = DefaultAddressBias
 	}
 	cfg := &guestapi.Config{
-		Role: guestapi.RoleMain, URL: url, ABI: p.Client, Mode: p.Mode.String(),
+		Role: guestapi.RoleMain, URL: url, ABI: p.Client, Mode: p.Mode.Client().String(),
 		Version: p.Version.String(), Scenarios: p.Scenarios, AddressBias: bias,
 		TimeoutMillis: int(timeout / time.Millisecond),
 	}
-	if p.Mode == sp.ModeClientTranslates {
+	if p.Mode == ModeClientTranslates {
 		cfg.ServerABI = p.Server
 	}
 	rep := &Report{SchemaVersion: RunSchemaVersion, Client: p.Client.Name, Server: p.Server.Name,

@@ -14,7 +14,6 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig"
-	"github.com/rumpsprig/sprig/sp"
 	"github.com/rumpsprig/sprig/sp/strace"
 )
 
@@ -58,7 +57,7 @@ func result(t *testing.T, rep *rig.Report, name string) rig.Result {
 func TestArmClientOfAnI386ServerFailsOnlyWhereStructStatDiffers(t *testing.T) {
 	r := newRig(t, rig.Options{})
 	rep, err := r.Run(context.Background(), rig.Pair{
-		Client: abi.MustLookup("arm"), Server: abi.MustLookup("i386"), Mode: sp.ModeNative,
+		Client: abi.MustLookup("arm"), Server: abi.MustLookup("i386"), Mode: rig.ModeNative,
 		Scenarios: []string{"file-io", "pread-pwrite", "stat"},
 	})
 	require.NoError(t, err)
@@ -73,7 +72,7 @@ func TestArmClientOfAnI386ServerFailsOnlyWhereStructStatDiffers(t *testing.T) {
 
 func TestTranslatingModesMakeMismatchedPairsPass(t *testing.T) {
 	r := newRig(t, rig.Options{})
-	for _, mode := range []sp.Mode{sp.ModeServerTranslates, sp.ModeClientTranslates} {
+	for _, mode := range []rig.Mode{rig.ModeServerTranslates, rig.ModeClientTranslates} {
 		t.Run(mode.String(), func(t *testing.T) {
 			rep, err := r.Run(context.Background(), rig.Pair{
 				Client: abi.MustLookup("sparc64"), Server: abi.MustLookup("i386"), Mode: mode,
@@ -89,7 +88,7 @@ func TestTraceShowsSyscallsStraceStyle(t *testing.T) {
 	r := newRig(t, rig.Options{})
 	var out bytes.Buffer
 	rep, err := r.Run(context.Background(), rig.Pair{
-		Client: abi.MustLookup("arm64"), Server: abi.MustLookup("amd64"), Mode: sp.ModeNative,
+		Client: abi.MustLookup("arm64"), Server: abi.MustLookup("amd64"), Mode: rig.ModeNative,
 		Scenarios: []string{"file-io"},
 		Trace:     strace.New(&out, "arm64").ServerFrame,
 	})
@@ -158,7 +157,7 @@ func TestAGuestAskingForMoreMemoryThanTheLimitIsRefused(t *testing.T) {
 func TestAPoisonedArgumentIsNamedAsTheCause(t *testing.T) {
 	r := newRig(t, rig.Options{})
 	rep, err := r.Run(context.Background(), rig.Pair{
-		Client: abi.MustLookup("i386"), Server: abi.MustLookup("amd64"), Mode: sp.ModeNative, Scenarios: []string{"kill-raise"},
+		Client: abi.MustLookup("i386"), Server: abi.MustLookup("amd64"), Mode: rig.ModeNative, Scenarios: []string{"kill-raise"},
 	})
 	require.NoError(t, err)
 	got := result(t, rep, "kill-raise")

@@ -16,7 +16,6 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/rig/matrix"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 var matrixDoc = doc{
@@ -264,7 +263,7 @@ func (v *matrixFlags) config(stderr io.Writer) (matrix.Config, int) {
 	if len(v.modes) > 0 {
 		cfg.Modes = nil
 		for _, n := range v.modes {
-			m, err := sp.ParseMode(n)
+			m, err := rig.ParseMode(n)
 			if err != nil {
 				return cfg, matrixDoc.usageError(stderr, "--modes: %v", err)
 			}

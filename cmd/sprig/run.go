@@ -170,7 +170,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDoc.badName(stderr, err)
 		}
 	}
-	mode, err := sp.ParseMode(*modeName)
+	mode, err := rig.ParseMode(*modeName)
 	if err != nil {
 		return runDoc.usageError(stderr, "%v", err)
 	}

@@ -3,6 +3,7 @@ package matrix
 import (
 	"errors"
 	"fmt"
+	"github.com/rumpsprig/sprig/rig"
 	"runtime"
 	"slices"
 	"strconv"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // DefaultABINames are the ABIs a matrix covers unless told otherwise:
@@ -25,7 +25,7 @@ type Config struct {
 	// one ABI with itself included, is a cell in every mode.
 	ABIs []*abi.Descriptor
 	// Modes are the cross-ABI modes to run.
-	Modes []sp.Mode
+	Modes []rig.Mode
 	// Scenarios to run in every cell, by manifest name; empty is every
 	// selectable scenario.
 	Scenarios []string
@@ -50,9 +50,16 @@ type Progress struct {
 	Errors        int // so far, in all finished cells
 }
 
+// DefaultModes are the modes a matrix covers unless told otherwise:
+// native and the two in which client or server translates. The proxy
+// mode is one flag away (--modes proxy, or all four).
+func DefaultModes() []rig.Mode {
+	return []rig.Mode{rig.ModeNative, rig.ModeServerTranslates, rig.ModeClientTranslates}
+}
+
 // DefaultConfig covers DefaultABINames in every mode with every scenario.
 func DefaultConfig() Config {
-	c := Config{Modes: sp.Modes()}
+	c := Config{Modes: DefaultModes()}
 	for _, n := range DefaultABINames {
 		c.ABIs = append(c.ABIs, abi.MustLookup(n))
 	}
@@ -87,9 +94,9 @@ func (c *Config) Validate() error {
 		}
 		seen[d.Name] = true
 	}
-	modes := map[sp.Mode]bool{}
+	modes := map[rig.Mode]bool{}
 	for _, m := range c.Modes {
-		if m > sp.ModeClientTranslates || modes[m] {
+		if m > rig.ModeProxy || modes[m] {
 			return fmt.Errorf("matrix: config: mode %s is unknown or given twice", m)
 		}
 		modes[m] = true
@@ -138,7 +145,7 @@ func (c *Config) scenarioNames() []string {
 
 // CellKey names one cell: a client ABI, a server ABI and a mode.
 type CellKey struct {
-	Mode   sp.Mode
+	Mode   rig.Mode
 	Client *abi.Descriptor
 	Server *abi.Descriptor
 }

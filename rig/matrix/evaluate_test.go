@@ -9,10 +9,9 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig"
-	"github.com/rumpsprig/sprig/sp"
 )
 
-func key(mode sp.Mode, client, server string) CellKey {
+func key(mode rig.Mode, client, server string) CellKey {
 	return CellKey{Mode: mode, Client: abi.MustLookup(client), Server: abi.MustLookup(server)}
 }
 
@@ -31,7 +30,7 @@ func withChild(parent, child rig.Result) rig.Result {
 }
 
 func TestAnOutcomeThatMatchesThePredictionAgreesEvenWhenItFails(t *testing.T) {
-	c := evaluate(key(sp.ModeNative, "i386", "arm"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{
+	c := evaluate(key(rig.ModeNative, "i386", "arm"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{
 		res("getpid", guestapi.Pass), res("stat", guestapi.Fail),
 	}})
 	require.Len(t, c.Results, 2)
@@ -48,9 +47,9 @@ func TestAnOutcomeAgainstThePredictionIsADisagreementEitherWay(t *testing.T) {
 		key  CellKey
 		got  guestapi.Status
 	}{
-		{"a pass predicted to fail", key(sp.ModeNative, "i386", "arm"), guestapi.Pass},
-		{"a failure predicted to pass", key(sp.ModeServerTranslates, "i386", "arm"), guestapi.Fail},
-		{"an unsupported scenario, which no prediction expects", key(sp.ModeNative, "amd64", "amd64"), guestapi.Unsupported},
+		{"a pass predicted to fail", key(rig.ModeNative, "i386", "arm"), guestapi.Pass},
+		{"a failure predicted to pass", key(rig.ModeServerTranslates, "i386", "arm"), guestapi.Fail},
+		{"an unsupported scenario, which no prediction expects", key(rig.ModeNative, "amd64", "amd64"), guestapi.Unsupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := evaluate(tc.key, []string{"stat"}, &rig.Report{Results: []rig.Result{res("stat", tc.got)}})
@@ -64,14 +63,14 @@ func TestAnOutcomeAgainstThePredictionIsADisagreementEitherWay(t *testing.T) {
 }
 
 func TestAScenarioTheGuestNeverReportedFails(t *testing.T) {
-	c := evaluate(key(sp.ModeNative, "amd64", "amd64"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{res("getpid", guestapi.Pass)}})
+	c := evaluate(key(rig.ModeNative, "amd64", "amd64"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{res("getpid", guestapi.Pass)}})
 	assert.Equal(t, guestapi.Fail, c.Results[1].Status)
 	assert.Equal(t, guestapi.LayerGuest, c.Results[1].Layer)
 	assert.False(t, c.Results[1].Agrees)
 }
 
 func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
-	c := evaluate(key(sp.ModeNative, "amd64", "mips"), []string{"getpid"}, &rig.Report{
+	c := evaluate(key(rig.ModeNative, "amd64", "mips"), []string{"getpid"}, &rig.Report{
 		GuestStderr: "wasm trap",
 		Results: []rig.Result{res("getpid", guestapi.Fail),
 			{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 2"}},
@@ -86,7 +85,7 @@ func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
 }
 
 func TestAChildResultGoesUnderItsParentWithItsOwnPrediction(t *testing.T) {
-	c := evaluate(key(sp.ModeNative, "i386", "arm"), []string{"fork"}, &rig.Report{Results: []rig.Result{
+	c := evaluate(key(rig.ModeNative, "i386", "arm"), []string{"fork"}, &rig.Report{Results: []rig.Result{
 		withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass)),
 	}})
 	require.Len(t, c.Results, 1)
@@ -94,7 +93,7 @@ func TestAChildResultGoesUnderItsParentWithItsOwnPrediction(t *testing.T) {
 	assert.Equal(t, "fork-child", c.Results[0].Child.Scenario)
 	assert.True(t, c.Results[0].Child.Agrees)
 
-	c = evaluate(key(sp.ModeNative, "amd64", "mips"), []string{"fork"}, &rig.Report{Results: []rig.Result{res("fork", guestapi.Fail)}})
+	c = evaluate(key(rig.ModeNative, "amd64", "mips"), []string{"fork"}, &rig.Report{Results: []rig.Result{res("fork", guestapi.Fail)}})
 	assert.Nil(t, c.Results[0].Child, "a child that never ran is not reported")
 	assert.True(t, c.Results[0].Agrees)
 }

@@ -8,13 +8,12 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/rig/matrix"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 func ExamplePredicted() {
 	cfg := matrix.Config{
 		ABIs:      []*abi.Descriptor{abi.MustLookup("i386"), abi.MustLookup("arm")},
-		Modes:     []sp.Mode{sp.ModeNative},
+		Modes:     []rig.Mode{rig.ModeNative},
 		Scenarios: []string{"file-io", "stat"},
 	}
 	r, err := matrix.Predicted(cfg)

@@ -14,13 +14,12 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 func sampleConfig() Config {
 	return Config{
 		ABIs:      []*abi.Descriptor{abi.MustLookup("amd64"), abi.MustLookup("i386"), abi.MustLookup("arm")},
-		Modes:     []sp.Mode{sp.ModeNative, sp.ModeServerTranslates},
+		Modes:     []rig.Mode{rig.ModeNative, rig.ModeServerTranslates},
 		Scenarios: []string{"handshake", "getpid", "stat", "fork"},
 	}
 }
@@ -40,13 +39,13 @@ func sampleReport(t *testing.T) *Report {
 	r.WallMillis, r.Workers = 1500, 4
 	names := cfg.scenarioNames()
 	observed := map[string]*Cell{
-		"native i386 arm": evaluate(key(sp.ModeNative, "i386", "arm"), names, &rig.Report{Results: []rig.Result{
+		"native i386 arm": evaluate(key(rig.ModeNative, "i386", "arm"), names, &rig.Report{Results: []rig.Result{
 			res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Pass),
 			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}),
-		"native arm i386": evaluate(key(sp.ModeNative, "arm", "i386"), names, &rig.Report{Results: []rig.Result{
+		"native arm i386": evaluate(key(rig.ModeNative, "arm", "i386"), names, &rig.Report{Results: []rig.Result{
 			res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Fail),
 			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}),
-		"server-translates amd64 arm": evaluate(key(sp.ModeServerTranslates, "amd64", "arm"), names, &rig.Report{
+		"server-translates amd64 arm": evaluate(key(rig.ModeServerTranslates, "amd64", "arm"), names, &rig.Report{
 			Results: []rig.Result{res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Pass), res("fork", guestapi.Pass),
 				{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 3"}}}),
 	}

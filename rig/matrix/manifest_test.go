@@ -69,10 +69,10 @@ func TestManifestMatchesWhatTheGuestSends(t *testing.T) {
 	r := newRig(t)
 	pairs := []struct {
 		client, server string
-		mode           sp.Mode
+		mode           rig.Mode
 	}{
-		{"amd64", "amd64", sp.ModeNative},
-		{"mips", "i386", sp.ModeClientTranslates}, // the client converts what it copies
+		{"amd64", "amd64", rig.ModeNative},
+		{"mips", "i386", rig.ModeClientTranslates}, // the client converts what it copies
 	}
 	for _, p := range pairs {
 		for _, name := range guestapi.ScenarioNames() {
@@ -131,7 +131,7 @@ func result(t *testing.T, rep *rig.Report, name string) rig.Result {
 }
 
 func TestManifestListsTheScenariosInTheOrderTheGuestReportsThem(t *testing.T) {
-	rep, err := newRig(t).Run(context.Background(), rig.Pair{Client: abi.MustLookup("arm64"), Server: abi.MustLookup("arm64"), Mode: sp.ModeNative})
+	rep, err := newRig(t).Run(context.Background(), rig.Pair{Client: abi.MustLookup("arm64"), Server: abi.MustLookup("arm64"), Mode: rig.ModeNative})
 	require.NoError(t, err)
 	var got []string
 	for _, x := range rep.Results {

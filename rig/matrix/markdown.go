@@ -3,17 +3,17 @@ package matrix
 import (
 	"bufio"
 	"fmt"
+	"github.com/rumpsprig/sprig/rig"
 	"io"
 	"strings"
-
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // modeNotes says in a few words what each mode does.
 var modeNotes = map[string]string{
-	sp.ModeNative.String():           "nothing converted, as in NetBSD's C code",
-	sp.ModeServerTranslates.String(): "the client declares its ABI, the server lays out its frames in it",
-	sp.ModeClientTranslates.String(): "the client speaks the server's ABI and converts typed data itself",
+	rig.ModeNative.String():           "nothing converted, as in NetBSD's C code",
+	rig.ModeServerTranslates.String(): "the client declares its ABI, the server lays out its frames in it",
+	rig.ModeClientTranslates.String(): "the client speaks the server's ABI and converts typed data itself",
+	rig.ModeProxy.String():            "unmodified client and C-compatible server, a sprig proxy translating between them",
 }
 
 // WriteMarkdown writes the report as a Markdown section for a README or

@@ -3,6 +3,7 @@ package matrix_test
 import (
 	"bytes"
 	"context"
+	"github.com/rumpsprig/sprig/rig"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,7 +12,6 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig/matrix"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // TestAReducedMatrixIsObservedAsPredicted runs the real guest and server
@@ -21,7 +21,7 @@ import (
 func TestAReducedMatrixIsObservedAsPredicted(t *testing.T) {
 	cfg := matrix.Config{
 		ABIs:      []*abi.Descriptor{abi.MustLookup("amd64"), abi.MustLookup("arm64"), abi.MustLookup("i386"), abi.MustLookup("arm"), abi.MustLookup("mips")},
-		Modes:     sp.Modes(),
+		Modes:     matrix.DefaultModes(),
 		Scenarios: []string{"file-io", "stat", "fork"},
 	}
 	var progress []matrix.Progress
@@ -44,7 +44,7 @@ func TestAReducedMatrixIsObservedAsPredicted(t *testing.T) {
 		assert.Equal(t, rep.Cell(c.Mode, c.Client, c.Server).Passed, c.Passed, "progress sees the cell's counts")
 	}
 
-	status := func(mode sp.Mode, client, server, scenario string) guestapi.Status {
+	status := func(mode rig.Mode, client, server, scenario string) guestapi.Status {
 		c := rep.Cell(mode.String(), client, server)
 		require.NotNil(t, c)
 		for _, x := range c.Results {
@@ -55,11 +55,11 @@ func TestAReducedMatrixIsObservedAsPredicted(t *testing.T) {
 		t.Fatalf("no %s in %s", scenario, c.Key())
 		return ""
 	}
-	assert.Equal(t, guestapi.Pass, status(sp.ModeNative, "amd64", "arm64", "stat"), "identical layouts")
-	assert.Equal(t, guestapi.Pass, status(sp.ModeNative, "i386", "arm", "file-io"), "read/write/lseek frames agree")
-	assert.Equal(t, guestapi.Fail, status(sp.ModeNative, "i386", "arm", "stat"), "struct stat differs")
-	assert.Equal(t, guestapi.Fail, status(sp.ModeNative, "arm", "mips", "file-io"), "byte order")
-	assert.Equal(t, guestapi.Pass, status(sp.ModeClientTranslates, "arm", "mips", "stat"))
+	assert.Equal(t, guestapi.Pass, status(rig.ModeNative, "amd64", "arm64", "stat"), "identical layouts")
+	assert.Equal(t, guestapi.Pass, status(rig.ModeNative, "i386", "arm", "file-io"), "read/write/lseek frames agree")
+	assert.Equal(t, guestapi.Fail, status(rig.ModeNative, "i386", "arm", "stat"), "struct stat differs")
+	assert.Equal(t, guestapi.Fail, status(rig.ModeNative, "arm", "mips", "file-io"), "byte order")
+	assert.Equal(t, guestapi.Pass, status(rig.ModeClientTranslates, "arm", "mips", "stat"))
 	fork := rep.Cell("native", "i386", "arm").Results[2]
 	require.Equal(t, "fork", fork.Scenario)
 	require.NotNil(t, fork.Child, "the fork child reports under its parent")

@@ -2,6 +2,7 @@ package matrix_test
 
 import (
 	"bytes"
+	"github.com/rumpsprig/sprig/rig"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/rig/matrix"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 func TestShardsCoverEveryCellExactlyOnce(t *testing.T) {
@@ -43,7 +43,7 @@ func TestShardsDealCellsOutInTurn(t *testing.T) {
 	}
 	// Native cells are quick where the layouts differ and slow where they
 	// agree; dealing in turn gives every shard some of each.
-	modes := map[sp.Mode]int{}
+	modes := map[rig.Mode]int{}
 	for _, k := range got {
 		modes[k.Mode]++
 	}
@@ -80,7 +80,7 @@ func TestParseShard(t *testing.T) {
 func smallConfig() matrix.Config {
 	return matrix.Config{
 		ABIs:      []*abi.Descriptor{abi.MustLookup("amd64"), abi.MustLookup("i386"), abi.MustLookup("arm"), abi.MustLookup("mips")},
-		Modes:     sp.Modes(),
+		Modes:     matrix.DefaultModes(),
 		Scenarios: []string{"getpid", "stat"},
 	}
 }
@@ -151,7 +151,7 @@ func TestMergeRefusesDuplicateCellsAndDifferentConfigurations(t *testing.T) {
 	assert.ErrorContains(t, err, "other scenarios")
 
 	other = smallConfig()
-	other.Modes = []sp.Mode{sp.ModeNative}
+	other.Modes = []rig.Mode{rig.ModeNative}
 	o, err = matrix.Predicted(other)
 	require.NoError(t, err)
 	_, err = matrix.Merge(shards[0], o)

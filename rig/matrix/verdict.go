@@ -2,13 +2,13 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/rumpsprig/sprig/rig"
 	"slices"
 	"strings"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig/predict"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 // Claim quotes NetBSD's C sysproxy code on running client and server on
@@ -49,7 +49,7 @@ func (r *Report) Verdict() Verdict {
 		}
 	}
 	theory := len(descs) == len(r.ABIs)
-	native := slices.Contains(r.Modes, sp.ModeNative.String())
+	native := slices.Contains(r.Modes, rig.ModeNative.String())
 
 	var full, partly, none int // unordered pairs of different ABIs
 	if native && len(r.ABIs) > 1 {
@@ -113,7 +113,7 @@ func (r *Report) Verdict() Verdict {
 	}
 	var translated []string
 	allTranslate := true
-	for _, m := range []sp.Mode{sp.ModeServerTranslates, sp.ModeClientTranslates} {
+	for _, m := range []rig.Mode{rig.ModeServerTranslates, rig.ModeClientTranslates, rig.ModeProxy} {
 		if !slices.Contains(r.Modes, m.String()) {
 			continue
 		}

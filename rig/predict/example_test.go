@@ -2,19 +2,19 @@ package predict_test
 
 import (
 	"fmt"
+	"github.com/rumpsprig/sprig/rig"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/rig/predict"
-	"github.com/rumpsprig/sprig/sp"
 )
 
 func ExampleScenario() {
 	i386, arm := abi.MustLookup("i386"), abi.MustLookup("arm")
 	for _, name := range []string{"file-io", "stat"} {
-		v, _ := predict.ScenarioByName(i386, arm, sp.ModeNative, name)
+		v, _ := predict.ScenarioByName(i386, arm, rig.ModeNative, name)
 		fmt.Printf("%s: pass=%v (%s)\n", name, v.Pass, v.Reason)
 	}
-	v, _ := predict.ScenarioByName(i386, arm, sp.ModeServerTranslates, "stat")
+	v, _ := predict.ScenarioByName(i386, arm, rig.ModeServerTranslates, "stat")
 	fmt.Printf("stat, server-translates: pass=%v\n", v.Pass)
 	// Output:
 	// file-io: pass=true (both ABIs agree on byte order, rsp_sysresp, the arguments of 7 syscalls and rsp_copydata)

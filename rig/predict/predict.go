@@ -22,8 +22,8 @@
 //     size (C ints are 4 bytes on every supported ABI).
 //
 // In server-translates and client-translates modes one side lays out the
-// frames in the other's ABI and converts typed data, so every scenario
-// must pass. The rig compares these predictions with what it observes;
+// frames in the other's ABI and converts typed data, and in proxy mode a
+// sprig proxy between them does, so every scenario must pass. The rig compares these predictions with what it observes;
 // a disagreement is a bug in sprig or in this theory, never noise.
 //
 // The package does not run anything; rig and rig/matrix do.
@@ -37,7 +37,7 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
-	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/rig"
 )
 
 // Verdict is the theory's answer for one scenario of one pair in one mode.
@@ -208,11 +208,13 @@ func Checks(s guestapi.Scenario) []Check {
 
 // Scenario predicts scenario s for a client of ABI client against a
 // server of ABI server in mode.
-func Scenario(client, server *abi.Descriptor, mode sp.Mode, s guestapi.Scenario) Verdict {
+func Scenario(client, server *abi.Descriptor, mode rig.Mode, s guestapi.Scenario) Verdict {
 	switch mode {
-	case sp.ModeServerTranslates:
+	case rig.ModeProxy:
+		return Verdict{Pass: true, Reason: "the proxy translates every frame and the typed data in it between the two ABIs"}
+	case rig.ModeServerTranslates:
 		return Verdict{Pass: true, Reason: "the server lays out this client's frames in the client's ABI"}
-	case sp.ModeClientTranslates:
+	case rig.ModeClientTranslates:
 		return Verdict{Pass: true, Reason: "the client lays out its frames in the server's ABI and converts typed data"}
 	}
 	checks := Checks(s)
@@ -226,7 +228,7 @@ func Scenario(client, server *abi.Descriptor, mode sp.Mode, s guestapi.Scenario)
 
 // ScenarioByName is Scenario for a manifest entry named name; false when
 // the manifest has none.
-func ScenarioByName(client, server *abi.Descriptor, mode sp.Mode, name string) (Verdict, bool) {
+func ScenarioByName(client, server *abi.Descriptor, mode rig.Mode, name string) (Verdict, bool) {
 	s, ok := guestapi.LookupScenario(name)
 	if !ok {
 		return Verdict{}, false

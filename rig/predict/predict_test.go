@@ -1,6 +1,7 @@
 package predict_test
 
 import (
+	"github.com/rumpsprig/sprig/rig"
 	"strings"
 	"testing"
 
@@ -11,10 +12,9 @@ import (
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/rig/predict"
-	"github.com/rumpsprig/sprig/sp"
 )
 
-func verdict(t *testing.T, client, server string, mode sp.Mode, scenario string) predict.Verdict {
+func verdict(t *testing.T, client, server string, mode rig.Mode, scenario string) predict.Verdict {
 	t.Helper()
 	v, ok := predict.ScenarioByName(abi.MustLookup(client), abi.MustLookup(server), mode, scenario)
 	require.True(t, ok, "no scenario %q", scenario)
@@ -45,7 +45,7 @@ func TestABIsWithIdenticalLayoutsPassEveryScenarioUnmodified(t *testing.T) {
 					assert.Empty(t, predict.Compare(abi.MustLookup(a), abi.MustLookup(b)))
 					assert.True(t, predict.Identical(abi.MustLookup(a), abi.MustLookup(b)))
 					for _, s := range guestapi.ScenarioNames() {
-						v := verdict(t, a, b, sp.ModeNative, s)
+						v := verdict(t, a, b, rig.ModeNative, s)
 						assert.True(t, v.Pass, "%s: %s", s, v.Reason)
 						assert.True(t, strings.HasPrefix(v.Reason, "both ABIs agree on byte order"), v.Reason)
 					}
@@ -80,7 +80,7 @@ func TestI386AndArmAgreeOnEveryFrameButNotOnStructStat(t *testing.T) {
 		{"pipe", false, "it fstats a pipe"},
 		{"errors", false, "it fstats the file a failed write left empty"},
 	} {
-		v := verdict(t, "i386", "arm", sp.ModeNative, tc.scenario)
+		v := verdict(t, "i386", "arm", rig.ModeNative, tc.scenario)
 		assert.Equal(t, tc.pass, v.Pass, "%s: %s (%s)", tc.scenario, v.Reason, tc.why)
 		if !tc.pass {
 			assert.Equal(t, "struct stat: st_ino at 12 vs 16", v.Reason, tc.scenario)
@@ -103,7 +103,7 @@ func TestByteOrderBreaksEveryScenarioEvenTheHandshake(t *testing.T) {
 		require.Len(t, diffs, 1, "nothing is readable past the byte order")
 		assert.Equal(t, "byte order", diffs[0].Item)
 		for _, s := range guestapi.ScenarioNames() {
-			v := verdict(t, pair[0], pair[1], sp.ModeNative, s)
+			v := verdict(t, pair[0], pair[1], rig.ModeNative, s)
 			assert.False(t, v.Pass, "%v %s", pair, s)
 			assert.True(t, strings.HasPrefix(v.Reason, "byte order: "), v.Reason)
 		}
@@ -112,16 +112,16 @@ func TestByteOrderBreaksEveryScenarioEvenTheHandshake(t *testing.T) {
 
 func TestTheHandshakeAloneSurvivesDifferentWordSizesOfOneByteOrder(t *testing.T) {
 	for _, pair := range [][2]string{{"i386", "amd64"}, {"amd64", "arm"}, {"mips", "sparc64"}, {"aarch64eb", "powerpc"}} {
-		assert.True(t, verdict(t, pair[0], pair[1], sp.ModeNative, "handshake").Pass, "%v", pair)
-		v := verdict(t, pair[0], pair[1], sp.ModeNative, "getpid")
+		assert.True(t, verdict(t, pair[0], pair[1], rig.ModeNative, "handshake").Pass, "%v", pair)
+		v := verdict(t, pair[0], pair[1], rig.ModeNative, "getpid")
 		assert.False(t, v.Pass, "%v", pair)
 		assert.True(t, strings.HasPrefix(v.Reason, "rsp_sysresp: rsys_retval[0] at "), v.Reason)
 	}
-	assert.Equal(t, "rsp_sysresp: rsys_retval[0] at 4 (4 bytes) vs 8 (8 bytes)", verdict(t, "i386", "amd64", sp.ModeNative, "getpid").Reason)
+	assert.Equal(t, "rsp_sysresp: rsys_retval[0] at 4 (4 bytes) vs 8 (8 bytes)", verdict(t, "i386", "amd64", rig.ModeNative, "getpid").Reason)
 }
 
 func TestTranslatingModesPassEveryScenarioOfEveryPair(t *testing.T) {
-	for _, mode := range []sp.Mode{sp.ModeServerTranslates, sp.ModeClientTranslates} {
+	for _, mode := range []rig.Mode{rig.ModeServerTranslates, rig.ModeClientTranslates} {
 		for _, a := range abi.All() {
 			for _, b := range abi.All() {
 				for _, s := range guestapi.ScenarioNames() {

@@ -185,7 +185,7 @@ func (c *conn) connectUpstream() error {
 	c.log.Info("upstream connected", "banner", b.String(), "server abi", c.sabi.Name,
 		"client abi", cfg.ClientABI.Name, "upstream era", c.uver.String(), "client era", c.cver.String())
 	c.note("upstream banner %q: server ABI %s, era %s; client era %s", b.String(), c.sabi.Name, c.uver, c.cver)
-	return c.sendBanner(sp.Banner{Version: c.cver, OSType: b.OSType, OSRelease: b.OSRelease})
+	return c.sendBanner(sp.Banner{Version: c.cver, OSType: b.OSType, OSRelease: b.OSRelease, Machine: b.Machine})
 }
 
 // serverABI is the banner's " abi=NAME", else Config.ServerABI, else the
@@ -211,11 +211,14 @@ func (c *conn) serverABI(b sp.Banner) (*abi.Descriptor, error) {
 }
 
 // sendBanner sends the client a banner of the proxy's own: the
-// upstream's era and release, the client ABI's machine word, as a server
-// of the client's own kind would.
+// upstream's era, release and machine word (the machine the kernel runs
+// on, which sysctl hw.machine agrees with), and, unless hidden, the ABI
+// the proxy speaks to the client. A C client reads none of it.
 func (c *conn) sendBanner(b sp.Banner) error {
 	cabi := c.p.cfg.ClientABI
-	b.Machine = cabi.Machine
+	if b.Machine == "" {
+		b.Machine = cabi.Machine
+	}
 	if b.OSType == "" {
 		b.OSType, b.OSRelease = "NetBSD", "9.3"
 	}
