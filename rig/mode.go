@@ -48,7 +48,7 @@ func ParseMode(s string) (Mode, error) {
 	}
 	m, err := sp.ParseMode(s)
 	if err != nil {
-		return 0, fmt.Errorf("rig: unknown mode %q (want native, server-translates, client-translates or proxy)", s)
+		return 0, fmt.Errorf("unknown mode %q (want native, server-translates, client-translates or proxy)", s)
 	}
 	return Mode(m), nil
 }

@@ -23,7 +23,7 @@ func TestMatrixUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"matrix", "--frob"}, "sprig matrix: flag provided but not defined: -frob"},
 		{[]string{"matrix", "--abis", "amd64,vax"}, `sprig matrix: abi: unknown ABI "vax"`},
 		{[]string{"matrix", "--abis", "amd64,x86_64"}, "sprig matrix: --abis names amd64 twice"},
-		{[]string{"matrix", "--modes", "native,telepathic"}, `sprig matrix: --modes: sp: unknown mode "telepathic"`},
+		{[]string{"matrix", "--modes", "native,telepathic"}, `sprig matrix: --modes: unknown mode "telepathic"`},
 		{[]string{"matrix", "--scenario", "nope"}, `sprig matrix: matrix: config: unknown scenario "nope"`},
 		{[]string{"matrix", "--scenario", "fork-child"}, `sprig matrix: matrix: config: scenario "fork-child" runs only as part of its parent`},
 		{[]string{"matrix", "--format", "xml"}, `sprig matrix: invalid value "xml" for flag -format: want text, json, junit or markdown`},
