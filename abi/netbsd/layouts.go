@@ -15,6 +15,10 @@ type Layouts struct {
 	Sysresp       *abi.Layout
 	Copydata      *abi.Layout
 	HandshakeFork *abi.Layout
+	Timeval       *abi.Layout
+	Rlimit        *abi.Layout
+	TmpfsArgs     *abi.Layout
+	Termios       *abi.Layout
 
 	argsMu sync.Mutex
 	args   map[Sysno]*abi.ArgsLayout
@@ -35,6 +39,10 @@ func LayoutsFor(d *abi.Descriptor) *Layouts {
 		Sysresp:       abi.LayoutOf(d, SysrespType),
 		Copydata:      abi.LayoutOf(d, CopydataType),
 		HandshakeFork: abi.LayoutOf(d, HandshakeForkType),
+		Timeval:       abi.LayoutOf(d, TimevalType),
+		Rlimit:        abi.LayoutOf(d, RlimitType),
+		TmpfsArgs:     abi.LayoutOf(d, TmpfsArgsType),
+		Termios:       abi.LayoutOf(d, TermiosType),
 		args:          map[Sysno]*abi.ArgsLayout{},
 	}
 	actual, _ := layoutCache.LoadOrStore(d, l)
@@ -61,7 +69,8 @@ func (l *Layouts) Args(n Sysno) *abi.ArgsLayout {
 // StructTypes lists the named structs of this package, for tools that show
 // or check every one (sprig abi show, the compiler golden tests).
 func StructTypes() []*abi.Type {
-	return []*abi.Type{TimespecType, StatType, DirentType, SysrespType, CopydataType, HandshakeForkType}
+	return []*abi.Type{TimespecType, StatType, DirentType, SysrespType, CopydataType, HandshakeForkType,
+		TimevalType, RlimitType, TmpfsArgsType, TermiosType}
 }
 
 // StructByName finds a struct by its tag with or without "struct ":
