@@ -81,6 +81,47 @@ func forEachSetup(t *testing.T, tune func(*kern.Config), fn func(t *testing.T, e
 	}
 }
 
+// forEachTmpfsSetup is forEachSetup with a tmpfs mounted on /tmp (root's,
+// mode 01777, like the rumpfs /tmp it covers), as a rump user does before
+// work that needs rename, link or a POSIX-like directory: the tests of
+// NetBSD semantics beyond rumpfs's run there.
+func forEachTmpfsSetup(t *testing.T, tune func(*kern.Config), fn func(t *testing.T, e *env)) {
+	forEachSetup(t, tune, func(t *testing.T, e *env) {
+		e.mountTmpfs("/tmp", 0, 0, netbsd.S_ISVTX|0o777)
+		fn(t, e)
+	})
+}
+
+// withExtensions turns every kernel extension on (kill, mmap).
+func withExtensions(c *kern.Config) { c.Extensions = kern.ExtAll }
+
+// tmpfsArgs lays out a struct tmpfs_args in the client's layout.
+func (e *env) tmpfsArgs(a netbsd.TmpfsArgs) (uint64, int) {
+	e.t.Helper()
+	l := netbsd.LayoutsFor(e.abi()).TmpfsArgs
+	b, err := l.Encode(&a)
+	require.NoError(e.t, err)
+	return e.bytes(b), len(b)
+}
+
+// mountTmpfs mounts a tmpfs on dir with the given root owner and mode.
+func (e *env) mountTmpfs(dir string, uid, gid, mode uint32) {
+	e.t.Helper()
+	data, n := e.tmpfsArgs(netbsd.TmpfsArgs{Version: 1, RootUID: uid, RootGID: gid, RootMode: mode})
+	e.ok(netbsd.SYS___mount50, e.str("tmpfs"), e.str(dir), 0, data, uint64(n))
+}
+
+// becomeUser gives the client's process the ids of an ordinary user, as
+// a root program does with setgid and setuid.
+func (e *env) becomeUser(uid, gid uint32) {
+	e.t.Helper()
+	e.ok(netbsd.SYS_setgid, uint64(gid))
+	e.ok(netbsd.SYS_setuid, uint64(uid))
+}
+
+// user is the ordinary user tests switch to.
+const user = 1000
+
 func newEnv(t *testing.T, s setup, tune func(*kern.Config)) *env {
 	t.Helper()
 	clk := &clock{now: bootTime}
