@@ -70,7 +70,7 @@ func (s *seeder) parent(comps []string) (*inode, error) {
 	for _, c := range comps[:len(comps)-1] {
 		next := dir.dir.lookup(c)
 		if next == nil {
-			next = s.node(netbsd.S_IFDIR|0o755)
+			next = s.node(netbsd.S_IFDIR | 0o755)
 			s.fs.linkDir(dir, c, next)
 		}
 		if !next.isDir() {
@@ -122,7 +122,7 @@ func (s *seeder) mkdir(name string, perm uint32, mtime time.Time) error {
 		}
 		return nil // keep what is there, "/tmp" included
 	}
-	n := s.node(netbsd.S_IFDIR|perm)
+	n := s.node(netbsd.S_IFDIR | perm)
 	n.mtime, n.atime = timespec(mtime), timespec(mtime)
 	s.fs.linkDir(dir, last, n)
 	return nil
@@ -131,7 +131,7 @@ func (s *seeder) mkdir(name string, perm uint32, mtime time.Time) error {
 func (s *seeder) file(name string, perm uint32, mtime time.Time, r io.Reader) error {
 	s.fs.mu.Lock()
 	defer s.fs.mu.Unlock()
-	n := s.node(netbsd.S_IFREG|perm)
+	n := s.node(netbsd.S_IFREG | perm)
 	buf := make([]byte, 64<<10)
 	var off int64
 	for {
@@ -163,7 +163,7 @@ func (s *seeder) symlink(name, target string, mtime time.Time) error {
 	if e := s.fs.charge(s.fs.root, int64(len(target))); e != 0 {
 		return fmt.Errorf("%s: %w", name, e)
 	}
-	n := s.node(netbsd.S_IFLNK|0o777)
+	n := s.node(netbsd.S_IFLNK | 0o777)
 	n.target = target
 	return s.placeNew(name, n, mtime)
 }

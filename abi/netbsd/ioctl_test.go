@@ -41,7 +41,7 @@ func TestIoctlCommandsAreNetBSDs(t *testing.T) {
 
 func TestNewStructsHaveNetBSDsSizes(t *testing.T) {
 	cases := []struct {
-		abi                         string
+		abi                        string
 		tmpfsArgs, timeval, rlimit int
 	}{
 		{"amd64", 40, 16, 16},
