@@ -69,6 +69,41 @@ type env struct {
 	c     *sp.Client
 	mem   *sptest.Memory
 	ctx   context.Context
+	// reqs records the requests the server sent the env's clients.
+	reqs *reqLog
+}
+
+// reqLog records the types of the requests (COPYIN, COPYINSTR, COPYOUT,
+// RAISE...) a server sends, to check what went over the wire.
+type reqLog struct {
+	mu    sync.Mutex
+	types []sp.Type
+}
+
+func (l *reqLog) add(t sp.Type) {
+	l.mu.Lock()
+	l.types = append(l.types, t)
+	l.mu.Unlock()
+}
+
+// since counts the requests of type t after the first n recorded.
+func (l *reqLog) since(n int, t sp.Type) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	count := 0
+	for _, got := range l.types[n:] {
+		if got == t {
+			count++
+		}
+	}
+	return count
+}
+
+// mark returns how many requests have been recorded.
+func (l *reqLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.types)
 }
 
 // forEachSetup runs fn once per setup, each with a fresh kernel; tune,
@@ -133,7 +168,7 @@ func newEnv(t *testing.T, s setup, tune func(*kern.Config)) *env {
 	}
 	k, err := kern.New(cfg)
 	require.NoError(t, err)
-	e := &env{t: t, s: s, k: k, clock: clk}
+	e := &env{t: t, s: s, k: k, clock: clk, reqs: &reqLog{}}
 	e.url = serve(t, k, sp.DefaultServerConfig(cfg.ABI))
 	e.c, e.mem = e.dial()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -182,6 +217,11 @@ func (e *env) dial() (*sp.Client, *sptest.Memory) {
 	cfg.Mode = e.s.mode
 	cfg.Memory = mem
 	cfg.OnSignal = mem.Raise
+	cfg.Trace = func(d sp.Direction, f *sp.Frame) {
+		if d == sp.Received && f.Header.Class == sp.ClassReq {
+			e.reqs.add(f.Header.Type)
+		}
+	}
 	c, err := sp.Dial(context.Background(), e.url, cfg)
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() { c.Close() })
