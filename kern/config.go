@@ -43,7 +43,7 @@ type Config struct {
 	// NetBSD's __NetBSD_Version__ does (7.99.34 is 799003400).
 	OSRevision int32
 	// NCPU is hw.ncpu. librumpuser gives a rump kernel 2 CPUs unless
-	// RUMP_NCPU says otherwise; 0 means runtime-independent 2 as well.
+	// RUMP_NCPU says otherwise; 0 means 2 as well.
 	NCPU int
 	// PageSize is hw.pagesize, tmpfs's st_blksize and the unit in which
 	// file data takes space. A power of two from 512 to 1 MiB.
