@@ -86,8 +86,7 @@ const (
 	// RetInt: one int in retval[0].
 	RetInt Ret = iota
 	// RetTwo: two values, retval[0] and retval[1] (getpid: pid and
-	// ppid; getuid and getgid: the real and the effective id; pipe:
-	// two fds).
+	// ppid; pipe: two fds).
 	RetTwo
 	// RetOff: a 64-bit off_t; on a 32-bit ABI it spans retval[0..1] in
 	// the client's memory order.
@@ -159,7 +158,7 @@ var syscalls = []*Syscall{
 	{SYS_getpid, "getpid", nil, RetTwo},
 	{SYS_unmount, "unmount", []abi.Field{path, abi.F("flags", abi.Int)}, RetInt},
 	{SYS_setuid, "setuid", []abi.Field{argUID}, RetInt},
-	{SYS_getuid, "getuid", nil, RetTwo},
+	{SYS_getuid, "getuid", nil, RetInt}, // the kernel fills retval[1] (euid) too; C reads retval[0]
 	{SYS_geteuid, "geteuid", nil, RetInt},
 	{SYS_access, "access", []abi.Field{path, abi.F("flags", abi.Int)}, RetInt},
 	{SYS_sync, "sync", nil, RetInt},
@@ -168,7 +167,7 @@ var syscalls = []*Syscall{
 	{SYS_dup, "dup", []abi.Field{fd}, RetInt},
 	{SYS_pipe, "pipe", nil, RetTwo},
 	{SYS_getegid, "getegid", nil, RetInt},
-	{SYS_getgid, "getgid", nil, RetTwo},
+	{SYS_getgid, "getgid", nil, RetInt}, // likewise the egid
 	{SYS___getlogin, "__getlogin", []abi.Field{abi.F("namebuf", abi.PointerTo("char")), abi.F("namelen", abi.SizeT)}, RetInt},
 	{SYS___setlogin, "__setlogin", []abi.Field{abi.F("namebuf", cstr)}, RetInt},
 	{SYS_ioctl, "ioctl", []abi.Field{fd, abi.F("com", ULong), abi.F("data", vptr)}, RetInt},
