@@ -34,6 +34,10 @@ const (
 
 type span struct {
 	kind spanKind
+	// size, for getdents records, is the buffer's: the kernel may copy
+	// each record out on its own (NetBSD's readdir does), anywhere in
+	// the buffer.
+	size uint64
 }
 
 func newTranslator(own, wire *abi.Descriptor, mem Memory) *translator {
@@ -54,7 +58,7 @@ func (t *translator) begin(ctx context.Context, num netbsd.Sysno, args []uint64)
 	case netbsd.SYS___stat50, netbsd.SYS___lstat50, netbsd.SYS___fstat50:
 		add[arg(1)] = span{kind: spanStat}
 	case netbsd.SYS___getdents30:
-		add[arg(1)] = span{kind: spanDirents}
+		add[arg(1)] = span{kind: spanDirents, size: arg(2)}
 	case netbsd.SYS_pipe2:
 		add[arg(0)] = span{kind: spanInts}
 	case netbsd.SYS___sysctl:
@@ -83,11 +87,20 @@ func (t *translator) begin(ctx context.Context, num netbsd.Sysno, args []uint64)
 	}
 }
 
+// lookup finds the span starting at addr, or the getdents buffer addr
+// lies in.
 func (t *translator) lookup(addr uint64) (span, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s, ok := t.spans[addr]
-	return s, ok
+	if s, ok := t.spans[addr]; ok {
+		return s, ok
+	}
+	for start, s := range t.spans {
+		if s.kind == spanDirents && addr > start && addr-start < s.size {
+			return s, true
+		}
+	}
+	return span{}, false
 }
 
 // copyIn serves a COPYIN of n wire bytes at addr from the client's memory.
@@ -207,7 +220,10 @@ func (t *translator) retval(num netbsd.Sysno, rv [2]uint64) [2]uint64 {
 
 // intMIBs are the sysctl nodes whose values are C ints; every other node
 // sprig's kernel serves holds a string.
-var intMIBs = [][2]int32{{netbsd.CTL_HW, netbsd.HW_PAGESIZE}}
+var intMIBs = [][2]int32{
+	{netbsd.CTL_KERN, netbsd.KERN_OSREV},
+	{netbsd.CTL_HW, netbsd.HW_NCPU}, {netbsd.CTL_HW, netbsd.HW_BYTEORDER}, {netbsd.CTL_HW, netbsd.HW_PAGESIZE},
+}
 
 // sysctlIsInt reads the MIB at addr from the client's own memory and
 // reports whether its value is an int.
