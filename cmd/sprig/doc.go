@@ -15,8 +15,9 @@
 //	    run every ABI pair in every mode and check it against the prediction
 //	matrix merge REPORT.json...
 //	    join the JSON reports of matrix shards
-//	serve --url URL [--abi ABI] ...
-//	    run a standalone server for outside clients
+//	serve [--url URL] [--abi ABI] [--ext kill,mmap] ...
+//	    run a standalone server for outside clients: NetBSD's rump_server
+//	    with no flags
 //	abi list [--format text|json]
 //	    list the registered ABI descriptors
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]
