@@ -27,6 +27,33 @@ func (fs *fileSystem) readAt(n *inode, off int64, max int) []byte {
 	return out
 }
 
+// mayWrite checks, before the data is copied in, that length bytes at
+// off would fit: EFBIG past MaxFileSize, ENOSPC when the pages they need
+// are not there to charge. NetBSD's file systems size the file before
+// they move the bytes, so these come without a COPYIN.
+func (fs *fileSystem) mayWrite(n *inode, off int64, length int) netbsd.Errno {
+	if length == 0 {
+		return 0
+	}
+	if off < 0 {
+		return netbsd.EINVAL
+	}
+	if off > fs.maxFile-int64(length) {
+		return netbsd.EFBIG
+	}
+	var need int64
+	for pg := off / fs.pageSize; pg <= (off+int64(length)-1)/fs.pageSize; pg++ {
+		if n.pages[pg] == nil {
+			need++
+		}
+	}
+	m := n.mnt
+	if need*fs.pageSize > fs.maxBytes-fs.used || (m.sizeMax > 0 && need*fs.pageSize > m.sizeMax-m.used) {
+		return netbsd.ENOSPC
+	}
+	return 0
+}
+
 // writeAt stores data at off, growing the file as needed. The whole write
 // fails, changing nothing, when it would pass MaxFileSize (EFBIG) or need
 // more pages than the file system has left (ENOSPC).
@@ -48,7 +75,7 @@ func (fs *fileSystem) writeAt(n *inode, off int64, data []byte) netbsd.Errno {
 			need++
 		}
 	}
-	if e := fs.charge(need * fs.pageSize); e != 0 {
+	if e := fs.charge(n.mnt, need*fs.pageSize); e != 0 {
 		return e
 	}
 	if n.pages == nil {
@@ -83,7 +110,7 @@ func (fs *fileSystem) truncate(n *inode, length int64) netbsd.Errno {
 		for pg := range n.pages {
 			if pg >= keep {
 				delete(n.pages, pg)
-				fs.used -= fs.pageSize
+				fs.uncharge(n.mnt, fs.pageSize)
 			}
 		}
 		if po := length % fs.pageSize; po != 0 {

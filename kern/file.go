@@ -9,7 +9,8 @@ import (
 
 // file is an open-file object (NetBSD's struct file): what descriptors
 // point at. dup and fork share one file between descriptors, and with it
-// the offset and the status flags, as on every Unix.
+// the offset and the status flags, as on every Unix. It is one of three
+// kinds: a vnode (node), a pipe end (pipe) or the rump console (cons).
 type file struct {
 	fs *fileSystem
 
@@ -21,17 +22,19 @@ type file struct {
 	mu  sync.Mutex
 	off int64
 
-	node *inode // the inode of a vnode file; nil for pipes
-	pipe *pipe  // the pipe of a pipe end; nil for vnodes
+	node *inode // the inode of a vnode file
+	pipe *pipe  // the pipe of a pipe end
 	// writeEnd tells which end of pipe this is.
 	writeEnd bool
+	cons     *console // the console device
 }
 
 // statusFlags are the open flags a file remembers and F_GETFL reports;
-// settable are the ones F_SETFL may change.
+// settable are the ones F_SETFL may change (NetBSD's FCNTLFLAGS, as far
+// as sprig models them).
 const (
-	statusFlags = netbsd.O_ACCMODE | netbsd.O_NONBLOCK | netbsd.O_APPEND | netbsd.O_NOSIGPIPE
-	settable    = netbsd.O_NONBLOCK | netbsd.O_APPEND | netbsd.O_NOSIGPIPE
+	statusFlags = netbsd.O_ACCMODE | netbsd.O_NONBLOCK | netbsd.O_APPEND | netbsd.O_NOSIGPIPE | netbsd.O_ASYNC
+	settable    = netbsd.O_NONBLOCK | netbsd.O_APPEND | netbsd.O_NOSIGPIPE | netbsd.O_ASYNC
 )
 
 // newVnodeFile opens n with flags; the caller holds fs.mu.
@@ -40,6 +43,7 @@ func (fs *fileSystem) newVnodeFile(n *inode, flags uint32) *file {
 	f.refs.Store(1)
 	f.flags.Store(flags & statusFlags)
 	n.opens++
+	n.mnt.opens++
 	return f
 }
 
@@ -52,6 +56,26 @@ func newPipeFile(fs *fileSystem, p *pipe, write bool, flags uint32) *file {
 	}
 	f.flags.Store(acc | flags&(statusFlags&^netbsd.O_ACCMODE))
 	return f
+}
+
+// newConsoleFile opens the console write-only, as rump_consdev_init
+// does.
+func newConsoleFile(fs *fileSystem, c *console) *file {
+	f := &file{fs: fs, cons: c}
+	f.refs.Store(1)
+	f.flags.Store(netbsd.O_WRONLY)
+	return f
+}
+
+func (f *file) isVnode() bool { return f.node != nil }
+
+// vnode returns the inode of a vnode file; any other kind is EINVAL, as
+// NetBSD's fd_getvnode answers for pipes and devices without vnodes.
+func (f *file) vnode() (*inode, netbsd.Errno) {
+	if f.node == nil {
+		return nil, netbsd.EINVAL
+	}
+	return f.node, 0
 }
 
 // hold takes another reference for a new descriptor or a syscall in
@@ -67,14 +91,16 @@ func (f *file) release() {
 	if f.refs.Add(-1) != 0 {
 		return
 	}
-	if f.pipe != nil {
+	switch {
+	case f.pipe != nil:
 		f.pipe.closeEnd(f.writeEnd)
-		return
+	case f.node != nil:
+		f.fs.mu.Lock()
+		f.node.opens--
+		f.node.mnt.opens--
+		f.fs.maybeFree(f.node)
+		f.fs.mu.Unlock()
 	}
-	f.fs.mu.Lock()
-	f.node.opens--
-	f.fs.maybeFree(f.node)
-	f.fs.mu.Unlock()
 }
 
 func (f *file) readable() bool {
@@ -94,6 +120,20 @@ func (f *file) setStatus(v uint32) {
 	for {
 		old := f.flags.Load()
 		nv := old&^settable | v&settable
+		if f.flags.CompareAndSwap(old, nv) {
+			return
+		}
+	}
+}
+
+// setFlag turns one status flag on or off (FIONBIO, FIOASYNC).
+func (f *file) setFlag(flag uint32, on bool) {
+	for {
+		old := f.flags.Load()
+		nv := old &^ flag
+		if on {
+			nv |= flag
+		}
 		if f.flags.CompareAndSwap(old, nv) {
 			return
 		}

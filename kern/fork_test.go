@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/kern"
 )
 
 // child is the forked process's own client.
@@ -59,7 +60,7 @@ func TestForkedChildSharesDescriptorsAndAPipeAcrossConnections(t *testing.T) {
 }
 
 func TestExitClosesDescriptorsAndOrphansChildren(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachSetup(t, withExtensions, func(t *testing.T, e *env) {
 		p := e.call(netbsd.SYS_pipe)
 		rfd, wfd := p.Retval[0], p.Retval[1]
 		ch := e.fork()
@@ -85,7 +86,7 @@ func TestExitClosesDescriptorsAndOrphansChildren(t *testing.T) {
 }
 
 func TestAPendingForkExistsButHasNoClient(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachSetup(t, withExtensions, func(t *testing.T, e *env) {
 		pid := e.ok(netbsd.SYS_getpid)
 		ck, err := e.c.Prefork(e.ctx)
 		require.NoError(t, err)
@@ -110,12 +111,14 @@ func TestExecClosesCloseOnExecDescriptors(t *testing.T) {
 	})
 }
 
-func TestKillFollowsNetBSDRules(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+func TestKillFollowsNetBSDRulesWithinTheCallersTree(t *testing.T) {
+	forEachSetup(t, withExtensions, func(t *testing.T, e *env) {
 		self := e.ok(netbsd.SYS_getpid)
 		other, otherMem := e.dial()
 		require.NoError(t, other.HandshakeGuest(e.ctx))
 		otherPid := callOn(t, e.ctx, other, netbsd.SYS_getpid).Retval[0]
+		kid := e.fork()
+		kidPid := kid.ok(netbsd.SYS_getpid)
 		cases := []struct {
 			name  string
 			pid   int64
@@ -123,16 +126,17 @@ func TestKillFollowsNetBSDRules(t *testing.T) {
 			errno netbsd.Errno
 		}{
 			{"signal 0 to itself checks existence", int64(self), 0, 0},
-			{"even signal 0 to pid 1 (the server, root) is EPERM", 1, 0, netbsd.EPERM},
-			{"a real signal to pid 1 needs root", 1, int64(netbsd.SIGTERM), netbsd.EPERM},
+			{"even signal 0 to pid 1 (the server, no client's) is EPERM", 1, 0, netbsd.EPERM},
+			{"a real signal to pid 1 is EPERM", 1, int64(netbsd.SIGTERM), netbsd.EPERM},
 			{"an unknown pid is ESRCH", 29999, 0, netbsd.ESRCH},
 			{"a signal number past NSIG is EINVAL", int64(self), 64, netbsd.EINVAL},
 			{"a negative signal is EINVAL", int64(self), -1, netbsd.EINVAL},
-			{"another guest of the same uid", int64(otherPid), int64(netbsd.SIGHUP), 0},
-			{"its process group", -int64(otherPid), int64(netbsd.SIGINT), 0},
+			{"another client's process is EPERM, root or not", int64(otherPid), int64(netbsd.SIGHUP), netbsd.EPERM},
+			{"another client's process group finds no one it may signal: ESRCH", -int64(otherPid), int64(netbsd.SIGINT), netbsd.ESRCH},
+			{"its own fork, in its tree", int64(kidPid), int64(netbsd.SIGUSR1), 0},
 			{"an empty process group is ESRCH", -12345, int64(netbsd.SIGINT), netbsd.ESRCH},
-			{"everyone but itself and pid 1", -1, int64(netbsd.SIGUSR2), 0},
-			{"its own group, which is itself", 0, int64(netbsd.SIGUSR1), 0},
+			{"everyone but itself and pid 1 reaches only its tree", -1, int64(netbsd.SIGUSR2), 0},
+			{"its own group: itself and its fork", 0, int64(netbsd.SIGALRM), 0},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -141,9 +145,23 @@ func TestKillFollowsNetBSDRules(t *testing.T) {
 			})
 		}
 		e.ok(netbsd.SYS_getpid)
+		kid.ok(netbsd.SYS_getpid)
 		callOn(t, e.ctx, other, netbsd.SYS_getpid)
-		require.Eventually(t, func() bool { return len(otherMem.Signals()) == 3 }, 5*time.Second, time.Millisecond)
-		assert.Equal(t, []int32{int32(netbsd.SIGHUP), int32(netbsd.SIGINT), int32(netbsd.SIGUSR2)}, otherMem.Signals())
-		assert.Equal(t, []int32{int32(netbsd.SIGUSR1)}, e.mem.Signals())
+		require.Eventually(t, func() bool { return len(kid.mem.Signals()) == 3 }, 5*time.Second, time.Millisecond)
+		assert.Equal(t, []int32{int32(netbsd.SIGUSR1), int32(netbsd.SIGUSR2), int32(netbsd.SIGALRM)}, kid.mem.Signals())
+		assert.Equal(t, []int32{int32(netbsd.SIGALRM)}, e.mem.Signals(), "kill(-1) skips the caller")
+		assert.Empty(t, otherMem.Signals(), "no signal crossed into another client's tree")
 	})
+}
+
+func TestKillAnyClientLetsSignalsCrossTrees(t *testing.T) {
+	tune := func(c *kern.Config) { withExtensions(c); c.KillAnyClient = true }
+	e := newEnv(t, setups[0], tune)
+	other, otherMem := e.dial()
+	require.NoError(t, other.HandshakeGuest(e.ctx))
+	otherPid := callOn(t, e.ctx, other, netbsd.SYS_getpid).Retval[0]
+	assert.Zero(t, e.errno(netbsd.SYS_kill, otherPid, uint64(netbsd.SIGHUP)))
+	assert.Equal(t, netbsd.EPERM, e.errno(netbsd.SYS_kill, 1, 0), "pid 1 is still no client's")
+	callOn(t, e.ctx, other, netbsd.SYS_getpid)
+	require.Eventually(t, func() bool { return len(otherMem.Signals()) == 1 }, 5*time.Second, time.Millisecond)
 }

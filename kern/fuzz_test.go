@@ -21,11 +21,12 @@ const fuzzBase = 0x1000
 var fuzzABIs = []string{"amd64", "i386", "arm", "mips", "aarch64eb", "sparc64", "powerpc"}
 
 // fuzzProcess boots a small kernel and a process holding one of each
-// kind of descriptor: 0 a regular file, 1 a directory, 2 and 3 a pipe's
-// ends, 4 a file opened for appending.
+// kind of descriptor: 0-2 the console, 3 a regular file, 4 a directory,
+// 5 and 6 a pipe's ends, 7 a file opened for appending; /tmp is a tmpfs.
 func fuzzProcess(t *testing.T, d *abi.Descriptor) (*kern.Kernel, sp.Process) {
 	cfg := kern.DefaultConfig()
 	cfg.ABI = d
+	cfg.Extensions = kern.ExtAll
 	cfg.MaxOpenFiles = 16
 	cfg.MaxFSBytes = 1 << 20
 	cfg.MaxIO = 64 << 10
@@ -44,8 +45,12 @@ func fuzzProcess(t *testing.T, d *abi.Descriptor) (*kern.Kernel, sp.Process) {
 		return p.Syscall(context.Background(), &sp.SyscallRequest{Num: num, Body: body, ABI: d, Mem: mem})
 	}
 	data := put(1024, strings.Repeat("fuzz", 100))
+	args, err := netbsd.LayoutsFor(d).TmpfsArgs.Encode(&netbsd.TmpfsArgs{Version: 1, RootMode: 0o1777})
+	require.NoError(t, err)
+	copy(mem.b[2048:], args)
+	require.Zero(t, run(netbsd.SYS___mount50, put(0, "tmpfs"), put(64, "/tmp"), 0, fuzzBase+2048, uint64(len(args))).Errno)
 	require.Zero(t, run(netbsd.SYS_open, put(0, "/tmp/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644).Errno)
-	require.Zero(t, run(netbsd.SYS_write, 0, data, 400).Errno)
+	require.Zero(t, run(netbsd.SYS_write, 3, data, 400).Errno)
 	require.Zero(t, run(netbsd.SYS_open, put(0, "/tmp"), netbsd.O_RDONLY, 0).Errno)
 	require.Zero(t, run(netbsd.SYS_pipe).Errno)
 	require.Zero(t, run(netbsd.SYS_open, put(0, "/tmp/f"), netbsd.O_WRONLY|netbsd.O_APPEND, 0).Errno)
@@ -64,6 +69,8 @@ func seedArgs(sc *netbsd.Syscall) []uint64 {
 		}
 		var v uint64
 		switch {
+		case a.Name == "fd":
+			v = 3
 		case a.Name == "path" || a.Name == "from" || a.Name == "link" || a.Name == "to":
 			v = fuzzBase // "/tmp/f"
 		case a.Name == "name":
@@ -112,7 +119,7 @@ func FuzzKernelSyscall(f *testing.F) {
 			f.Add(uint32(sc.Num), uint8(i), body, seedMemory(d))
 		}
 	}
-	block, _ := netbsd.LayoutsFor(abi.MustLookup("amd64")).Args(netbsd.SYS_read).Encode(0, 2, fuzzBase, 16)
+	block, _ := netbsd.LayoutsFor(abi.MustLookup("amd64")).Args(netbsd.SYS_read).Encode(0, 5, fuzzBase, 16)
 	f.Add(uint32(netbsd.SYS_read), uint8(0), block, make([]byte, 16))          // blocks on the empty pipe
 	f.Add(uint32(netbsd.SYS_write), uint8(1), []byte{3, 0, 0, 0}, []byte("x")) // short body
 	f.Add(uint32(netbsd.SYS___sysctl), uint8(3), []byte{0, 0, 0x10, 0, 0xff, 0xff, 0xff, 0xff}, []byte{})

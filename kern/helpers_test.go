@@ -69,6 +69,41 @@ type env struct {
 	c     *sp.Client
 	mem   *sptest.Memory
 	ctx   context.Context
+	// reqs records the requests the server sent the env's clients.
+	reqs *reqLog
+}
+
+// reqLog records the types of the requests (COPYIN, COPYINSTR, COPYOUT,
+// RAISE...) a server sends, to check what went over the wire.
+type reqLog struct {
+	mu    sync.Mutex
+	types []sp.Type
+}
+
+func (l *reqLog) add(t sp.Type) {
+	l.mu.Lock()
+	l.types = append(l.types, t)
+	l.mu.Unlock()
+}
+
+// since counts the requests of type t after the first n recorded.
+func (l *reqLog) since(n int, t sp.Type) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	count := 0
+	for _, got := range l.types[n:] {
+		if got == t {
+			count++
+		}
+	}
+	return count
+}
+
+// mark returns how many requests have been recorded.
+func (l *reqLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.types)
 }
 
 // forEachSetup runs fn once per setup, each with a fresh kernel; tune,
@@ -81,6 +116,47 @@ func forEachSetup(t *testing.T, tune func(*kern.Config), fn func(t *testing.T, e
 	}
 }
 
+// forEachTmpfsSetup is forEachSetup with a tmpfs mounted on /tmp (root's,
+// mode 01777, like the rumpfs /tmp it covers), as a rump user does before
+// work that needs rename, link or a POSIX-like directory: the tests of
+// NetBSD semantics beyond rumpfs's run there.
+func forEachTmpfsSetup(t *testing.T, tune func(*kern.Config), fn func(t *testing.T, e *env)) {
+	forEachSetup(t, tune, func(t *testing.T, e *env) {
+		e.mountTmpfs("/tmp", 0, 0, netbsd.S_ISVTX|0o777)
+		fn(t, e)
+	})
+}
+
+// withExtensions turns every kernel extension on (kill, mmap).
+func withExtensions(c *kern.Config) { c.Extensions = kern.ExtAll }
+
+// tmpfsArgs lays out a struct tmpfs_args in the client's layout.
+func (e *env) tmpfsArgs(a netbsd.TmpfsArgs) (uint64, int) {
+	e.t.Helper()
+	l := netbsd.LayoutsFor(e.abi()).TmpfsArgs
+	b, err := l.Encode(&a)
+	require.NoError(e.t, err)
+	return e.bytes(b), len(b)
+}
+
+// mountTmpfs mounts a tmpfs on dir with the given root owner and mode.
+func (e *env) mountTmpfs(dir string, uid, gid, mode uint32) {
+	e.t.Helper()
+	data, n := e.tmpfsArgs(netbsd.TmpfsArgs{Version: 1, RootUID: uid, RootGID: gid, RootMode: mode})
+	e.ok(netbsd.SYS___mount50, e.str("tmpfs"), e.str(dir), 0, data, uint64(n))
+}
+
+// becomeUser gives the client's process the ids of an ordinary user, as
+// a root program does with setgid and setuid.
+func (e *env) becomeUser(uid, gid uint32) {
+	e.t.Helper()
+	e.ok(netbsd.SYS_setgid, uint64(gid))
+	e.ok(netbsd.SYS_setuid, uint64(uid))
+}
+
+// user is the ordinary user tests switch to.
+const user = 1000
+
 func newEnv(t *testing.T, s setup, tune func(*kern.Config)) *env {
 	t.Helper()
 	clk := &clock{now: bootTime}
@@ -92,7 +168,7 @@ func newEnv(t *testing.T, s setup, tune func(*kern.Config)) *env {
 	}
 	k, err := kern.New(cfg)
 	require.NoError(t, err)
-	e := &env{t: t, s: s, k: k, clock: clk}
+	e := &env{t: t, s: s, k: k, clock: clk, reqs: &reqLog{}}
 	e.url = serve(t, k, sp.DefaultServerConfig(cfg.ABI))
 	e.c, e.mem = e.dial()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -141,6 +217,11 @@ func (e *env) dial() (*sp.Client, *sptest.Memory) {
 	cfg.Mode = e.s.mode
 	cfg.Memory = mem
 	cfg.OnSignal = mem.Raise
+	cfg.Trace = func(d sp.Direction, f *sp.Frame) {
+		if d == sp.Received && f.Header.Class == sp.ClassReq {
+			e.reqs.add(f.Header.Type)
+		}
+	}
 	c, err := sp.Dial(context.Background(), e.url, cfg)
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() { c.Close() })

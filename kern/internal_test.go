@@ -31,7 +31,7 @@ func TestRforkFlagsChooseTheChildsDescriptorTable(t *testing.T) {
 			sp1, err := k.NewProcess(context.Background(), sp.ClientInfo{ABI: abi.MustLookup("amd64")})
 			require.NoError(t, err)
 			parent := sp1.(*Process)
-			p := newPipe(k.fs.allocIno(), time.Now())
+			p := newPipe(timespec(time.Now()))
 			f := newPipeFile(k.fs, p, false, 0)
 			fd, e := parent.fds.install(f, 0, 128, false)
 			require.Zero(t, e)
@@ -84,7 +84,7 @@ func TestExecRenamesAndExitIsIdempotent(t *testing.T) {
 }
 
 func TestPermissionChecksFollowVaccess(t *testing.T) {
-	user := cred{uid: 1000, gid: 100}
+	user := newCred(1000, 100)
 	file := func(mode, uid, gid uint32) *inode {
 		return &inode{mode: netbsd.S_IFREG | mode, uid: uid, gid: gid}
 	}
@@ -100,9 +100,9 @@ func TestPermissionChecksFollowVaccess(t *testing.T) {
 		{"a group member uses the group's bits", user, file(0o040, 0, 100), permR, true},
 		{"others use the other bits", user, file(0o004, 0, 0), permR, true},
 		{"write needs w", user, file(0o444, 1000, 0), permW, false},
-		{"root reads anything", cred{}, file(0, 1000, 0), permR | permW, true},
-		{"root executes only what someone may", cred{}, file(0o644, 1000, 0), permX, false},
-		{"root executes with any x bit", cred{}, file(0o001, 1000, 0), permX, true},
+		{"root reads anything", newCred(0, 0), file(0, 1000, 0), permR | permW, true},
+		{"root executes only what someone may", newCred(0, 0), file(0o644, 1000, 0), permX, false},
+		{"root executes with any x bit", newCred(0, 0), file(0o001, 1000, 0), permX, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,11 +112,13 @@ func TestPermissionChecksFollowVaccess(t *testing.T) {
 }
 
 func TestStickyDirectoriesLimitRemovalToOwners(t *testing.T) {
-	sticky := &inode{mode: netbsd.S_IFDIR | netbsd.S_ISVTX | 0o777}
-	plain := &inode{mode: netbsd.S_IFDIR | 0o777}
-	mine := &inode{mode: netbsd.S_IFREG | 0o644, uid: 1000}
-	theirs := &inode{mode: netbsd.S_IFREG | 0o666, uid: 2000}
-	user := cred{uid: 1000, gid: 1000}
+	onTmpfs := &mount{t: tmpfs}
+	sticky := &inode{mnt: onTmpfs, mode: netbsd.S_IFDIR | netbsd.S_ISVTX | 0o777}
+	plain := &inode{mnt: onTmpfs, mode: netbsd.S_IFDIR | 0o777}
+	mine := &inode{mnt: onTmpfs, mode: netbsd.S_IFREG | 0o644, uid: 1000}
+	theirs := &inode{mnt: onTmpfs, mode: netbsd.S_IFREG | 0o666, uid: 2000}
+	onRumpfs := &inode{mnt: &mount{t: rumpfs}, mode: sticky.mode}
+	user := newCred(1000, 1000)
 	cases := []struct {
 		name  string
 		c     cred
@@ -126,8 +128,9 @@ func TestStickyDirectoriesLimitRemovalToOwners(t *testing.T) {
 	}{
 		{"a user removes their own entry", user, sticky, mine, 0},
 		{"not someone else's", user, sticky, theirs, netbsd.EPERM},
-		{"unless they own the directory", user, &inode{mode: sticky.mode, uid: 1000}, theirs, 0},
-		{"root removes anything", cred{}, sticky, theirs, 0},
+		{"unless they own the directory", user, &inode{mnt: onTmpfs, mode: sticky.mode, uid: 1000}, theirs, 0},
+		{"root removes anything", newCred(0, 0), sticky, theirs, 0},
+		{"rumpfs ignores the sticky bit", user, onRumpfs, theirs, 0},
 		{"without the sticky bit, write access suffices", user, plain, theirs, 0},
 	}
 	for _, tc := range cases {
@@ -140,7 +143,7 @@ func TestStickyDirectoriesLimitRemovalToOwners(t *testing.T) {
 func TestPageStorageKeepsHolesFree(t *testing.T) {
 	cfg := DefaultConfig()
 	fs := newFileSystem(&cfg, time.Now)
-	n := fs.newInode(netbsd.S_IFREG|0o644, 0, 0)
+	n := fs.newInode(fs.root, netbsd.S_IFREG|0o644, 0, 0)
 	require.Zero(t, fs.writeAt(n, 5<<30, []byte("far")))
 	assert.Equal(t, int64(4096), fs.used, "one page for three bytes 5 GiB out")
 	assert.Equal(t, []byte{0, 0, 'f', 'a', 'r'}, fs.readAt(n, 5<<30-2, 10))

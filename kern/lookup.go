@@ -25,12 +25,44 @@ type found struct {
 // itself, which no create, remove or rename may use.
 func (r found) isDots() bool { return r.name == "." || r.name == ".." || r.name == "" }
 
+// isRoot reports the path "/" (or one made of slashes and links to it),
+// which namei refuses to delete or rename (EBUSY) and to create (EEXIST).
+func (r found) isRoot() bool { return r.name == "" }
+
+// covering returns what a lookup that reaches n really enters: the root
+// of the file system mounted on n (and on that, and so on), or n.
+func covering(n *inode) *inode {
+	for n.mountedHere != nil {
+		n = n.mountedHere.root
+	}
+	return n
+}
+
+// parentOf returns the directory ".." names from cur, as NetBSD's namei
+// finds it: the root stays put; from the root of a mounted file system,
+// ".." is looked up in the directory it covers. nil when cur has been
+// removed.
+func (fs *fileSystem) parentOf(cur *inode) *inode {
+	root := fs.root.root
+	for cur != root && cur.isMountRoot() {
+		cur = cur.mnt.covered
+	}
+	if cur == root {
+		return root
+	}
+	if cur.dir.parent == nil {
+		return nil
+	}
+	return covering(cur.dir.parent)
+}
+
 // namei resolves path for credentials c starting at cwd, the way NetBSD's
 // namei does: search permission on every directory passed, at most
 // MAXSYMLINKS symbolic links, ENAMETOOLONG for a component longer than
-// NAME_MAX or a link expansion reaching PATH_MAX. follow says whether a
-// symbolic link in the last component is followed; a trailing slash
-// always follows it. The caller holds fs.mu.
+// KERNEL_NAME_MAX or a link expansion reaching PATH_MAX, and the roots of
+// mounted file systems in place of the directories they cover. follow
+// says whether a symbolic link in the last component is followed; a
+// trailing slash always follows it. The caller holds fs.mu.
 func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found, netbsd.Errno) {
 	if path == "" {
 		return found{}, netbsd.ENOENT
@@ -40,7 +72,7 @@ func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found
 	}
 	cur := cwd
 	if path[0] == '/' {
-		cur = fs.root
+		cur = fs.root.root
 	}
 	rest, links := path, 0
 	for {
@@ -54,7 +86,7 @@ func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found
 		tail := strings.TrimLeft(after, "/")
 		last := tail == ""
 		slash := last && hasSlash
-		if len(comp) > netbsd.NAME_MAX {
+		if len(comp) > netbsd.KERNEL_NAME_MAX {
 			return found{}, netbsd.ENAMETOOLONG
 		}
 		if !cur.isDir() {
@@ -68,12 +100,14 @@ func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found
 		case ".":
 			next = cur
 		case "..":
-			next = cur.dir.parent
+			next = fs.parentOf(cur)
 			if next == nil { // cur was removed
 				return found{}, netbsd.ENOENT
 			}
 		default:
-			next = cur.dir.lookup(comp)
+			if next = cur.dir.lookup(comp); next != nil {
+				next = covering(next)
+			}
 		}
 		if next == nil {
 			if !last {
@@ -96,7 +130,7 @@ func (fs *fileSystem) namei(c cred, cwd *inode, path string, follow bool) (found
 				return found{}, netbsd.ENAMETOOLONG
 			}
 			if next.target[0] == '/' {
-				cur = fs.root
+				cur = fs.root.root
 			}
 			rest = next.target
 			if remain != "" {
@@ -125,13 +159,14 @@ type tree struct {
 	umask uint32
 }
 
-// lockTree takes the process's cwd and umask, then fs.mu; the caller
-// gives the lock back with unlock. Paths are copied in before this, as a
-// copy-in waits for the client, which must not happen under fs.mu.
+// lockTree takes the process's cwd, umask and credentials, then fs.mu;
+// the caller gives the lock back with unlock. Paths are copied in before
+// this, as a copy-in waits for the client, which must not happen under
+// fs.mu.
 func (c *call) lockTree() tree {
-	cwd, umask := c.p.snapshot()
+	cwd, umask, cr := c.p.snapshot()
 	c.fs.mu.Lock()
-	return tree{fs: c.fs, cr: c.p.cred, cwd: cwd, umask: umask}
+	return tree{fs: c.fs, cr: cr, cwd: cwd, umask: umask}
 }
 
 func (t tree) unlock() { t.fs.mu.Unlock() }
@@ -152,53 +187,98 @@ func (t tree) existing(path string, follow bool) (found, netbsd.Errno) {
 	return r, e
 }
 
+// deleting resolves the path of an entry about to be removed or renamed
+// away: "/" is EBUSY, as NetBSD's namei answers DELETE and RENAME
+// lookups of it.
+func (t tree) deleting(path string) (found, netbsd.Errno) {
+	r, e := t.existing(path, false)
+	if e == 0 && r.isRoot() {
+		e = netbsd.EBUSY
+	}
+	return r, e
+}
+
 // creating resolves the path of an entry about to be made, without
 // following a final symbolic link, and checks that it may be made: the
-// name must be free (EEXIST), its directory must not have been removed
-// (ENOENT), and the process must be allowed to change that directory.
-func (t tree) creating(path string) (found, netbsd.Errno) {
+// name must be free (EEXIST, "/" included), a trailing slash is only for
+// a directory (ENOENT otherwise, as namei's REQUIREDIR without
+// CREATEDIR), its directory must not have been removed (ENOENT, unless
+// the file system lets removed directories live) and the process must be
+// allowed to change that directory.
+func (t tree) creating(path string, dir bool) (found, netbsd.Errno) {
 	r, e := t.namei(path, false)
 	switch {
 	case e != 0:
 		return r, e
 	case r.node != nil:
 		return r, netbsd.EEXIST
-	case r.dir.nlink == 0:
+	case r.slash && !dir:
 		return r, netbsd.ENOENT
 	}
-	return r, t.cr.mayChange(r.dir)
+	if e := r.dir.mnt.mayCreateNode(); e != 0 {
+		return r, e
+	}
+	return r, t.mayCreateIn(r.dir)
 }
 
-// pathOf returns the absolute path of directory n for __getcwd, checking
-// search permission on n and read and search permission on each
-// directory above it, as NetBSD's getcwd does when it walks up. ENOENT
-// when n has been removed.
-func (fs *fileSystem) pathOf(c cred, n *inode) (string, netbsd.Errno) {
-	if n == fs.root {
-		return "/", 0
+// mayCreateIn checks that a new entry may go into dir.
+func (t tree) mayCreateIn(dir *inode) netbsd.Errno {
+	if dir.nlink == 0 && !dir.mnt.t.removedDirLives {
+		return netbsd.ENOENT
 	}
-	var parts []string
+	return t.cr.mayChange(dir)
+}
+
+// getcwd builds the path of directory n into a buffer of length bytes as
+// NetBSD's getcwd_common does: walking up at most length/2 directories,
+// checking search permission on n and read and search on each one above,
+// stepping from the root of a mounted file system to the directory it
+// covers, and answering ERANGE when the next name does not fit. Its
+// limit counts directories, not bytes, so a deep path of short names
+// that would fit can stop early and come back cut at the top, as a
+// success: NetBSD's bug, reproduced. ENOENT when n has been removed.
+// The result includes the NUL.
+func (fs *fileSystem) getcwd(c cred, n *inode, length int) ([]byte, netbsd.Errno) {
+	buf := make([]byte, length)
+	bp := length - 1 // buf[bp:] is the path so far; the NUL is last
+	root := fs.root.root
+	if n == root {
+		bp--
+		buf[bp] = '/'
+		return buf[bp:], 0
+	}
 	want := uint32(permX)
-	for cur := n; cur != fs.root; {
+	limit := length / 2
+	for cur := n; cur != root && limit > 0; limit-- {
+		if !cur.isDir() {
+			return nil, netbsd.ENOTDIR
+		}
 		if e := c.may(cur, want); e != 0 {
-			return "", e
+			return nil, e
 		}
 		want = permR | permX
+		for cur != root && cur.isMountRoot() {
+			cur = cur.mnt.covered
+		}
+		if cur == root {
+			break
+		}
 		parent := cur.dir.parent
 		if parent == nil {
-			return "", netbsd.ENOENT
+			return nil, netbsd.ENOENT
 		}
 		name, ok := parent.dir.nameOf(cur)
 		if !ok {
-			return "", netbsd.ENOENT
+			return nil, netbsd.ENOENT
 		}
-		parts = append(parts, name)
-		cur = parent
+		if bp-len(name) <= 0 {
+			return nil, netbsd.ERANGE
+		}
+		bp -= len(name)
+		copy(buf[bp:], name)
+		bp--
+		buf[bp] = '/'
+		cur = parent // a ".." lookup on a vnode does not cross mounts
 	}
-	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
-		b.WriteByte('/')
-		b.WriteString(parts[i])
-	}
-	return b.String(), 0
+	return buf[bp:], 0
 }

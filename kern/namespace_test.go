@@ -11,7 +11,8 @@ import (
 )
 
 func TestLinkAndUnlinkCountLinks(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		e.create("/tmp/a", "data")
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o755)
 		cases := []struct {
@@ -26,12 +27,13 @@ func TestLinkAndUnlinkCountLinks(t *testing.T) {
 			{"link onto an existing name is EEXIST", netbsd.SYS_link, []string{"/tmp/a", "/tmp/b"}, netbsd.EEXIST, 3},
 			{"link of a directory is EPERM", netbsd.SYS_link, []string{"/tmp/d", "/tmp/e"}, netbsd.EPERM, 3},
 			{"link of a missing file is ENOENT", netbsd.SYS_link, []string{"/tmp/zz", "/tmp/e"}, netbsd.ENOENT, 3},
-			{"link into / is EACCES", netbsd.SYS_link, []string{"/tmp/a", "/a"}, netbsd.EACCES, 3},
+			{"link into root's / is EACCES", netbsd.SYS_link, []string{"/tmp/a", "/a"}, netbsd.EACCES, 3},
+			{"link of a missing file with a bad second path is ENOENT", netbsd.SYS_link, []string{"/tmp/zz", ""}, netbsd.ENOENT, 3},
 			{"unlink removes one name", netbsd.SYS_unlink, []string{"/tmp/b"}, 0, 2},
 			{"unlink of a missing name is ENOENT", netbsd.SYS_unlink, []string{"/tmp/b"}, netbsd.ENOENT, 2},
 			{"unlink of a directory is EPERM", netbsd.SYS_unlink, []string{"/tmp/d"}, netbsd.EPERM, 2},
-			{"unlink of the root is EPERM", netbsd.SYS_unlink, []string{"/"}, netbsd.EPERM, 2},
-			{"unlink of /tmp itself is EPERM", netbsd.SYS_unlink, []string{"/tmp"}, netbsd.EPERM, 2},
+			{"unlink of the root is EBUSY", netbsd.SYS_unlink, []string{"/"}, netbsd.EBUSY, 2},
+			{"unlink of /tmp itself (a tmpfs root, a directory) is EPERM", netbsd.SYS_unlink, []string{"/tmp"}, netbsd.EPERM, 2},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -49,14 +51,16 @@ func TestLinkAndUnlinkCountLinks(t *testing.T) {
 		e.ok(netbsd.SYS_unlink, e.str("/tmp/d/c"))
 		st, errno := e.stat(netbsd.SYS___fstat50, fd)
 		require.Zero(t, errno)
-		assert.Zero(t, st.Nlink, "an open file outlives its last name")
+		assert.Zero(t, st.Nlink, "an open file outlives its last name, with no links on tmpfs")
 		assert.Equal(t, "data", e.read(fd, 8))
 	})
 }
 
 func TestMkdirAndRmdirKeepDirectoryLinks(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		tmpLinks := e.statPath("/tmp").Nlink
+		require.Equal(t, uint32(2), tmpLinks, "an empty tmpfs root has . and its name")
 		cases := []struct {
 			name  string
 			num   netbsd.Sysno
@@ -76,6 +80,7 @@ func TestMkdirAndRmdirKeepDirectoryLinks(t *testing.T) {
 			{"rmdir of dot is EINVAL", netbsd.SYS_rmdir, "/tmp/d/.", netbsd.EINVAL, 2},
 			{"rmdir of dot-dot is ENOTEMPTY", netbsd.SYS_rmdir, "/tmp/d/sub/..", netbsd.ENOTEMPTY, 2},
 			{"rmdir of the root is EBUSY", netbsd.SYS_rmdir, "/", netbsd.EBUSY, 2},
+			{"rmdir of a mount point is EBUSY", netbsd.SYS_rmdir, "/tmp", netbsd.EBUSY, 2},
 			{"rmdir removes an empty directory", netbsd.SYS_rmdir, "/tmp/d/sub", 0, 2},
 			{"rmdir again", netbsd.SYS_rmdir, "/tmp/d", 0, 1},
 			{"rmdir of a missing directory is ENOENT", netbsd.SYS_rmdir, "/tmp/d", netbsd.ENOENT, 1},
@@ -99,7 +104,7 @@ func TestMkdirAndRmdirKeepDirectoryLinks(t *testing.T) {
 }
 
 func TestRenameMovesEntries(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.create("/tmp/a", "A")
 		e.create("/tmp/b", "B")
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o755)
@@ -112,16 +117,22 @@ func TestRenameMovesEntries(t *testing.T) {
 			errno    netbsd.Errno
 		}{
 			{"rename replaces a file", "/tmp/a", "/tmp/b", 0},
-			{"two names of one file: nothing happens", "/tmp/a2", "/tmp/b", 0},
+			{"two names of one file: the source name goes, as NetBSD's rename(2) does", "/tmp/a2", "/tmp/b", 0},
+			{"a name onto itself: nothing happens", "/tmp/b", "/tmp/b", 0},
 			{"a missing source is ENOENT", "/tmp/a", "/tmp/c", netbsd.ENOENT},
 			{"a file over a directory is EISDIR", "/tmp/b", "/tmp/empty", netbsd.EISDIR},
 			{"a directory over a file is ENOTDIR", "/tmp/empty", "/tmp/b", netbsd.ENOTDIR},
 			{"a directory into itself is EINVAL", "/tmp/d", "/tmp/d/sub/d", netbsd.EINVAL},
 			{"a directory over a non-empty one is ENOTEMPTY", "/tmp/empty", "/tmp/d", netbsd.ENOTEMPTY},
 			{"dot as the source is EINVAL", "/tmp/d/.", "/tmp/x", netbsd.EINVAL},
+			{"dot as the target is EISDIR", "/tmp/b", "/tmp/d/.", netbsd.EISDIR},
+			{"dot-dot as the target is EINVAL", "/tmp/b", "/tmp/d/..", netbsd.EINVAL},
 			{"a directory over an empty one", "/tmp/d/sub", "/tmp/empty", 0},
 			{"a directory to a new name elsewhere", "/tmp/empty", "/tmp/d/moved", 0},
-			{"into / is EACCES", "/tmp/b", "/b", netbsd.EACCES},
+			{"onto rumpfs is EOPNOTSUPP", "/tmp/b", "/b", netbsd.EOPNOTSUPP},
+			{"from rumpfs to the tmpfs is EXDEV", "/dev/null", "/tmp/null", netbsd.EXDEV},
+			{"the tmpfs root, named in rumpfs, to inside itself is EXDEV", "/tmp", "/tmp/d/x", netbsd.EXDEV},
+			{"onto the root is EBUSY", "/tmp/b", "/", netbsd.EBUSY},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -131,7 +142,9 @@ func TestRenameMovesEntries(t *testing.T) {
 		}
 		fd := e.open("/tmp/b", netbsd.O_RDONLY, 0)
 		assert.Equal(t, "A", e.read(fd, 4), "the replaced file is gone")
-		assert.Equal(t, uint32(2), e.statPath("/tmp/b").Nlink, "b and a2 name one file")
+		assert.Equal(t, uint32(1), e.statPath("/tmp/b").Nlink, "only b names the file")
+		_, errno := e.stat(netbsd.SYS___lstat50, e.str("/tmp/a2"))
+		assert.Equal(t, netbsd.ENOENT, errno, "a2 went")
 		assert.Equal(t, uint32(3), e.statPath("/tmp/d").Nlink, "d holds one directory again")
 		fd = e.open("/tmp/d/moved/..", netbsd.O_RDONLY, 0)
 		st, _ := e.stat(netbsd.SYS___fstat50, fd)
@@ -140,7 +153,7 @@ func TestRenameMovesEntries(t *testing.T) {
 }
 
 func TestSymlinksResolveAndReadBack(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/dir"), 0o755)
 		e.create("/tmp/dir/file", "through the link")
 		e.ok(netbsd.SYS_symlink, e.str("dir/file"), e.str("/tmp/rel"))
@@ -185,7 +198,7 @@ func TestSymlinksResolveAndReadBack(t *testing.T) {
 }
 
 func TestChdirMovesRelativeLookupsAndGetcwd(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/a"), 0o755)
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/a/b"), 0o755)
 		e.create("/tmp/file", "")
@@ -241,12 +254,13 @@ func TestChdirMovesRelativeLookupsAndGetcwd(t *testing.T) {
 		_, _, errno = getcwd(64)
 		assert.Equal(t, netbsd.ENOENT, errno, "a removed cwd has no path")
 		assert.Equal(t, netbsd.ENOENT, e.errno(netbsd.SYS_open, e.str("new"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644),
-			"nothing can be created in a removed directory")
+			"nothing can be created in a removed tmpfs directory")
 	})
 }
 
 func TestAccessChecksTheCallersRights(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		e.ok(netbsd.SYS_umask, 0)
 		e.open("/tmp/rw", netbsd.O_CREAT|netbsd.O_RDONLY, 0o600)
 		e.open("/tmp/x", netbsd.O_CREAT|netbsd.O_RDONLY, 0o100)
@@ -276,7 +290,7 @@ func TestAccessChecksTheCallersRights(t *testing.T) {
 }
 
 func TestDirectoryEntriesMoveDirectoryTimes(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o755)
 		steps := []struct {
 			name string

@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
-	"github.com/rumpsprig/sprig/kern"
 )
 
 func TestOpenFollowsNetBSDRules(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		e.create("/tmp/exists", "old data")
 		e.ok(netbsd.SYS_symlink, e.str("/tmp/exists"), e.str("/tmp/link"))
 		e.ok(netbsd.SYS_symlink, e.str("/tmp/made-by-link"), e.str("/tmp/dangling"))
@@ -35,6 +35,10 @@ func TestOpenFollowsNetBSDRules(t *testing.T) {
 			{"a missing directory on the way is ENOENT", "/tmp/no/file", creat | rdwr, netbsd.ENOENT},
 			{"a file on the way is ENOTDIR", "/tmp/exists/file", rdwr, netbsd.ENOTDIR},
 			{"a trailing slash on a file is ENOTDIR", "/tmp/exists/", netbsd.O_RDONLY, netbsd.ENOTDIR},
+			{"O_CREAT of a missing name with a trailing slash is ENOENT", "/tmp/newdir/", creat | rdwr, netbsd.ENOENT},
+			{"O_NOFOLLOW on a symbolic link is EFTYPE", "/tmp/link", netbsd.O_RDONLY | netbsd.O_NOFOLLOW, netbsd.EFTYPE},
+			{"O_NOFOLLOW on a file opens it", "/tmp/exists", netbsd.O_RDONLY | netbsd.O_NOFOLLOW, 0},
+			{"O_NOFOLLOW|O_CREAT|O_EXCL on a link is EEXIST first", "/tmp/link", creat | excl | netbsd.O_NOFOLLOW, netbsd.EEXIST},
 			{"O_DIRECTORY on a file is ENOTDIR", "/tmp/exists", netbsd.O_RDONLY | netbsd.O_DIRECTORY, netbsd.ENOTDIR},
 			{"O_DIRECTORY on a directory opens it", "/tmp", netbsd.O_RDONLY | netbsd.O_DIRECTORY, 0},
 			{"a directory for writing is EISDIR", "/tmp", rdwr, netbsd.EISDIR},
@@ -62,7 +66,7 @@ func TestOpenFollowsNetBSDRules(t *testing.T) {
 }
 
 func TestOpenTruncatesAndAppliesTheUmask(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.create("/tmp/f", "some data")
 		e.clock.Advance(10)
 		fd := e.open("/tmp/f", netbsd.O_WRONLY|netbsd.O_TRUNC, 0)
@@ -81,7 +85,8 @@ func TestOpenTruncatesAndAppliesTheUmask(t *testing.T) {
 }
 
 func TestOpenChecksPermissions(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		e.create("/tmp/ro", "x")
 		e.ok(netbsd.SYS_umask, 0)
 		e.open("/tmp/none", netbsd.O_CREAT|netbsd.O_RDWR, 0) // mode 0, but the creator may use it
@@ -108,8 +113,7 @@ func TestOpenChecksPermissions(t *testing.T) {
 }
 
 func TestRootBypassesPermissions(t *testing.T) {
-	asRoot := func(c *kern.Config) { c.UID, c.GID = 0, 0 }
-	forEachSetup(t, asRoot, func(t *testing.T, e *env) {
+	forEachSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_umask, 0)
 		fd := e.open("/rootfile", netbsd.O_CREAT|netbsd.O_RDWR, 0)
 		e.ok(netbsd.SYS_close, fd)
@@ -127,9 +131,9 @@ func TestCloseDupAndDup2ManageDescriptors(t *testing.T) {
 	forEachSetup(t, nil, func(t *testing.T, e *env) {
 		e.create("/tmp/f", "abcdef")
 		fd := e.open("/tmp/f", netbsd.O_RDONLY, 0)
-		require.Equal(t, uint64(0), fd, "the first descriptor is 0")
+		require.Equal(t, uint64(3), fd, "the first descriptor is 3: the console has 0-2")
 		cp := e.ok(netbsd.SYS_dup, fd)
-		assert.Equal(t, uint64(1), cp, "dup takes the lowest free descriptor")
+		assert.Equal(t, uint64(4), cp, "dup takes the lowest free descriptor")
 		assert.Equal(t, "ab", e.read(fd, 2))
 		assert.Equal(t, "cd", e.read(cp, 2), "a dup shares the offset")
 
@@ -159,12 +163,12 @@ func TestCloseDupAndDup2ManageDescriptors(t *testing.T) {
 		}
 		e.ok(netbsd.SYS_close, fd)
 		assert.Equal(t, netbsd.EBADF, e.errno(netbsd.SYS_read, fd, e.buf(1), 1), "a closed descriptor is gone")
-		assert.Equal(t, uint64(0), e.ok(netbsd.SYS_dup, cp), "its number is free again")
+		assert.Equal(t, uint64(3), e.ok(netbsd.SYS_dup, cp), "its number is free again")
 	})
 }
 
 func TestFcntlDuplicatesAndChangesFlags(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.create("/tmp/f", "x")
 		fd := e.open("/tmp/f", netbsd.O_RDWR|netbsd.O_CLOEXEC|netbsd.O_APPEND, 0)
 		cases := []struct {
@@ -184,6 +188,7 @@ func TestFcntlDuplicatesAndChangesFlags(t *testing.T) {
 			{"F_DUPFD again skips the taken one", netbsd.F_DUPFD, 10, 11, 0},
 			{"F_DUPFD past the limit is EINVAL", netbsd.F_DUPFD, 500, 0, netbsd.EINVAL},
 			{"F_DUPFD below zero is EINVAL", netbsd.F_DUPFD, e.word(-1), 0, netbsd.EINVAL},
+			{"F_DUPFD_CLOEXEC duplicates too", netbsd.F_DUPFD_CLOEXEC, 20, 20, 0},
 			{"an unknown command is EINVAL", 99, 0, 0, netbsd.EINVAL},
 		}
 		for _, tc := range cases {
@@ -194,6 +199,8 @@ func TestFcntlDuplicatesAndChangesFlags(t *testing.T) {
 				assert.Equal(t, tc.want, r.Retval[0])
 			})
 		}
+		assert.Equal(t, uint64(netbsd.FD_CLOEXEC), e.ok(netbsd.SYS_fcntl, 20, netbsd.F_GETFD, 0), "F_DUPFD_CLOEXEC sets FD_CLOEXEC")
+		assert.Zero(t, e.ok(netbsd.SYS_fcntl, 10, netbsd.F_GETFD, 0), "F_DUPFD does not")
 		e.ok(netbsd.SYS_fcntl, 10, netbsd.F_SETFL, 0)
 		assert.Equal(t, uint64(netbsd.O_RDWR), e.ok(netbsd.SYS_fcntl, fd, netbsd.F_GETFL, 0),
 			"a duplicate shares the status flags")

@@ -1,14 +1,31 @@
 package kern
 
-import "github.com/rumpsprig/sprig/abi/netbsd"
+import (
+	"slices"
 
-// cred is a process's credentials. sprig gives each process one uid and
-// one gid (real and effective alike) and no supplementary groups.
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// cred is a process's credentials: real, effective and saved ids and the
+// supplementary groups (empty for every rump client). The effective ids
+// decide access, as NetBSD's kauth does.
 type cred struct {
-	uid, gid uint32
+	ruid, euid, svuid uint32
+	rgid, egid, svgid uint32
+	groups            []uint32 // never modified in place
 }
 
-func (c cred) root() bool { return c.uid == 0 }
+func newCred(uid, gid uint32) cred {
+	return cred{ruid: uid, euid: uid, svuid: uid, rgid: gid, egid: gid, svgid: gid}
+}
+
+// root reports the superuser, who passes every check kauth's default
+// security model lets it pass.
+func (c cred) root() bool { return c.euid == 0 }
+
+// member reports whether gid is the effective group or a supplementary
+// one.
+func (c cred) member(gid uint32) bool { return c.egid == gid || slices.Contains(c.groups, gid) }
 
 // Access bits, in the order of a mode's rwx triplet.
 const (
@@ -18,7 +35,7 @@ const (
 )
 
 // may checks access want (a permR|permW|permX mask) to n the way
-// NetBSD's generic vaccess does: the owner's triplet for the owner, the
+// NetBSD's genfs_can_access does: the owner's triplet for the owner, the
 // group's for a member, the others' for the rest. Root may do anything
 // except execute a file that no one may execute.
 func (c cred) may(n *inode, want uint32) netbsd.Errno {
@@ -30,9 +47,9 @@ func (c cred) may(n *inode, want uint32) netbsd.Errno {
 	}
 	var granted uint32
 	switch {
-	case c.uid == n.uid:
+	case c.euid == n.uid:
 		granted = n.mode >> 6 & 7
-	case c.gid == n.gid:
+	case c.member(n.gid):
 		granted = n.mode >> 3 & 7
 	default:
 		granted = n.mode & 7
@@ -49,14 +66,60 @@ func (c cred) mayChange(dir *inode) netbsd.Errno {
 }
 
 // mayRemove checks that n may be unlinked from dir (or renamed away or
-// replaced): write and search on dir and, in a sticky directory, owning
-// the entry or the directory.
+// replaced): write and search on dir and, where the file system honours
+// the sticky bit, owning the entry or the directory.
 func (c cred) mayRemove(dir, n *inode) netbsd.Errno {
 	if e := c.mayChange(dir); e != 0 {
 		return e
 	}
-	if dir.mode&netbsd.S_ISVTX != 0 && !c.root() && c.uid != dir.uid && c.uid != n.uid {
+	if dir.mnt.t.sticky && dir.mode&netbsd.S_ISVTX != 0 && !c.root() && c.euid != dir.uid && c.euid != n.uid {
 		return netbsd.EPERM
 	}
 	return 0
+}
+
+// mayChmod is genfs_can_chmod: only the owner (or root) changes a mode;
+// a non-root owner may not set the sticky bit on a non-directory
+// (EFTYPE) nor the setgid bit for a group it is not in (EPERM).
+func (c cred) mayChmod(n *inode, mode uint32) netbsd.Errno {
+	if c.root() {
+		return 0
+	}
+	if c.euid != n.uid {
+		return netbsd.EPERM
+	}
+	if !n.isDir() && mode&netbsd.S_ISVTX != 0 {
+		return netbsd.EFTYPE
+	}
+	if mode&netbsd.S_ISGID != 0 && !c.member(n.gid) {
+		return netbsd.EPERM
+	}
+	return 0
+}
+
+// mayChown is genfs_can_chown: root may give a file to anyone; its owner
+// may only change its group, to one it belongs to.
+func (c cred) mayChown(n *inode, uid, gid uint32) netbsd.Errno {
+	if c.root() {
+		return 0
+	}
+	if c.euid != n.uid || uid != n.uid {
+		return netbsd.EPERM
+	}
+	if gid == n.gid || c.member(gid) {
+		return 0
+	}
+	return netbsd.EPERM
+}
+
+// mayChtimes is genfs_can_chtimes: the owner (or root) sets any times;
+// with a NULL times pointer (set to now), write access suffices.
+func (c cred) mayChtimes(n *inode, toNow bool) netbsd.Errno {
+	if c.root() || c.euid == n.uid {
+		return 0
+	}
+	if !toNow {
+		return netbsd.EPERM
+	}
+	return c.may(n, permW)
 }

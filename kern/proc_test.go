@@ -25,9 +25,10 @@ func TestIdentitySyscallsReportTheConfiguredCredentials(t *testing.T) {
 		}{
 			{"getpid returns the pid and the parent's", netbsd.SYS_getpid, [2]uint64{2, 1}},
 			{"getppid is pid 1, the server", netbsd.SYS_getppid, [2]uint64{1, 0}},
-			{"getuid", netbsd.SYS_getuid, [2]uint64{4242, 0}},
+			{"getuid returns the real and the effective uid", netbsd.SYS_getuid, [2]uint64{4242, 4242}},
 			{"geteuid", netbsd.SYS_geteuid, [2]uint64{4242, 0}},
-			{"getgid", netbsd.SYS_getgid, [2]uint64{77, 0}},
+			{"getgid returns the real and the effective gid", netbsd.SYS_getgid, [2]uint64{77, 77}},
+			{"getegid", netbsd.SYS_getegid, [2]uint64{77, 0}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -44,7 +45,7 @@ func TestIdentitySyscallsReportTheConfiguredCredentials(t *testing.T) {
 }
 
 func TestMmapAsksTheClientForAnonymousMemory(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachSetup(t, withExtensions, func(t *testing.T, e *env) {
 		e.create("/tmp/f", "x")
 		fd := e.open("/tmp/f", netbsd.O_RDONLY, 0)
 		const (
@@ -93,9 +94,12 @@ func TestUnservedSyscallsAreENOSYS(t *testing.T) {
 			args []uint64
 		}{
 			{"exit, which a rump kernel does not serve", netbsd.SYS_exit, []uint64{0}},
-			{"ioctl", netbsd.SYS_ioctl, []uint64{0, 0, 0}},
-			{"fchmod", netbsd.SYS_fchmod, []uint64{0, 0o644}},
-			{"fchown", netbsd.SYS_fchown, []uint64{0, 0, 0}},
+			{"kill, without the kill extension", netbsd.SYS_kill, []uint64{2, 0}},
+			{"mmap, without the mmap extension", netbsd.SYS_mmap, []uint64{0, 4096, 3, netbsd.MAP_ANON, neg(-1), 0}},
+			{"munmap, without the mmap extension", netbsd.SYS_munmap, []uint64{0x10000, 4096}},
+			{"fork", 2, nil},
+			{"execve", 59, nil},
+			{"syscall 0", 0, nil},
 			{"__socket30", netbsd.SYS___socket30, []uint64{netbsd.AF_INET, netbsd.SOCK_STREAM, 0}},
 			{"a number sprig does not know", 9999, nil},
 			{"a number that would be negative as an int", 0x8000_0003, nil},
@@ -153,7 +157,7 @@ func TestMismatchedNativeClientsCannotHurtTheKernel(t *testing.T) {
 	}
 	for _, p := range pairs {
 		t.Run(p.client+" client on "+p.server+" server", func(t *testing.T) {
-			e := newEnv(t, setup{name: p.client, client: p.client, server: p.server, mode: sp.ModeNative}, nil)
+			e := newEnv(t, setup{name: p.client, client: p.client, server: p.server, mode: sp.ModeNative}, withExtensions)
 			path, buf := e.str("/tmp/f"), e.buf(512)
 			calls := []struct {
 				num  netbsd.Sysno

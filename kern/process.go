@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
 )
 
@@ -15,15 +16,18 @@ type Process struct {
 	// Set before the process is registered, read-only afterwards.
 	pid  int
 	pgid int
-	cred cred
 	fds  *fdTable
 
 	mu     sync.Mutex
 	ppid   int
 	name   string
 	client sp.ClientInfo
+	// cwd changes only with fs.mu held too, so an unmount that holds
+	// fs.mu sees every working directory as it is.
 	cwd    *inode
 	umask  uint32
+	cred   cred
+	limits [netbsd.RLIM_NLIMITS]netbsd.Rlimit
 	exited bool
 }
 
@@ -40,7 +44,7 @@ const (
 	// open files, offsets included, with the parent's (PREFORK).
 	rforkCopyFDs rforkFlag = 1
 	// rforkCleanFDs (RFCFDG): the child starts with no descriptors
-	// (GUEST).
+	// (GUEST), and then the console on 0, 1 and 2.
 	rforkCleanFDs rforkFlag = 2
 )
 
@@ -48,16 +52,21 @@ var errExited = errors.New("kern: process has exited")
 
 // rfork creates a child of parent. A guest child is a new client's
 // process: it leads its own process group, takes the configured
-// credentials and the client's program name; other children inherit
-// group, credentials and name from the parent.
+// credentials and the client's program name, and gets the console on
+// descriptors 0-2; other children inherit group, credentials and name
+// from the parent. Every child inherits the cwd, umask and resource
+// limits. fs.mu is held throughout, so no unmount runs between reading
+// the parent's cwd and entering the child in the process table.
 func (k *Kernel) rfork(parent *Process, flag rforkFlag, c sp.ClientInfo, guest bool) (*Process, error) {
+	k.fs.mu.Lock()
 	parent.mu.Lock()
 	if parent.exited {
 		parent.mu.Unlock()
+		k.fs.mu.Unlock()
 		return nil, errExited
 	}
 	child := &Process{k: k, ppid: parent.pid, pgid: parent.pgid, cred: parent.cred,
-		name: parent.name, client: c, cwd: parent.cwd, umask: parent.umask}
+		name: parent.name, client: c, cwd: parent.cwd, umask: parent.umask, limits: parent.limits}
 	parent.mu.Unlock()
 	switch flag {
 	case rforkShareFDs:
@@ -68,11 +77,20 @@ func (k *Kernel) rfork(parent *Process, flag rforkFlag, c sp.ClientInfo, guest b
 		child.fds = newFDTable()
 	}
 	if guest {
-		child.cred = cred{uid: k.cfg.UID, gid: k.cfg.GID}
+		child.cred = newCred(k.cfg.UID, k.cfg.GID)
 		child.name = c.Name
+		cons := newConsoleFile(k.fs, k.cons)
+		for fd := range 3 {
+			if fd > 0 {
+				cons.hold()
+			}
+			child.fds.install(cons, fd, fd+1, false)
+		}
 	}
-	if err := k.register(child, guest); err != nil {
-		releaseAll(child.fds.leave())
+	err := k.register(child, guest)
+	k.fs.mu.Unlock()
+	if err != nil {
+		releaseAll(child.fds.leave()) // closing a vnode file takes fs.mu
 		return nil, err
 	}
 	return child, nil
@@ -159,10 +177,33 @@ func (p *Process) Exit() {
 }
 
 // snapshot returns what a path syscall needs from the process.
-func (p *Process) snapshot() (cwd *inode, umask uint32) {
+func (p *Process) snapshot() (cwd *inode, umask uint32, cr cred) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cwd, p.umask
+	return p.cwd, p.umask, p.cred
+}
+
+// creds returns the process's credentials as they are now.
+func (p *Process) creds() cred {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cred
+}
+
+// nofile is the descriptor limit: RLIMIT_NOFILE's soft limit, capped by
+// maxfiles, as fd_alloc and dup2 use it.
+func (p *Process) nofile() int {
+	p.mu.Lock()
+	cur := p.limits[netbsd.RLIMIT_NOFILE].Cur
+	p.mu.Unlock()
+	return int(min(cur, uint64(p.k.cfg.MaxOpenFilesHard)))
+}
+
+// setCwd makes n the working directory; the caller holds fs.mu.
+func (p *Process) setCwd(n *inode) {
+	p.mu.Lock()
+	p.cwd = n
+	p.mu.Unlock()
 }
 
 // signal delivers sig to p's client, if it has one.
@@ -177,4 +218,12 @@ func (p *Process) signal(sig int32) {
 	if err := deliver(sig); err != nil {
 		p.k.log.Debug("signal not delivered", "pid", p.pid, "signal", sig, "err", err)
 	}
+}
+
+// tree returns the connection tree p belongs to (sp.ClientInfo.Conn);
+// pid 1, the server's own process, belongs to none.
+func (p *Process) tree() (uint64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client.Conn, p.pid != initPid
 }

@@ -44,6 +44,15 @@ type seeder struct {
 	skipped  int
 }
 
+// node makes a node on the root file system owned by the seed's owner
+// (not root's, as rumpfs would make it: the seed is sprig's, not a
+// client's).
+func (s *seeder) node(mode uint32) *inode {
+	n := s.fs.newInode(s.fs.root, mode, 0, 0)
+	n.uid, n.gid = s.uid, s.gid
+	return n
+}
+
 // inTree turns a host or archive name into components below "/"; names
 // climbing out with ".." stay inside.
 func inTree(name string) []string {
@@ -57,11 +66,11 @@ func inTree(name string) []string {
 // parent walks to the directory that holds the last of comps, making
 // missing directories on the way.
 func (s *seeder) parent(comps []string) (*inode, error) {
-	dir := s.fs.root
+	dir := s.fs.root.root
 	for _, c := range comps[:len(comps)-1] {
 		next := dir.dir.lookup(c)
 		if next == nil {
-			next = s.fs.newInode(netbsd.S_IFDIR|0o755, s.uid, s.gid)
+			next = s.node(netbsd.S_IFDIR | 0o755)
 			s.fs.linkDir(dir, c, next)
 		}
 		if !next.isDir() {
@@ -113,8 +122,8 @@ func (s *seeder) mkdir(name string, perm uint32, mtime time.Time) error {
 		}
 		return nil // keep what is there, "/tmp" included
 	}
-	n := s.fs.newInode(netbsd.S_IFDIR|perm, s.uid, s.gid)
-	n.mtime, n.atime = mtime, mtime
+	n := s.node(netbsd.S_IFDIR | perm)
+	n.mtime, n.atime = timespec(mtime), timespec(mtime)
 	s.fs.linkDir(dir, last, n)
 	return nil
 }
@@ -122,7 +131,7 @@ func (s *seeder) mkdir(name string, perm uint32, mtime time.Time) error {
 func (s *seeder) file(name string, perm uint32, mtime time.Time, r io.Reader) error {
 	s.fs.mu.Lock()
 	defer s.fs.mu.Unlock()
-	n := s.fs.newInode(netbsd.S_IFREG|perm, s.uid, s.gid)
+	n := s.node(netbsd.S_IFREG | perm)
 	buf := make([]byte, 64<<10)
 	var off int64
 	for {
@@ -151,10 +160,10 @@ func (s *seeder) symlink(name, target string, mtime time.Time) error {
 	if len(target) >= netbsd.PATH_MAX {
 		return fmt.Errorf("%s: link target longer than %d bytes", name, netbsd.PATH_MAX-1)
 	}
-	if e := s.fs.charge(int64(len(target))); e != 0 {
+	if e := s.fs.charge(s.fs.root, int64(len(target))); e != 0 {
 		return fmt.Errorf("%s: %w", name, e)
 	}
-	n := s.fs.newInode(netbsd.S_IFLNK|0o777, s.uid, s.gid)
+	n := s.node(netbsd.S_IFLNK | 0o777)
 	n.target = target
 	return s.placeNew(name, n, mtime)
 }
@@ -163,7 +172,7 @@ func (s *seeder) symlink(name, target string, mtime time.Time) error {
 // modification and access time and puts it at name; if it cannot be
 // placed, n is freed again.
 func (s *seeder) placeNew(name string, n *inode, mtime time.Time) error {
-	n.mtime, n.atime = mtime, mtime
+	n.mtime, n.atime = timespec(mtime), timespec(mtime)
 	if err := s.place(inTree(name), n); err != nil {
 		s.fs.maybeFree(n)
 		return err
@@ -176,7 +185,7 @@ func (s *seeder) placeNew(name string, n *inode, mtime time.Time) error {
 func (s *seeder) hardlink(name, target string) error {
 	s.fs.mu.Lock()
 	defer s.fs.mu.Unlock()
-	n := s.fs.root
+	n := s.fs.root.root
 	for _, c := range inTree(target) {
 		if !n.isDir() {
 			n = nil

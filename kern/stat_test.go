@@ -12,45 +12,45 @@ import (
 )
 
 func TestStatFillsEveryFieldInTheClientsLayout(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		born := ts(bootTime)
 		e.create("/tmp/f", strings.Repeat("x", 5000))
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o750)
 		e.ok(netbsd.SYS_symlink, e.str("f"), e.str("/tmp/l"))
-		dev := e.statPath("/").Dev
+		dev := e.statPath("/tmp").Dev
 		require.NotZero(t, dev)
 		fd := e.open("/tmp/f", netbsd.O_RDONLY, 0)
 		fileIno := e.statPath("/tmp/f").Ino
+		tmpfsFile := netbsd.Stat{
+			Dev: dev, Mode: netbsd.S_IFREG | 0o644, Ino: fileIno, Nlink: 1, UID: user, GID: 0,
+			Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
+			Size: 5000, Blocks: 16, Blksize: 4096}
 		cases := []struct {
 			name string
 			num  netbsd.Sysno
 			arg  uint64
 			want netbsd.Stat
 		}{
-			{"a regular file; its group is its directory's, as on BSD", netbsd.SYS___stat50, e.str("/tmp/f"), netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFREG | 0o644, Ino: fileIno, Nlink: 1, UID: 1000, GID: 0,
-				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 5000, Blocks: 10, Blksize: 4096}},
-			{"the same file by descriptor", netbsd.SYS___fstat50, fd, netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFREG | 0o644, Ino: fileIno, Nlink: 1, UID: 1000, GID: 0,
-				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 5000, Blocks: 10, Blksize: 4096}},
-			{"a symbolic link followed", netbsd.SYS___stat50, e.str("/tmp/l"), netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFREG | 0o644, Ino: fileIno, Nlink: 1, UID: 1000, GID: 0,
-				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 5000, Blocks: 10, Blksize: 4096}},
+			{"a tmpfs file: its group is its directory's, as on BSD; 8 blocks per page started", netbsd.SYS___stat50, e.str("/tmp/f"), tmpfsFile},
+			{"the same file by descriptor", netbsd.SYS___fstat50, fd, tmpfsFile},
+			{"a symbolic link followed", netbsd.SYS___stat50, e.str("/tmp/l"), tmpfsFile},
 			{"a symbolic link itself", netbsd.SYS___lstat50, e.str("/tmp/l"), netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFLNK | 0o755, Ino: fileIno + 2, Nlink: 1, UID: 1000, GID: 0,
+				Dev: dev, Mode: netbsd.S_IFLNK | 0o755, Ino: fileIno + 2, Nlink: 1, UID: user, GID: 0,
 				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 1, Blocks: 1, Blksize: 4096}},
-			{"a directory's size is its records' and its links are . and its name", netbsd.SYS___stat50, e.str("/tmp/d"), netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFDIR | 0o750, Ino: fileIno + 1, Nlink: 2, UID: 1000, GID: 0,
+				Size: 1, Blocks: 8, Blksize: 4096}},
+			{"an empty tmpfs directory has size 0 and links . and its name", netbsd.SYS___stat50, e.str("/tmp/d"), netbsd.Stat{
+				Dev: dev, Mode: netbsd.S_IFDIR | 0o750, Ino: fileIno + 1, Nlink: 2, UID: user, GID: 0,
 				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 32, Blocks: 1, Blksize: 4096}},
-			{"the root is inode 2, owned by root", netbsd.SYS___stat50, e.str("/"), netbsd.Stat{
-				Dev: dev, Mode: netbsd.S_IFDIR | 0o755, Ino: 2, Nlink: 3, UID: 0, GID: 0,
+				Size: 0, Blocks: 0, Blksize: 4096}},
+			{"the tmpfs root is inode 2, 48 bytes per entry", netbsd.SYS___stat50, e.str("/tmp"), netbsd.Stat{
+				Dev: dev, Mode: netbsd.S_IFDIR | netbsd.S_ISVTX | 0o777, Ino: 2, Nlink: 3, UID: 0, GID: 0,
 				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
-				Size: 56, Blocks: 1, Blksize: 4096}},
+				Size: 3 * 48, Blocks: 8, Blksize: 4096}},
+			{"the rumpfs root: inode and device 3, DEV_BSIZE everything", netbsd.SYS___stat50, e.str("/"), netbsd.Stat{
+				Dev: 3, Mode: netbsd.S_IFDIR | 0o755, Ino: 3, Nlink: 2, UID: 0, GID: 0,
+				Rdev: netbsd.NODEV, Atim: born, Mtim: born, Ctim: born, Birthtim: born,
+				Size: 512, Blocks: 1, Blksize: 512}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +69,8 @@ func TestStatFillsEveryFieldInTheClientsLayout(t *testing.T) {
 			{"a missing path is ENOENT", netbsd.SYS___stat50, e.str("/tmp/none"), netbsd.ENOENT},
 			{"a path through a file is ENOTDIR", netbsd.SYS___lstat50, e.str("/tmp/f/x"), netbsd.ENOTDIR},
 			{"a bad descriptor is EBADF", netbsd.SYS___fstat50, 99, netbsd.EBADF},
-			{"a path at a bad address is EFAULT", netbsd.SYS___stat50, 8, netbsd.EFAULT},
+			{"a path at a bad address is ENAMETOOLONG: the client's empty reply holds no NUL", netbsd.SYS___stat50, 8, netbsd.ENAMETOOLONG},
+			{"a NULL path is EFAULT", netbsd.SYS___stat50, 0, netbsd.EFAULT},
 		}
 		for _, tc := range errs {
 			t.Run(tc.name, func(t *testing.T) {
@@ -89,14 +90,14 @@ func TestStatOfAPipeDescribesItsBuffer(t *testing.T) {
 		require.Zero(t, errno)
 		born := ts(bootTime)
 		// NetBSD's pipe_stat leaves st_dev, st_ino, st_nlink and st_rdev 0.
-		assert.Equal(t, netbsd.Stat{Mode: netbsd.S_IFIFO | 0o600, UID: 1000, GID: 1000,
+		assert.Equal(t, netbsd.Stat{Mode: netbsd.S_IFIFO | 0o600, UID: 0, GID: 0,
 			Atim: born, Mtim: born, Ctim: born, Birthtim: born,
 			Size: 5, Blocks: 1, Blksize: netbsd.PIPE_SIZE}, st)
 	})
 }
 
 func TestFileTimesMoveAsNetBSDs(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		t0 := ts(bootTime)
 		e.create("/tmp/f", "data")
 		fd := e.open("/tmp/f", netbsd.O_RDWR, 0)
@@ -177,7 +178,7 @@ func names(ds []dirent) []string {
 }
 
 func TestGetdentsListsRecordsInTheClientsLayout(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o755)
 		e.create("/tmp/d/a", "")
 		e.create("/tmp/d/bb", "")
@@ -194,7 +195,6 @@ func TestGetdentsListsRecordsInTheClientsLayout(t *testing.T) {
 			".": {"/tmp/d", netbsd.DT_DIR}, "..": {"/tmp", netbsd.DT_DIR}, "a": {"/tmp/d/a", netbsd.DT_REG},
 			"bb": {"/tmp/d/bb", netbsd.DT_REG}, "sub": {"/tmp/d/sub", netbsd.DT_DIR}, "link": {"/tmp/d/link", netbsd.DT_LNK},
 		}
-		var total int
 		for _, d := range ds {
 			w := want[d.Name]
 			assert.Equal(t, e.lstatPath(w.path).Ino, d.Fileno, "d_fileno of %s", d.Name)
@@ -203,9 +203,8 @@ func TestGetdentsListsRecordsInTheClientsLayout(t *testing.T) {
 			assert.Zero(t, d.Reclen%netbsd.DirentAlign, "records are padded to 8 bytes")
 			assert.Equal(t, (13+len(d.Name)+1+7)/8*8, int(d.Reclen), "d_name starts at 13 on every ABI")
 			assert.Zero(t, d.raw[13+len(d.Name)], "the name ends in a NUL")
-			total += int(d.Reclen)
 		}
-		assert.Equal(t, int64(total), e.statPath("/tmp/d").Size, "st_size is the records' length")
+		assert.Equal(t, int64(4*48), e.statPath("/tmp/d").Size, "st_size is 48 bytes per entry, . and .. not counted")
 		more, errno := e.getdents(fd, 4096)
 		require.Zero(t, errno)
 		assert.Empty(t, more, "the end reads as 0 bytes")
@@ -213,7 +212,7 @@ func TestGetdentsListsRecordsInTheClientsLayout(t *testing.T) {
 }
 
 func TestGetdentsContinuesWhereItStopped(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachTmpfsSetup(t, nil, func(t *testing.T, e *env) {
 		e.ok(netbsd.SYS_mkdir, e.str("/tmp/d"), 0o755)
 		for _, n := range []string{"a", "b", "c", "d"} {
 			e.create("/tmp/d/"+n, "")
@@ -226,7 +225,7 @@ func TestGetdentsContinuesWhereItStopped(t *testing.T) {
 			want  []string
 			errno netbsd.Errno
 		}{
-			{"a buffer too small for one record is EINVAL", nil, 8, nil, netbsd.EINVAL},
+			{"a buffer too small for one record returns nothing and stays", nil, 8, nil, 0},
 			{"a small buffer takes what fits", nil, 24, []string{"."}, 0},
 			{"the next call goes on", nil, 32, []string{"..", "a"}, 0},
 			{"entries removed before the offset do not matter; those after vanish; new ones come last",
@@ -236,8 +235,11 @@ func TestGetdentsContinuesWhereItStopped(t *testing.T) {
 					e.create("/tmp/d/e", "")
 				}, 4096, []string{"b", "d", "e"}, 0},
 			{"then the end", nil, 4096, nil, 0},
+			{"and the end stays the end after a new entry", func(e *env) { e.create("/tmp/d/f", "") }, 4096, nil, 0},
 			{"lseek to 0 starts over", func(e *env) { e.ok(netbsd.SYS_lseek, fd, 0, netbsd.SEEK_SET) },
-				4096, []string{".", "..", "b", "d", "e"}, 0},
+				4096, []string{".", "..", "b", "d", "e", "f"}, 0},
+			{"an offset naming no entry is EINVAL, as tmpfs answers", func(e *env) { e.ok(netbsd.SYS_lseek, fd, 1000, netbsd.SEEK_SET) },
+				4096, nil, netbsd.EINVAL},
 		}
 		for _, s := range steps {
 			t.Run(s.name, func(t *testing.T) {

@@ -29,7 +29,9 @@ func sysRead(c *call, f *file) sp.Result {
 	return c.readOut(data, e)
 }
 
-// write(2): fd, buf, nbyte.
+// write(2): fd, buf, nbyte. Each kind of file takes the bytes its own
+// way: a pipe as room appears, the console a page at a time, a vnode in
+// one piece once the file system knows they fit.
 func sysWrite(c *call, f *file) sp.Result {
 	if !f.writable() {
 		return fail(netbsd.EBADF)
@@ -38,15 +40,21 @@ func sysWrite(c *call, f *file) sp.Result {
 	if e != 0 {
 		return fail(e)
 	}
+	switch {
+	case f.pipe != nil:
+		return c.pipeWrite(f, n)
+	case f.cons != nil:
+		return c.consoleWrite(f.cons, n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := c.fs.mayWriteFile(f.node, f.off, f.has(netbsd.O_APPEND), n); e != 0 {
+		return fail(e)
+	}
 	data, e := c.copyIn(c.arg(1), n)
 	if e != 0 {
 		return fail(e)
 	}
-	if f.pipe != nil {
-		return c.pipeWrite(f, data)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	end, e := c.fs.writeFile(f.node, f.off, f.has(netbsd.O_APPEND), data)
 	if e != 0 {
 		return fail(e)
@@ -55,14 +63,39 @@ func sysWrite(c *call, f *file) sp.Result {
 	return result(uint64(len(data)), 0)
 }
 
-// pipeWrite writes to a pipe; a broken pipe also raises SIGPIPE in the
-// writer, as NetBSD's write path does, unless the file has O_NOSIGPIPE.
-func (c *call) pipeWrite(f *file, data []byte) sp.Result {
-	n, e := f.pipe.write(c.ctx, data, f.has(netbsd.O_NONBLOCK), c.fs.now)
+// pipeWrite writes n bytes from the buffer at argument 1 to a pipe. A
+// broken pipe also raises SIGPIPE in the writer, as NetBSD's dofilewrite
+// does, unless the file has O_NOSIGPIPE; the count moved so far stays in
+// retval, as there too.
+func (c *call) pipeWrite(f *file, n int) sp.Result {
+	buf := c.arg(1)
+	moved := 0
+	got, e := f.pipe.write(c.ctx, n, f.has(netbsd.O_NONBLOCK), c.fs.now, func(k int) ([]byte, netbsd.Errno) {
+		b, e := c.copyIn(buf+uint64(moved), k)
+		moved += k
+		return b, e
+	})
 	if e == netbsd.EPIPE && !f.has(netbsd.O_NOSIGPIPE) {
 		c.p.signal(int32(netbsd.SIGPIPE))
 	}
-	return result(uint64(n), e)
+	return sp.Result{Errno: e, Retval: [2]uint64{uint64(got)}}
+}
+
+// consoleWrite is rumpcons_write: the bytes come in a page at a time,
+// each page on to the host.
+func (c *call) consoleWrite(cons *console, n int) sp.Result {
+	buf := c.arg(1)
+	page := c.k.cfg.PageSize
+	for off := 0; off < n; off += page {
+		b, e := c.copyIn(buf+uint64(off), min(page, n-off))
+		if e != 0 {
+			return fail(e)
+		}
+		if err := cons.write(b); err != nil {
+			c.k.log.Debug("console write failed; bytes dropped", "err", err)
+		}
+	}
+	return result(uint64(n), 0)
 }
 
 // pread(2): fd, buf, nbyte, PAD, offset. The file offset does not move.
@@ -87,6 +120,9 @@ func sysPwrite(c *call, f *file) sp.Result {
 	if e != 0 {
 		return fail(e)
 	}
+	if e := c.fs.mayWriteFile(f.node, off, f.has(netbsd.O_APPEND), n); e != 0 {
+		return fail(e)
+	}
 	data, e := c.copyIn(c.arg(1), n)
 	if e != 0 {
 		return fail(e)
@@ -97,10 +133,10 @@ func sysPwrite(c *call, f *file) sp.Result {
 
 // positioned checks, after the access mode, what pread and pwrite add
 // to read and write, in this order: the file must be able to seek
-// (ESPIPE for a pipe), the count at argument 2 must pass c.count, and the
-// offset at argument 3 must not be negative (EINVAL).
+// (ESPIPE for a pipe or the console), the count at argument 2 must pass
+// c.count, and the offset at argument 3 must not be negative (EINVAL).
 func (c *call) positioned(f *file) (n int, off int64, e netbsd.Errno) {
-	if f.pipe != nil {
+	if !f.isVnode() {
 		return 0, 0, netbsd.ESPIPE
 	}
 	if n, e = c.count(2); e != 0 {
@@ -122,25 +158,55 @@ func (c *call) readOut(data []byte, e netbsd.Errno) sp.Result {
 }
 
 // readFile reads up to n bytes of a vnode at off. Reading a directory is
-// EISDIR; a read asking for bytes stamps the access time.
+// EISDIR; /dev/null reads nothing and /dev/zero zeros; a read asking for
+// bytes stamps the access time. On rumpfs a read starting past the end
+// returns n zero bytes (its read loop's quirk).
 func (fs *fileSystem) readFile(node *inode, off int64, n int) ([]byte, netbsd.Errno) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if node.isDir() {
+	switch {
+	case node.isDir():
 		return nil, netbsd.EISDIR
+	case node == fs.devNull:
+		return nil, 0
+	case node == fs.devZero:
+		return make([]byte, n), 0
 	}
-	data := fs.readAt(node, off, n)
+	var data []byte
+	if node.mnt.t.zerosPastEOF && off > node.size {
+		data = make([]byte, n)
+	} else {
+		data = fs.readAt(node, off, n)
+	}
 	if n > 0 {
 		node.touch(fs.now(), touchA)
 	}
 	return data, 0
 }
 
+// mayWriteFile checks a write of n bytes before its data is copied in:
+// devices take anything, a regular file must have room (mayWrite).
+func (fs *fileSystem) mayWriteFile(node *inode, off int64, appending bool, n int) netbsd.Errno {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if node.isChr() {
+		return 0
+	}
+	if appending {
+		off = node.size
+	}
+	return fs.mayWrite(node, off, n)
+}
+
 // writeFile writes data at off, or at the end with appending, stamps the
 // modification and change times, and returns the offset after the data.
+// The devices swallow what they are given.
 func (fs *fileSystem) writeFile(node *inode, off int64, appending bool, data []byte) (int64, netbsd.Errno) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if node.isChr() {
+		return off + int64(len(data)), 0
+	}
 	if appending {
 		off = node.size
 	}
@@ -156,9 +222,9 @@ func (fs *fileSystem) writeFile(node *inode, off int64, appending bool, data []b
 
 // lseek(2): fd, PAD, offset, whence. The 64-bit result goes back the way
 // the client's ABI returns an off_t (split over two registers on 32-bit
-// machines).
+// machines). Only vnodes seek: a pipe or the console is ESPIPE.
 func sysLseek(c *call, f *file) sp.Result {
-	if f.pipe != nil {
+	if !f.isVnode() {
 		return fail(netbsd.ESPIPE)
 	}
 	f.mu.Lock()
@@ -170,7 +236,7 @@ func sysLseek(c *call, f *file) sp.Result {
 		base = f.off
 	case netbsd.SEEK_END:
 		c.fs.mu.Lock()
-		base = f.node.statSize()
+		base = f.node.stat(c.fs.pageSize).Size
 		c.fs.mu.Unlock()
 	default:
 		return fail(netbsd.EINVAL)
@@ -184,31 +250,42 @@ func sysLseek(c *call, f *file) sp.Result {
 }
 
 // fsync(2): fd. Memory is as durable as it gets; only the descriptor is
-// checked (a pipe is EINVAL, as it has no vnode).
+// checked (anything but a vnode is EINVAL).
 func sysFsync(c *call, f *file) sp.Result {
-	if f.pipe != nil {
-		return fail(netbsd.EINVAL)
-	}
-	return done(0)
+	_, e := f.vnode()
+	return done(e)
 }
 
-// ftruncate(2): fd, PAD, length.
-func sysFtruncate(c *call, f *file) sp.Result {
-	if f.pipe != nil || !f.writable() {
+// ftruncate(2): fd, PAD, length. As NetBSD's sys_ftruncate, a negative
+// length is EINVAL before the descriptor is looked at.
+func sysFtruncate(c *call) sp.Result {
+	length := c.off(1)
+	if length < 0 {
 		return fail(netbsd.EINVAL)
 	}
-	return done(c.fs.setSize(f.node, c.off(1)))
+	f, e := c.file(0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer f.release()
+	node, e := f.vnode()
+	if e != 0 || !f.writable() {
+		return fail(netbsd.EINVAL)
+	}
+	return done(c.fs.setSize(node, length))
 }
 
 // setSize truncates or extends a regular file; a changed size stamps the
-// modification and change times.
+// modification and change times. A device ignores it.
 func (fs *fileSystem) setSize(node *inode, length int64) netbsd.Errno {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if node.isDir() {
+	switch {
+	case node.isDir():
 		return netbsd.EISDIR
-	}
-	if length < 0 {
+	case node.isChr():
+		return 0
+	case length < 0:
 		return netbsd.EINVAL
 	}
 	old := node.size

@@ -16,12 +16,13 @@ func sysOpen(c *call) sp.Result {
 	if flags&netbsd.O_ACCMODE == netbsd.O_ACCMODE {
 		return fail(netbsd.EINVAL)
 	}
-	fd, e := c.p.fds.reserve(c.k.cfg.MaxOpenFiles)
+	fd, e := c.p.fds.reserve(c.p.nofile())
 	if e != 0 {
 		return fail(e)
 	}
-	cwd, umask := c.p.snapshot()
-	f, e := c.fs.open(c.p.cred, cwd, path, flags, uint32(c.arg(2))&^umask)
+	t := c.lockTree()
+	f, e := t.open(path, flags, uint32(c.arg(2))&^t.umask)
+	t.unlock()
 	if e != 0 {
 		c.p.fds.fill(fd, nil, false)
 		return fail(e)
@@ -32,15 +33,17 @@ func sysOpen(c *call) sp.Result {
 
 // open resolves path and returns an open file on it, creating a regular
 // file for O_CREAT. mode is the creation mode with the umask applied.
-// The checks follow NetBSD's vn_open: O_EXCL does not follow a final
-// symbolic link; an existing file is checked for O_DIRECTORY, then for
-// read access, then (for writing or O_TRUNC) for being a directory and
-// for write access; a file this call creates is opened whatever its mode.
-func (fs *fileSystem) open(cr cred, cwd *inode, path string, flags, mode uint32) (*file, netbsd.Errno) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
+// The checks follow NetBSD's vn_open: O_EXCL and O_NOFOLLOW do not follow
+// a final symbolic link, and with O_NOFOLLOW a link there is EFTYPE; a
+// missing name with a trailing slash is ENOENT even with O_CREAT; an
+// existing file is checked for O_DIRECTORY, then for read access, then
+// (for writing or O_TRUNC) for being a directory and for write access; a
+// file this call creates is opened whatever its mode.
+func (t tree) open(path string, flags, mode uint32) (*file, netbsd.Errno) {
+	fs := t.fs
 	excl := flags&(netbsd.O_CREAT|netbsd.O_EXCL) == netbsd.O_CREAT|netbsd.O_EXCL
-	r, e := fs.namei(cr, cwd, path, !excl)
+	nofollow := flags&netbsd.O_NOFOLLOW != 0
+	r, e := t.namei(path, !excl && !nofollow)
 	if e != 0 {
 		return nil, e
 	}
@@ -51,27 +54,32 @@ func (fs *fileSystem) open(cr cred, cwd *inode, path string, flags, mode uint32)
 		return nil, netbsd.ENOENT
 	case n == nil:
 		if r.slash {
-			return nil, netbsd.EISDIR
+			return nil, netbsd.ENOENT
 		}
-		if r.dir.nlink == 0 {
-			return nil, netbsd.ENOENT // the directory was removed
-		}
-		if e := cr.mayChange(r.dir); e != 0 {
+		if e := r.dir.mnt.mayCreateNode(); e != 0 {
 			return nil, e
 		}
-		n = fs.newInode(netbsd.S_IFREG|mode&netbsd.ALLPERMS&^netbsd.S_ISVTX, cr.uid, r.dir.gid)
+		if e := t.mayCreateIn(r.dir); e != 0 {
+			return nil, e
+		}
+		n = fs.newInode(r.dir.mnt, netbsd.S_IFREG|mode&netbsd.ALLPERMS&^netbsd.S_ISVTX, t.cr.euid, r.dir.gid)
 		fs.linkNode(r.dir, r.name, n)
 		if flags&netbsd.O_DIRECTORY != 0 {
 			return nil, netbsd.ENOTDIR // created all the same, as BSD does
 		}
 	case excl:
 		return nil, netbsd.EEXIST
+	case n.isLink():
+		return nil, netbsd.EFTYPE // O_NOFOLLOW met a link
 	default:
+		if n.isDir() && n.nlink == 0 && !n.mnt.t.removedDirLives {
+			return nil, netbsd.ENOENT // tmpfs_open: the node is about to die
+		}
 		if flags&netbsd.O_DIRECTORY != 0 && !n.isDir() {
 			return nil, netbsd.ENOTDIR
 		}
 		if acc != netbsd.O_WRONLY {
-			if e := cr.may(n, permR); e != 0 {
+			if e := t.cr.may(n, permR); e != 0 {
 				return nil, e
 			}
 		}
@@ -79,7 +87,7 @@ func (fs *fileSystem) open(cr cred, cwd *inode, path string, flags, mode uint32)
 			if n.isDir() {
 				return nil, netbsd.EISDIR
 			}
-			if e := cr.may(n, permW); e != 0 {
+			if e := t.cr.may(n, permW); e != 0 {
 				return nil, e
 			}
 		}

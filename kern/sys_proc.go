@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
 )
@@ -14,95 +15,204 @@ func sysGetpid(c *call) sp.Result {
 // getppid(2).
 func sysGetppid(c *call) sp.Result { return result(uint64(c.p.PPid()), 0) }
 
-// getuid(2) and geteuid(2): sprig's real and effective uid are one.
-func sysGetuid(c *call) sp.Result { return result(uint64(c.p.cred.uid), 0) }
+// getuid(2): the real uid in retval[0] and the effective in retval[1].
+func sysGetuid(c *call) sp.Result {
+	cr := c.p.creds()
+	return sp.Result{Retval: [2]uint64{uint64(cr.ruid), uint64(cr.euid)}}
+}
 
-// getgid(2).
-func sysGetgid(c *call) sp.Result { return result(uint64(c.p.cred.gid), 0) }
+// geteuid(2).
+func sysGeteuid(c *call) sp.Result { return result(uint64(c.p.creds().euid), 0) }
+
+// getgid(2): the real gid in retval[0] and the effective in retval[1].
+func sysGetgid(c *call) sp.Result {
+	cr := c.p.creds()
+	return sp.Result{Retval: [2]uint64{uint64(cr.rgid), uint64(cr.egid)}}
+}
+
+// getegid(2).
+func sysGetegid(c *call) sp.Result { return result(uint64(c.p.creds().egid), 0) }
+
+// getgroups(2): gidsetsize, gidset. A size of 0 asks for the count; a
+// smaller one than the count is EINVAL; the groups go out as gid_t.
+func sysGetgroups(c *call) sp.Result {
+	groups := c.p.creds().groups
+	size := c.int(0)
+	if size == 0 {
+		return result(uint64(len(groups)), 0)
+	}
+	if size < len(groups) {
+		return fail(netbsd.EINVAL)
+	}
+	out := make([]byte, 4*len(groups))
+	for i, g := range groups {
+		abi.PutUint(c.abi().ByteOrder(), out[4*i:], 4, uint64(g))
+	}
+	return result(uint64(len(groups)), c.copyOut(c.arg(1), out))
+}
+
+// noID is (uid_t)-1 and (gid_t)-1, which the set*id calls never accept as
+// an id and chown reads as "leave it".
+const noID = ^uint32(0)
+
+// setID changes the process's credentials with fn, which checks and edits
+// a copy, as do_setresuid and do_setresgid do.
+func (c *call) setID(fn func(cr *cred) netbsd.Errno) sp.Result {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	cr := c.p.cred
+	if e := fn(&cr); e != 0 {
+		return fail(e)
+	}
+	c.p.cred = cr
+	return done(0)
+}
+
+// allowed reports whether a non-root process may take id: one it already
+// holds in one of the places NetBSD's flags name.
+func allowed(id uint32, held ...uint32) bool {
+	for _, h := range held {
+		if id == h {
+			return true
+		}
+	}
+	return false
+}
+
+// setuid(2): uid. Root sets the real, effective and saved uid; anyone
+// may take one of the three it holds; otherwise EPERM (setuid(0) by a
+// user, among others).
+func sysSetuid(c *call) sp.Result {
+	uid := uint32(c.arg(0))
+	return c.setID(func(cr *cred) netbsd.Errno {
+		if uid == noID || (!cr.root() && !allowed(uid, cr.ruid, cr.euid, cr.svuid)) {
+			return netbsd.EPERM
+		}
+		cr.ruid, cr.euid, cr.svuid = uid, uid, uid
+		return 0
+	})
+}
+
+// seteuid(2): euid, which a non-root process may set to its real or
+// saved uid.
+func sysSeteuid(c *call) sp.Result {
+	uid := uint32(c.arg(0))
+	return c.setID(func(cr *cred) netbsd.Errno {
+		if uid == noID || (!cr.root() && !allowed(uid, cr.ruid, cr.svuid)) {
+			return netbsd.EPERM
+		}
+		cr.euid = uid
+		return 0
+	})
+}
+
+// setgid(2): gid, as setuid for groups; root is the effective uid 0.
+func sysSetgid(c *call) sp.Result {
+	gid := uint32(c.arg(0))
+	return c.setID(func(cr *cred) netbsd.Errno {
+		if gid == noID || (!cr.root() && !allowed(gid, cr.rgid, cr.egid, cr.svgid)) {
+			return netbsd.EPERM
+		}
+		cr.rgid, cr.egid, cr.svgid = gid, gid, gid
+		return 0
+	})
+}
+
+// setegid(2): egid, as seteuid for groups.
+func sysSetegid(c *call) sp.Result {
+	gid := uint32(c.arg(0))
+	return c.setID(func(cr *cred) netbsd.Errno {
+		if gid == noID || (!cr.root() && !allowed(gid, cr.rgid, cr.svgid)) {
+			return netbsd.EPERM
+		}
+		cr.egid = gid
+		return 0
+	})
+}
+
+// getrlimit(2): which, rlp. An unknown resource is EINVAL.
+func sysGetrlimit(c *call) sp.Result {
+	which := c.int(0)
+	if which < 0 || which >= netbsd.RLIM_NLIMITS {
+		return fail(netbsd.EINVAL)
+	}
+	c.p.mu.Lock()
+	lim := c.p.limits[which]
+	c.p.mu.Unlock()
+	b, err := netbsd.LayoutsFor(c.abi()).Rlimit.Encode(&lim)
+	if err != nil {
+		return fail(netbsd.EFAULT)
+	}
+	return done(c.copyOut(c.arg(1), b))
+}
+
+// setrlimit(2): which, rlp, as NetBSD's dosetrlimit: the limit is copied
+// in first; a soft limit above the hard one is EINVAL; raising the hard
+// limit takes root (EPERM); RLIMIT_NOFILE is capped at maxfiles.
+func sysSetrlimit(c *call) sp.Result {
+	which := c.int(0)
+	l := netbsd.LayoutsFor(c.abi()).Rlimit
+	b, e := c.copyIn(c.arg(1), l.Size)
+	if e != 0 {
+		return fail(e)
+	}
+	if which < 0 || which >= netbsd.RLIM_NLIMITS {
+		return fail(netbsd.EINVAL)
+	}
+	var lim netbsd.Rlimit
+	if err := l.Decode(b, &lim); err != nil {
+		return fail(netbsd.EFAULT)
+	}
+	if lim.Cur > lim.Max {
+		return fail(netbsd.EINVAL)
+	}
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	old := c.p.limits[which]
+	if lim == old {
+		return done(0)
+	}
+	if lim.Max > old.Max && !c.p.cred.root() {
+		return fail(netbsd.EPERM)
+	}
+	if which == netbsd.RLIMIT_NOFILE {
+		maxFiles := uint64(c.k.cfg.MaxOpenFilesHard)
+		lim.Cur, lim.Max = min(lim.Cur, maxFiles), min(lim.Max, maxFiles)
+	}
+	c.p.limits[which] = lim
+	return done(0)
+}
+
+// __getlogin(2): namebuf, namelen. The session's login name goes out in
+// min(namelen, MAXLOGNAME) bytes, padded with NULs, as NetBSD copies its
+// s_login array.
+func sysGetlogin(c *call) sp.Result {
+	n := int(min(c.arg(1), netbsd.MAXLOGNAME))
+	c.k.mu.Lock()
+	login := make([]byte, netbsd.MAXLOGNAME)
+	copy(login, c.k.login)
+	c.k.mu.Unlock()
+	return done(c.copyOut(c.arg(0), login[:n]))
+}
+
+// __setlogin(2): namebuf. Only root may set it; the name is copied in
+// with room for MAXLOGNAME bytes and a NUL (a longer one is EINVAL).
+func sysSetlogin(c *call) sp.Result {
+	if !c.p.creds().root() {
+		return fail(netbsd.EPERM)
+	}
+	name, e := c.str(c.arg(0), netbsd.MAXLOGNAME+1)
+	if e == netbsd.ENAMETOOLONG {
+		return fail(netbsd.EINVAL)
+	}
+	if e != 0 {
+		return fail(e)
+	}
+	c.k.mu.Lock()
+	c.k.login = name
+	c.k.mu.Unlock()
+	return done(0)
+}
 
 // sync(2): there is nothing to write back.
 func sysSync(c *call) sp.Result { return done(0) }
-
-// kill(2): pid, signum. A positive pid names one process, 0 the caller's
-// process group, -1 every process the caller may signal except pid 1 and
-// itself, and -g the group g. Signal 0 only checks. A process may signal
-// those with its own uid; root may signal anyone. ESRCH when nothing
-// matched, EPERM when something matched but none may be signalled.
-func sysKill(c *call) sp.Result {
-	pid, sig := int(int32(c.arg(0))), c.int(1)
-	if sig < 0 || sig >= netbsd.NSIG {
-		return fail(netbsd.EINVAL)
-	}
-	var targets []*Process
-	c.k.mu.Lock()
-	for _, q := range c.k.procs {
-		switch {
-		case pid > 0 && q.pid == pid,
-			pid == 0 && q.pgid == c.p.pgid,
-			pid == -1 && q.pid != initPid && q != c.p,
-			pid < -1 && q.pgid == -pid:
-			targets = append(targets, q)
-		}
-	}
-	c.k.mu.Unlock()
-	if len(targets) == 0 {
-		return fail(netbsd.ESRCH)
-	}
-	allowed := 0
-	for _, q := range targets {
-		if !c.p.cred.root() && c.p.cred.uid != q.cred.uid {
-			continue
-		}
-		allowed++
-		if sig != 0 {
-			q.signal(int32(sig))
-		}
-	}
-	if allowed == 0 {
-		return fail(netbsd.EPERM)
-	}
-	return done(0)
-}
-
-// mmap(2): addr, len, prot, flags, fd, PAD, pos. Only anonymous memory is
-// served, and it is the client's: the kernel asks the client to map len
-// bytes (ANONMMAP) and returns the client's address. A file mapping is
-// ENODEV (after the descriptor is checked), since the server cannot put
-// a file into the client's address space; MAP_FIXED is EINVAL, since the
-// client picks the address.
-func sysMmap(c *call) sp.Result {
-	flags := c.int(3)
-	if flags&netbsd.MAP_ANON == 0 {
-		f, e := c.file(4)
-		if e != 0 {
-			return fail(e)
-		}
-		f.release()
-		return fail(netbsd.ENODEV)
-	}
-	size := c.arg(1)
-	if size == 0 || flags&netbsd.MAP_FIXED != 0 {
-		return fail(netbsd.EINVAL)
-	}
-	addr, err := c.req.Mem.AnonMmap(c.ctx, size)
-	if err != nil {
-		if e := sp.ErrnoOf(err); e != netbsd.EFAULT {
-			return fail(e)
-		}
-		return fail(netbsd.ENOMEM)
-	}
-	return result(addr, 0)
-}
-
-// munmap(2): addr, len. The memory belongs to the client, which the
-// sysproxy protocol gives no way to unmap; so, after NetBSD's own checks
-// (the range must not wrap around the address space), the call
-// succeeds and the mapping stays where it is.
-func sysMunmap(c *call) sp.Result {
-	ptrMax := uint64(1)<<(8*c.abi().Pointer.Size-1)<<1 - 1
-	addr, size := c.arg(0), c.arg(1)
-	if size > ptrMax-addr {
-		return fail(netbsd.EINVAL)
-	}
-	return done(0)
-}

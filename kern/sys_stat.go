@@ -1,7 +1,6 @@
 package kern
 
 import (
-	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
 )
@@ -13,12 +12,12 @@ func sysStat(c *call) sp.Result { return c.statPath(true) }
 func sysLstat(c *call) sp.Result { return c.statPath(false) }
 
 func (c *call) statPath(follow bool) sp.Result {
-	r, e := c.lookup(follow)
+	t, r, e := c.lookup(follow)
 	var st netbsd.Stat
 	if e == 0 {
-		st = r.node.stat(c.k.cfg.PageSize)
+		st = r.node.stat(c.fs.pageSize)
 	}
-	c.fs.mu.Unlock()
+	t.unlock()
 	if e != 0 {
 		return fail(e)
 	}
@@ -28,11 +27,14 @@ func (c *call) statPath(follow bool) sp.Result {
 // __fstat50(2): fd, sb.
 func sysFstat(c *call, f *file) sp.Result {
 	var st netbsd.Stat
-	if f.pipe != nil {
-		st = f.pipe.stat(c.p.cred)
-	} else {
+	switch {
+	case f.pipe != nil:
+		st = f.pipe.stat(c.p.creds())
+	case f.cons != nil:
+		st = f.cons.stat()
+	default:
 		c.fs.mu.Lock()
-		st = f.node.stat(c.k.cfg.PageSize)
+		st = f.node.stat(c.fs.pageSize)
 		c.fs.mu.Unlock()
 	}
 	return done(c.putStat(c.arg(1), &st))
@@ -48,76 +50,48 @@ func (c *call) putStat(addr uint64, st *netbsd.Stat) netbsd.Errno {
 }
 
 // __getdents30(2): fd, buf, count. Records are struct dirent in the
-// client's layout, each padded to DirentAlign bytes, "." and ".." first.
-// The file offset is the cookie of the next entry, so the next call goes
-// on from there; 0 bytes means the end. count is a u_int in NetBSD and is
-// bounded by MAXBSIZE; a buffer too small for the next record is EINVAL.
+// client's layout, each padded to DirentAlign bytes, listed as the
+// directory's file system lists them (see readDir), and copied out one
+// record at a time, as the real kernel's readdir moves each with its own
+// uiomove. The file offset is where the next call goes on. count is
+// bounded by MAXBSIZE. Anything but a vnode is EINVAL, and so is a
+// vnode that is not a directory (vn_readdir).
 func sysGetdents(c *call, f *file) sp.Result {
-	if f.pipe != nil {
+	if !f.isVnode() {
 		return fail(netbsd.EINVAL)
 	}
 	if !f.readable() {
 		return fail(netbsd.EBADF)
 	}
 	count := int(min(uint64(uint32(c.arg(2))), netbsd.MAXBSIZE))
+	l := netbsd.LayoutsFor(c.abi()).Dirent
+	nameOff, _ := l.FlexOffset()
 	f.mu.Lock()
-	out, next, e := c.fs.readDir(netbsd.LayoutsFor(c.abi()).Dirent, f.node, f.off, count)
-	f.off = next
+	c.fs.mu.Lock()
+	var recs []record
+	var e netbsd.Errno
+	if f.node.isDir() {
+		recs, f.off, e = c.fs.readDir(f.node, f.off, count, nameOff)
+	} else {
+		e = netbsd.EINVAL
+	}
+	c.fs.mu.Unlock()
 	f.mu.Unlock()
 	if e != 0 {
 		return fail(e)
 	}
-	return result(uint64(len(out)), c.copyOut(c.arg(1), out))
-}
-
-// readDir encodes the entries of dir from cookie off on into at most
-// count bytes, as struct dirent laid out by l, and returns them with the
-// cookie to continue from.
-func (fs *fileSystem) readDir(l *abi.Layout, dir *inode, off int64, count int) ([]byte, int64, netbsd.Errno) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if !dir.isDir() {
-		return nil, off, netbsd.EINVAL
-	}
-	if dir.nlink == 0 {
-		return nil, off, 0 // removed: nothing left to list
-	}
-	nameOff, _ := l.FlexOffset()
-	var out []byte
-	next := off
-	add := func(cookie int64, name string, n *inode) bool {
-		reclen := alignUp(nameOff+len(name)+1, netbsd.DirentAlign)
-		if len(out)+reclen > count {
-			return false
-		}
-		rec := make([]byte, reclen)
-		d := netbsd.Dirent{Fileno: n.ino, Reclen: uint16(reclen), Namlen: uint16(len(name)),
-			Type: n.dtype(), Name: name}
+	addr, total := c.arg(1), 0
+	for _, r := range recs {
+		rl := reclen(nameOff, len(r.name))
+		rec := make([]byte, rl)
+		d := netbsd.Dirent{Fileno: r.ino, Reclen: uint16(rl), Namlen: uint16(len(r.name)), Type: r.dtype, Name: r.name}
 		if err := l.EncodeTo(rec, &d); err != nil {
-			return false
+			return fail(netbsd.EFAULT)
 		}
-		out = append(out, rec...)
-		next = cookie + 1
-		return true
-	}
-	full := false
-	if off <= cookieDot {
-		full = !add(cookieDot, ".", dir)
-	}
-	if !full && off <= cookieDotDot {
-		full = !add(cookieDotDot, "..", dir.dir.parent)
-	}
-	if !full {
-		for _, ent := range dir.dir.ents[dir.dir.from(max(off, cookieFirst)):] {
-			if !add(ent.cookie, ent.name, ent.node) {
-				full = true
-				break
-			}
+		if e := c.copyOut(addr+uint64(total), rec); e != 0 {
+			return fail(e)
 		}
+		total += rl
 	}
-	if full && len(out) == 0 {
-		return nil, off, netbsd.EINVAL
-	}
-	dir.touch(fs.now(), touchA)
-	return out, next, 0
+	return result(uint64(total), 0)
 }

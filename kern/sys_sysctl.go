@@ -18,14 +18,26 @@ type mibNode struct {
 	int      func(k *Kernel) int32
 }
 
+// mibRoot holds the nodes a rump kernel's sysctl tree has that sprig
+// serves. Others, kern.maxfiles, kern.maxproc and kern.argmax among
+// them (a rump kernel has none of the three), are ENOENT.
 var mibRoot = &mibNode{children: []*mibNode{
 	{num: netbsd.CTL_KERN, children: []*mibNode{
 		{num: netbsd.KERN_OSTYPE, str: func(*Kernel) string { return "NetBSD" }},
 		{num: netbsd.KERN_OSRELEASE, str: func(k *Kernel) string { return k.cfg.OSRelease }},
+		{num: netbsd.KERN_OSREV, int: func(k *Kernel) int32 { return k.cfg.osRevision() }},
+		{num: netbsd.KERN_VERSION, str: func(k *Kernel) string { return k.cfg.version() }},
 		{num: netbsd.KERN_HOSTNAME, str: (*Kernel).Hostname, setStr: (*Kernel).setHostname},
 	}},
 	{num: netbsd.CTL_HW, children: []*mibNode{
 		{num: netbsd.HW_MACHINE, str: func(k *Kernel) string { return k.cfg.machine() }},
+		{num: netbsd.HW_NCPU, int: func(k *Kernel) int32 { return k.cfg.ncpu() }},
+		{num: netbsd.HW_BYTEORDER, int: func(k *Kernel) int32 {
+			if k.cfg.ABI.BigEndian() {
+				return netbsd.BIG_ENDIAN
+			}
+			return netbsd.LITTLE_ENDIAN
+		}},
 		{num: netbsd.HW_PAGESIZE, int: func(k *Kernel) int32 { return int32(k.cfg.PageSize) }},
 		{num: netbsd.HW_MACHINE_ARCH, str: func(k *Kernel) string { return k.cfg.machineArch() }},
 	}},
@@ -130,7 +142,7 @@ func (c *call) sysctl(name []int32, r *sysctlReq) netbsd.Errno {
 	if r.newlen == 0 {
 		r.newv = 0
 	}
-	if r.newv != 0 && (!c.p.cred.root() || node.setStr == nil) {
+	if r.newv != 0 && (!c.p.creds().root() || node.setStr == nil) {
 		return netbsd.EPERM
 	}
 	var val []byte

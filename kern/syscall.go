@@ -11,58 +11,89 @@ import (
 // sysFunc runs one syscall whose arguments are already decoded.
 type sysFunc func(c *call) sp.Result
 
-// sysTable lists every syscall kern serves; any other number is ENOSYS.
-// (exit, ioctl, fchown, fchmod and __socket30 are described by
-// abi/netbsd but not served, as a rump kernel without them answers.)
-var sysTable = map[netbsd.Sysno]sysFunc{
-	netbsd.SYS_read:         onFile(sysRead),
-	netbsd.SYS_write:        onFile(sysWrite),
-	netbsd.SYS_open:         sysOpen,
-	netbsd.SYS_close:        sysClose,
-	netbsd.SYS_link:         sysLink,
-	netbsd.SYS_unlink:       sysUnlink,
-	netbsd.SYS_chdir:        sysChdir,
-	netbsd.SYS_getpid:       sysGetpid,
-	netbsd.SYS_getuid:       sysGetuid,
-	netbsd.SYS_geteuid:      sysGetuid,
-	netbsd.SYS_access:       sysAccess,
-	netbsd.SYS_sync:         sysSync,
-	netbsd.SYS_kill:         sysKill,
-	netbsd.SYS_getppid:      sysGetppid,
-	netbsd.SYS_dup:          sysDup,
-	netbsd.SYS_pipe:         sysPipe,
-	netbsd.SYS_getgid:       sysGetgid,
-	netbsd.SYS_symlink:      sysSymlink,
-	netbsd.SYS_readlink:     sysReadlink,
-	netbsd.SYS_umask:        sysUmask,
-	netbsd.SYS_munmap:       sysMunmap,
-	netbsd.SYS_dup2:         sysDup2,
-	netbsd.SYS_fcntl:        onFile(sysFcntl),
-	netbsd.SYS_fsync:        onFile(sysFsync),
-	netbsd.SYS_rename:       sysRename,
-	netbsd.SYS_mkdir:        sysMkdir,
-	netbsd.SYS_rmdir:        sysRmdir,
-	netbsd.SYS_pread:        onFile(sysPread),
-	netbsd.SYS_pwrite:       onFile(sysPwrite),
-	netbsd.SYS_mmap:         sysMmap,
-	netbsd.SYS_lseek:        onFile(sysLseek),
-	netbsd.SYS_truncate:     sysTruncate,
-	netbsd.SYS_ftruncate:    onFile(sysFtruncate),
-	netbsd.SYS___sysctl:     sysSysctl,
-	netbsd.SYS___getcwd:     sysGetcwd,
-	netbsd.SYS___getdents30: onFile(sysGetdents),
-	netbsd.SYS___stat50:     sysStat,
-	netbsd.SYS___fstat50:    onFile(sysFstat),
-	netbsd.SYS___lstat50:    sysLstat,
-	netbsd.SYS_pipe2:        sysPipe2,
+// sysEntry is one served syscall; ext, when not zero, is the extension
+// that must be on for it to be served (ENOSYS otherwise, as on the real
+// rump kernel).
+type sysEntry struct {
+	fn  sysFunc
+	ext Extensions
+}
+
+// sysTable lists every syscall kern serves; any other number is ENOSYS,
+// as it is for exit, fork, execve, syscall 0 and __socket30 on a rump
+// kernel without networking.
+var sysTable = map[netbsd.Sysno]sysEntry{
+	netbsd.SYS_read:         {fn: onFile(sysRead)},
+	netbsd.SYS_write:        {fn: onFile(sysWrite)},
+	netbsd.SYS_open:         {fn: sysOpen},
+	netbsd.SYS_close:        {fn: sysClose},
+	netbsd.SYS_link:         {fn: sysLink},
+	netbsd.SYS_unlink:       {fn: sysUnlink},
+	netbsd.SYS_chdir:        {fn: sysChdir},
+	netbsd.SYS_fchdir:       {fn: onFile(sysFchdir)},
+	netbsd.SYS_chmod:        {fn: sysChmod},
+	netbsd.SYS_chown:        {fn: sysChown},
+	netbsd.SYS_getpid:       {fn: sysGetpid},
+	netbsd.SYS_unmount:      {fn: sysUnmount},
+	netbsd.SYS_setuid:       {fn: sysSetuid},
+	netbsd.SYS_getuid:       {fn: sysGetuid},
+	netbsd.SYS_geteuid:      {fn: sysGeteuid},
+	netbsd.SYS_access:       {fn: sysAccess},
+	netbsd.SYS_sync:         {fn: sysSync},
+	netbsd.SYS_kill:         {fn: sysKill, ext: ExtKill},
+	netbsd.SYS_getppid:      {fn: sysGetppid},
+	netbsd.SYS_dup:          {fn: sysDup},
+	netbsd.SYS_pipe:         {fn: sysPipe},
+	netbsd.SYS_getegid:      {fn: sysGetegid},
+	netbsd.SYS_getgid:       {fn: sysGetgid},
+	netbsd.SYS___getlogin:   {fn: sysGetlogin},
+	netbsd.SYS___setlogin:   {fn: sysSetlogin},
+	netbsd.SYS_ioctl:        {fn: sysIoctl},
+	netbsd.SYS_symlink:      {fn: sysSymlink},
+	netbsd.SYS_readlink:     {fn: sysReadlink},
+	netbsd.SYS_umask:        {fn: sysUmask},
+	netbsd.SYS_munmap:       {fn: sysMunmap, ext: ExtMmap},
+	netbsd.SYS_getgroups:    {fn: sysGetgroups},
+	netbsd.SYS_dup2:         {fn: sysDup2},
+	netbsd.SYS_fcntl:        {fn: onFile(sysFcntl)},
+	netbsd.SYS_fsync:        {fn: onFile(sysFsync)},
+	netbsd.SYS_fchown:       {fn: onFile(sysFchown)},
+	netbsd.SYS_fchmod:       {fn: onFile(sysFchmod)},
+	netbsd.SYS_rename:       {fn: sysRename},
+	netbsd.SYS_mkdir:        {fn: sysMkdir},
+	netbsd.SYS_rmdir:        {fn: sysRmdir},
+	netbsd.SYS_pread:        {fn: onFile(sysPread)},
+	netbsd.SYS_pwrite:       {fn: onFile(sysPwrite)},
+	netbsd.SYS_setgid:       {fn: sysSetgid},
+	netbsd.SYS_setegid:      {fn: sysSetegid},
+	netbsd.SYS_seteuid:      {fn: sysSeteuid},
+	netbsd.SYS_getrlimit:    {fn: sysGetrlimit},
+	netbsd.SYS_setrlimit:    {fn: sysSetrlimit},
+	netbsd.SYS_mmap:         {fn: sysMmap, ext: ExtMmap},
+	netbsd.SYS_lseek:        {fn: onFile(sysLseek)},
+	netbsd.SYS_truncate:     {fn: sysTruncate},
+	netbsd.SYS_ftruncate:    {fn: sysFtruncate},
+	netbsd.SYS___sysctl:     {fn: sysSysctl},
+	netbsd.SYS_lchmod:       {fn: sysLchmod},
+	netbsd.SYS_lchown:       {fn: sysLchown},
+	netbsd.SYS___getcwd:     {fn: sysGetcwd},
+	netbsd.SYS___getdents30: {fn: onFile(sysGetdents)},
+	netbsd.SYS___mount50:    {fn: sysMount},
+	netbsd.SYS___utimes50:   {fn: sysUtimes},
+	netbsd.SYS___futimes50:  {fn: onFile(sysFutimes)},
+	netbsd.SYS___lutimes50:  {fn: sysLutimes},
+	netbsd.SYS___stat50:     {fn: sysStat},
+	netbsd.SYS___fstat50:    {fn: onFile(sysFstat)},
+	netbsd.SYS___lstat50:    {fn: sysLstat},
+	netbsd.SYS_pipe2:        {fn: sysPipe2},
 }
 
 // Syscall implements sp.Process. The argument struct is decoded in the
 // ABI the request carries; bytes a short body lacks read as zero, as a C
 // server reads its buffer's slack, and the kernel notes it in the log.
 func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result {
-	fn := sysTable[req.Num]
-	if fn == nil || req.ABI == nil || req.Mem == nil {
+	ent, ok := sysTable[req.Num]
+	if !ok || (ent.ext != 0 && p.k.cfg.Extensions&ent.ext == 0) || req.ABI == nil || req.Mem == nil {
 		return fail(netbsd.ENOSYS)
 	}
 	args, missing, ok := req.Args()
@@ -73,7 +104,7 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		p.k.log.Debug("short argument struct; missing bytes read as zero",
 			"pid", p.pid, "syscall", req.Num.String(), "missing", missing)
 	}
-	return fn(&call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req, args: args})
+	return ent.fn(&call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req, args: args})
 }
 
 // call is one syscall in progress: the process, the decoded arguments and
@@ -119,15 +150,29 @@ func (c *call) count(i int) (int, netbsd.Errno) {
 }
 
 // path copies in the NUL-terminated path at argument i, PATH_MAX bytes
-// at most, NUL included (ENAMETOOLONG beyond).
-func (c *call) path(i int) (string, netbsd.Errno) {
-	s, err := c.req.Mem.CopyInStr(c.ctx, c.arg(i), netbsd.PATH_MAX)
+// at most, NUL included (ENAMETOOLONG beyond), as pathbuf_copyin does.
+func (c *call) path(i int) (string, netbsd.Errno) { return c.str(c.arg(i), netbsd.PATH_MAX) }
+
+// str copies in a NUL-terminated string of at most max bytes, NUL
+// included. As the rump kernel's copyinstr: NULL is EFAULT without asking
+// the client, and a reply without a NUL (an empty one included) is
+// ENAMETOOLONG.
+func (c *call) str(addr uint64, max int) (string, netbsd.Errno) {
+	if addr == 0 {
+		return "", netbsd.EFAULT
+	}
+	s, err := c.req.Mem.CopyInStr(c.ctx, addr, max)
 	return s, sp.ErrnoOf(err)
 }
 
+// copyIn copies n bytes in from addr. As the rump kernel's copyin, NULL
+// with a length is EFAULT without asking the client.
 func (c *call) copyIn(addr uint64, n int) ([]byte, netbsd.Errno) {
 	if n == 0 {
 		return nil, 0
+	}
+	if addr == 0 {
+		return nil, netbsd.EFAULT
 	}
 	b, err := c.req.Mem.CopyIn(c.ctx, addr, n)
 	if err != nil {
@@ -139,9 +184,15 @@ func (c *call) copyIn(addr uint64, n int) ([]byte, netbsd.Errno) {
 	return b, 0
 }
 
+// copyOut stores b at addr; NULL with a length is EFAULT, as the rump
+// kernel's copyout answers. (A bad address past NULL cannot fail: the
+// protocol's COPYOUT has no reply.)
 func (c *call) copyOut(addr uint64, b []byte) netbsd.Errno {
 	if len(b) == 0 {
 		return 0
+	}
+	if addr == 0 {
+		return netbsd.EFAULT
 	}
 	return sp.ErrnoOf(c.req.Mem.CopyOut(c.ctx, addr, b))
 }
@@ -151,6 +202,11 @@ func (c *call) cint(v int32) []byte {
 	b := make([]byte, c.abi().Int.Size)
 	abi.PutUint(c.abi().ByteOrder(), b, len(b), uint64(uint32(v)))
 	return b
+}
+
+// decodeCInt reads a C int of the client's ABI.
+func (c *call) decodeCInt(b []byte) int32 {
+	return int32(abi.Uint(c.abi().ByteOrder(), b, c.abi().Int.Size))
 }
 
 // file returns the open file at descriptor argument i; release it.

@@ -51,8 +51,8 @@ func TestSysctlServesRealMIBsInTheClientsLayout(t *testing.T) {
 			want []byte
 		}{
 			{"kern.ostype", []int32{netbsd.CTL_KERN, netbsd.KERN_OSTYPE}, []byte("NetBSD\x00")},
-			{"kern.osrelease", []int32{netbsd.CTL_KERN, netbsd.KERN_OSRELEASE}, []byte("9.3\x00")},
-			{"kern.hostname", []int32{netbsd.CTL_KERN, netbsd.KERN_HOSTNAME}, []byte("sprig\x00")},
+			{"kern.osrelease", []int32{netbsd.CTL_KERN, netbsd.KERN_OSRELEASE}, []byte("7.99.34\x00")},
+			{"kern.hostname", []int32{netbsd.CTL_KERN, netbsd.KERN_HOSTNAME}, []byte(e.k.Config().Hostname + "\x00")},
 			{"hw.machine is the server's", []int32{netbsd.CTL_HW, netbsd.HW_MACHINE}, []byte(server.Machine + "\x00")},
 			{"hw.machine_arch is the server's", []int32{netbsd.CTL_HW, netbsd.HW_MACHINE_ARCH}, []byte(server.MachineArch + "\x00")},
 			{"hw.pagesize is a C int", []int32{netbsd.CTL_HW, netbsd.HW_PAGESIZE}, page},
@@ -83,7 +83,8 @@ func TestSysctlServesRealMIBsInTheClientsLayout(t *testing.T) {
 }
 
 func TestSysctlRejectsUnknownNamesAsNetBSD(t *testing.T) {
-	forEachSetup(t, nil, func(t *testing.T, e *env) {
+	forEachSetup(t, func(c *kern.Config) { c.Hostname = "sprig" }, func(t *testing.T, e *env) {
+		e.becomeUser(user, user)
 		cases := []struct {
 			name  string
 			mib   []int32
@@ -121,8 +122,7 @@ func TestSysctlRejectsUnknownNamesAsNetBSD(t *testing.T) {
 }
 
 func TestRootSetsTheHostname(t *testing.T) {
-	asRoot := func(c *kern.Config) { c.UID, c.GID = 0, 0 }
-	forEachSetup(t, asRoot, func(t *testing.T, e *env) {
+	forEachSetup(t, func(c *kern.Config) { c.Hostname = "sprig" }, func(t *testing.T, e *env) {
 		host := []int32{netbsd.CTL_KERN, netbsd.KERN_HOSTNAME}
 		cases := []struct {
 			name  string

@@ -83,6 +83,7 @@ func kernFor(t *testing.T, d *abi.Descriptor) *kern.Kernel {
 	t.Helper()
 	cfg := kern.DefaultConfig()
 	cfg.ABI = d
+	cfg.Extensions = kern.ExtAll // as sprig's own kernel runs for the rig
 	k, err := kern.New(cfg)
 	require.NoError(t, err)
 	return k

@@ -408,9 +408,12 @@ func dialURL(ctx context.Context, url string) (wasmhost.Conn, error) {
 	}), nil
 }
 
-// defaultKernel is kern's simulated NetBSD kernel for a server of ABI d.
+// defaultKernel is kern's simulated NetBSD kernel for a server of ABI d,
+// with sprig's kill and mmap extensions on, so the kill-raise and
+// mmap-anon scenarios can exercise RAISE and ANONMMAP.
 func defaultKernel(d *abi.Descriptor) (sp.Kernel, error) {
 	cfg := kern.DefaultConfig()
 	cfg.ABI = d
+	cfg.Extensions = kern.ExtAll
 	return kern.New(cfg)
 }

@@ -94,7 +94,7 @@ func TestTraceShowsSyscallsStraceStyle(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, guestapi.Pass, result(t, rep, "file-io").Status)
-	assert.Regexp(t, `(?m)^arm64 → mkdir\("/tmp/sprig-file-io-\d+-0", 0755\) = 0$`, out.String())
+	assert.Regexp(t, `(?m)^arm64 → mkdir\("/tmp/sprig-file-io-\d+-0", 0777\) = 0$`, out.String())
 	assert.Regexp(t, `(?m)^arm64 → open\("/tmp/sprig-file-io-\d+-0/f", O_CREAT\|O_RDWR, 0644\) = (\d+)$`, out.String())
 	assert.Regexp(t, `(?m)^arm64 → close\(\d+\) = -1 EBADF`, out.String())
 }

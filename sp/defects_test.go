@@ -567,6 +567,8 @@ func TestDefectCopyinstrReplyUncapped(t *testing.T) {
 		{"64 KiB is EFAULT", path(1<<16, true), netbsd.EFAULT},
 		{"1024 bytes without a NUL are ENAMETOOLONG", path(1024, false), netbsd.ENAMETOOLONG},
 		{"a short string is taken", []byte("/missing\x00"), netbsd.ENOENT},
+		{"an empty reply is ENAMETOOLONG, as on the real server", []byte{}, netbsd.ENAMETOOLONG},
+		{"a short reply without a NUL is ENAMETOOLONG", []byte("/tmp"), netbsd.ENAMETOOLONG},
 	}
 	for _, tt := range tests {
 		r := p.syscall(netbsd.SYS_open, p.args(netbsd.SYS_open, 0x1000, netbsd.O_RDONLY, 0), func(req *sp.Frame) []byte {

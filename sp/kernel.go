@@ -160,6 +160,9 @@ type Memory interface {
 	// NUL. When no NUL lies within the first max bytes it returns those
 	// bytes and an error wrapping ErrNameTooLong, as io.Reader returns
 	// data with an error; a fault before max bytes or a NUL is ErrFault.
+	// (A server's Memory cannot tell the two apart: a client answers a
+	// fault with a short reply, and any reply without a NUL is
+	// ErrNameTooLong, as the rump kernel's copyinstr decides.)
 	CopyInStr(ctx context.Context, addr uint64, max int) (string, error)
 	// CopyOut stores data at addr.
 	CopyOut(ctx context.Context, addr uint64, data []byte) error

@@ -118,13 +118,18 @@ type ServerConfig struct {
 	Trace func(c *ConnInfo, dir Direction, f *Frame)
 }
 
+// DefaultOSRelease is the NetBSD release a server's banner names by
+// default: the one NetBSD's own rump_server of the measured era reports
+// (kern.osrelease agrees, see package kern).
+const DefaultOSRelease = "7.99.34"
+
 // DefaultServerConfig returns the configuration of a C-like server for
 // ABI d speaking protocol 0.4.
 func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 	return ServerConfig{
 		ABI:                      d,
 		Version:                  Version04,
-		OSRelease:                "9.3",
+		OSRelease:                DefaultOSRelease,
 		MaxClients:               256,
 		MaxSyscalls:              128,
 		MaxSyscallsPerClient:     32,

@@ -88,13 +88,11 @@ func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (strin
 			return string(b[:i]), nil
 		}
 	}
-	if len(b) < max {
-		// The client stopped short of max without a NUL: the string
-		// ran into memory it could not read (an empty reply is how
-		// it reports a bad address).
-		return "", fmt.Errorf("%w: COPYINSTR at %#x: %d bytes and no NUL", ErrFault, addr, len(b))
-	}
-	return string(b), fmt.Errorf("%w: no NUL within %d bytes at %#x", ErrNameTooLong, max, addr)
+	// A reply without a NUL, whatever its length, is ENAMETOOLONG, as
+	// the rump kernel's copyinstr answers when it finds no NUL in what
+	// came back. A client reports a bad address with an empty reply, so
+	// that is ENAMETOOLONG too, as on NetBSD's rump_server.
+	return string(b), fmt.Errorf("%w: COPYINSTR at %#x: %d bytes of %d and no NUL", ErrNameTooLong, addr, len(b), max)
 }
 
 func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {

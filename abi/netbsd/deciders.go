@@ -58,21 +58,6 @@ func LookupSysctl(mib []int32) *SysctlNode {
 	return nil
 }
 
-// ioctl command words (sys/ioccom.h): direction, parameter length, group
-// and number packed into 32 bits. The length is the argument's sizeof on
-// the caller's machine, so a command whose argument differs in size has
-// another word on another ABI.
-const (
-	IOCPARM_MASK   = 0x1fff
-	IOCPARM_SHIFT  = 16
-	IOCGROUP_SHIFT = 8
-	IOC_VOID       = 0x20000000
-	IOC_OUT        = 0x40000000
-	IOC_IN         = 0x80000000
-	IOC_INOUT      = IOC_IN | IOC_OUT
-	IOC_DIRMASK    = 0xe0000000
-)
-
 // IoctlCmd is an ioctl(2) command whose argument sprig knows.
 type IoctlCmd struct {
 	Name  string

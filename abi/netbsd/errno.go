@@ -51,6 +51,7 @@ const (
 	ENAMETOOLONG Errno = 63
 	ENOTEMPTY    Errno = 66
 	ENOSYS       Errno = 78
+	EFTYPE       Errno = 79
 	EAUTH        Errno = 80
 	EOVERFLOW    Errno = 84
 )
@@ -65,7 +66,7 @@ var errnoNames = map[Errno]string{
 	EDOM: "EDOM", ERANGE: "ERANGE", EAGAIN: "EAGAIN", EINPROGRESS: "EINPROGRESS",
 	ENOTSOCK: "ENOTSOCK", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT",
 	ENOTCONN: "ENOTCONN", ELOOP: "ELOOP", ENAMETOOLONG: "ENAMETOOLONG",
-	ENOTEMPTY: "ENOTEMPTY", ENOSYS: "ENOSYS", EAUTH: "EAUTH", EOVERFLOW: "EOVERFLOW",
+	ENOTEMPTY: "ENOTEMPTY", ENOSYS: "ENOSYS", EFTYPE: "EFTYPE", EAUTH: "EAUTH", EOVERFLOW: "EOVERFLOW",
 }
 
 var errnoText = map[Errno]string{
@@ -79,7 +80,7 @@ var errnoText = map[Errno]string{
 	EAGAIN: "resource temporarily unavailable", EOPNOTSUPP: "operation not supported",
 	ENOTCONN: "socket is not connected", ELOOP: "too many levels of symbolic links",
 	ENAMETOOLONG: "file name too long", ENOTEMPTY: "directory not empty",
-	ENOSYS: "function not implemented", EAUTH: "authentication error",
+	ENOSYS: "function not implemented", EFTYPE: "inappropriate file type or format", EAUTH: "authentication error",
 }
 
 // String returns the C name, such as "ENOENT".

@@ -18,7 +18,10 @@ type Layouts struct {
 	Sysresp       *abi.Layout     // rsp_sysresp
 	Copydata      *abi.Layout     // rsp_copydata
 	HandshakeFork *abi.Layout     // handshake_fork
+	Timeval       *abi.Layout     // struct timeval
+	Rlimit        *abi.Layout     // struct rlimit
 	TmpfsArgs     *abi.Layout     // struct tmpfs_args
+	Termios       *abi.Layout     // struct termios
 
 	argsMu sync.Mutex
 	args   map[Sysno]*abi.ArgsLayout
@@ -73,7 +76,10 @@ func LayoutsFor(d *abi.Descriptor) *Layouts {
 		Sysresp:       abi.LayoutOf(own, SysrespType),
 		Copydata:      abi.LayoutOf(own, CopydataType),
 		HandshakeFork: abi.LayoutOf(own, HandshakeForkType),
+		Timeval:       abi.LayoutOf(own, TimevalType),
+		Rlimit:        abi.LayoutOf(own, RlimitType),
 		TmpfsArgs:     abi.LayoutOf(own, TmpfsArgsType),
+		Termios:       abi.LayoutOf(own, TermiosType),
 		args:          map[Sysno]*abi.ArgsLayout{},
 	}
 
@@ -125,7 +131,8 @@ func (l *Layouts) Args(n Sysno) *abi.ArgsLayout {
 // StructTypes lists the named structs of this package, for tools that show
 // or check every one (sprig abi show, the compiler golden tests).
 func StructTypes() []*abi.Type {
-	return []*abi.Type{TimespecType, StatType, DirentType, SysrespType, CopydataType, HandshakeForkType, TmpfsArgsType}
+	return []*abi.Type{TimespecType, StatType, DirentType, SysrespType, CopydataType, HandshakeForkType,
+		TimevalType, RlimitType, TmpfsArgsType, TermiosType}
 }
 
 // StructByName finds a struct by its tag with or without "struct ":

@@ -133,3 +133,83 @@ type HandshakeFork struct {
 	Auth   [4]uint32 `abi:"rf_auth"`
 	Cancel int32     `abi:"rf_cancel"`
 }
+
+// More of NetBSD's typedefs, for the structs below.
+var (
+	SusecondsT = abi.Typedef("suseconds_t", abi.Int)
+	RlimT      = abi.Typedef("rlim_t", abi.Uint64)
+	TcflagT    = abi.Typedef("tcflag_t", abi.UInt)
+	CcT        = abi.Typedef("cc_t", abi.UChar)
+)
+
+// TimevalType is struct timeval (sys/time.h) as __utimes50 and its
+// relatives take it: a 64-bit time_t and an int of microseconds.
+var TimevalType = abi.Struct("timeval",
+	abi.F("tv_sec", TimeT),
+	abi.F("tv_usec", SusecondsT),
+)
+
+// RlimitType is struct rlimit (sys/resource.h).
+var RlimitType = abi.Struct("rlimit",
+	abi.F("rlim_cur", RlimT),
+	abi.F("rlim_max", RlimT),
+)
+
+// TmpfsArgsType is struct tmpfs_args (fs/tmpfs/tmpfs_args.h), the data
+// of a tmpfs __mount50: 40 bytes on LP64, 32 on i386.
+var TmpfsArgsType = abi.Struct("tmpfs_args",
+	abi.F("ta_version", abi.Int),
+	abi.F("ta_nodes_max", InoT),
+	abi.F("ta_size_max", OffT),
+	abi.F("ta_root_uid", UidT),
+	abi.F("ta_root_gid", GidT),
+	abi.F("ta_root_mode", ModeT),
+)
+
+// NCCS is the number of control characters in struct termios.
+const NCCS = 20
+
+// TermiosType is struct termios (sys/termios.h): 44 bytes on every
+// NetBSD machine, the size TIOCGETA encodes.
+var TermiosType = abi.Struct("termios",
+	abi.F("c_iflag", TcflagT),
+	abi.F("c_oflag", TcflagT),
+	abi.F("c_cflag", TcflagT),
+	abi.F("c_lflag", TcflagT),
+	abi.F("c_cc", abi.Array(CcT, NCCS)),
+	abi.F("c_ispeed", abi.Int),
+	abi.F("c_ospeed", abi.Int),
+)
+
+// Timeval carries a struct timeval.
+type Timeval struct {
+	Sec  int64 `abi:"tv_sec"`
+	Usec int64 `abi:"tv_usec"`
+}
+
+// Rlimit carries a struct rlimit.
+type Rlimit struct {
+	Cur uint64 `abi:"rlim_cur"`
+	Max uint64 `abi:"rlim_max"`
+}
+
+// Termios carries a struct termios.
+type Termios struct {
+	Iflag  uint32      `abi:"c_iflag"`
+	Oflag  uint32      `abi:"c_oflag"`
+	Cflag  uint32      `abi:"c_cflag"`
+	Lflag  uint32      `abi:"c_lflag"`
+	CC     [NCCS]uint8 `abi:"c_cc"`
+	Ispeed int32       `abi:"c_ispeed"`
+	Ospeed int32       `abi:"c_ospeed"`
+}
+
+// TmpfsArgs carries a struct tmpfs_args.
+type TmpfsArgs struct {
+	Version  int32  `abi:"ta_version"`
+	NodesMax uint64 `abi:"ta_nodes_max"`
+	SizeMax  int64  `abi:"ta_size_max"`
+	RootUID  uint32 `abi:"ta_root_uid"`
+	RootGID  uint32 `abi:"ta_root_gid"`
+	RootMode uint32 `abi:"ta_root_mode"`
+}

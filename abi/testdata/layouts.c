@@ -136,6 +136,10 @@ typedef uint32_t gid_t;
 typedef int64_t off_t;
 typedef int64_t blkcnt_t;
 typedef int32_t blksize_t;
+typedef int32_t suseconds_t;
+typedef uint64_t rlim_t;
+typedef uint32_t tcflag_t;
+typedef uint8_t cc_t;
 typedef int32_t pid_t;
 typedef unsigned long u_long;
 typedef uint32_t u_int;
@@ -190,6 +194,16 @@ struct handshake_fork {
 	int rf_cancel;
 };
 
+struct timeval {
+	time_t tv_sec;
+	suseconds_t tv_usec;
+};
+
+struct rlimit {
+	rlim_t rlim_cur;
+	rlim_t rlim_max;
+};
+
 struct tmpfs_args {
 	int ta_version;
 	ino_t ta_nodes_max;
@@ -197,6 +211,16 @@ struct tmpfs_args {
 	uid_t ta_root_uid;
 	gid_t ta_root_gid;
 	mode_t ta_root_mode;
+};
+
+struct termios {
+	tcflag_t c_iflag;
+	tcflag_t c_oflag;
+	tcflag_t c_cflag;
+	tcflag_t c_lflag;
+	cc_t c_cc[20];
+	int c_ispeed;
+	int c_ospeed;
 };
 
 struct trap_int_ll {
@@ -1367,9 +1391,28 @@ struct sys_chdir_args {
 	syscallarg(const char *) path;
 };
 
+struct sys_fchdir_args {
+	syscallarg(int) fd;
+};
+
+struct sys_chmod_args {
+	syscallarg(const char *) path;
+	syscallarg(mode_t) mode;
+};
+
+struct sys_chown_args {
+	syscallarg(const char *) path;
+	syscallarg(uid_t) uid;
+	syscallarg(gid_t) gid;
+};
+
 struct sys_unmount_args {
 	syscallarg(const char *) path;
 	syscallarg(int) flags;
+};
+
+struct sys_setuid_args {
+	syscallarg(uid_t) uid;
 };
 
 struct sys_access_args {
@@ -1384,6 +1427,15 @@ struct sys_kill_args {
 
 struct sys_dup_args {
 	syscallarg(int) fd;
+};
+
+struct sys___getlogin_args {
+	syscallarg(char *) namebuf;
+	syscallarg(size_t) namelen;
+};
+
+struct sys___setlogin_args {
+	syscallarg(const char *) namebuf;
 };
 
 struct sys_ioctl_args {
@@ -1410,6 +1462,11 @@ struct sys_umask_args {
 struct sys_munmap_args {
 	syscallarg(void *) addr;
 	syscallarg(size_t) len;
+};
+
+struct sys_getgroups_args {
+	syscallarg(int) gidsetsize;
+	syscallarg(gid_t *) gidset;
 };
 
 struct sys_dup2_args {
@@ -1468,6 +1525,28 @@ struct sys_pwrite_args {
 	syscallarg(off_t) offset;
 };
 
+struct sys_setgid_args {
+	syscallarg(gid_t) gid;
+};
+
+struct sys_setegid_args {
+	syscallarg(gid_t) egid;
+};
+
+struct sys_seteuid_args {
+	syscallarg(uid_t) euid;
+};
+
+struct sys_getrlimit_args {
+	syscallarg(int) which;
+	syscallarg(struct rlimit *) rlp;
+};
+
+struct sys_setrlimit_args {
+	syscallarg(int) which;
+	syscallarg(const struct rlimit *) rlp;
+};
+
 struct sys_mmap_args {
 	syscallarg(void *) addr;
 	syscallarg(size_t) len;
@@ -1506,6 +1585,17 @@ struct sys___sysctl_args {
 	syscallarg(size_t) newlen;
 };
 
+struct sys_lchmod_args {
+	syscallarg(const char *) path;
+	syscallarg(mode_t) mode;
+};
+
+struct sys_lchown_args {
+	syscallarg(const char *) path;
+	syscallarg(uid_t) uid;
+	syscallarg(gid_t) gid;
+};
+
 struct sys___getcwd_args {
 	syscallarg(char *) bufp;
 	syscallarg(size_t) length;
@@ -1523,6 +1613,29 @@ struct sys___socket30_args {
 	syscallarg(int) protocol;
 };
 
+struct sys___mount50_args {
+	syscallarg(const char *) type;
+	syscallarg(const char *) path;
+	syscallarg(int) flags;
+	syscallarg(void *) data;
+	syscallarg(size_t) data_len;
+};
+
+struct sys___utimes50_args {
+	syscallarg(const char *) path;
+	syscallarg(const struct timeval *) tptr;
+};
+
+struct sys___futimes50_args {
+	syscallarg(int) fd;
+	syscallarg(const struct timeval *) tptr;
+};
+
+struct sys___lutimes50_args {
+	syscallarg(const char *) path;
+	syscallarg(const struct timeval *) tptr;
+};
+
 struct sys___stat50_args {
 	syscallarg(const char *) path;
 	syscallarg(struct stat *) ub;
@@ -1536,14 +1649,6 @@ struct sys___fstat50_args {
 struct sys___lstat50_args {
 	syscallarg(const char *) path;
 	syscallarg(struct stat *) ub;
-};
-
-struct sys___mount50_args {
-	syscallarg(const char *) type;
-	syscallarg(const char *) path;
-	syscallarg(int) flags;
-	syscallarg(void *) data;
-	syscallarg(size_t) data_len;
 };
 
 struct sys_pipe2_args {
@@ -1610,104 +1715,115 @@ struct sprig_align_52 { char c; gid_t x; };
 struct sprig_align_53 { char c; off_t x; };
 struct sprig_align_54 { char c; blkcnt_t x; };
 struct sprig_align_55 { char c; blksize_t x; };
-struct sprig_align_56 { char c; char *x; };
-struct sprig_align_57 { char c; const void *x; };
-struct sprig_align_58 { char c; const char *x; };
-struct sprig_align_59 { char c; pid_t x; };
-struct sprig_align_60 { char c; u_long x; };
-struct sprig_align_61 { char c; const int *x; };
-struct sprig_align_62 { char c; u_int x; };
-struct sprig_align_63 { char c; size_t *x; };
-struct sprig_align_64 { char c; struct stat *x; };
-struct sprig_align_65 { char c; int *x; };
+struct sprig_align_56 { char c; suseconds_t x; };
+struct sprig_align_57 { char c; rlim_t x; };
+struct sprig_align_58 { char c; tcflag_t x; };
+struct sprig_align_59 { char c; cc_t x; };
+struct sprig_align_60 { char c; char *x; };
+struct sprig_align_61 { char c; const void *x; };
+struct sprig_align_62 { char c; const char *x; };
+struct sprig_align_63 { char c; pid_t x; };
+struct sprig_align_64 { char c; u_long x; };
+struct sprig_align_65 { char c; gid_t *x; };
+struct sprig_align_66 { char c; struct rlimit *x; };
+struct sprig_align_67 { char c; const struct rlimit *x; };
+struct sprig_align_68 { char c; const int *x; };
+struct sprig_align_69 { char c; u_int x; };
+struct sprig_align_70 { char c; size_t *x; };
+struct sprig_align_71 { char c; const struct timeval *x; };
+struct sprig_align_72 { char c; struct stat *x; };
+struct sprig_align_73 { char c; int *x; };
 struct sprig_align_1000 { char c; struct timespec x; };
 struct sprig_align_1001 { char c; struct stat x; };
 struct sprig_align_1002 { char c; struct dirent x; };
 struct sprig_align_1003 { char c; struct rsp_sysresp x; };
 struct sprig_align_1004 { char c; struct rsp_copydata x; };
 struct sprig_align_1005 { char c; struct handshake_fork x; };
-struct sprig_align_1006 { char c; struct tmpfs_args x; };
-struct sprig_align_1007 { char c; struct trap_int_ll x; };
-struct sprig_align_1008 { char c; struct trap_int_double x; };
-struct sprig_align_1009 { char c; struct trap_char_reg x; };
-struct sprig_align_1010 { char c; struct trap_short_ptr_char x; };
-struct sprig_align_1011 { char c; struct v_bool x; };
-struct sprig_align_1012 { char c; struct v_enums x; };
-struct sprig_align_1013 { char c; struct v_ldouble x; };
-struct sprig_align_1014 { char c; struct v_complex x; };
+struct sprig_align_1006 { char c; struct timeval x; };
+struct sprig_align_1007 { char c; struct rlimit x; };
+struct sprig_align_1008 { char c; struct tmpfs_args x; };
+struct sprig_align_1009 { char c; struct termios x; };
+struct sprig_align_1010 { char c; struct trap_int_ll x; };
+struct sprig_align_1011 { char c; struct trap_int_double x; };
+struct sprig_align_1012 { char c; struct trap_char_reg x; };
+struct sprig_align_1013 { char c; struct trap_short_ptr_char x; };
+struct sprig_align_1014 { char c; struct v_bool x; };
+struct sprig_align_1015 { char c; struct v_enums x; };
+struct sprig_align_1016 { char c; struct v_ldouble x; };
+struct sprig_align_1017 { char c; struct v_complex x; };
 #ifdef __SIZEOF_INT128__
-struct sprig_align_1015 { char c; struct v_int128 x; };
+struct sprig_align_1018 { char c; struct v_int128 x; };
 #endif /* __SIZEOF_INT128__ */
-struct sprig_align_1016 { char c; struct v_empty x; };
-struct sprig_align_1017 { char c; struct v_has_empty x; };
-struct sprig_align_1018 { char c; struct v_anon x; };
-struct sprig_align_1019 { char c; union v_anon_union x; };
-struct sprig_align_1020 { char c; struct v_zero_len x; };
-struct sprig_align_1021 { char c; struct v_3d x; };
-struct sprig_align_1022 { char c; struct v_bf_basic x; };
-struct sprig_align_1023 { char c; struct v_bf_straddle x; };
-struct sprig_align_1024 { char c; struct v_bf_zero x; };
-struct sprig_align_1025 { char c; struct v_bf_unnamed x; };
-struct sprig_align_1026 { char c; struct v_bf_only_unnamed x; };
-struct sprig_align_1027 { char c; struct v_bf_ll x; };
-struct sprig_align_1028 { char c; struct v_bf_types x; };
-struct sprig_align_1029 { char c; union v_bf_union x; };
-struct sprig_align_1030 { char c; struct v_bf_mixed x; };
-struct sprig_align_1031 { char c; struct v_bf_in_array x; };
+struct sprig_align_1019 { char c; struct v_empty x; };
+struct sprig_align_1020 { char c; struct v_has_empty x; };
+struct sprig_align_1021 { char c; struct v_anon x; };
+struct sprig_align_1022 { char c; union v_anon_union x; };
+struct sprig_align_1023 { char c; struct v_zero_len x; };
+struct sprig_align_1024 { char c; struct v_3d x; };
+struct sprig_align_1025 { char c; struct v_bf_basic x; };
+struct sprig_align_1026 { char c; struct v_bf_straddle x; };
+struct sprig_align_1027 { char c; struct v_bf_zero x; };
+struct sprig_align_1028 { char c; struct v_bf_unnamed x; };
+struct sprig_align_1029 { char c; struct v_bf_only_unnamed x; };
+struct sprig_align_1030 { char c; struct v_bf_ll x; };
+struct sprig_align_1031 { char c; struct v_bf_types x; };
+struct sprig_align_1032 { char c; union v_bf_union x; };
+struct sprig_align_1033 { char c; struct v_bf_mixed x; };
+struct sprig_align_1034 { char c; struct v_bf_in_array x; };
 #ifdef __SIZEOF_INT128__
-struct sprig_align_1032 { char c; struct v_bf_int128 x; };
+struct sprig_align_1035 { char c; struct v_bf_int128 x; };
 #endif /* __SIZEOF_INT128__ */
-struct sprig_align_1033 { char c; struct v_packed x; };
-struct sprig_align_1034 { char c; struct v_packed_bf x; };
-struct sprig_align_1035 { char c; struct v_packed_member x; };
-struct sprig_align_1036 { char c; struct v_aligned x; };
-struct sprig_align_1037 { char c; struct v_aligned_in x; };
-struct sprig_align_1038 { char c; struct v_member_aligned x; };
-struct sprig_align_1039 { char c; struct v_alignas x; };
-struct sprig_align_1040 { char c; struct v_packed_aligned x; };
-struct sprig_align_1041 { char c; struct v_packed_keeps x; };
-struct sprig_align_1042 { char c; struct v_typedef_aligned x; };
-struct sprig_align_1043 { char c; struct v_uses_td x; };
-struct sprig_align_1044 { char c; struct mix00 x; };
-struct sprig_align_1045 { char c; struct mix01 x; };
-struct sprig_align_1046 { char c; struct mix02 x; };
-struct sprig_align_1047 { char c; struct mix03 x; };
-struct sprig_align_1048 { char c; struct mix04 x; };
-struct sprig_align_1049 { char c; struct mix05 x; };
-struct sprig_align_1050 { char c; struct mix06 x; };
-struct sprig_align_1051 { char c; struct mix07 x; };
-struct sprig_align_1052 { char c; struct mix08 x; };
-struct sprig_align_1053 { char c; union mix09 x; };
-struct sprig_align_1054 { char c; struct mix10 x; };
-struct sprig_align_1055 { char c; struct mix11 x; };
-struct sprig_align_1056 { char c; struct mix12 x; };
-struct sprig_align_1057 { char c; struct mix13 x; };
-struct sprig_align_1058 { char c; struct mix14 x; };
-struct sprig_align_1059 { char c; struct mix15 x; };
-struct sprig_align_1060 { char c; struct mix16 x; };
-struct sprig_align_1061 { char c; struct mix17 x; };
-struct sprig_align_1062 { char c; struct mix18 x; };
-struct sprig_align_1063 { char c; union mix19 x; };
-struct sprig_align_1064 { char c; struct mix20 x; };
-struct sprig_align_1065 { char c; struct mix21 x; };
-struct sprig_align_1066 { char c; struct mix22 x; };
-struct sprig_align_1067 { char c; struct mix23 x; };
-struct sprig_align_1068 { char c; struct mix24 x; };
-struct sprig_align_1069 { char c; struct mix25 x; };
-struct sprig_align_1070 { char c; struct mix26 x; };
-struct sprig_align_1071 { char c; struct mix27 x; };
-struct sprig_align_1072 { char c; struct mix28 x; };
-struct sprig_align_1073 { char c; union mix29 x; };
-struct sprig_align_1074 { char c; struct mix30 x; };
-struct sprig_align_1075 { char c; struct mix31 x; };
-struct sprig_align_1076 { char c; struct mix32 x; };
-struct sprig_align_1077 { char c; struct mix33 x; };
-struct sprig_align_1078 { char c; struct mix34 x; };
-struct sprig_align_1079 { char c; struct mix35 x; };
-struct sprig_align_1080 { char c; struct mix36 x; };
-struct sprig_align_1081 { char c; struct mix37 x; };
-struct sprig_align_1082 { char c; struct mix38 x; };
-struct sprig_align_1083 { char c; union mix39 x; };
+struct sprig_align_1036 { char c; struct v_packed x; };
+struct sprig_align_1037 { char c; struct v_packed_bf x; };
+struct sprig_align_1038 { char c; struct v_packed_member x; };
+struct sprig_align_1039 { char c; struct v_aligned x; };
+struct sprig_align_1040 { char c; struct v_aligned_in x; };
+struct sprig_align_1041 { char c; struct v_member_aligned x; };
+struct sprig_align_1042 { char c; struct v_alignas x; };
+struct sprig_align_1043 { char c; struct v_packed_aligned x; };
+struct sprig_align_1044 { char c; struct v_packed_keeps x; };
+struct sprig_align_1045 { char c; struct v_typedef_aligned x; };
+struct sprig_align_1046 { char c; struct v_uses_td x; };
+struct sprig_align_1047 { char c; struct mix00 x; };
+struct sprig_align_1048 { char c; struct mix01 x; };
+struct sprig_align_1049 { char c; struct mix02 x; };
+struct sprig_align_1050 { char c; struct mix03 x; };
+struct sprig_align_1051 { char c; struct mix04 x; };
+struct sprig_align_1052 { char c; struct mix05 x; };
+struct sprig_align_1053 { char c; struct mix06 x; };
+struct sprig_align_1054 { char c; struct mix07 x; };
+struct sprig_align_1055 { char c; struct mix08 x; };
+struct sprig_align_1056 { char c; union mix09 x; };
+struct sprig_align_1057 { char c; struct mix10 x; };
+struct sprig_align_1058 { char c; struct mix11 x; };
+struct sprig_align_1059 { char c; struct mix12 x; };
+struct sprig_align_1060 { char c; struct mix13 x; };
+struct sprig_align_1061 { char c; struct mix14 x; };
+struct sprig_align_1062 { char c; struct mix15 x; };
+struct sprig_align_1063 { char c; struct mix16 x; };
+struct sprig_align_1064 { char c; struct mix17 x; };
+struct sprig_align_1065 { char c; struct mix18 x; };
+struct sprig_align_1066 { char c; union mix19 x; };
+struct sprig_align_1067 { char c; struct mix20 x; };
+struct sprig_align_1068 { char c; struct mix21 x; };
+struct sprig_align_1069 { char c; struct mix22 x; };
+struct sprig_align_1070 { char c; struct mix23 x; };
+struct sprig_align_1071 { char c; struct mix24 x; };
+struct sprig_align_1072 { char c; struct mix25 x; };
+struct sprig_align_1073 { char c; struct mix26 x; };
+struct sprig_align_1074 { char c; struct mix27 x; };
+struct sprig_align_1075 { char c; struct mix28 x; };
+struct sprig_align_1076 { char c; union mix29 x; };
+struct sprig_align_1077 { char c; struct mix30 x; };
+struct sprig_align_1078 { char c; struct mix31 x; };
+struct sprig_align_1079 { char c; struct mix32 x; };
+struct sprig_align_1080 { char c; struct mix33 x; };
+struct sprig_align_1081 { char c; struct mix34 x; };
+struct sprig_align_1082 { char c; struct mix35 x; };
+struct sprig_align_1083 { char c; struct mix36 x; };
+struct sprig_align_1084 { char c; struct mix37 x; };
+struct sprig_align_1085 { char c; struct mix38 x; };
+struct sprig_align_1086 { char c; union mix39 x; };
 
 const unsigned long long sprig_layout_values[] = {
 	sizeof(char), /* sizeof(char) */
@@ -1876,29 +1992,49 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(blksize_t), /* sizeof(blksize_t) */
 	__builtin_offsetof(struct sprig_align_55, x), /* alignof(blksize_t) */
 	((blksize_t)-1 < (blksize_t)0), /* signed(blksize_t) */
+	sizeof(suseconds_t), /* sizeof(suseconds_t) */
+	__builtin_offsetof(struct sprig_align_56, x), /* alignof(suseconds_t) */
+	((suseconds_t)-1 < (suseconds_t)0), /* signed(suseconds_t) */
+	sizeof(rlim_t), /* sizeof(rlim_t) */
+	__builtin_offsetof(struct sprig_align_57, x), /* alignof(rlim_t) */
+	((rlim_t)-1 < (rlim_t)0), /* signed(rlim_t) */
+	sizeof(tcflag_t), /* sizeof(tcflag_t) */
+	__builtin_offsetof(struct sprig_align_58, x), /* alignof(tcflag_t) */
+	((tcflag_t)-1 < (tcflag_t)0), /* signed(tcflag_t) */
+	sizeof(cc_t), /* sizeof(cc_t) */
+	__builtin_offsetof(struct sprig_align_59, x), /* alignof(cc_t) */
+	((cc_t)-1 < (cc_t)0), /* signed(cc_t) */
 	sizeof(char *), /* sizeof(char *) */
-	__builtin_offsetof(struct sprig_align_56, x), /* alignof(char *) */
+	__builtin_offsetof(struct sprig_align_60, x), /* alignof(char *) */
 	sizeof(const void *), /* sizeof(const void *) */
-	__builtin_offsetof(struct sprig_align_57, x), /* alignof(const void *) */
+	__builtin_offsetof(struct sprig_align_61, x), /* alignof(const void *) */
 	sizeof(const char *), /* sizeof(const char *) */
-	__builtin_offsetof(struct sprig_align_58, x), /* alignof(const char *) */
+	__builtin_offsetof(struct sprig_align_62, x), /* alignof(const char *) */
 	sizeof(pid_t), /* sizeof(pid_t) */
-	__builtin_offsetof(struct sprig_align_59, x), /* alignof(pid_t) */
+	__builtin_offsetof(struct sprig_align_63, x), /* alignof(pid_t) */
 	((pid_t)-1 < (pid_t)0), /* signed(pid_t) */
 	sizeof(u_long), /* sizeof(u_long) */
-	__builtin_offsetof(struct sprig_align_60, x), /* alignof(u_long) */
+	__builtin_offsetof(struct sprig_align_64, x), /* alignof(u_long) */
 	((u_long)-1 < (u_long)0), /* signed(u_long) */
+	sizeof(gid_t *), /* sizeof(gid_t *) */
+	__builtin_offsetof(struct sprig_align_65, x), /* alignof(gid_t *) */
+	sizeof(struct rlimit *), /* sizeof(struct rlimit *) */
+	__builtin_offsetof(struct sprig_align_66, x), /* alignof(struct rlimit *) */
+	sizeof(const struct rlimit *), /* sizeof(const struct rlimit *) */
+	__builtin_offsetof(struct sprig_align_67, x), /* alignof(const struct rlimit *) */
 	sizeof(const int *), /* sizeof(const int *) */
-	__builtin_offsetof(struct sprig_align_61, x), /* alignof(const int *) */
+	__builtin_offsetof(struct sprig_align_68, x), /* alignof(const int *) */
 	sizeof(u_int), /* sizeof(u_int) */
-	__builtin_offsetof(struct sprig_align_62, x), /* alignof(u_int) */
+	__builtin_offsetof(struct sprig_align_69, x), /* alignof(u_int) */
 	((u_int)-1 < (u_int)0), /* signed(u_int) */
 	sizeof(size_t *), /* sizeof(size_t *) */
-	__builtin_offsetof(struct sprig_align_63, x), /* alignof(size_t *) */
+	__builtin_offsetof(struct sprig_align_70, x), /* alignof(size_t *) */
+	sizeof(const struct timeval *), /* sizeof(const struct timeval *) */
+	__builtin_offsetof(struct sprig_align_71, x), /* alignof(const struct timeval *) */
 	sizeof(struct stat *), /* sizeof(struct stat *) */
-	__builtin_offsetof(struct sprig_align_64, x), /* alignof(struct stat *) */
+	__builtin_offsetof(struct sprig_align_72, x), /* alignof(struct stat *) */
 	sizeof(int *), /* sizeof(int *) */
-	__builtin_offsetof(struct sprig_align_65, x), /* alignof(int *) */
+	__builtin_offsetof(struct sprig_align_73, x), /* alignof(int *) */
 	__alignof__(long long), /* gnu_alignof(long long) */
 	__alignof__(double), /* gnu_alignof(double) */
 	__alignof__(int64_t), /* gnu_alignof(int64_t) */
@@ -1982,8 +2118,20 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct handshake_fork *)0)->rf_auth), /* membersize(struct handshake_fork, rf_auth) */
 	__builtin_offsetof(struct handshake_fork, rf_cancel), /* offsetof(struct handshake_fork, rf_cancel) */
 	sizeof(((struct handshake_fork *)0)->rf_cancel), /* membersize(struct handshake_fork, rf_cancel) */
+	sizeof(struct timeval), /* sizeof(struct timeval) */
+	__builtin_offsetof(struct sprig_align_1006, x), /* alignof(struct timeval) */
+	__builtin_offsetof(struct timeval, tv_sec), /* offsetof(struct timeval, tv_sec) */
+	sizeof(((struct timeval *)0)->tv_sec), /* membersize(struct timeval, tv_sec) */
+	__builtin_offsetof(struct timeval, tv_usec), /* offsetof(struct timeval, tv_usec) */
+	sizeof(((struct timeval *)0)->tv_usec), /* membersize(struct timeval, tv_usec) */
+	sizeof(struct rlimit), /* sizeof(struct rlimit) */
+	__builtin_offsetof(struct sprig_align_1007, x), /* alignof(struct rlimit) */
+	__builtin_offsetof(struct rlimit, rlim_cur), /* offsetof(struct rlimit, rlim_cur) */
+	sizeof(((struct rlimit *)0)->rlim_cur), /* membersize(struct rlimit, rlim_cur) */
+	__builtin_offsetof(struct rlimit, rlim_max), /* offsetof(struct rlimit, rlim_max) */
+	sizeof(((struct rlimit *)0)->rlim_max), /* membersize(struct rlimit, rlim_max) */
 	sizeof(struct tmpfs_args), /* sizeof(struct tmpfs_args) */
-	__builtin_offsetof(struct sprig_align_1006, x), /* alignof(struct tmpfs_args) */
+	__builtin_offsetof(struct sprig_align_1008, x), /* alignof(struct tmpfs_args) */
 	__builtin_offsetof(struct tmpfs_args, ta_version), /* offsetof(struct tmpfs_args, ta_version) */
 	sizeof(((struct tmpfs_args *)0)->ta_version), /* membersize(struct tmpfs_args, ta_version) */
 	__builtin_offsetof(struct tmpfs_args, ta_nodes_max), /* offsetof(struct tmpfs_args, ta_nodes_max) */
@@ -1996,26 +2144,42 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct tmpfs_args *)0)->ta_root_gid), /* membersize(struct tmpfs_args, ta_root_gid) */
 	__builtin_offsetof(struct tmpfs_args, ta_root_mode), /* offsetof(struct tmpfs_args, ta_root_mode) */
 	sizeof(((struct tmpfs_args *)0)->ta_root_mode), /* membersize(struct tmpfs_args, ta_root_mode) */
+	sizeof(struct termios), /* sizeof(struct termios) */
+	__builtin_offsetof(struct sprig_align_1009, x), /* alignof(struct termios) */
+	__builtin_offsetof(struct termios, c_iflag), /* offsetof(struct termios, c_iflag) */
+	sizeof(((struct termios *)0)->c_iflag), /* membersize(struct termios, c_iflag) */
+	__builtin_offsetof(struct termios, c_oflag), /* offsetof(struct termios, c_oflag) */
+	sizeof(((struct termios *)0)->c_oflag), /* membersize(struct termios, c_oflag) */
+	__builtin_offsetof(struct termios, c_cflag), /* offsetof(struct termios, c_cflag) */
+	sizeof(((struct termios *)0)->c_cflag), /* membersize(struct termios, c_cflag) */
+	__builtin_offsetof(struct termios, c_lflag), /* offsetof(struct termios, c_lflag) */
+	sizeof(((struct termios *)0)->c_lflag), /* membersize(struct termios, c_lflag) */
+	__builtin_offsetof(struct termios, c_cc), /* offsetof(struct termios, c_cc) */
+	sizeof(((struct termios *)0)->c_cc), /* membersize(struct termios, c_cc) */
+	__builtin_offsetof(struct termios, c_ispeed), /* offsetof(struct termios, c_ispeed) */
+	sizeof(((struct termios *)0)->c_ispeed), /* membersize(struct termios, c_ispeed) */
+	__builtin_offsetof(struct termios, c_ospeed), /* offsetof(struct termios, c_ospeed) */
+	sizeof(((struct termios *)0)->c_ospeed), /* membersize(struct termios, c_ospeed) */
 	sizeof(struct trap_int_ll), /* sizeof(struct trap_int_ll) */
-	__builtin_offsetof(struct sprig_align_1007, x), /* alignof(struct trap_int_ll) */
+	__builtin_offsetof(struct sprig_align_1010, x), /* alignof(struct trap_int_ll) */
 	__builtin_offsetof(struct trap_int_ll, i), /* offsetof(struct trap_int_ll, i) */
 	sizeof(((struct trap_int_ll *)0)->i), /* membersize(struct trap_int_ll, i) */
 	__builtin_offsetof(struct trap_int_ll, ll), /* offsetof(struct trap_int_ll, ll) */
 	sizeof(((struct trap_int_ll *)0)->ll), /* membersize(struct trap_int_ll, ll) */
 	sizeof(struct trap_int_double), /* sizeof(struct trap_int_double) */
-	__builtin_offsetof(struct sprig_align_1008, x), /* alignof(struct trap_int_double) */
+	__builtin_offsetof(struct sprig_align_1011, x), /* alignof(struct trap_int_double) */
 	__builtin_offsetof(struct trap_int_double, i), /* offsetof(struct trap_int_double, i) */
 	sizeof(((struct trap_int_double *)0)->i), /* membersize(struct trap_int_double, i) */
 	__builtin_offsetof(struct trap_int_double, d), /* offsetof(struct trap_int_double, d) */
 	sizeof(((struct trap_int_double *)0)->d), /* membersize(struct trap_int_double, d) */
 	sizeof(struct trap_char_reg), /* sizeof(struct trap_char_reg) */
-	__builtin_offsetof(struct sprig_align_1009, x), /* alignof(struct trap_char_reg) */
+	__builtin_offsetof(struct sprig_align_1012, x), /* alignof(struct trap_char_reg) */
 	__builtin_offsetof(struct trap_char_reg, c), /* offsetof(struct trap_char_reg, c) */
 	sizeof(((struct trap_char_reg *)0)->c), /* membersize(struct trap_char_reg, c) */
 	__builtin_offsetof(struct trap_char_reg, r), /* offsetof(struct trap_char_reg, r) */
 	sizeof(((struct trap_char_reg *)0)->r), /* membersize(struct trap_char_reg, r) */
 	sizeof(struct trap_short_ptr_char), /* sizeof(struct trap_short_ptr_char) */
-	__builtin_offsetof(struct sprig_align_1010, x), /* alignof(struct trap_short_ptr_char) */
+	__builtin_offsetof(struct sprig_align_1013, x), /* alignof(struct trap_short_ptr_char) */
 	__builtin_offsetof(struct trap_short_ptr_char, s), /* offsetof(struct trap_short_ptr_char, s) */
 	sizeof(((struct trap_short_ptr_char *)0)->s), /* membersize(struct trap_short_ptr_char, s) */
 	__builtin_offsetof(struct trap_short_ptr_char, p), /* offsetof(struct trap_short_ptr_char, p) */
@@ -2023,7 +2187,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct trap_short_ptr_char, c), /* offsetof(struct trap_short_ptr_char, c) */
 	sizeof(((struct trap_short_ptr_char *)0)->c), /* membersize(struct trap_short_ptr_char, c) */
 	sizeof(struct v_bool), /* sizeof(struct v_bool) */
-	__builtin_offsetof(struct sprig_align_1011, x), /* alignof(struct v_bool) */
+	__builtin_offsetof(struct sprig_align_1014, x), /* alignof(struct v_bool) */
 	__builtin_offsetof(struct v_bool, c), /* offsetof(struct v_bool, c) */
 	sizeof(((struct v_bool *)0)->c), /* membersize(struct v_bool, c) */
 	__builtin_offsetof(struct v_bool, b), /* offsetof(struct v_bool, b) */
@@ -2031,7 +2195,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_bool, arr), /* offsetof(struct v_bool, arr) */
 	sizeof(((struct v_bool *)0)->arr), /* membersize(struct v_bool, arr) */
 	sizeof(struct v_enums), /* sizeof(struct v_enums) */
-	__builtin_offsetof(struct sprig_align_1012, x), /* alignof(struct v_enums) */
+	__builtin_offsetof(struct sprig_align_1015, x), /* alignof(struct v_enums) */
 	__builtin_offsetof(struct v_enums, c), /* offsetof(struct v_enums, c) */
 	sizeof(((struct v_enums *)0)->c), /* membersize(struct v_enums, c) */
 	__builtin_offsetof(struct v_enums, s), /* offsetof(struct v_enums, s) */
@@ -2051,7 +2215,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_enums, t), /* offsetof(struct v_enums, t) */
 	sizeof(((struct v_enums *)0)->t), /* membersize(struct v_enums, t) */
 	sizeof(struct v_ldouble), /* sizeof(struct v_ldouble) */
-	__builtin_offsetof(struct sprig_align_1013, x), /* alignof(struct v_ldouble) */
+	__builtin_offsetof(struct sprig_align_1016, x), /* alignof(struct v_ldouble) */
 	__builtin_offsetof(struct v_ldouble, c), /* offsetof(struct v_ldouble, c) */
 	sizeof(((struct v_ldouble *)0)->c), /* membersize(struct v_ldouble, c) */
 	__builtin_offsetof(struct v_ldouble, ld), /* offsetof(struct v_ldouble, ld) */
@@ -2059,7 +2223,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_ldouble, d), /* offsetof(struct v_ldouble, d) */
 	sizeof(((struct v_ldouble *)0)->d), /* membersize(struct v_ldouble, d) */
 	sizeof(struct v_complex), /* sizeof(struct v_complex) */
-	__builtin_offsetof(struct sprig_align_1014, x), /* alignof(struct v_complex) */
+	__builtin_offsetof(struct sprig_align_1017, x), /* alignof(struct v_complex) */
 	__builtin_offsetof(struct v_complex, c), /* offsetof(struct v_complex, c) */
 	sizeof(((struct v_complex *)0)->c), /* membersize(struct v_complex, c) */
 	__builtin_offsetof(struct v_complex, fc), /* offsetof(struct v_complex, fc) */
@@ -2074,7 +2238,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct v_complex *)0)->ldc), /* membersize(struct v_complex, ldc) */
 #ifdef __SIZEOF_INT128__
 	sizeof(struct v_int128), /* sizeof(struct v_int128) */
-	__builtin_offsetof(struct sprig_align_1015, x), /* alignof(struct v_int128) */
+	__builtin_offsetof(struct sprig_align_1018, x), /* alignof(struct v_int128) */
 	__builtin_offsetof(struct v_int128, c), /* offsetof(struct v_int128, c) */
 	sizeof(((struct v_int128 *)0)->c), /* membersize(struct v_int128, c) */
 	__builtin_offsetof(struct v_int128, i), /* offsetof(struct v_int128, i) */
@@ -2085,9 +2249,9 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct v_int128 *)0)->d), /* membersize(struct v_int128, d) */
 #endif /* __SIZEOF_INT128__ */
 	sizeof(struct v_empty), /* sizeof(struct v_empty) */
-	__builtin_offsetof(struct sprig_align_1016, x), /* alignof(struct v_empty) */
+	__builtin_offsetof(struct sprig_align_1019, x), /* alignof(struct v_empty) */
 	sizeof(struct v_has_empty), /* sizeof(struct v_has_empty) */
-	__builtin_offsetof(struct sprig_align_1017, x), /* alignof(struct v_has_empty) */
+	__builtin_offsetof(struct sprig_align_1020, x), /* alignof(struct v_has_empty) */
 	__builtin_offsetof(struct v_has_empty, c), /* offsetof(struct v_has_empty, c) */
 	sizeof(((struct v_has_empty *)0)->c), /* membersize(struct v_has_empty, c) */
 	__builtin_offsetof(struct v_has_empty, i), /* offsetof(struct v_has_empty, i) */
@@ -2095,7 +2259,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_has_empty, d), /* offsetof(struct v_has_empty, d) */
 	sizeof(((struct v_has_empty *)0)->d), /* membersize(struct v_has_empty, d) */
 	sizeof(struct v_anon), /* sizeof(struct v_anon) */
-	__builtin_offsetof(struct sprig_align_1018, x), /* alignof(struct v_anon) */
+	__builtin_offsetof(struct sprig_align_1021, x), /* alignof(struct v_anon) */
 	__builtin_offsetof(struct v_anon, a), /* offsetof(struct v_anon, a) */
 	sizeof(((struct v_anon *)0)->a), /* membersize(struct v_anon, a) */
 	__builtin_offsetof(struct v_anon, b), /* offsetof(struct v_anon, b) */
@@ -2113,7 +2277,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_anon, nested.after), /* offsetof(struct v_anon, nested.after) */
 	sizeof(((struct v_anon *)0)->nested.after), /* membersize(struct v_anon, nested.after) */
 	sizeof(union v_anon_union), /* sizeof(union v_anon_union) */
-	__builtin_offsetof(struct sprig_align_1019, x), /* alignof(union v_anon_union) */
+	__builtin_offsetof(struct sprig_align_1022, x), /* alignof(union v_anon_union) */
 	__builtin_offsetof(union v_anon_union, lo), /* offsetof(union v_anon_union, lo) */
 	sizeof(((union v_anon_union *)0)->lo), /* membersize(union v_anon_union, lo) */
 	__builtin_offsetof(union v_anon_union, hi), /* offsetof(union v_anon_union, hi) */
@@ -2121,7 +2285,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(union v_anon_union, all), /* offsetof(union v_anon_union, all) */
 	sizeof(((union v_anon_union *)0)->all), /* membersize(union v_anon_union, all) */
 	sizeof(struct v_zero_len), /* sizeof(struct v_zero_len) */
-	__builtin_offsetof(struct sprig_align_1020, x), /* alignof(struct v_zero_len) */
+	__builtin_offsetof(struct sprig_align_1023, x), /* alignof(struct v_zero_len) */
 	__builtin_offsetof(struct v_zero_len, n), /* offsetof(struct v_zero_len, n) */
 	sizeof(((struct v_zero_len *)0)->n), /* membersize(struct v_zero_len, n) */
 	__builtin_offsetof(struct v_zero_len, z), /* offsetof(struct v_zero_len, z) */
@@ -2129,7 +2293,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_zero_len, l), /* offsetof(struct v_zero_len, l) */
 	sizeof(((struct v_zero_len *)0)->l), /* membersize(struct v_zero_len, l) */
 	sizeof(struct v_3d), /* sizeof(struct v_3d) */
-	__builtin_offsetof(struct sprig_align_1021, x), /* alignof(struct v_3d) */
+	__builtin_offsetof(struct sprig_align_1024, x), /* alignof(struct v_3d) */
 	__builtin_offsetof(struct v_3d, c), /* offsetof(struct v_3d, c) */
 	sizeof(((struct v_3d *)0)->c), /* membersize(struct v_3d, c) */
 	__builtin_offsetof(struct v_3d, a[0][0]), /* offsetof(struct v_3d, a[0][0]) */
@@ -2145,13 +2309,13 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_3d, a[1][2]), /* offsetof(struct v_3d, a[1][2]) */
 	sizeof(((struct v_3d *)0)->a[1][2]), /* membersize(struct v_3d, a[1][2]) */
 	sizeof(struct v_bf_basic), /* sizeof(struct v_bf_basic) */
-	__builtin_offsetof(struct sprig_align_1022, x), /* alignof(struct v_bf_basic) */
+	__builtin_offsetof(struct sprig_align_1025, x), /* alignof(struct v_bf_basic) */
 	sizeof(struct v_bf_straddle), /* sizeof(struct v_bf_straddle) */
-	__builtin_offsetof(struct sprig_align_1023, x), /* alignof(struct v_bf_straddle) */
+	__builtin_offsetof(struct sprig_align_1026, x), /* alignof(struct v_bf_straddle) */
 	__builtin_offsetof(struct v_bf_straddle, c), /* offsetof(struct v_bf_straddle, c) */
 	sizeof(((struct v_bf_straddle *)0)->c), /* membersize(struct v_bf_straddle, c) */
 	sizeof(struct v_bf_zero), /* sizeof(struct v_bf_zero) */
-	__builtin_offsetof(struct sprig_align_1024, x), /* alignof(struct v_bf_zero) */
+	__builtin_offsetof(struct sprig_align_1027, x), /* alignof(struct v_bf_zero) */
 	__builtin_offsetof(struct v_bf_zero, a), /* offsetof(struct v_bf_zero, a) */
 	sizeof(((struct v_bf_zero *)0)->a), /* membersize(struct v_bf_zero, a) */
 	__builtin_offsetof(struct v_bf_zero, b), /* offsetof(struct v_bf_zero, b) */
@@ -2161,23 +2325,23 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_bf_zero, d), /* offsetof(struct v_bf_zero, d) */
 	sizeof(((struct v_bf_zero *)0)->d), /* membersize(struct v_bf_zero, d) */
 	sizeof(struct v_bf_unnamed), /* sizeof(struct v_bf_unnamed) */
-	__builtin_offsetof(struct sprig_align_1025, x), /* alignof(struct v_bf_unnamed) */
+	__builtin_offsetof(struct sprig_align_1028, x), /* alignof(struct v_bf_unnamed) */
 	__builtin_offsetof(struct v_bf_unnamed, a), /* offsetof(struct v_bf_unnamed, a) */
 	sizeof(((struct v_bf_unnamed *)0)->a), /* membersize(struct v_bf_unnamed, a) */
 	__builtin_offsetof(struct v_bf_unnamed, b), /* offsetof(struct v_bf_unnamed, b) */
 	sizeof(((struct v_bf_unnamed *)0)->b), /* membersize(struct v_bf_unnamed, b) */
 	sizeof(struct v_bf_only_unnamed), /* sizeof(struct v_bf_only_unnamed) */
-	__builtin_offsetof(struct sprig_align_1026, x), /* alignof(struct v_bf_only_unnamed) */
+	__builtin_offsetof(struct sprig_align_1029, x), /* alignof(struct v_bf_only_unnamed) */
 	sizeof(struct v_bf_ll), /* sizeof(struct v_bf_ll) */
-	__builtin_offsetof(struct sprig_align_1027, x), /* alignof(struct v_bf_ll) */
+	__builtin_offsetof(struct sprig_align_1030, x), /* alignof(struct v_bf_ll) */
 	sizeof(struct v_bf_types), /* sizeof(struct v_bf_types) */
-	__builtin_offsetof(struct sprig_align_1028, x), /* alignof(struct v_bf_types) */
+	__builtin_offsetof(struct sprig_align_1031, x), /* alignof(struct v_bf_types) */
 	sizeof(union v_bf_union), /* sizeof(union v_bf_union) */
-	__builtin_offsetof(struct sprig_align_1029, x), /* alignof(union v_bf_union) */
+	__builtin_offsetof(struct sprig_align_1032, x), /* alignof(union v_bf_union) */
 	__builtin_offsetof(union v_bf_union, c), /* offsetof(union v_bf_union, c) */
 	sizeof(((union v_bf_union *)0)->c), /* membersize(union v_bf_union, c) */
 	sizeof(struct v_bf_mixed), /* sizeof(struct v_bf_mixed) */
-	__builtin_offsetof(struct sprig_align_1030, x), /* alignof(struct v_bf_mixed) */
+	__builtin_offsetof(struct sprig_align_1033, x), /* alignof(struct v_bf_mixed) */
 	__builtin_offsetof(struct v_bf_mixed, c), /* offsetof(struct v_bf_mixed, c) */
 	sizeof(((struct v_bf_mixed *)0)->c), /* membersize(struct v_bf_mixed, c) */
 	__builtin_offsetof(struct v_bf_mixed, s), /* offsetof(struct v_bf_mixed, s) */
@@ -2187,15 +2351,15 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_bf_mixed, dd), /* offsetof(struct v_bf_mixed, dd) */
 	sizeof(((struct v_bf_mixed *)0)->dd), /* membersize(struct v_bf_mixed, dd) */
 	sizeof(struct v_bf_in_array), /* sizeof(struct v_bf_in_array) */
-	__builtin_offsetof(struct sprig_align_1031, x), /* alignof(struct v_bf_in_array) */
+	__builtin_offsetof(struct sprig_align_1034, x), /* alignof(struct v_bf_in_array) */
 	__builtin_offsetof(struct v_bf_in_array, c), /* offsetof(struct v_bf_in_array, c) */
 	sizeof(((struct v_bf_in_array *)0)->c), /* membersize(struct v_bf_in_array, c) */
 #ifdef __SIZEOF_INT128__
 	sizeof(struct v_bf_int128), /* sizeof(struct v_bf_int128) */
-	__builtin_offsetof(struct sprig_align_1032, x), /* alignof(struct v_bf_int128) */
+	__builtin_offsetof(struct sprig_align_1035, x), /* alignof(struct v_bf_int128) */
 #endif /* __SIZEOF_INT128__ */
 	sizeof(struct v_packed), /* sizeof(struct v_packed) */
-	__builtin_offsetof(struct sprig_align_1033, x), /* alignof(struct v_packed) */
+	__builtin_offsetof(struct sprig_align_1036, x), /* alignof(struct v_packed) */
 	__builtin_offsetof(struct v_packed, c), /* offsetof(struct v_packed, c) */
 	sizeof(((struct v_packed *)0)->c), /* membersize(struct v_packed, c) */
 	__builtin_offsetof(struct v_packed, i), /* offsetof(struct v_packed, i) */
@@ -2209,13 +2373,13 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_packed, e), /* offsetof(struct v_packed, e) */
 	sizeof(((struct v_packed *)0)->e), /* membersize(struct v_packed, e) */
 	sizeof(struct v_packed_bf), /* sizeof(struct v_packed_bf) */
-	__builtin_offsetof(struct sprig_align_1034, x), /* alignof(struct v_packed_bf) */
+	__builtin_offsetof(struct sprig_align_1037, x), /* alignof(struct v_packed_bf) */
 	__builtin_offsetof(struct v_packed_bf, c), /* offsetof(struct v_packed_bf, c) */
 	sizeof(((struct v_packed_bf *)0)->c), /* membersize(struct v_packed_bf, c) */
 	__builtin_offsetof(struct v_packed_bf, w), /* offsetof(struct v_packed_bf, w) */
 	sizeof(((struct v_packed_bf *)0)->w), /* membersize(struct v_packed_bf, w) */
 	sizeof(struct v_packed_member), /* sizeof(struct v_packed_member) */
-	__builtin_offsetof(struct sprig_align_1035, x), /* alignof(struct v_packed_member) */
+	__builtin_offsetof(struct sprig_align_1038, x), /* alignof(struct v_packed_member) */
 	__builtin_offsetof(struct v_packed_member, c), /* offsetof(struct v_packed_member, c) */
 	sizeof(((struct v_packed_member *)0)->c), /* membersize(struct v_packed_member, c) */
 	__builtin_offsetof(struct v_packed_member, i), /* offsetof(struct v_packed_member, i) */
@@ -2227,11 +2391,11 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_packed_member, e), /* offsetof(struct v_packed_member, e) */
 	sizeof(((struct v_packed_member *)0)->e), /* membersize(struct v_packed_member, e) */
 	sizeof(struct v_aligned), /* sizeof(struct v_aligned) */
-	__builtin_offsetof(struct sprig_align_1036, x), /* alignof(struct v_aligned) */
+	__builtin_offsetof(struct sprig_align_1039, x), /* alignof(struct v_aligned) */
 	__builtin_offsetof(struct v_aligned, c), /* offsetof(struct v_aligned, c) */
 	sizeof(((struct v_aligned *)0)->c), /* membersize(struct v_aligned, c) */
 	sizeof(struct v_aligned_in), /* sizeof(struct v_aligned_in) */
-	__builtin_offsetof(struct sprig_align_1037, x), /* alignof(struct v_aligned_in) */
+	__builtin_offsetof(struct sprig_align_1040, x), /* alignof(struct v_aligned_in) */
 	__builtin_offsetof(struct v_aligned_in, c), /* offsetof(struct v_aligned_in, c) */
 	sizeof(((struct v_aligned_in *)0)->c), /* membersize(struct v_aligned_in, c) */
 	__builtin_offsetof(struct v_aligned_in, a.c), /* offsetof(struct v_aligned_in, a.c) */
@@ -2239,7 +2403,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_aligned_in, d), /* offsetof(struct v_aligned_in, d) */
 	sizeof(((struct v_aligned_in *)0)->d), /* membersize(struct v_aligned_in, d) */
 	sizeof(struct v_member_aligned), /* sizeof(struct v_member_aligned) */
-	__builtin_offsetof(struct sprig_align_1038, x), /* alignof(struct v_member_aligned) */
+	__builtin_offsetof(struct sprig_align_1041, x), /* alignof(struct v_member_aligned) */
 	__builtin_offsetof(struct v_member_aligned, c), /* offsetof(struct v_member_aligned, c) */
 	sizeof(((struct v_member_aligned *)0)->c), /* membersize(struct v_member_aligned, c) */
 	__builtin_offsetof(struct v_member_aligned, i), /* offsetof(struct v_member_aligned, i) */
@@ -2255,7 +2419,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_member_aligned, two), /* offsetof(struct v_member_aligned, two) */
 	sizeof(((struct v_member_aligned *)0)->two), /* membersize(struct v_member_aligned, two) */
 	sizeof(struct v_alignas), /* sizeof(struct v_alignas) */
-	__builtin_offsetof(struct sprig_align_1039, x), /* alignof(struct v_alignas) */
+	__builtin_offsetof(struct sprig_align_1042, x), /* alignof(struct v_alignas) */
 	__builtin_offsetof(struct v_alignas, c), /* offsetof(struct v_alignas, c) */
 	sizeof(((struct v_alignas *)0)->c), /* membersize(struct v_alignas, c) */
 	__builtin_offsetof(struct v_alignas, x), /* offsetof(struct v_alignas, x) */
@@ -2267,13 +2431,13 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_alignas, ll), /* offsetof(struct v_alignas, ll) */
 	sizeof(((struct v_alignas *)0)->ll), /* membersize(struct v_alignas, ll) */
 	sizeof(struct v_packed_aligned), /* sizeof(struct v_packed_aligned) */
-	__builtin_offsetof(struct sprig_align_1040, x), /* alignof(struct v_packed_aligned) */
+	__builtin_offsetof(struct sprig_align_1043, x), /* alignof(struct v_packed_aligned) */
 	__builtin_offsetof(struct v_packed_aligned, c), /* offsetof(struct v_packed_aligned, c) */
 	sizeof(((struct v_packed_aligned *)0)->c), /* membersize(struct v_packed_aligned, c) */
 	__builtin_offsetof(struct v_packed_aligned, i), /* offsetof(struct v_packed_aligned, i) */
 	sizeof(((struct v_packed_aligned *)0)->i), /* membersize(struct v_packed_aligned, i) */
 	sizeof(struct v_packed_keeps), /* sizeof(struct v_packed_keeps) */
-	__builtin_offsetof(struct sprig_align_1041, x), /* alignof(struct v_packed_keeps) */
+	__builtin_offsetof(struct sprig_align_1044, x), /* alignof(struct v_packed_keeps) */
 	__builtin_offsetof(struct v_packed_keeps, c), /* offsetof(struct v_packed_keeps, c) */
 	sizeof(((struct v_packed_keeps *)0)->c), /* membersize(struct v_packed_keeps, c) */
 	__builtin_offsetof(struct v_packed_keeps, i), /* offsetof(struct v_packed_keeps, i) */
@@ -2285,7 +2449,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_packed_keeps, t), /* offsetof(struct v_packed_keeps, t) */
 	sizeof(((struct v_packed_keeps *)0)->t), /* membersize(struct v_packed_keeps, t) */
 	sizeof(struct v_typedef_aligned), /* sizeof(struct v_typedef_aligned) */
-	__builtin_offsetof(struct sprig_align_1042, x), /* alignof(struct v_typedef_aligned) */
+	__builtin_offsetof(struct sprig_align_1045, x), /* alignof(struct v_typedef_aligned) */
 	__builtin_offsetof(struct v_typedef_aligned, c), /* offsetof(struct v_typedef_aligned, c) */
 	sizeof(((struct v_typedef_aligned *)0)->c), /* membersize(struct v_typedef_aligned, c) */
 	__builtin_offsetof(struct v_typedef_aligned, a), /* offsetof(struct v_typedef_aligned, a) */
@@ -2303,7 +2467,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_typedef_aligned, h), /* offsetof(struct v_typedef_aligned, h) */
 	sizeof(((struct v_typedef_aligned *)0)->h), /* membersize(struct v_typedef_aligned, h) */
 	sizeof(struct v_uses_td), /* sizeof(struct v_uses_td) */
-	__builtin_offsetof(struct sprig_align_1043, x), /* alignof(struct v_uses_td) */
+	__builtin_offsetof(struct sprig_align_1046, x), /* alignof(struct v_uses_td) */
 	__builtin_offsetof(struct v_uses_td, c), /* offsetof(struct v_uses_td, c) */
 	sizeof(((struct v_uses_td *)0)->c), /* membersize(struct v_uses_td, c) */
 	__builtin_offsetof(struct v_uses_td, t.a), /* offsetof(struct v_uses_td, t.a) */
@@ -2319,7 +2483,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct v_uses_td, a[1].b), /* offsetof(struct v_uses_td, a[1].b) */
 	sizeof(((struct v_uses_td *)0)->a[1].b), /* membersize(struct v_uses_td, a[1].b) */
 	sizeof(struct mix00), /* sizeof(struct mix00) */
-	__builtin_offsetof(struct sprig_align_1044, x), /* alignof(struct mix00) */
+	__builtin_offsetof(struct sprig_align_1047, x), /* alignof(struct mix00) */
 	__builtin_offsetof(struct mix00, f0.f0), /* offsetof(struct mix00, f0.f0) */
 	sizeof(((struct mix00 *)0)->f0.f0), /* membersize(struct mix00, f0.f0) */
 	__builtin_offsetof(struct mix00, f0.f1.f0), /* offsetof(struct mix00, f0.f1.f0) */
@@ -2377,7 +2541,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix00, f7[1].f0), /* offsetof(struct mix00, f7[1].f0) */
 	sizeof(((struct mix00 *)0)->f7[1].f0), /* membersize(struct mix00, f7[1].f0) */
 	sizeof(struct mix01), /* sizeof(struct mix01) */
-	__builtin_offsetof(struct sprig_align_1045, x), /* alignof(struct mix01) */
+	__builtin_offsetof(struct sprig_align_1048, x), /* alignof(struct mix01) */
 	__builtin_offsetof(struct mix01, f0), /* offsetof(struct mix01, f0) */
 	sizeof(((struct mix01 *)0)->f0), /* membersize(struct mix01, f0) */
 	__builtin_offsetof(struct mix01, f1), /* offsetof(struct mix01, f1) */
@@ -2386,7 +2550,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix01 *)0)->f2), /* membersize(struct mix01, f2) */
 	__builtin_offsetof(struct mix01, tail), /* offsetof(struct mix01, tail) */
 	sizeof(struct mix02), /* sizeof(struct mix02) */
-	__builtin_offsetof(struct sprig_align_1046, x), /* alignof(struct mix02) */
+	__builtin_offsetof(struct sprig_align_1049, x), /* alignof(struct mix02) */
 	__builtin_offsetof(struct mix02, f0), /* offsetof(struct mix02, f0) */
 	sizeof(((struct mix02 *)0)->f0), /* membersize(struct mix02, f0) */
 	__builtin_offsetof(struct mix02, f1[0].f0.f0), /* offsetof(struct mix02, f1[0].f0.f0) */
@@ -2444,7 +2608,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix02, f6), /* offsetof(struct mix02, f6) */
 	sizeof(((struct mix02 *)0)->f6), /* membersize(struct mix02, f6) */
 	sizeof(struct mix03), /* sizeof(struct mix03) */
-	__builtin_offsetof(struct sprig_align_1047, x), /* alignof(struct mix03) */
+	__builtin_offsetof(struct sprig_align_1050, x), /* alignof(struct mix03) */
 	__builtin_offsetof(struct mix03, f0[0]), /* offsetof(struct mix03, f0[0]) */
 	sizeof(((struct mix03 *)0)->f0[0]), /* membersize(struct mix03, f0[0]) */
 	__builtin_offsetof(struct mix03, f0[1]), /* offsetof(struct mix03, f0[1]) */
@@ -2484,7 +2648,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix03, f3), /* offsetof(struct mix03, f3) */
 	sizeof(((struct mix03 *)0)->f3), /* membersize(struct mix03, f3) */
 	sizeof(struct mix04), /* sizeof(struct mix04) */
-	__builtin_offsetof(struct sprig_align_1048, x), /* alignof(struct mix04) */
+	__builtin_offsetof(struct sprig_align_1051, x), /* alignof(struct mix04) */
 	__builtin_offsetof(struct mix04, f0.f0), /* offsetof(struct mix04, f0.f0) */
 	sizeof(((struct mix04 *)0)->f0.f0), /* membersize(struct mix04, f0.f0) */
 	__builtin_offsetof(struct mix04, f0.f1.f0), /* offsetof(struct mix04, f0.f1.f0) */
@@ -2505,7 +2669,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix04 *)0)->f2.tv_nsec), /* membersize(struct mix04, f2.tv_nsec) */
 	__builtin_offsetof(struct mix04, tail), /* offsetof(struct mix04, tail) */
 	sizeof(struct mix05), /* sizeof(struct mix05) */
-	__builtin_offsetof(struct sprig_align_1049, x), /* alignof(struct mix05) */
+	__builtin_offsetof(struct sprig_align_1052, x), /* alignof(struct mix05) */
 	__builtin_offsetof(struct mix05, f0), /* offsetof(struct mix05, f0) */
 	sizeof(((struct mix05 *)0)->f0), /* membersize(struct mix05, f0) */
 	__builtin_offsetof(struct mix05, f1), /* offsetof(struct mix05, f1) */
@@ -2519,13 +2683,13 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix05, f5), /* offsetof(struct mix05, f5) */
 	sizeof(((struct mix05 *)0)->f5), /* membersize(struct mix05, f5) */
 	sizeof(struct mix06), /* sizeof(struct mix06) */
-	__builtin_offsetof(struct sprig_align_1050, x), /* alignof(struct mix06) */
+	__builtin_offsetof(struct sprig_align_1053, x), /* alignof(struct mix06) */
 	__builtin_offsetof(struct mix06, f0), /* offsetof(struct mix06, f0) */
 	sizeof(((struct mix06 *)0)->f0), /* membersize(struct mix06, f0) */
 	__builtin_offsetof(struct mix06, f1), /* offsetof(struct mix06, f1) */
 	sizeof(((struct mix06 *)0)->f1), /* membersize(struct mix06, f1) */
 	sizeof(struct mix07), /* sizeof(struct mix07) */
-	__builtin_offsetof(struct sprig_align_1051, x), /* alignof(struct mix07) */
+	__builtin_offsetof(struct sprig_align_1054, x), /* alignof(struct mix07) */
 	__builtin_offsetof(struct mix07, f0[0][0].f0), /* offsetof(struct mix07, f0[0][0].f0) */
 	sizeof(((struct mix07 *)0)->f0[0][0].f0), /* membersize(struct mix07, f0[0][0].f0) */
 	__builtin_offsetof(struct mix07, f0[0][0].f1), /* offsetof(struct mix07, f0[0][0].f1) */
@@ -2576,7 +2740,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix07 *)0)->f4), /* membersize(struct mix07, f4) */
 	__builtin_offsetof(struct mix07, tail), /* offsetof(struct mix07, tail) */
 	sizeof(struct mix08), /* sizeof(struct mix08) */
-	__builtin_offsetof(struct sprig_align_1052, x), /* alignof(struct mix08) */
+	__builtin_offsetof(struct sprig_align_1055, x), /* alignof(struct mix08) */
 	__builtin_offsetof(struct mix08, f0.f0.f0), /* offsetof(struct mix08, f0.f0.f0) */
 	sizeof(((struct mix08 *)0)->f0.f0.f0), /* membersize(struct mix08, f0.f0.f0) */
 	__builtin_offsetof(struct mix08, f0.f1), /* offsetof(struct mix08, f0.f1) */
@@ -2624,7 +2788,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix08, f6[1]), /* offsetof(struct mix08, f6[1]) */
 	sizeof(((struct mix08 *)0)->f6[1]), /* membersize(struct mix08, f6[1]) */
 	sizeof(union mix09), /* sizeof(union mix09) */
-	__builtin_offsetof(struct sprig_align_1053, x), /* alignof(union mix09) */
+	__builtin_offsetof(struct sprig_align_1056, x), /* alignof(union mix09) */
 	__builtin_offsetof(union mix09, f0), /* offsetof(union mix09, f0) */
 	sizeof(((union mix09 *)0)->f0), /* membersize(union mix09, f0) */
 	__builtin_offsetof(union mix09, f1), /* offsetof(union mix09, f1) */
@@ -2640,7 +2804,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(union mix09, f5), /* offsetof(union mix09, f5) */
 	sizeof(((union mix09 *)0)->f5), /* membersize(union mix09, f5) */
 	sizeof(struct mix10), /* sizeof(struct mix10) */
-	__builtin_offsetof(struct sprig_align_1054, x), /* alignof(struct mix10) */
+	__builtin_offsetof(struct sprig_align_1057, x), /* alignof(struct mix10) */
 	__builtin_offsetof(struct mix10, f0[0][0].f0), /* offsetof(struct mix10, f0[0][0].f0) */
 	sizeof(((struct mix10 *)0)->f0[0][0].f0), /* membersize(struct mix10, f0[0][0].f0) */
 	__builtin_offsetof(struct mix10, f0[0][0].f1), /* offsetof(struct mix10, f0[0][0].f1) */
@@ -2667,7 +2831,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix10 *)0)->f4), /* membersize(struct mix10, f4) */
 	__builtin_offsetof(struct mix10, tail), /* offsetof(struct mix10, tail) */
 	sizeof(struct mix11), /* sizeof(struct mix11) */
-	__builtin_offsetof(struct sprig_align_1055, x), /* alignof(struct mix11) */
+	__builtin_offsetof(struct sprig_align_1058, x), /* alignof(struct mix11) */
 	__builtin_offsetof(struct mix11, f0), /* offsetof(struct mix11, f0) */
 	sizeof(((struct mix11 *)0)->f0), /* membersize(struct mix11, f0) */
 	__builtin_offsetof(struct mix11, f1), /* offsetof(struct mix11, f1) */
@@ -2707,7 +2871,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix11, f6[1].f0), /* offsetof(struct mix11, f6[1].f0) */
 	sizeof(((struct mix11 *)0)->f6[1].f0), /* membersize(struct mix11, f6[1].f0) */
 	sizeof(struct mix12), /* sizeof(struct mix12) */
-	__builtin_offsetof(struct sprig_align_1056, x), /* alignof(struct mix12) */
+	__builtin_offsetof(struct sprig_align_1059, x), /* alignof(struct mix12) */
 	__builtin_offsetof(struct mix12, f0), /* offsetof(struct mix12, f0) */
 	sizeof(((struct mix12 *)0)->f0), /* membersize(struct mix12, f0) */
 	__builtin_offsetof(struct mix12, f1), /* offsetof(struct mix12, f1) */
@@ -2719,7 +2883,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix12, f3), /* offsetof(struct mix12, f3) */
 	sizeof(((struct mix12 *)0)->f3), /* membersize(struct mix12, f3) */
 	sizeof(struct mix13), /* sizeof(struct mix13) */
-	__builtin_offsetof(struct sprig_align_1057, x), /* alignof(struct mix13) */
+	__builtin_offsetof(struct sprig_align_1060, x), /* alignof(struct mix13) */
 	__builtin_offsetof(struct mix13, f0), /* offsetof(struct mix13, f0) */
 	sizeof(((struct mix13 *)0)->f0), /* membersize(struct mix13, f0) */
 	__builtin_offsetof(struct mix13, f1), /* offsetof(struct mix13, f1) */
@@ -2728,7 +2892,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix13 *)0)->f2), /* membersize(struct mix13, f2) */
 	__builtin_offsetof(struct mix13, tail), /* offsetof(struct mix13, tail) */
 	sizeof(struct mix14), /* sizeof(struct mix14) */
-	__builtin_offsetof(struct sprig_align_1058, x), /* alignof(struct mix14) */
+	__builtin_offsetof(struct sprig_align_1061, x), /* alignof(struct mix14) */
 	__builtin_offsetof(struct mix14, f0), /* offsetof(struct mix14, f0) */
 	sizeof(((struct mix14 *)0)->f0), /* membersize(struct mix14, f0) */
 	__builtin_offsetof(struct mix14, f1.tv_sec), /* offsetof(struct mix14, f1.tv_sec) */
@@ -2742,7 +2906,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix14, f4), /* offsetof(struct mix14, f4) */
 	sizeof(((struct mix14 *)0)->f4), /* membersize(struct mix14, f4) */
 	sizeof(struct mix15), /* sizeof(struct mix15) */
-	__builtin_offsetof(struct sprig_align_1059, x), /* alignof(struct mix15) */
+	__builtin_offsetof(struct sprig_align_1062, x), /* alignof(struct mix15) */
 	__builtin_offsetof(struct mix15, f0), /* offsetof(struct mix15, f0) */
 	sizeof(((struct mix15 *)0)->f0), /* membersize(struct mix15, f0) */
 	__builtin_offsetof(struct mix15, f1.tv_sec), /* offsetof(struct mix15, f1.tv_sec) */
@@ -2790,7 +2954,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix15, f2[1].f2[1].f3), /* offsetof(struct mix15, f2[1].f2[1].f3) */
 	sizeof(((struct mix15 *)0)->f2[1].f2[1].f3), /* membersize(struct mix15, f2[1].f2[1].f3) */
 	sizeof(struct mix16), /* sizeof(struct mix16) */
-	__builtin_offsetof(struct sprig_align_1060, x), /* alignof(struct mix16) */
+	__builtin_offsetof(struct sprig_align_1063, x), /* alignof(struct mix16) */
 	__builtin_offsetof(struct mix16, f0), /* offsetof(struct mix16, f0) */
 	sizeof(((struct mix16 *)0)->f0), /* membersize(struct mix16, f0) */
 	__builtin_offsetof(struct mix16, f1), /* offsetof(struct mix16, f1) */
@@ -2843,7 +3007,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix16 *)0)->f7), /* membersize(struct mix16, f7) */
 	__builtin_offsetof(struct mix16, tail), /* offsetof(struct mix16, tail) */
 	sizeof(struct mix17), /* sizeof(struct mix17) */
-	__builtin_offsetof(struct sprig_align_1061, x), /* alignof(struct mix17) */
+	__builtin_offsetof(struct sprig_align_1064, x), /* alignof(struct mix17) */
 	__builtin_offsetof(struct mix17, f0[0].f0[0][0].f0), /* offsetof(struct mix17, f0[0].f0[0][0].f0) */
 	sizeof(((struct mix17 *)0)->f0[0].f0[0][0].f0), /* membersize(struct mix17, f0[0].f0[0][0].f0) */
 	__builtin_offsetof(struct mix17, f0[0].f0[0][1].f0), /* offsetof(struct mix17, f0[0].f0[0][1].f0) */
@@ -2919,7 +3083,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix17, f4), /* offsetof(struct mix17, f4) */
 	sizeof(((struct mix17 *)0)->f4), /* membersize(struct mix17, f4) */
 	sizeof(struct mix18), /* sizeof(struct mix18) */
-	__builtin_offsetof(struct sprig_align_1062, x), /* alignof(struct mix18) */
+	__builtin_offsetof(struct sprig_align_1065, x), /* alignof(struct mix18) */
 	__builtin_offsetof(struct mix18, f0), /* offsetof(struct mix18, f0) */
 	sizeof(((struct mix18 *)0)->f0), /* membersize(struct mix18, f0) */
 	__builtin_offsetof(struct mix18, f1), /* offsetof(struct mix18, f1) */
@@ -2937,7 +3101,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix18, f6), /* offsetof(struct mix18, f6) */
 	sizeof(((struct mix18 *)0)->f6), /* membersize(struct mix18, f6) */
 	sizeof(union mix19), /* sizeof(union mix19) */
-	__builtin_offsetof(struct sprig_align_1063, x), /* alignof(union mix19) */
+	__builtin_offsetof(struct sprig_align_1066, x), /* alignof(union mix19) */
 	__builtin_offsetof(union mix19, f0), /* offsetof(union mix19, f0) */
 	sizeof(((union mix19 *)0)->f0), /* membersize(union mix19, f0) */
 	__builtin_offsetof(union mix19, f1.f0), /* offsetof(union mix19, f1.f0) */
@@ -3005,7 +3169,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(union mix19, f5), /* offsetof(union mix19, f5) */
 	sizeof(((union mix19 *)0)->f5), /* membersize(union mix19, f5) */
 	sizeof(struct mix20), /* sizeof(struct mix20) */
-	__builtin_offsetof(struct sprig_align_1064, x), /* alignof(struct mix20) */
+	__builtin_offsetof(struct sprig_align_1067, x), /* alignof(struct mix20) */
 	__builtin_offsetof(struct mix20, f0.f0), /* offsetof(struct mix20, f0.f0) */
 	sizeof(((struct mix20 *)0)->f0.f0), /* membersize(struct mix20, f0.f0) */
 	__builtin_offsetof(struct mix20, f1[0][0].f0[0][0].f0), /* offsetof(struct mix20, f1[0][0].f0[0][0].f0) */
@@ -3119,7 +3283,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix20, f5), /* offsetof(struct mix20, f5) */
 	sizeof(((struct mix20 *)0)->f5), /* membersize(struct mix20, f5) */
 	sizeof(struct mix21), /* sizeof(struct mix21) */
-	__builtin_offsetof(struct sprig_align_1065, x), /* alignof(struct mix21) */
+	__builtin_offsetof(struct sprig_align_1068, x), /* alignof(struct mix21) */
 	__builtin_offsetof(struct mix21, f0[0]), /* offsetof(struct mix21, f0[0]) */
 	sizeof(((struct mix21 *)0)->f0[0]), /* membersize(struct mix21, f0[0]) */
 	__builtin_offsetof(struct mix21, f0[1]), /* offsetof(struct mix21, f0[1]) */
@@ -3167,7 +3331,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix21, f6.f1), /* offsetof(struct mix21, f6.f1) */
 	sizeof(((struct mix21 *)0)->f6.f1), /* membersize(struct mix21, f6.f1) */
 	sizeof(struct mix22), /* sizeof(struct mix22) */
-	__builtin_offsetof(struct sprig_align_1066, x), /* alignof(struct mix22) */
+	__builtin_offsetof(struct sprig_align_1069, x), /* alignof(struct mix22) */
 	__builtin_offsetof(struct mix22, f0), /* offsetof(struct mix22, f0) */
 	sizeof(((struct mix22 *)0)->f0), /* membersize(struct mix22, f0) */
 	__builtin_offsetof(struct mix22, f1.tv_sec), /* offsetof(struct mix22, f1.tv_sec) */
@@ -3190,7 +3354,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix22 *)0)->f5), /* membersize(struct mix22, f5) */
 	__builtin_offsetof(struct mix22, tail), /* offsetof(struct mix22, tail) */
 	sizeof(struct mix23), /* sizeof(struct mix23) */
-	__builtin_offsetof(struct sprig_align_1067, x), /* alignof(struct mix23) */
+	__builtin_offsetof(struct sprig_align_1070, x), /* alignof(struct mix23) */
 	__builtin_offsetof(struct mix23, f0.f0), /* offsetof(struct mix23, f0.f0) */
 	sizeof(((struct mix23 *)0)->f0.f0), /* membersize(struct mix23, f0.f0) */
 	__builtin_offsetof(struct mix23, f0.f1), /* offsetof(struct mix23, f0.f1) */
@@ -3220,7 +3384,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix23, f4), /* offsetof(struct mix23, f4) */
 	sizeof(((struct mix23 *)0)->f4), /* membersize(struct mix23, f4) */
 	sizeof(struct mix24), /* sizeof(struct mix24) */
-	__builtin_offsetof(struct sprig_align_1068, x), /* alignof(struct mix24) */
+	__builtin_offsetof(struct sprig_align_1071, x), /* alignof(struct mix24) */
 	__builtin_offsetof(struct mix24, f0.f0[0]), /* offsetof(struct mix24, f0.f0[0]) */
 	sizeof(((struct mix24 *)0)->f0.f0[0]), /* membersize(struct mix24, f0.f0[0]) */
 	__builtin_offsetof(struct mix24, f0.f0[1]), /* offsetof(struct mix24, f0.f0[1]) */
@@ -3256,7 +3420,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix24, f6.f2.f3), /* offsetof(struct mix24, f6.f2.f3) */
 	sizeof(((struct mix24 *)0)->f6.f2.f3), /* membersize(struct mix24, f6.f2.f3) */
 	sizeof(struct mix25), /* sizeof(struct mix25) */
-	__builtin_offsetof(struct sprig_align_1069, x), /* alignof(struct mix25) */
+	__builtin_offsetof(struct sprig_align_1072, x), /* alignof(struct mix25) */
 	__builtin_offsetof(struct mix25, f0[0][0].f0[0].f0), /* offsetof(struct mix25, f0[0][0].f0[0].f0) */
 	sizeof(((struct mix25 *)0)->f0[0][0].f0[0].f0), /* membersize(struct mix25, f0[0][0].f0[0].f0) */
 	__builtin_offsetof(struct mix25, f0[0][0].f0[0].f1), /* offsetof(struct mix25, f0[0][0].f0[0].f1) */
@@ -3349,7 +3513,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix25 *)0)->f1), /* membersize(struct mix25, f1) */
 	__builtin_offsetof(struct mix25, tail), /* offsetof(struct mix25, tail) */
 	sizeof(struct mix26), /* sizeof(struct mix26) */
-	__builtin_offsetof(struct sprig_align_1070, x), /* alignof(struct mix26) */
+	__builtin_offsetof(struct sprig_align_1073, x), /* alignof(struct mix26) */
 	__builtin_offsetof(struct mix26, f0), /* offsetof(struct mix26, f0) */
 	sizeof(((struct mix26 *)0)->f0), /* membersize(struct mix26, f0) */
 	__builtin_offsetof(struct mix26, f1.f0[0]), /* offsetof(struct mix26, f1.f0[0]) */
@@ -3403,7 +3567,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix26, f3.f3[2].f0), /* offsetof(struct mix26, f3.f3[2].f0) */
 	sizeof(((struct mix26 *)0)->f3.f3[2].f0), /* membersize(struct mix26, f3.f3[2].f0) */
 	sizeof(struct mix27), /* sizeof(struct mix27) */
-	__builtin_offsetof(struct sprig_align_1071, x), /* alignof(struct mix27) */
+	__builtin_offsetof(struct sprig_align_1074, x), /* alignof(struct mix27) */
 	__builtin_offsetof(struct mix27, f0.f0.f0), /* offsetof(struct mix27, f0.f0.f0) */
 	sizeof(((struct mix27 *)0)->f0.f0.f0), /* membersize(struct mix27, f0.f0.f0) */
 	__builtin_offsetof(struct mix27, f0.f1[0].f0), /* offsetof(struct mix27, f0.f1[0].f0) */
@@ -3427,7 +3591,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix27, f4.f0[2]), /* offsetof(struct mix27, f4.f0[2]) */
 	sizeof(((struct mix27 *)0)->f4.f0[2]), /* membersize(struct mix27, f4.f0[2]) */
 	sizeof(struct mix28), /* sizeof(struct mix28) */
-	__builtin_offsetof(struct sprig_align_1072, x), /* alignof(struct mix28) */
+	__builtin_offsetof(struct sprig_align_1075, x), /* alignof(struct mix28) */
 	__builtin_offsetof(struct mix28, f0[0].f0[0][0].f0), /* offsetof(struct mix28, f0[0].f0[0][0].f0) */
 	sizeof(((struct mix28 *)0)->f0[0].f0[0][0].f0), /* membersize(struct mix28, f0[0].f0[0][0].f0) */
 	__builtin_offsetof(struct mix28, f0[0].f0[0][1].f0), /* offsetof(struct mix28, f0[0].f0[0][1].f0) */
@@ -3482,7 +3646,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix28 *)0)->f5), /* membersize(struct mix28, f5) */
 	__builtin_offsetof(struct mix28, tail), /* offsetof(struct mix28, tail) */
 	sizeof(union mix29), /* sizeof(union mix29) */
-	__builtin_offsetof(struct sprig_align_1073, x), /* alignof(union mix29) */
+	__builtin_offsetof(struct sprig_align_1076, x), /* alignof(union mix29) */
 	__builtin_offsetof(union mix29, f0), /* offsetof(union mix29, f0) */
 	sizeof(((union mix29 *)0)->f0), /* membersize(union mix29, f0) */
 	__builtin_offsetof(union mix29, f1), /* offsetof(union mix29, f1) */
@@ -3538,13 +3702,13 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(union mix29, f6), /* offsetof(union mix29, f6) */
 	sizeof(((union mix29 *)0)->f6), /* membersize(union mix29, f6) */
 	sizeof(struct mix30), /* sizeof(struct mix30) */
-	__builtin_offsetof(struct sprig_align_1074, x), /* alignof(struct mix30) */
+	__builtin_offsetof(struct sprig_align_1077, x), /* alignof(struct mix30) */
 	__builtin_offsetof(struct mix30, f0), /* offsetof(struct mix30, f0) */
 	sizeof(((struct mix30 *)0)->f0), /* membersize(struct mix30, f0) */
 	__builtin_offsetof(struct mix30, f1), /* offsetof(struct mix30, f1) */
 	sizeof(((struct mix30 *)0)->f1), /* membersize(struct mix30, f1) */
 	sizeof(struct mix31), /* sizeof(struct mix31) */
-	__builtin_offsetof(struct sprig_align_1075, x), /* alignof(struct mix31) */
+	__builtin_offsetof(struct sprig_align_1078, x), /* alignof(struct mix31) */
 	__builtin_offsetof(struct mix31, f0.f0.tv_sec), /* offsetof(struct mix31, f0.f0.tv_sec) */
 	sizeof(((struct mix31 *)0)->f0.f0.tv_sec), /* membersize(struct mix31, f0.f0.tv_sec) */
 	__builtin_offsetof(struct mix31, f0.f0.tv_nsec), /* offsetof(struct mix31, f0.f0.tv_nsec) */
@@ -3579,7 +3743,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix31 *)0)->f2[1]), /* membersize(struct mix31, f2[1]) */
 	__builtin_offsetof(struct mix31, tail), /* offsetof(struct mix31, tail) */
 	sizeof(struct mix32), /* sizeof(struct mix32) */
-	__builtin_offsetof(struct sprig_align_1076, x), /* alignof(struct mix32) */
+	__builtin_offsetof(struct sprig_align_1079, x), /* alignof(struct mix32) */
 	__builtin_offsetof(struct mix32, f0.f0), /* offsetof(struct mix32, f0.f0) */
 	sizeof(((struct mix32 *)0)->f0.f0), /* membersize(struct mix32, f0.f0) */
 	__builtin_offsetof(struct mix32, f0.f1), /* offsetof(struct mix32, f0.f1) */
@@ -3591,7 +3755,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix32, f2), /* offsetof(struct mix32, f2) */
 	sizeof(((struct mix32 *)0)->f2), /* membersize(struct mix32, f2) */
 	sizeof(struct mix33), /* sizeof(struct mix33) */
-	__builtin_offsetof(struct sprig_align_1077, x), /* alignof(struct mix33) */
+	__builtin_offsetof(struct sprig_align_1080, x), /* alignof(struct mix33) */
 	__builtin_offsetof(struct mix33, f0), /* offsetof(struct mix33, f0) */
 	sizeof(((struct mix33 *)0)->f0), /* membersize(struct mix33, f0) */
 	__builtin_offsetof(struct mix33, f1), /* offsetof(struct mix33, f1) */
@@ -3629,7 +3793,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix33, f6.f2), /* offsetof(struct mix33, f6.f2) */
 	sizeof(((struct mix33 *)0)->f6.f2), /* membersize(struct mix33, f6.f2) */
 	sizeof(struct mix34), /* sizeof(struct mix34) */
-	__builtin_offsetof(struct sprig_align_1078, x), /* alignof(struct mix34) */
+	__builtin_offsetof(struct sprig_align_1081, x), /* alignof(struct mix34) */
 	__builtin_offsetof(struct mix34, f0[0].f0[0]), /* offsetof(struct mix34, f0[0].f0[0]) */
 	sizeof(((struct mix34 *)0)->f0[0].f0[0]), /* membersize(struct mix34, f0[0].f0[0]) */
 	__builtin_offsetof(struct mix34, f0[0].f0[1]), /* offsetof(struct mix34, f0[0].f0[1]) */
@@ -3678,7 +3842,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix34 *)0)->f4.f2), /* membersize(struct mix34, f4.f2) */
 	__builtin_offsetof(struct mix34, tail), /* offsetof(struct mix34, tail) */
 	sizeof(struct mix35), /* sizeof(struct mix35) */
-	__builtin_offsetof(struct sprig_align_1079, x), /* alignof(struct mix35) */
+	__builtin_offsetof(struct sprig_align_1082, x), /* alignof(struct mix35) */
 	__builtin_offsetof(struct mix35, f0), /* offsetof(struct mix35, f0) */
 	sizeof(((struct mix35 *)0)->f0), /* membersize(struct mix35, f0) */
 	__builtin_offsetof(struct mix35, f1[0]), /* offsetof(struct mix35, f1[0]) */
@@ -3688,7 +3852,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix35, f2), /* offsetof(struct mix35, f2) */
 	sizeof(((struct mix35 *)0)->f2), /* membersize(struct mix35, f2) */
 	sizeof(struct mix36), /* sizeof(struct mix36) */
-	__builtin_offsetof(struct sprig_align_1080, x), /* alignof(struct mix36) */
+	__builtin_offsetof(struct sprig_align_1083, x), /* alignof(struct mix36) */
 	__builtin_offsetof(struct mix36, f0), /* offsetof(struct mix36, f0) */
 	sizeof(((struct mix36 *)0)->f0), /* membersize(struct mix36, f0) */
 	__builtin_offsetof(struct mix36, f1), /* offsetof(struct mix36, f1) */
@@ -3708,7 +3872,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix36, f5), /* offsetof(struct mix36, f5) */
 	sizeof(((struct mix36 *)0)->f5), /* membersize(struct mix36, f5) */
 	sizeof(struct mix37), /* sizeof(struct mix37) */
-	__builtin_offsetof(struct sprig_align_1081, x), /* alignof(struct mix37) */
+	__builtin_offsetof(struct sprig_align_1084, x), /* alignof(struct mix37) */
 	__builtin_offsetof(struct mix37, f0), /* offsetof(struct mix37, f0) */
 	sizeof(((struct mix37 *)0)->f0), /* membersize(struct mix37, f0) */
 	__builtin_offsetof(struct mix37, f1.f0), /* offsetof(struct mix37, f1.f0) */
@@ -3791,7 +3955,7 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct mix37 *)0)->f7), /* membersize(struct mix37, f7) */
 	__builtin_offsetof(struct mix37, tail), /* offsetof(struct mix37, tail) */
 	sizeof(struct mix38), /* sizeof(struct mix38) */
-	__builtin_offsetof(struct sprig_align_1082, x), /* alignof(struct mix38) */
+	__builtin_offsetof(struct sprig_align_1085, x), /* alignof(struct mix38) */
 	__builtin_offsetof(struct mix38, f0), /* offsetof(struct mix38, f0) */
 	sizeof(((struct mix38 *)0)->f0), /* membersize(struct mix38, f0) */
 	__builtin_offsetof(struct mix38, f1), /* offsetof(struct mix38, f1) */
@@ -3801,7 +3965,7 @@ const unsigned long long sprig_layout_values[] = {
 	__builtin_offsetof(struct mix38, f2.tv_nsec), /* offsetof(struct mix38, f2.tv_nsec) */
 	sizeof(((struct mix38 *)0)->f2.tv_nsec), /* membersize(struct mix38, f2.tv_nsec) */
 	sizeof(union mix39), /* sizeof(union mix39) */
-	__builtin_offsetof(struct sprig_align_1083, x), /* alignof(union mix39) */
+	__builtin_offsetof(struct sprig_align_1086, x), /* alignof(union mix39) */
 	__builtin_offsetof(union mix39, f0), /* offsetof(union mix39, f0) */
 	sizeof(((union mix39 *)0)->f0), /* membersize(union mix39, f0) */
 	__builtin_offsetof(union mix39, f1), /* offsetof(union mix39, f1) */
@@ -3960,6 +4124,33 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys_chdir_args *)0)->path), /* membersize(struct sys_chdir_args, path) */
 	__builtin_offsetof(struct sys_chdir_args, path.SPRIG_DATUM), /* datum(struct sys_chdir_args, path) */
 	sizeof(((struct sys_chdir_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_chdir_args, path) */
+	sizeof(struct sys_fchdir_args), /* sizeof(struct sys_fchdir_args) */
+	__builtin_offsetof(struct sys_fchdir_args, fd), /* offsetof(struct sys_fchdir_args, fd) */
+	sizeof(((struct sys_fchdir_args *)0)->fd), /* membersize(struct sys_fchdir_args, fd) */
+	__builtin_offsetof(struct sys_fchdir_args, fd.SPRIG_DATUM), /* datum(struct sys_fchdir_args, fd) */
+	sizeof(((struct sys_fchdir_args *)0)->fd.SPRIG_DATUM), /* datumsize(struct sys_fchdir_args, fd) */
+	sizeof(struct sys_chmod_args), /* sizeof(struct sys_chmod_args) */
+	__builtin_offsetof(struct sys_chmod_args, path), /* offsetof(struct sys_chmod_args, path) */
+	sizeof(((struct sys_chmod_args *)0)->path), /* membersize(struct sys_chmod_args, path) */
+	__builtin_offsetof(struct sys_chmod_args, path.SPRIG_DATUM), /* datum(struct sys_chmod_args, path) */
+	sizeof(((struct sys_chmod_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_chmod_args, path) */
+	__builtin_offsetof(struct sys_chmod_args, mode), /* offsetof(struct sys_chmod_args, mode) */
+	sizeof(((struct sys_chmod_args *)0)->mode), /* membersize(struct sys_chmod_args, mode) */
+	__builtin_offsetof(struct sys_chmod_args, mode.SPRIG_DATUM), /* datum(struct sys_chmod_args, mode) */
+	sizeof(((struct sys_chmod_args *)0)->mode.SPRIG_DATUM), /* datumsize(struct sys_chmod_args, mode) */
+	sizeof(struct sys_chown_args), /* sizeof(struct sys_chown_args) */
+	__builtin_offsetof(struct sys_chown_args, path), /* offsetof(struct sys_chown_args, path) */
+	sizeof(((struct sys_chown_args *)0)->path), /* membersize(struct sys_chown_args, path) */
+	__builtin_offsetof(struct sys_chown_args, path.SPRIG_DATUM), /* datum(struct sys_chown_args, path) */
+	sizeof(((struct sys_chown_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_chown_args, path) */
+	__builtin_offsetof(struct sys_chown_args, uid), /* offsetof(struct sys_chown_args, uid) */
+	sizeof(((struct sys_chown_args *)0)->uid), /* membersize(struct sys_chown_args, uid) */
+	__builtin_offsetof(struct sys_chown_args, uid.SPRIG_DATUM), /* datum(struct sys_chown_args, uid) */
+	sizeof(((struct sys_chown_args *)0)->uid.SPRIG_DATUM), /* datumsize(struct sys_chown_args, uid) */
+	__builtin_offsetof(struct sys_chown_args, gid), /* offsetof(struct sys_chown_args, gid) */
+	sizeof(((struct sys_chown_args *)0)->gid), /* membersize(struct sys_chown_args, gid) */
+	__builtin_offsetof(struct sys_chown_args, gid.SPRIG_DATUM), /* datum(struct sys_chown_args, gid) */
+	sizeof(((struct sys_chown_args *)0)->gid.SPRIG_DATUM), /* datumsize(struct sys_chown_args, gid) */
 	sizeof(struct sys_unmount_args), /* sizeof(struct sys_unmount_args) */
 	__builtin_offsetof(struct sys_unmount_args, path), /* offsetof(struct sys_unmount_args, path) */
 	sizeof(((struct sys_unmount_args *)0)->path), /* membersize(struct sys_unmount_args, path) */
@@ -3969,6 +4160,11 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys_unmount_args *)0)->flags), /* membersize(struct sys_unmount_args, flags) */
 	__builtin_offsetof(struct sys_unmount_args, flags.SPRIG_DATUM), /* datum(struct sys_unmount_args, flags) */
 	sizeof(((struct sys_unmount_args *)0)->flags.SPRIG_DATUM), /* datumsize(struct sys_unmount_args, flags) */
+	sizeof(struct sys_setuid_args), /* sizeof(struct sys_setuid_args) */
+	__builtin_offsetof(struct sys_setuid_args, uid), /* offsetof(struct sys_setuid_args, uid) */
+	sizeof(((struct sys_setuid_args *)0)->uid), /* membersize(struct sys_setuid_args, uid) */
+	__builtin_offsetof(struct sys_setuid_args, uid.SPRIG_DATUM), /* datum(struct sys_setuid_args, uid) */
+	sizeof(((struct sys_setuid_args *)0)->uid.SPRIG_DATUM), /* datumsize(struct sys_setuid_args, uid) */
 	sizeof(struct sys_access_args), /* sizeof(struct sys_access_args) */
 	__builtin_offsetof(struct sys_access_args, path), /* offsetof(struct sys_access_args, path) */
 	sizeof(((struct sys_access_args *)0)->path), /* membersize(struct sys_access_args, path) */
@@ -3992,6 +4188,20 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys_dup_args *)0)->fd), /* membersize(struct sys_dup_args, fd) */
 	__builtin_offsetof(struct sys_dup_args, fd.SPRIG_DATUM), /* datum(struct sys_dup_args, fd) */
 	sizeof(((struct sys_dup_args *)0)->fd.SPRIG_DATUM), /* datumsize(struct sys_dup_args, fd) */
+	sizeof(struct sys___getlogin_args), /* sizeof(struct sys___getlogin_args) */
+	__builtin_offsetof(struct sys___getlogin_args, namebuf), /* offsetof(struct sys___getlogin_args, namebuf) */
+	sizeof(((struct sys___getlogin_args *)0)->namebuf), /* membersize(struct sys___getlogin_args, namebuf) */
+	__builtin_offsetof(struct sys___getlogin_args, namebuf.SPRIG_DATUM), /* datum(struct sys___getlogin_args, namebuf) */
+	sizeof(((struct sys___getlogin_args *)0)->namebuf.SPRIG_DATUM), /* datumsize(struct sys___getlogin_args, namebuf) */
+	__builtin_offsetof(struct sys___getlogin_args, namelen), /* offsetof(struct sys___getlogin_args, namelen) */
+	sizeof(((struct sys___getlogin_args *)0)->namelen), /* membersize(struct sys___getlogin_args, namelen) */
+	__builtin_offsetof(struct sys___getlogin_args, namelen.SPRIG_DATUM), /* datum(struct sys___getlogin_args, namelen) */
+	sizeof(((struct sys___getlogin_args *)0)->namelen.SPRIG_DATUM), /* datumsize(struct sys___getlogin_args, namelen) */
+	sizeof(struct sys___setlogin_args), /* sizeof(struct sys___setlogin_args) */
+	__builtin_offsetof(struct sys___setlogin_args, namebuf), /* offsetof(struct sys___setlogin_args, namebuf) */
+	sizeof(((struct sys___setlogin_args *)0)->namebuf), /* membersize(struct sys___setlogin_args, namebuf) */
+	__builtin_offsetof(struct sys___setlogin_args, namebuf.SPRIG_DATUM), /* datum(struct sys___setlogin_args, namebuf) */
+	sizeof(((struct sys___setlogin_args *)0)->namebuf.SPRIG_DATUM), /* datumsize(struct sys___setlogin_args, namebuf) */
 	sizeof(struct sys_ioctl_args), /* sizeof(struct sys_ioctl_args) */
 	__builtin_offsetof(struct sys_ioctl_args, fd), /* offsetof(struct sys_ioctl_args, fd) */
 	sizeof(((struct sys_ioctl_args *)0)->fd), /* membersize(struct sys_ioctl_args, fd) */
@@ -4041,6 +4251,15 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys_munmap_args *)0)->len), /* membersize(struct sys_munmap_args, len) */
 	__builtin_offsetof(struct sys_munmap_args, len.SPRIG_DATUM), /* datum(struct sys_munmap_args, len) */
 	sizeof(((struct sys_munmap_args *)0)->len.SPRIG_DATUM), /* datumsize(struct sys_munmap_args, len) */
+	sizeof(struct sys_getgroups_args), /* sizeof(struct sys_getgroups_args) */
+	__builtin_offsetof(struct sys_getgroups_args, gidsetsize), /* offsetof(struct sys_getgroups_args, gidsetsize) */
+	sizeof(((struct sys_getgroups_args *)0)->gidsetsize), /* membersize(struct sys_getgroups_args, gidsetsize) */
+	__builtin_offsetof(struct sys_getgroups_args, gidsetsize.SPRIG_DATUM), /* datum(struct sys_getgroups_args, gidsetsize) */
+	sizeof(((struct sys_getgroups_args *)0)->gidsetsize.SPRIG_DATUM), /* datumsize(struct sys_getgroups_args, gidsetsize) */
+	__builtin_offsetof(struct sys_getgroups_args, gidset), /* offsetof(struct sys_getgroups_args, gidset) */
+	sizeof(((struct sys_getgroups_args *)0)->gidset), /* membersize(struct sys_getgroups_args, gidset) */
+	__builtin_offsetof(struct sys_getgroups_args, gidset.SPRIG_DATUM), /* datum(struct sys_getgroups_args, gidset) */
+	sizeof(((struct sys_getgroups_args *)0)->gidset.SPRIG_DATUM), /* datumsize(struct sys_getgroups_args, gidset) */
 	sizeof(struct sys_dup2_args), /* sizeof(struct sys_dup2_args) */
 	__builtin_offsetof(struct sys_dup2_args, from), /* offsetof(struct sys_dup2_args, from) */
 	sizeof(((struct sys_dup2_args *)0)->from), /* membersize(struct sys_dup2_args, from) */
@@ -4155,6 +4374,39 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys_pwrite_args *)0)->offset), /* membersize(struct sys_pwrite_args, offset) */
 	__builtin_offsetof(struct sys_pwrite_args, offset.SPRIG_DATUM), /* datum(struct sys_pwrite_args, offset) */
 	sizeof(((struct sys_pwrite_args *)0)->offset.SPRIG_DATUM), /* datumsize(struct sys_pwrite_args, offset) */
+	sizeof(struct sys_setgid_args), /* sizeof(struct sys_setgid_args) */
+	__builtin_offsetof(struct sys_setgid_args, gid), /* offsetof(struct sys_setgid_args, gid) */
+	sizeof(((struct sys_setgid_args *)0)->gid), /* membersize(struct sys_setgid_args, gid) */
+	__builtin_offsetof(struct sys_setgid_args, gid.SPRIG_DATUM), /* datum(struct sys_setgid_args, gid) */
+	sizeof(((struct sys_setgid_args *)0)->gid.SPRIG_DATUM), /* datumsize(struct sys_setgid_args, gid) */
+	sizeof(struct sys_setegid_args), /* sizeof(struct sys_setegid_args) */
+	__builtin_offsetof(struct sys_setegid_args, egid), /* offsetof(struct sys_setegid_args, egid) */
+	sizeof(((struct sys_setegid_args *)0)->egid), /* membersize(struct sys_setegid_args, egid) */
+	__builtin_offsetof(struct sys_setegid_args, egid.SPRIG_DATUM), /* datum(struct sys_setegid_args, egid) */
+	sizeof(((struct sys_setegid_args *)0)->egid.SPRIG_DATUM), /* datumsize(struct sys_setegid_args, egid) */
+	sizeof(struct sys_seteuid_args), /* sizeof(struct sys_seteuid_args) */
+	__builtin_offsetof(struct sys_seteuid_args, euid), /* offsetof(struct sys_seteuid_args, euid) */
+	sizeof(((struct sys_seteuid_args *)0)->euid), /* membersize(struct sys_seteuid_args, euid) */
+	__builtin_offsetof(struct sys_seteuid_args, euid.SPRIG_DATUM), /* datum(struct sys_seteuid_args, euid) */
+	sizeof(((struct sys_seteuid_args *)0)->euid.SPRIG_DATUM), /* datumsize(struct sys_seteuid_args, euid) */
+	sizeof(struct sys_getrlimit_args), /* sizeof(struct sys_getrlimit_args) */
+	__builtin_offsetof(struct sys_getrlimit_args, which), /* offsetof(struct sys_getrlimit_args, which) */
+	sizeof(((struct sys_getrlimit_args *)0)->which), /* membersize(struct sys_getrlimit_args, which) */
+	__builtin_offsetof(struct sys_getrlimit_args, which.SPRIG_DATUM), /* datum(struct sys_getrlimit_args, which) */
+	sizeof(((struct sys_getrlimit_args *)0)->which.SPRIG_DATUM), /* datumsize(struct sys_getrlimit_args, which) */
+	__builtin_offsetof(struct sys_getrlimit_args, rlp), /* offsetof(struct sys_getrlimit_args, rlp) */
+	sizeof(((struct sys_getrlimit_args *)0)->rlp), /* membersize(struct sys_getrlimit_args, rlp) */
+	__builtin_offsetof(struct sys_getrlimit_args, rlp.SPRIG_DATUM), /* datum(struct sys_getrlimit_args, rlp) */
+	sizeof(((struct sys_getrlimit_args *)0)->rlp.SPRIG_DATUM), /* datumsize(struct sys_getrlimit_args, rlp) */
+	sizeof(struct sys_setrlimit_args), /* sizeof(struct sys_setrlimit_args) */
+	__builtin_offsetof(struct sys_setrlimit_args, which), /* offsetof(struct sys_setrlimit_args, which) */
+	sizeof(((struct sys_setrlimit_args *)0)->which), /* membersize(struct sys_setrlimit_args, which) */
+	__builtin_offsetof(struct sys_setrlimit_args, which.SPRIG_DATUM), /* datum(struct sys_setrlimit_args, which) */
+	sizeof(((struct sys_setrlimit_args *)0)->which.SPRIG_DATUM), /* datumsize(struct sys_setrlimit_args, which) */
+	__builtin_offsetof(struct sys_setrlimit_args, rlp), /* offsetof(struct sys_setrlimit_args, rlp) */
+	sizeof(((struct sys_setrlimit_args *)0)->rlp), /* membersize(struct sys_setrlimit_args, rlp) */
+	__builtin_offsetof(struct sys_setrlimit_args, rlp.SPRIG_DATUM), /* datum(struct sys_setrlimit_args, rlp) */
+	sizeof(((struct sys_setrlimit_args *)0)->rlp.SPRIG_DATUM), /* datumsize(struct sys_setrlimit_args, rlp) */
 	sizeof(struct sys_mmap_args), /* sizeof(struct sys_mmap_args) */
 	__builtin_offsetof(struct sys_mmap_args, addr), /* offsetof(struct sys_mmap_args, addr) */
 	sizeof(((struct sys_mmap_args *)0)->addr), /* membersize(struct sys_mmap_args, addr) */
@@ -4252,6 +4504,28 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys___sysctl_args *)0)->newlen), /* membersize(struct sys___sysctl_args, newlen) */
 	__builtin_offsetof(struct sys___sysctl_args, newlen.SPRIG_DATUM), /* datum(struct sys___sysctl_args, newlen) */
 	sizeof(((struct sys___sysctl_args *)0)->newlen.SPRIG_DATUM), /* datumsize(struct sys___sysctl_args, newlen) */
+	sizeof(struct sys_lchmod_args), /* sizeof(struct sys_lchmod_args) */
+	__builtin_offsetof(struct sys_lchmod_args, path), /* offsetof(struct sys_lchmod_args, path) */
+	sizeof(((struct sys_lchmod_args *)0)->path), /* membersize(struct sys_lchmod_args, path) */
+	__builtin_offsetof(struct sys_lchmod_args, path.SPRIG_DATUM), /* datum(struct sys_lchmod_args, path) */
+	sizeof(((struct sys_lchmod_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_lchmod_args, path) */
+	__builtin_offsetof(struct sys_lchmod_args, mode), /* offsetof(struct sys_lchmod_args, mode) */
+	sizeof(((struct sys_lchmod_args *)0)->mode), /* membersize(struct sys_lchmod_args, mode) */
+	__builtin_offsetof(struct sys_lchmod_args, mode.SPRIG_DATUM), /* datum(struct sys_lchmod_args, mode) */
+	sizeof(((struct sys_lchmod_args *)0)->mode.SPRIG_DATUM), /* datumsize(struct sys_lchmod_args, mode) */
+	sizeof(struct sys_lchown_args), /* sizeof(struct sys_lchown_args) */
+	__builtin_offsetof(struct sys_lchown_args, path), /* offsetof(struct sys_lchown_args, path) */
+	sizeof(((struct sys_lchown_args *)0)->path), /* membersize(struct sys_lchown_args, path) */
+	__builtin_offsetof(struct sys_lchown_args, path.SPRIG_DATUM), /* datum(struct sys_lchown_args, path) */
+	sizeof(((struct sys_lchown_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys_lchown_args, path) */
+	__builtin_offsetof(struct sys_lchown_args, uid), /* offsetof(struct sys_lchown_args, uid) */
+	sizeof(((struct sys_lchown_args *)0)->uid), /* membersize(struct sys_lchown_args, uid) */
+	__builtin_offsetof(struct sys_lchown_args, uid.SPRIG_DATUM), /* datum(struct sys_lchown_args, uid) */
+	sizeof(((struct sys_lchown_args *)0)->uid.SPRIG_DATUM), /* datumsize(struct sys_lchown_args, uid) */
+	__builtin_offsetof(struct sys_lchown_args, gid), /* offsetof(struct sys_lchown_args, gid) */
+	sizeof(((struct sys_lchown_args *)0)->gid), /* membersize(struct sys_lchown_args, gid) */
+	__builtin_offsetof(struct sys_lchown_args, gid.SPRIG_DATUM), /* datum(struct sys_lchown_args, gid) */
+	sizeof(((struct sys_lchown_args *)0)->gid.SPRIG_DATUM), /* datumsize(struct sys_lchown_args, gid) */
 	sizeof(struct sys___getcwd_args), /* sizeof(struct sys___getcwd_args) */
 	__builtin_offsetof(struct sys___getcwd_args, bufp), /* offsetof(struct sys___getcwd_args, bufp) */
 	sizeof(((struct sys___getcwd_args *)0)->bufp), /* membersize(struct sys___getcwd_args, bufp) */
@@ -4287,6 +4561,54 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys___socket30_args *)0)->protocol), /* membersize(struct sys___socket30_args, protocol) */
 	__builtin_offsetof(struct sys___socket30_args, protocol.SPRIG_DATUM), /* datum(struct sys___socket30_args, protocol) */
 	sizeof(((struct sys___socket30_args *)0)->protocol.SPRIG_DATUM), /* datumsize(struct sys___socket30_args, protocol) */
+	sizeof(struct sys___mount50_args), /* sizeof(struct sys___mount50_args) */
+	__builtin_offsetof(struct sys___mount50_args, type), /* offsetof(struct sys___mount50_args, type) */
+	sizeof(((struct sys___mount50_args *)0)->type), /* membersize(struct sys___mount50_args, type) */
+	__builtin_offsetof(struct sys___mount50_args, type.SPRIG_DATUM), /* datum(struct sys___mount50_args, type) */
+	sizeof(((struct sys___mount50_args *)0)->type.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, type) */
+	__builtin_offsetof(struct sys___mount50_args, path), /* offsetof(struct sys___mount50_args, path) */
+	sizeof(((struct sys___mount50_args *)0)->path), /* membersize(struct sys___mount50_args, path) */
+	__builtin_offsetof(struct sys___mount50_args, path.SPRIG_DATUM), /* datum(struct sys___mount50_args, path) */
+	sizeof(((struct sys___mount50_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, path) */
+	__builtin_offsetof(struct sys___mount50_args, flags), /* offsetof(struct sys___mount50_args, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags), /* membersize(struct sys___mount50_args, flags) */
+	__builtin_offsetof(struct sys___mount50_args, flags.SPRIG_DATUM), /* datum(struct sys___mount50_args, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, flags) */
+	__builtin_offsetof(struct sys___mount50_args, data), /* offsetof(struct sys___mount50_args, data) */
+	sizeof(((struct sys___mount50_args *)0)->data), /* membersize(struct sys___mount50_args, data) */
+	__builtin_offsetof(struct sys___mount50_args, data.SPRIG_DATUM), /* datum(struct sys___mount50_args, data) */
+	sizeof(((struct sys___mount50_args *)0)->data.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data) */
+	__builtin_offsetof(struct sys___mount50_args, data_len), /* offsetof(struct sys___mount50_args, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len), /* membersize(struct sys___mount50_args, data_len) */
+	__builtin_offsetof(struct sys___mount50_args, data_len.SPRIG_DATUM), /* datum(struct sys___mount50_args, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data_len) */
+	sizeof(struct sys___utimes50_args), /* sizeof(struct sys___utimes50_args) */
+	__builtin_offsetof(struct sys___utimes50_args, path), /* offsetof(struct sys___utimes50_args, path) */
+	sizeof(((struct sys___utimes50_args *)0)->path), /* membersize(struct sys___utimes50_args, path) */
+	__builtin_offsetof(struct sys___utimes50_args, path.SPRIG_DATUM), /* datum(struct sys___utimes50_args, path) */
+	sizeof(((struct sys___utimes50_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys___utimes50_args, path) */
+	__builtin_offsetof(struct sys___utimes50_args, tptr), /* offsetof(struct sys___utimes50_args, tptr) */
+	sizeof(((struct sys___utimes50_args *)0)->tptr), /* membersize(struct sys___utimes50_args, tptr) */
+	__builtin_offsetof(struct sys___utimes50_args, tptr.SPRIG_DATUM), /* datum(struct sys___utimes50_args, tptr) */
+	sizeof(((struct sys___utimes50_args *)0)->tptr.SPRIG_DATUM), /* datumsize(struct sys___utimes50_args, tptr) */
+	sizeof(struct sys___futimes50_args), /* sizeof(struct sys___futimes50_args) */
+	__builtin_offsetof(struct sys___futimes50_args, fd), /* offsetof(struct sys___futimes50_args, fd) */
+	sizeof(((struct sys___futimes50_args *)0)->fd), /* membersize(struct sys___futimes50_args, fd) */
+	__builtin_offsetof(struct sys___futimes50_args, fd.SPRIG_DATUM), /* datum(struct sys___futimes50_args, fd) */
+	sizeof(((struct sys___futimes50_args *)0)->fd.SPRIG_DATUM), /* datumsize(struct sys___futimes50_args, fd) */
+	__builtin_offsetof(struct sys___futimes50_args, tptr), /* offsetof(struct sys___futimes50_args, tptr) */
+	sizeof(((struct sys___futimes50_args *)0)->tptr), /* membersize(struct sys___futimes50_args, tptr) */
+	__builtin_offsetof(struct sys___futimes50_args, tptr.SPRIG_DATUM), /* datum(struct sys___futimes50_args, tptr) */
+	sizeof(((struct sys___futimes50_args *)0)->tptr.SPRIG_DATUM), /* datumsize(struct sys___futimes50_args, tptr) */
+	sizeof(struct sys___lutimes50_args), /* sizeof(struct sys___lutimes50_args) */
+	__builtin_offsetof(struct sys___lutimes50_args, path), /* offsetof(struct sys___lutimes50_args, path) */
+	sizeof(((struct sys___lutimes50_args *)0)->path), /* membersize(struct sys___lutimes50_args, path) */
+	__builtin_offsetof(struct sys___lutimes50_args, path.SPRIG_DATUM), /* datum(struct sys___lutimes50_args, path) */
+	sizeof(((struct sys___lutimes50_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys___lutimes50_args, path) */
+	__builtin_offsetof(struct sys___lutimes50_args, tptr), /* offsetof(struct sys___lutimes50_args, tptr) */
+	sizeof(((struct sys___lutimes50_args *)0)->tptr), /* membersize(struct sys___lutimes50_args, tptr) */
+	__builtin_offsetof(struct sys___lutimes50_args, tptr.SPRIG_DATUM), /* datum(struct sys___lutimes50_args, tptr) */
+	sizeof(((struct sys___lutimes50_args *)0)->tptr.SPRIG_DATUM), /* datumsize(struct sys___lutimes50_args, tptr) */
 	sizeof(struct sys___stat50_args), /* sizeof(struct sys___stat50_args) */
 	__builtin_offsetof(struct sys___stat50_args, path), /* offsetof(struct sys___stat50_args, path) */
 	sizeof(((struct sys___stat50_args *)0)->path), /* membersize(struct sys___stat50_args, path) */
@@ -4314,27 +4636,6 @@ const unsigned long long sprig_layout_values[] = {
 	sizeof(((struct sys___lstat50_args *)0)->ub), /* membersize(struct sys___lstat50_args, ub) */
 	__builtin_offsetof(struct sys___lstat50_args, ub.SPRIG_DATUM), /* datum(struct sys___lstat50_args, ub) */
 	sizeof(((struct sys___lstat50_args *)0)->ub.SPRIG_DATUM), /* datumsize(struct sys___lstat50_args, ub) */
-	sizeof(struct sys___mount50_args), /* sizeof(struct sys___mount50_args) */
-	__builtin_offsetof(struct sys___mount50_args, type), /* offsetof(struct sys___mount50_args, type) */
-	sizeof(((struct sys___mount50_args *)0)->type), /* membersize(struct sys___mount50_args, type) */
-	__builtin_offsetof(struct sys___mount50_args, type.SPRIG_DATUM), /* datum(struct sys___mount50_args, type) */
-	sizeof(((struct sys___mount50_args *)0)->type.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, type) */
-	__builtin_offsetof(struct sys___mount50_args, path), /* offsetof(struct sys___mount50_args, path) */
-	sizeof(((struct sys___mount50_args *)0)->path), /* membersize(struct sys___mount50_args, path) */
-	__builtin_offsetof(struct sys___mount50_args, path.SPRIG_DATUM), /* datum(struct sys___mount50_args, path) */
-	sizeof(((struct sys___mount50_args *)0)->path.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, path) */
-	__builtin_offsetof(struct sys___mount50_args, flags), /* offsetof(struct sys___mount50_args, flags) */
-	sizeof(((struct sys___mount50_args *)0)->flags), /* membersize(struct sys___mount50_args, flags) */
-	__builtin_offsetof(struct sys___mount50_args, flags.SPRIG_DATUM), /* datum(struct sys___mount50_args, flags) */
-	sizeof(((struct sys___mount50_args *)0)->flags.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, flags) */
-	__builtin_offsetof(struct sys___mount50_args, data), /* offsetof(struct sys___mount50_args, data) */
-	sizeof(((struct sys___mount50_args *)0)->data), /* membersize(struct sys___mount50_args, data) */
-	__builtin_offsetof(struct sys___mount50_args, data.SPRIG_DATUM), /* datum(struct sys___mount50_args, data) */
-	sizeof(((struct sys___mount50_args *)0)->data.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data) */
-	__builtin_offsetof(struct sys___mount50_args, data_len), /* offsetof(struct sys___mount50_args, data_len) */
-	sizeof(((struct sys___mount50_args *)0)->data_len), /* membersize(struct sys___mount50_args, data_len) */
-	__builtin_offsetof(struct sys___mount50_args, data_len.SPRIG_DATUM), /* datum(struct sys___mount50_args, data_len) */
-	sizeof(((struct sys___mount50_args *)0)->data_len.SPRIG_DATUM), /* datumsize(struct sys___mount50_args, data_len) */
 	sizeof(struct sys_pipe2_args), /* sizeof(struct sys_pipe2_args) */
 	__builtin_offsetof(struct sys_pipe2_args, fildes), /* offsetof(struct sys_pipe2_args, fildes) */
 	sizeof(((struct sys_pipe2_args *)0)->fildes), /* membersize(struct sys_pipe2_args, fildes) */
@@ -4513,6 +4814,18 @@ const char sprig_layout_names[] =
 	"sizeof(blksize_t)\0"
 	"alignof(blksize_t)\0"
 	"signed(blksize_t)\0"
+	"sizeof(suseconds_t)\0"
+	"alignof(suseconds_t)\0"
+	"signed(suseconds_t)\0"
+	"sizeof(rlim_t)\0"
+	"alignof(rlim_t)\0"
+	"signed(rlim_t)\0"
+	"sizeof(tcflag_t)\0"
+	"alignof(tcflag_t)\0"
+	"signed(tcflag_t)\0"
+	"sizeof(cc_t)\0"
+	"alignof(cc_t)\0"
+	"signed(cc_t)\0"
 	"sizeof(char *)\0"
 	"alignof(char *)\0"
 	"sizeof(const void *)\0"
@@ -4525,6 +4838,12 @@ const char sprig_layout_names[] =
 	"sizeof(u_long)\0"
 	"alignof(u_long)\0"
 	"signed(u_long)\0"
+	"sizeof(gid_t *)\0"
+	"alignof(gid_t *)\0"
+	"sizeof(struct rlimit *)\0"
+	"alignof(struct rlimit *)\0"
+	"sizeof(const struct rlimit *)\0"
+	"alignof(const struct rlimit *)\0"
 	"sizeof(const int *)\0"
 	"alignof(const int *)\0"
 	"sizeof(u_int)\0"
@@ -4532,6 +4851,8 @@ const char sprig_layout_names[] =
 	"signed(u_int)\0"
 	"sizeof(size_t *)\0"
 	"alignof(size_t *)\0"
+	"sizeof(const struct timeval *)\0"
+	"alignof(const struct timeval *)\0"
 	"sizeof(struct stat *)\0"
 	"alignof(struct stat *)\0"
 	"sizeof(int *)\0"
@@ -4619,6 +4940,18 @@ const char sprig_layout_names[] =
 	"membersize(struct handshake_fork, rf_auth)\0"
 	"offsetof(struct handshake_fork, rf_cancel)\0"
 	"membersize(struct handshake_fork, rf_cancel)\0"
+	"sizeof(struct timeval)\0"
+	"alignof(struct timeval)\0"
+	"offsetof(struct timeval, tv_sec)\0"
+	"membersize(struct timeval, tv_sec)\0"
+	"offsetof(struct timeval, tv_usec)\0"
+	"membersize(struct timeval, tv_usec)\0"
+	"sizeof(struct rlimit)\0"
+	"alignof(struct rlimit)\0"
+	"offsetof(struct rlimit, rlim_cur)\0"
+	"membersize(struct rlimit, rlim_cur)\0"
+	"offsetof(struct rlimit, rlim_max)\0"
+	"membersize(struct rlimit, rlim_max)\0"
 	"sizeof(struct tmpfs_args)\0"
 	"alignof(struct tmpfs_args)\0"
 	"offsetof(struct tmpfs_args, ta_version)\0"
@@ -4633,6 +4966,22 @@ const char sprig_layout_names[] =
 	"membersize(struct tmpfs_args, ta_root_gid)\0"
 	"offsetof(struct tmpfs_args, ta_root_mode)\0"
 	"membersize(struct tmpfs_args, ta_root_mode)\0"
+	"sizeof(struct termios)\0"
+	"alignof(struct termios)\0"
+	"offsetof(struct termios, c_iflag)\0"
+	"membersize(struct termios, c_iflag)\0"
+	"offsetof(struct termios, c_oflag)\0"
+	"membersize(struct termios, c_oflag)\0"
+	"offsetof(struct termios, c_cflag)\0"
+	"membersize(struct termios, c_cflag)\0"
+	"offsetof(struct termios, c_lflag)\0"
+	"membersize(struct termios, c_lflag)\0"
+	"offsetof(struct termios, c_cc)\0"
+	"membersize(struct termios, c_cc)\0"
+	"offsetof(struct termios, c_ispeed)\0"
+	"membersize(struct termios, c_ispeed)\0"
+	"offsetof(struct termios, c_ospeed)\0"
+	"membersize(struct termios, c_ospeed)\0"
 	"sizeof(struct trap_int_ll)\0"
 	"alignof(struct trap_int_ll)\0"
 	"offsetof(struct trap_int_ll, i)\0"
@@ -6597,6 +6946,33 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_chdir_args, path)\0"
 	"datum(struct sys_chdir_args, path)\0"
 	"datumsize(struct sys_chdir_args, path)\0"
+	"sizeof(struct sys_fchdir_args)\0"
+	"offsetof(struct sys_fchdir_args, fd)\0"
+	"membersize(struct sys_fchdir_args, fd)\0"
+	"datum(struct sys_fchdir_args, fd)\0"
+	"datumsize(struct sys_fchdir_args, fd)\0"
+	"sizeof(struct sys_chmod_args)\0"
+	"offsetof(struct sys_chmod_args, path)\0"
+	"membersize(struct sys_chmod_args, path)\0"
+	"datum(struct sys_chmod_args, path)\0"
+	"datumsize(struct sys_chmod_args, path)\0"
+	"offsetof(struct sys_chmod_args, mode)\0"
+	"membersize(struct sys_chmod_args, mode)\0"
+	"datum(struct sys_chmod_args, mode)\0"
+	"datumsize(struct sys_chmod_args, mode)\0"
+	"sizeof(struct sys_chown_args)\0"
+	"offsetof(struct sys_chown_args, path)\0"
+	"membersize(struct sys_chown_args, path)\0"
+	"datum(struct sys_chown_args, path)\0"
+	"datumsize(struct sys_chown_args, path)\0"
+	"offsetof(struct sys_chown_args, uid)\0"
+	"membersize(struct sys_chown_args, uid)\0"
+	"datum(struct sys_chown_args, uid)\0"
+	"datumsize(struct sys_chown_args, uid)\0"
+	"offsetof(struct sys_chown_args, gid)\0"
+	"membersize(struct sys_chown_args, gid)\0"
+	"datum(struct sys_chown_args, gid)\0"
+	"datumsize(struct sys_chown_args, gid)\0"
 	"sizeof(struct sys_unmount_args)\0"
 	"offsetof(struct sys_unmount_args, path)\0"
 	"membersize(struct sys_unmount_args, path)\0"
@@ -6606,6 +6982,11 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_unmount_args, flags)\0"
 	"datum(struct sys_unmount_args, flags)\0"
 	"datumsize(struct sys_unmount_args, flags)\0"
+	"sizeof(struct sys_setuid_args)\0"
+	"offsetof(struct sys_setuid_args, uid)\0"
+	"membersize(struct sys_setuid_args, uid)\0"
+	"datum(struct sys_setuid_args, uid)\0"
+	"datumsize(struct sys_setuid_args, uid)\0"
 	"sizeof(struct sys_access_args)\0"
 	"offsetof(struct sys_access_args, path)\0"
 	"membersize(struct sys_access_args, path)\0"
@@ -6629,6 +7010,20 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_dup_args, fd)\0"
 	"datum(struct sys_dup_args, fd)\0"
 	"datumsize(struct sys_dup_args, fd)\0"
+	"sizeof(struct sys___getlogin_args)\0"
+	"offsetof(struct sys___getlogin_args, namebuf)\0"
+	"membersize(struct sys___getlogin_args, namebuf)\0"
+	"datum(struct sys___getlogin_args, namebuf)\0"
+	"datumsize(struct sys___getlogin_args, namebuf)\0"
+	"offsetof(struct sys___getlogin_args, namelen)\0"
+	"membersize(struct sys___getlogin_args, namelen)\0"
+	"datum(struct sys___getlogin_args, namelen)\0"
+	"datumsize(struct sys___getlogin_args, namelen)\0"
+	"sizeof(struct sys___setlogin_args)\0"
+	"offsetof(struct sys___setlogin_args, namebuf)\0"
+	"membersize(struct sys___setlogin_args, namebuf)\0"
+	"datum(struct sys___setlogin_args, namebuf)\0"
+	"datumsize(struct sys___setlogin_args, namebuf)\0"
 	"sizeof(struct sys_ioctl_args)\0"
 	"offsetof(struct sys_ioctl_args, fd)\0"
 	"membersize(struct sys_ioctl_args, fd)\0"
@@ -6678,6 +7073,15 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_munmap_args, len)\0"
 	"datum(struct sys_munmap_args, len)\0"
 	"datumsize(struct sys_munmap_args, len)\0"
+	"sizeof(struct sys_getgroups_args)\0"
+	"offsetof(struct sys_getgroups_args, gidsetsize)\0"
+	"membersize(struct sys_getgroups_args, gidsetsize)\0"
+	"datum(struct sys_getgroups_args, gidsetsize)\0"
+	"datumsize(struct sys_getgroups_args, gidsetsize)\0"
+	"offsetof(struct sys_getgroups_args, gidset)\0"
+	"membersize(struct sys_getgroups_args, gidset)\0"
+	"datum(struct sys_getgroups_args, gidset)\0"
+	"datumsize(struct sys_getgroups_args, gidset)\0"
 	"sizeof(struct sys_dup2_args)\0"
 	"offsetof(struct sys_dup2_args, from)\0"
 	"membersize(struct sys_dup2_args, from)\0"
@@ -6792,6 +7196,39 @@ const char sprig_layout_names[] =
 	"membersize(struct sys_pwrite_args, offset)\0"
 	"datum(struct sys_pwrite_args, offset)\0"
 	"datumsize(struct sys_pwrite_args, offset)\0"
+	"sizeof(struct sys_setgid_args)\0"
+	"offsetof(struct sys_setgid_args, gid)\0"
+	"membersize(struct sys_setgid_args, gid)\0"
+	"datum(struct sys_setgid_args, gid)\0"
+	"datumsize(struct sys_setgid_args, gid)\0"
+	"sizeof(struct sys_setegid_args)\0"
+	"offsetof(struct sys_setegid_args, egid)\0"
+	"membersize(struct sys_setegid_args, egid)\0"
+	"datum(struct sys_setegid_args, egid)\0"
+	"datumsize(struct sys_setegid_args, egid)\0"
+	"sizeof(struct sys_seteuid_args)\0"
+	"offsetof(struct sys_seteuid_args, euid)\0"
+	"membersize(struct sys_seteuid_args, euid)\0"
+	"datum(struct sys_seteuid_args, euid)\0"
+	"datumsize(struct sys_seteuid_args, euid)\0"
+	"sizeof(struct sys_getrlimit_args)\0"
+	"offsetof(struct sys_getrlimit_args, which)\0"
+	"membersize(struct sys_getrlimit_args, which)\0"
+	"datum(struct sys_getrlimit_args, which)\0"
+	"datumsize(struct sys_getrlimit_args, which)\0"
+	"offsetof(struct sys_getrlimit_args, rlp)\0"
+	"membersize(struct sys_getrlimit_args, rlp)\0"
+	"datum(struct sys_getrlimit_args, rlp)\0"
+	"datumsize(struct sys_getrlimit_args, rlp)\0"
+	"sizeof(struct sys_setrlimit_args)\0"
+	"offsetof(struct sys_setrlimit_args, which)\0"
+	"membersize(struct sys_setrlimit_args, which)\0"
+	"datum(struct sys_setrlimit_args, which)\0"
+	"datumsize(struct sys_setrlimit_args, which)\0"
+	"offsetof(struct sys_setrlimit_args, rlp)\0"
+	"membersize(struct sys_setrlimit_args, rlp)\0"
+	"datum(struct sys_setrlimit_args, rlp)\0"
+	"datumsize(struct sys_setrlimit_args, rlp)\0"
 	"sizeof(struct sys_mmap_args)\0"
 	"offsetof(struct sys_mmap_args, addr)\0"
 	"membersize(struct sys_mmap_args, addr)\0"
@@ -6889,6 +7326,28 @@ const char sprig_layout_names[] =
 	"membersize(struct sys___sysctl_args, newlen)\0"
 	"datum(struct sys___sysctl_args, newlen)\0"
 	"datumsize(struct sys___sysctl_args, newlen)\0"
+	"sizeof(struct sys_lchmod_args)\0"
+	"offsetof(struct sys_lchmod_args, path)\0"
+	"membersize(struct sys_lchmod_args, path)\0"
+	"datum(struct sys_lchmod_args, path)\0"
+	"datumsize(struct sys_lchmod_args, path)\0"
+	"offsetof(struct sys_lchmod_args, mode)\0"
+	"membersize(struct sys_lchmod_args, mode)\0"
+	"datum(struct sys_lchmod_args, mode)\0"
+	"datumsize(struct sys_lchmod_args, mode)\0"
+	"sizeof(struct sys_lchown_args)\0"
+	"offsetof(struct sys_lchown_args, path)\0"
+	"membersize(struct sys_lchown_args, path)\0"
+	"datum(struct sys_lchown_args, path)\0"
+	"datumsize(struct sys_lchown_args, path)\0"
+	"offsetof(struct sys_lchown_args, uid)\0"
+	"membersize(struct sys_lchown_args, uid)\0"
+	"datum(struct sys_lchown_args, uid)\0"
+	"datumsize(struct sys_lchown_args, uid)\0"
+	"offsetof(struct sys_lchown_args, gid)\0"
+	"membersize(struct sys_lchown_args, gid)\0"
+	"datum(struct sys_lchown_args, gid)\0"
+	"datumsize(struct sys_lchown_args, gid)\0"
 	"sizeof(struct sys___getcwd_args)\0"
 	"offsetof(struct sys___getcwd_args, bufp)\0"
 	"membersize(struct sys___getcwd_args, bufp)\0"
@@ -6924,6 +7383,54 @@ const char sprig_layout_names[] =
 	"membersize(struct sys___socket30_args, protocol)\0"
 	"datum(struct sys___socket30_args, protocol)\0"
 	"datumsize(struct sys___socket30_args, protocol)\0"
+	"sizeof(struct sys___mount50_args)\0"
+	"offsetof(struct sys___mount50_args, type)\0"
+	"membersize(struct sys___mount50_args, type)\0"
+	"datum(struct sys___mount50_args, type)\0"
+	"datumsize(struct sys___mount50_args, type)\0"
+	"offsetof(struct sys___mount50_args, path)\0"
+	"membersize(struct sys___mount50_args, path)\0"
+	"datum(struct sys___mount50_args, path)\0"
+	"datumsize(struct sys___mount50_args, path)\0"
+	"offsetof(struct sys___mount50_args, flags)\0"
+	"membersize(struct sys___mount50_args, flags)\0"
+	"datum(struct sys___mount50_args, flags)\0"
+	"datumsize(struct sys___mount50_args, flags)\0"
+	"offsetof(struct sys___mount50_args, data)\0"
+	"membersize(struct sys___mount50_args, data)\0"
+	"datum(struct sys___mount50_args, data)\0"
+	"datumsize(struct sys___mount50_args, data)\0"
+	"offsetof(struct sys___mount50_args, data_len)\0"
+	"membersize(struct sys___mount50_args, data_len)\0"
+	"datum(struct sys___mount50_args, data_len)\0"
+	"datumsize(struct sys___mount50_args, data_len)\0"
+	"sizeof(struct sys___utimes50_args)\0"
+	"offsetof(struct sys___utimes50_args, path)\0"
+	"membersize(struct sys___utimes50_args, path)\0"
+	"datum(struct sys___utimes50_args, path)\0"
+	"datumsize(struct sys___utimes50_args, path)\0"
+	"offsetof(struct sys___utimes50_args, tptr)\0"
+	"membersize(struct sys___utimes50_args, tptr)\0"
+	"datum(struct sys___utimes50_args, tptr)\0"
+	"datumsize(struct sys___utimes50_args, tptr)\0"
+	"sizeof(struct sys___futimes50_args)\0"
+	"offsetof(struct sys___futimes50_args, fd)\0"
+	"membersize(struct sys___futimes50_args, fd)\0"
+	"datum(struct sys___futimes50_args, fd)\0"
+	"datumsize(struct sys___futimes50_args, fd)\0"
+	"offsetof(struct sys___futimes50_args, tptr)\0"
+	"membersize(struct sys___futimes50_args, tptr)\0"
+	"datum(struct sys___futimes50_args, tptr)\0"
+	"datumsize(struct sys___futimes50_args, tptr)\0"
+	"sizeof(struct sys___lutimes50_args)\0"
+	"offsetof(struct sys___lutimes50_args, path)\0"
+	"membersize(struct sys___lutimes50_args, path)\0"
+	"datum(struct sys___lutimes50_args, path)\0"
+	"datumsize(struct sys___lutimes50_args, path)\0"
+	"offsetof(struct sys___lutimes50_args, tptr)\0"
+	"membersize(struct sys___lutimes50_args, tptr)\0"
+	"datum(struct sys___lutimes50_args, tptr)\0"
+	"datumsize(struct sys___lutimes50_args, tptr)\0"
 	"sizeof(struct sys___stat50_args)\0"
 	"offsetof(struct sys___stat50_args, path)\0"
 	"membersize(struct sys___stat50_args, path)\0"
@@ -6951,27 +7458,6 @@ const char sprig_layout_names[] =
 	"membersize(struct sys___lstat50_args, ub)\0"
 	"datum(struct sys___lstat50_args, ub)\0"
 	"datumsize(struct sys___lstat50_args, ub)\0"
-	"sizeof(struct sys___mount50_args)\0"
-	"offsetof(struct sys___mount50_args, type)\0"
-	"membersize(struct sys___mount50_args, type)\0"
-	"datum(struct sys___mount50_args, type)\0"
-	"datumsize(struct sys___mount50_args, type)\0"
-	"offsetof(struct sys___mount50_args, path)\0"
-	"membersize(struct sys___mount50_args, path)\0"
-	"datum(struct sys___mount50_args, path)\0"
-	"datumsize(struct sys___mount50_args, path)\0"
-	"offsetof(struct sys___mount50_args, flags)\0"
-	"membersize(struct sys___mount50_args, flags)\0"
-	"datum(struct sys___mount50_args, flags)\0"
-	"datumsize(struct sys___mount50_args, flags)\0"
-	"offsetof(struct sys___mount50_args, data)\0"
-	"membersize(struct sys___mount50_args, data)\0"
-	"datum(struct sys___mount50_args, data)\0"
-	"datumsize(struct sys___mount50_args, data)\0"
-	"offsetof(struct sys___mount50_args, data_len)\0"
-	"membersize(struct sys___mount50_args, data_len)\0"
-	"datum(struct sys___mount50_args, data_len)\0"
-	"datumsize(struct sys___mount50_args, data_len)\0"
 	"sizeof(struct sys_pipe2_args)\0"
 	"offsetof(struct sys_pipe2_args, fildes)\0"
 	"membersize(struct sys_pipe2_args, fildes)\0"

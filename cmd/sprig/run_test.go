@@ -24,7 +24,15 @@ var testCache = sync.OnceValue(func() string {
 	return dir
 })
 
+// beSprigEnv makes the test binary run sprig's main instead of the
+// tests, so a test can start sprig as a separate process without a build.
+const beSprigEnv = "SPRIG_TEST_BE_SPRIG"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(beSprigEnv) == "1" {
+		main()
+		return
+	}
 	code := m.Run()
 	os.RemoveAll(testCache())
 	os.Exit(code)

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -14,13 +18,18 @@ import (
 )
 
 var serveDoc = doc{
-	path:  "sprig serve",
-	usage: "  sprig serve --url URL [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi] [--c-compatible]\n",
+	path: "sprig serve",
+	usage: "  sprig serve [--url URL] [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi]\n" +
+		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client] [--debug]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
-qemu-user, other sprig clients. Connections, handshakes and disconnects
-are logged to stderr. SIGINT or SIGTERM drains in-flight syscalls (up to
-5 s), removes a unix socket file and exits.
+qemu-user, other sprig clients. With no flags it behaves as NetBSD 7.99.34's
+rump_server: clients run as root, each starts with the rump console on
+descriptors 0-2 (what they write there appears on sprig's standard output),
+"/" is a rumpfs holding /dev and /tmp, and a client may mount a tmpfs.
+Connections, handshakes and disconnects are logged to stderr. SIGINT or
+SIGTERM drains in-flight syscalls (up to 5 s), removes a unix socket file and
+exits. hw.ncpu is 2 unless RUMP_NCPU says otherwise (a number, or "host").
 
 Flags:
   --url URL                 where to listen: unix://PATH, tcp://A.B.C.D:PORT,
@@ -31,7 +40,15 @@ Flags:
   --hide-abi                send the C banner byte for byte (no " abi=NAME")
   --c-compatible            behave exactly like a C server: hide the ABI and
                             ignore ABI declarations
-  --uid N, --gid N          client credentials (default 1000)
+  --uid N, --gid N          client credentials (default 0, root, as rump_server)
+  --release R               the NetBSD release the kernel and banner claim
+                            (default 7.99.34)
+  --ext LIST                sprig's kernel extensions, which the real kernel
+                            answers with ENOSYS: kill (signals forwarded as
+                            RAISE), mmap (anonymous mmap and munmap), all, or
+                            none (default none)
+  --kill-any-client         with --ext kill, let a client signal processes of
+                            other clients too (default: its own tree only)
   --debug                   log every frame
 `,
 }
@@ -40,17 +57,37 @@ func serveCommand() *command {
 	return &command{name: "serve", summary: "run a standalone sprig server for outside clients", doc: serveDoc, run: runServe}
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// serveOptions are serve's flags.
+type serveOptions struct {
+	url, abiName, version, assume, release, extList *string
+	hide, ccompat, killAny, debug                   *bool
+	uid, gid                                        *uint
+}
+
+// newServeFlags defines serve's flags; the usage line must list each.
+func newServeFlags() (*flag.FlagSet, *serveOptions) {
 	fs := flag.NewFlagSet(serveDoc.path, flag.ContinueOnError)
-	url := fs.String("url", "", "")
-	abiName := fs.String("abi", hostABIName(), "")
-	version := fs.String("version", "0.4", "")
-	assume := fs.String("assume-client-abi", "", "")
-	hide := fs.Bool("hide-abi", false, "")
-	ccompat := fs.Bool("c-compatible", false, "")
-	uid := fs.Uint("uid", 1000, "")
-	gid := fs.Uint("gid", 1000, "")
-	debug := fs.Bool("debug", false, "")
+	o := &serveOptions{
+		url:     fs.String("url", "", ""),
+		abiName: fs.String("abi", hostABIName(), ""),
+		version: fs.String("version", "0.4", ""),
+		assume:  fs.String("assume-client-abi", "", ""),
+		hide:    fs.Bool("hide-abi", false, ""),
+		ccompat: fs.Bool("c-compatible", false, ""),
+		uid:     fs.Uint("uid", 0, ""),
+		gid:     fs.Uint("gid", 0, ""),
+		release: fs.String("release", kern.DefaultConfig().OSRelease, ""),
+		extList: fs.String("ext", "none", ""),
+		killAny: fs.Bool("kill-any-client", false, ""),
+		debug:   fs.Bool("debug", false, ""),
+	}
+	return fs, o
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, o := newServeFlags()
+	url, abiName, version, assume, hide, ccompat := o.url, o.abiName, o.version, o.assume, o.hide, o.ccompat
+	uid, gid, release, extList, killAny, debug := o.uid, o.gid, o.release, o.extList, o.killAny, o.debug
 	pos, done, code := parseFlags(fs, args, serveDoc, stdout, stderr)
 	if done {
 		return code
@@ -63,6 +100,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return serveDoc.badName(stderr, err)
 	}
 	v, err := parseVersion(*version)
+	if err != nil {
+		return serveDoc.usageError(stderr, "%v", err)
+	}
+	ext, err := kern.ParseExtensions(*extList)
+	if err != nil {
+		return serveDoc.usageError(stderr, "--ext: %v", err)
+	}
+	ncpu, err := rumpNCPU(os.Getenv("RUMP_NCPU"))
 	if err != nil {
 		return serveDoc.usageError(stderr, "%v", err)
 	}
@@ -83,12 +128,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	kcfg := kern.DefaultConfig()
 	kcfg.ABI, kcfg.UID, kcfg.GID, kcfg.Logger = d, uint32(*uid), uint32(*gid), log
+	kcfg.OSRelease, kcfg.NCPU = *release, ncpu
+	kcfg.Extensions, kcfg.KillAnyClient = ext, *killAny
+	kcfg.Console = stdout // rump_server's console is its standard output
 	k, err := kern.New(kcfg)
 	if err != nil {
 		return serveDoc.failure(stderr, err)
 	}
 	scfg := sp.DefaultServerConfig(d)
-	scfg.Version, scfg.Logger = v, log
+	scfg.Version, scfg.Logger, scfg.OSRelease = v, log, kcfg.OSRelease
 	scfg.HideABI = *hide || *ccompat
 	scfg.IgnoreDeclarations = *ccompat
 	if *assume != "" {
@@ -109,7 +157,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return serveDoc.failure(stderr, err)
 	}
-	log.Info("serving", "url", u.String(), "abi", d.Name, "machine", d.Machine, "protocol", v.String())
+	log.Info("serving", "url", u.String(), "abi", d.Name, "machine", d.Machine, "protocol", v.String(),
+		"release", kcfg.OSRelease, "uid", kcfg.UID, "gid", kcfg.GID, "extensions", ext.String())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -125,4 +174,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	<-served
 	return exitOK
+}
+
+// rumpNCPU reads RUMP_NCPU as librumpuser does: unset is 2 CPUs, "host"
+// the host's count, else a number.
+func rumpNCPU(env string) (int, error) {
+	switch env {
+	case "":
+		return 0, nil // kern's default, 2
+	case "host":
+		return runtime.NumCPU(), nil
+	}
+	n, err := strconv.Atoi(env)
+	if err != nil || n < 1 || n > 1024 {
+		return 0, fmt.Errorf("RUMP_NCPU %q: want a number from 1 to 1024 or \"host\"", env)
+	}
+	return n, nil
 }

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +19,7 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // lockedBuffer is a bytes.Buffer the server's log can write from many
@@ -51,7 +57,7 @@ func TestServeRunsAServerForOutsideClientsAndLogsThem(t *testing.T) {
 		c, err = sp.Dial(context.Background(), url, sp.DefaultClientConfig(abi.MustLookup("i386")))
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, "RUMPSP-0.4-NetBSD-9.3/i386\n", c.Banner().Line(), "--hide-abi sends the C banner")
+	assert.Equal(t, "RUMPSP-0.4-NetBSD-7.99.34/i386\n", c.Banner().Line(), "--hide-abi sends the C banner, of rump_server's release")
 	require.NoError(t, c.HandshakeGuest(context.Background()))
 	r, err := c.Syscall(context.Background(), netbsd.SYS_getpid)
 	require.NoError(t, err)
@@ -79,8 +85,110 @@ func TestServeUsageErrors(t *testing.T) {
 		{"serve", "--url", "ftp://x"},
 		{"serve", "--url", "unix:///tmp/x", "--abi", "vax"},
 		{"serve", "--url", "unix:///tmp/x", "--version", "9"},
+		{"serve", "--url", "unix:///tmp/x", "--ext", "fork"},
 	} {
 		code, _, errOut := sprig(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
 	}
+}
+
+func TestServeUsageListsEveryFlag(t *testing.T) {
+	fs, _ := newServeFlags()
+	fs.VisitAll(func(f *flag.Flag) {
+		assert.Contains(t, serveDoc.usage, "[--"+f.Name, "the usage line lists --%s", f.Name)
+		assert.Contains(t, serveDoc.details, "--"+f.Name, "the help explains --%s", f.Name)
+	})
+}
+
+func TestServeRumpNCPUIsLibrumpusers(t *testing.T) {
+	for env, want := range map[string]int{"": 0, "3": 3, "host": runtime.NumCPU()} {
+		got, err := rumpNCPU(env)
+		require.NoError(t, err, env)
+		assert.Equal(t, want, got, "RUMP_NCPU=%q", env)
+	}
+	_, err := rumpNCPU("many")
+	assert.Error(t, err)
+}
+
+// TestServeWithNoFlagsServesAFaithfulCClientAsRumpServerDoes starts
+// 'sprig serve' with no flags at all (the URL from $RUMP_SERVER, as
+// rump clients find their server) as a process of its own, and talks to
+// it as a C client linked with librumpclient would: its first open is
+// descriptor 3, it runs as root, and it can make, write, read back and
+// stat a file at "/"; what it writes to descriptor 1 appears on the
+// server's standard output.
+func TestServeWithNoFlagsServesAFaithfulCClientAsRumpServerDoes(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "rump.sock")
+	url := "unix://" + sock
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), beSprigEnv+"=1", "RUMP_SERVER="+url)
+	var out, errOut lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	d := abi.MustLookup(hostABIName())
+	mem := sptest.NewMemory(0x10000, 1<<20)
+	cfg := sp.DefaultClientConfig(d)
+	cfg.Faithful, cfg.Memory = true, mem
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var c *sp.Client
+	require.Eventually(t, func() bool {
+		var err error
+		c, err = sp.Dial(ctx, url, cfg)
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "the server listens; stderr:\n%s", &errOut)
+	defer c.Close()
+	require.NoError(t, c.HandshakeGuest(ctx))
+	call := func(num netbsd.Sysno, args ...any) sp.Result {
+		t.Helper()
+		r, err := c.Syscall(ctx, num, args...)
+		require.NoError(t, err, "%s", num)
+		return r
+	}
+
+	r := call(netbsd.SYS_getuid)
+	assert.Equal(t, [2]uint64{0, 0}, r.Retval, "clients run as root")
+	r = call(netbsd.SYS_open, mem.AllocString("/hello.txt"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	require.NoError(t, r.Err(), "creating a file at /")
+	assert.Equal(t, int64(3), r.Int(), "the first open is 3: the console holds 0-2")
+	fd := uint64(r.Int())
+	msg := []byte("hello, rump")
+	r = call(netbsd.SYS_write, fd, mem.Alloc(len(msg), msg), len(msg))
+	require.NoError(t, r.Err())
+	assert.Equal(t, int64(len(msg)), r.Int())
+	buf := mem.Alloc(64, nil)
+	r = call(netbsd.SYS_pread, fd, buf, 64, 0)
+	require.NoError(t, r.Err())
+	assert.Equal(t, msg, mem.Read(buf, int(r.Int())), "the bytes read back")
+	l := netbsd.LayoutsFor(d).Stat
+	sb := mem.Alloc(l.Size, nil)
+	require.NoError(t, call(netbsd.SYS___fstat50, fd, sb).Err())
+	var st netbsd.Stat
+	require.NoError(t, l.Decode(mem.Read(sb, l.Size), &st))
+	assert.Equal(t, uint32(netbsd.S_IFREG|0o644), st.Mode)
+	assert.Equal(t, int64(len(msg)), st.Size)
+	assert.Zero(t, st.UID, "owned by root")
+	line := []byte("a line on the rump console\n")
+	require.NoError(t, call(netbsd.SYS_write, 1, mem.Alloc(len(line), line), len(line)).Err())
+	require.NoError(t, call(netbsd.SYS_close, fd).Err())
+	c.Close()
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "sprig serve exits 0 on SIGTERM; stderr:\n%s", &errOut)
+	case <-time.After(10 * time.Second):
+		t.Fatal("sprig serve did not stop on SIGTERM")
+	}
+	assert.Equal(t, string(line), out.String(), "the console writes to the server's standard output")
+	assert.Contains(t, errOut.String(), "guest handshake")
 }

@@ -142,7 +142,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "file-io", Summary: "open by path, write, seek, read, close, EBADF after close and the lowest free descriptor",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_lseek,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_lseek,
 			netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
@@ -150,7 +150,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "lseek-4g", Summary: "offsets past 4 GiB in lseek, pread and pwrite arguments and results",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_lseek, netbsd.SYS_pwrite,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_lseek, netbsd.SYS_pwrite,
 			netbsd.SYS___fstat50, netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT, DataStat},
@@ -158,7 +158,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "pread-pwrite", Summary: "positioned I/O leaves the file offset alone",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_pwrite,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_pwrite,
 			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_read, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataOffT},
@@ -166,7 +166,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "stat", Summary: "every member of struct stat from __stat50, __fstat50 and __lstat50",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_geteuid, netbsd.SYS___stat50, netbsd.SYS_umask,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_geteuid, netbsd.SYS___stat50, netbsd.SYS_umask,
 			netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS___fstat50, netbsd.SYS___lstat50,
 			netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: copies,
@@ -175,7 +175,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "getdents", Summary: "a directory listing through __getdents30, record by record",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_close,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_close,
 			netbsd.SYS___stat50, netbsd.SYS___fstat50, netbsd.SYS___getdents30, netbsd.SYS_unlink,
 			netbsd.SYS_rmdir),
 		Messages: copiesNoIn,
@@ -184,7 +184,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "dirs", Summary: "mkdir, rename, link, unlink and rmdir with NetBSD's errors, on a tmpfs it mounts",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS___mount50, netbsd.SYS___stat50, netbsd.SYS_open,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS___mount50, netbsd.SYS___stat50, netbsd.SYS_open,
 			netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS_rename, netbsd.SYS_link, netbsd.SYS_unlink, netbsd.SYS_rmdir),
 		Messages: copies,
 		Data:     []Data{DataTwoRetvals, DataStat, DataTmpfsArgs},
@@ -192,7 +192,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "cwd", Summary: "chdir, __getcwd and relative paths",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_chdir, netbsd.SYS___getcwd,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_chdir, netbsd.SYS___getcwd,
 			netbsd.SYS_open, netbsd.SYS_write, netbsd.SYS_close, netbsd.SYS___stat50,
 			netbsd.SYS_unlink, netbsd.SYS_rmdir),
 		Messages: copies,
@@ -201,7 +201,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "dup-fcntl", Summary: "dup, dup2, F_DUPFD, descriptor flags, and status flags shared through dups",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_dup2, netbsd.SYS_write,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_dup2, netbsd.SYS_write,
 			netbsd.SYS_lseek, netbsd.SYS_pread, netbsd.SYS_fcntl, netbsd.SYS_dup, netbsd.SYS_close,
 			netbsd.SYS_unlink, netbsd.SYS_pipe, netbsd.SYS_read),
 		Messages: copies,
@@ -248,7 +248,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "fork", Summary: "PREFORK and a second guest claiming the fork with its cookie",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_pipe, netbsd.SYS_open, netbsd.SYS_write,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_pipe, netbsd.SYS_open, netbsd.SYS_write,
 			netbsd.SYS_pread, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages: []Message{MsgGuest, MsgPrefork, MsgCopyInStr, MsgCopyIn, MsgCopyOut},
 		Data:     []Data{DataTwoRetvals},
@@ -264,7 +264,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "errors", Summary: "the exact errno of common failures",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_close, netbsd.SYS_open,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_close, netbsd.SYS_open,
 			sysUnknown, netbsd.SYS___fstat50, netbsd.SYS_unlink),
 		Messages: copiesNoIn,
 		Data:     []Data{DataTwoRetvals, DataStat},
@@ -272,7 +272,7 @@ var manifest = []Scenario{
 	},
 	{
 		Name: "efault", Summary: "bad pointers: EFAULT for a path and for data",
-		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write,
+		Syscalls: every(netbsd.SYS_getpid, netbsd.SYS_umask, netbsd.SYS_mkdir, netbsd.SYS_open, netbsd.SYS_write,
 			netbsd.SYS___fstat50, netbsd.SYS_close, netbsd.SYS_unlink),
 		Messages:    copies,
 		Data:        []Data{DataTwoRetvals, DataStat},

@@ -77,7 +77,7 @@ func (t *T) readDir(fd uint64) []netbsd.Dirent {
 func scenarioGetdents(t *T) {
 	t.guest()
 	dir := t.path("d")
-	t.ok(netbsd.SYS_mkdir, t.str(dir), 0o755)
+	t.mkdirOpen(dir)
 	// Name lengths chosen so the records need different padding.
 	files := []string{"a", "bravo", "charlie-has-a-longer-name"}
 	inos := map[string]uint64{}
@@ -249,7 +249,7 @@ func scenarioCwd(t *T) {
 	t.guest()
 	parent := t.workdir()
 	dir := parent + "/d"
-	t.ok(netbsd.SYS_mkdir, t.str(dir), 0o755)
+	t.mkdirOpen(dir)
 	t.ok(netbsd.SYS_chdir, t.str(dir))
 	t.atEnd(func() { t.cleanupCall(netbsd.SYS_chdir, t.str("/")) })
 	expect(t, "__getcwd after chdir", dir, t.getcwd(256))

@@ -23,13 +23,19 @@ func (t *T) workdir() string {
 		return t.dir
 	}
 	pid := t.getpid()
+	// World-writable, so a non-root client can work in it even where the
+	// file system gives every node to root whoever makes it (rumpfs).
+	// (No defer for the umask: a failure in between must keep its own
+	// report, and the connection ends with the scenario anyway.)
+	old := t.ok(netbsd.SYS_umask, 0)[0]
 	for _, base := range workBases {
 		for n := range 8 {
 			dir := fmt.Sprintf("%s/sprig-%s-%d-%d", base, t.name, pid, n)
-			e, _ := t.try(netbsd.SYS_mkdir, t.str(dir), 0o755)
+			e, _ := t.try(netbsd.SYS_mkdir, t.str(dir), 0o777)
 			switch e {
 			case 0:
 				t.Check()
+				t.ok(netbsd.SYS_umask, old)
 				t.dir = dir
 				t.atEnd(func() { t.removeTree(dir) })
 				return dir
@@ -43,6 +49,14 @@ func (t *T) workdir() string {
 	}
 	t.Fail(guestapi.LayerData, "could not make a directory of the scenario's own in /tmp or /")
 	return ""
+}
+
+// mkdirOpen makes a directory anyone may write in (so a non-root client
+// can use it even where every node belongs to root, as on rumpfs).
+func (t *T) mkdirOpen(path string) {
+	old := t.ok(netbsd.SYS_umask, 0)[0]
+	t.ok(netbsd.SYS_mkdir, t.str(path), 0o777)
+	t.ok(netbsd.SYS_umask, old)
 }
 
 // path returns name inside the scenario's directory.

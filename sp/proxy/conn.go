@@ -220,7 +220,7 @@ func (c *conn) sendBanner(b sp.Banner) error {
 		b.Machine = cabi.Machine
 	}
 	if b.OSType == "" {
-		b.OSType, b.OSRelease = "NetBSD", "9.3"
+		b.OSType, b.OSRelease = "NetBSD", sp.DefaultOSRelease
 	}
 	if !c.p.cfg.HideABI {
 		b.ABI = cabi.Name
@@ -231,7 +231,7 @@ func (c *conn) sendBanner(b sp.Banner) error {
 		line = b.Line()
 	}
 	if len(line) > sp.MaxBanner {
-		b.OSRelease = "9.3"
+		b.OSRelease = sp.DefaultOSRelease
 		line = b.Line()
 	}
 	_, err := io.WriteString(c.cc, line)

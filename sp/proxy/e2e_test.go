@@ -167,7 +167,9 @@ func runMix(t *testing.T, url, client string, base uint64, mutate func(*sp.Clien
 		names = append(names, string(recs[off+13:off+13+namlen]))
 		off += reclen
 	}
-	assert.ElementsMatch(t, []string{".", "..", "f"}, names, "getdents")
+	// The rump root (rumpfs) lists no "." or ".."; what it lists must
+	// cross whole, each record converted.
+	assert.ElementsMatch(t, []string{"f"}, names, "getdents")
 
 	r := m.ok(netbsd.SYS_pipe)
 	rfd, wfd := int64(int32(r.Retval[0])), int64(int32(r.Retval[1]))

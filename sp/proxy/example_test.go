@@ -49,6 +49,6 @@ func ExampleNew() {
 	fmt.Println(c.Banner().String())
 	fmt.Printf("lseek: %d, in retval %#x %#x\n", r.Off(), r.Retval[0], r.Retval[1])
 	// Output:
-	// RUMPSP-0.4-NetBSD-9.3/amd64 abi=i386
+	// RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=i386
 	// lseek: 5368709120, in retval 0x40000000 0x1
 }

@@ -423,8 +423,8 @@ func TestTraceShowsBothSidesInTheirLayouts(t *testing.T) {
 	text := "\n" + joinLines(lines)
 	assert.Contains(t, text, "client → proxy [i386] REQ SYSCALL")
 	assert.Contains(t, text, "proxy → server [mips] REQ SYSCALL")
-	assert.Contains(t, text, "lseek(fd=0x0, offset=0x140000000, whence=0x0) 20 bytes", "i386's 20-byte lseek")
-	assert.Contains(t, text, "lseek(fd=0x0, offset=0x140000000, whence=0x0) 24 bytes", "mips's 24-byte lseek")
+	assert.Contains(t, text, "lseek(fd=0x3, offset=0x140000000, whence=0x0) 20 bytes", "i386's 20-byte lseek")
+	assert.Contains(t, text, "lseek(fd=0x3, offset=0x140000000, whence=0x0) 24 bytes", "mips's 24-byte lseek")
 	assert.Contains(t, text, "lseek: 20-byte i386 argument struct → 24-byte mips")
 	assert.Contains(t, text, "server → proxy [mips] RESP SYSCALL")
 }

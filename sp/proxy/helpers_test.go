@@ -52,6 +52,7 @@ func cServer(t testing.TB, server string, mutate func(*sp.ServerConfig)) (*sp.Se
 	d := abi.MustLookup(server)
 	kc := kern.DefaultConfig()
 	kc.ABI = d
+	kc.Extensions = kern.ExtAll
 	k, err := kern.New(kc)
 	require.NoError(t, err)
 	sc := sp.DefaultServerConfig(d)

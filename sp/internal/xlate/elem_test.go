@@ -22,6 +22,10 @@ func TestEveryDescribedStructCrossesEveryPair(t *testing.T) {
 			Rdev: netbsd.NODEV, Atim: ts, Mtim: ts, Ctim: ts, Birthtim: ts, Size: 1 << 35, Blocks: 3, Blksize: 512, Flags: 1, Gen: 2},
 		"struct rsp_sysresp":    netbsd.Sysresp{Error: -3, Retval: [2]uint64{5, 6}},
 		"struct handshake_fork": netbsd.HandshakeFork{Auth: [4]uint32{1, 2, 3, 0xdeadbeef}, Cancel: 1},
+		"struct timeval":        netbsd.Timeval{Sec: -(1 << 40), Usec: 999_999},
+		"struct rlimit":         netbsd.Rlimit{Cur: 128, Max: 1<<63 + 5},
+		"struct termios": netbsd.Termios{Iflag: 0x1234, Oflag: 0x2345, Cflag: 0x3456, Lflag: 0x4567,
+			CC: [netbsd.NCCS]uint8{1, 2, 3, 19: 0xff}, Ispeed: 9600, Ospeed: -38400},
 		"struct tmpfs_args": netbsd.TmpfsArgs{Version: netbsd.TMPFS_ARGS_VERSION, NodesMax: 1<<40 + 1, SizeMax: 1 << 35,
 			RootUID: 7, RootGID: 8, RootMode: 0o1777},
 	}

@@ -503,7 +503,7 @@ func TestRefusals(t *testing.T) {
 			return []uint64{3, netbsd.IOC_OUT | 8<<16 | 'z'<<8 | 1, f.mem.Alloc(8, nil)}
 		}, netbsd.ENOSYS},
 		{"an ioctl whose argument type is not described", "amd64", "mips", netbsd.SYS_ioctl, func(f *fixture) []uint64 {
-			return []uint64{3, netbsd.IOC_OUT | 44<<16 | 't'<<8 | 19, f.mem.Alloc(64, nil)} // TIOCGETA
+			return []uint64{3, netbsd.IOC_OUT | 8<<16 | 't'<<8 | 104, f.mem.Alloc(64, nil)} // TIOCGWINSZ: struct winsize
 		}, netbsd.ENOSYS},
 		{"an ioctl without argument", "amd64", "mips", netbsd.SYS_ioctl, func(f *fixture) []uint64 {
 			return []uint64{3, netbsd.IOC_VOID | 'f'<<8 | 1, 0} // FIOCLEX
@@ -564,4 +564,22 @@ func TestSamePairsPassEverything(t *testing.T) {
 	buf := f.mem.Alloc(8, nil)
 	_, wire := f.begin(netbsd.SYS_read, 3, buf, 8)
 	assert.Equal(t, buf, wire[1])
+}
+
+// A real rump kernel copies getdents records out one at a time, each at
+// its own place in the buffer: a translator must convert every one, not
+// only the one at the buffer's start.
+func TestDirentsCopiedOutOneByOneCrossEveryPair(t *testing.T) {
+	for _, p := range pairs() {
+		t.Run(p[0].Name+"→"+p[1].Name, func(t *testing.T) {
+			f := newFixture(t, p[0].Name, p[1].Name)
+			buf := f.mem.Alloc(1024, nil)
+			_, wire := f.begin(netbsd.SYS___getdents30, 3, buf, 1024)
+			first, second := dirents(f.s, "a"), dirents(f.s, "bravo")
+			require.NoError(t, f.view.CopyOut(f.ctx, wire[1], first))
+			require.NoError(t, f.view.CopyOut(f.ctx, wire[1]+uint64(len(first)), second), "the second record, copied out alone")
+			want := append(dirents(f.c, "a"), dirents(f.c, "bravo")...)
+			assert.Equal(t, want, f.mem.Read(buf, len(want)))
+		})
+	}
 }
