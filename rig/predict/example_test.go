@@ -17,7 +17,7 @@ func ExampleScenario() {
 	v, _ := predict.ScenarioByName(i386, arm, rig.ModeServerTranslates, "stat")
 	fmt.Printf("stat, server-translates: pass=%v\n", v.Pass)
 	// Output:
-	// file-io: pass=true (both ABIs agree on byte order, rsp_sysresp, the arguments of 7 syscalls and rsp_copydata)
+	// file-io: pass=true (both ABIs agree on byte order, rsp_sysresp, the arguments of 8 syscalls and rsp_copydata)
 	// stat: pass=false (struct stat: st_ino at 12 vs 16)
 	// stat, server-translates: pass=true
 }
