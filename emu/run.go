@@ -209,6 +209,11 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 		run.ExitCode = 1
 	case ctx.Err() != nil:
 		return run, fmt.Errorf("emu: %s: the client ran past its deadline (%d results so far): %w", b.Target.Name, len(results), ctx.Err())
+	case b.Target.Program == GoRunner && !b.Target.Native() && killedBySignal(runErr):
+		// The Go runtime's own crash under qemu-user ("fatal: morestack
+		// on gsignal"): qemu's signal delivery, not the runner. A fault in
+		// sprig's code would be a panic and exit status 2.
+		return run, fmt.Errorf("emu: %s: %w: %v\n%s", b.Target.Name, ErrEmulator, runErr, strings.TrimSpace(run.Stderr))
 	default:
 		return run, fmt.Errorf("emu: %s: %s: %v\n%s", b.Target.Name, strings.Join(argv, " "), runErr, strings.TrimSpace(run.Stderr))
 	}
@@ -216,6 +221,21 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 		return run, fmt.Errorf("emu: %s: %w", b.Target.Name, perr)
 	}
 	return run, nil
+}
+
+// ErrEmulator is returned, wrapped, when a Go runner under qemu-user died
+// of a signal: the emulator failed the Go runtime, so the run says nothing
+// about the runner; running it again normally succeeds.
+var ErrEmulator = errors.New("the Go runtime died of a signal under qemu-user")
+
+// killedBySignal tells whether err is a process's death by a signal.
+func killedBySignal(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	ws, ok := exit.Sys().(interface{ Signaled() bool })
+	return ok && ws.Signaled()
 }
 
 // Scenarios returns the names the client runs, in its order; destructive

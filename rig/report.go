@@ -20,6 +20,9 @@ type Report struct {
 	Version       string `json:"version"`
 	// URL is the outside server's, empty for an in-process one.
 	URL string `json:"url,omitempty"`
+	// Program names the client program when it was not the wasm guest
+	// (Pair.Program): what it is and the tools that built and ran it.
+	Program string `json:"program,omitempty"`
 	// Millis is how long the guest ran.
 	Millis float64 `json:"ms"`
 	// Counts sums the results, children counted with their parents.

@@ -103,6 +103,28 @@ type Pair struct {
 	AddressBias uint64
 	// Trace, when set, sees every frame the server sends and receives.
 	Trace func(c *sp.ConnInfo, d sp.Direction, f *sp.Frame)
+	// Program, when set, is the client instead of the embedded wasm
+	// guest: a native program on a real or emulated CPU, judged and
+	// explained like the guest.
+	Program Program
+}
+
+// Program is a client other than the embedded wasm guest, such as one of
+// package emu's builds for a real machine. It speaks p.Client's ABI in
+// p.Mode.Client() and runs p.Scenarios (empty: its default set), each
+// within p.Timeout.
+type Program interface {
+	// Run runs the program against the server at url and returns what
+	// it reported, one result per scenario. A crashed or failing
+	// scenario is a result; an error means the program could not run or
+	// what it said was not results, and leaves the scenarios it did not
+	// report failed. A program that outlives ctx returns ctx's error;
+	// one that the environment failed (an emulator's fault) returns an
+	// error wrapping ErrEnvironment. Both leave errors, not failures.
+	Run(ctx context.Context, url string, p Pair) ([]guestapi.Result, error)
+	// String names the program and what runs it, for reports
+	// ("C client i386 (i686-linux-gnu-gcc 12.2.0, qemu-i386 7.2.19)").
+	String() string
 }
 
 // Run runs the guest of p.Client against a fresh in-process server of
@@ -176,6 +198,14 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 		defer stop()
 		url = pu
 	}
+	return r.runClient(ctx, p, url, obs)
+}
+
+// runClient runs p's client, the guest or p.Program, against url.
+func (r *Rig) runClient(ctx context.Context, p Pair, url string, obs *observer) (*Report, error) {
+	if p.Program != nil {
+		return runProgram(ctx, p, url, obs)
+	}
 	return r.runGuest(ctx, p, url, obs)
 }
 
@@ -235,7 +265,7 @@ func (r *Rig) runOutside(ctx context.Context, p Pair) (*Report, error) {
 		defer stop()
 		url = pu
 	}
-	return r.runGuest(ctx, p, url, nil)
+	return r.runClient(ctx, p, url, nil)
 }
 
 // DefaultScenarios returns the scenarios a run selects when it names
@@ -297,13 +327,31 @@ func machineNames(word string) string {
 	return strings.Join(names, " or ")
 }
 
+// timeout is each scenario's deadline.
+func (p *Pair) timeout() time.Duration {
+	if p.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return p.Timeout
+}
+
+// ErrEnvironment marks a Program's error as the environment's doing, not
+// the program's: the scenarios it did not report are errors.
+var ErrEnvironment = errors.New("the environment failed the program")
+
+// DefaultTimeout is a scenario's deadline when Pair.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// newReport starts the report of a run of p.
+func (p *Pair) newReport() *Report {
+	return &Report{SchemaVersion: RunSchemaVersion, Client: p.Client.Name, Server: p.Server.Name,
+		Mode: p.Mode.String(), Version: p.Version.String(), URL: p.URL}
+}
+
 // runGuest runs the guest of p against the server at url; obs, when not
 // nil, is what the in-process server saw, to explain failures.
 func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (*Report, error) {
-	timeout := p.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
-	}
+	timeout := p.timeout()
 	bias := p.AddressBias
 	if bias == 0 {
 		bias = DefaultAddressBias
@@ -316,8 +364,7 @@ func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (
 	if p.Mode == ModeClientTranslates {
 		cfg.ServerABI = p.Server
 	}
-	rep := &Report{SchemaVersion: RunSchemaVersion, Client: p.Client.Name, Server: p.Server.Name,
-		Mode: p.Mode.String(), Version: p.Version.String(), URL: p.URL}
+	rep := p.newReport()
 	var mu sync.Mutex
 	var flat []Result
 	run := &wasmhost.Run{
@@ -355,27 +402,52 @@ func (r *Rig) runGuest(ctx context.Context, p Pair, url string, obs *observer) (
 	}
 	if ex.Err != nil || (ex.Code != 0 && ex.Code != 1) {
 		rep.GuestStderr = strings.TrimSpace(ex.Stderr)
-		failMissing(rep, want, ex, gctx.Err() != nil, ctx.Err() != nil)
+		why := fmt.Sprintf("guest ended with exit code %d", ex.Code)
+		if ex.Err != nil {
+			why = ex.Err.Error()
+		}
+		failMissing(rep, want, why, endingOf(ctx, gctx))
 	}
 	rep.settle()
 	return rep, nil
 }
 
-// failMissing records, for a guest that hung, trapped or died, a result
-// for every requested scenario it never reported, and one for the guest
-// itself: a broken guest is never a silent gap. A guest that outlived its
-// deadline, or whose run was cancelled, leaves errors (the environment's
-// doing); one that trapped or exited oddly leaves failures.
-func failMissing(rep *Report, want []string, ex wasmhost.Exit, timedOut, cancelled bool) {
-	status, layer, why := guestapi.Fail, guestapi.LayerGuest, fmt.Sprintf("guest ended with exit code %d", ex.Code)
-	if ex.Err != nil {
-		why = ex.Err.Error()
-	}
+// ending is how a client that did not end normally ended.
+type ending uint8
+
+const (
+	endedOddly       ending = iota // trapped, crashed, exited with a strange code: its doing
+	endedLate                      // outlived its deadline
+	endedCancelled                 // its run was cancelled
+	endedEnvironment               // its environment failed it (an emulator's fault)
+)
+
+// endingOf classifies a client's abnormal end: cancelled when the run's
+// ctx ended, late when the client's own deadline did.
+func endingOf(ctx, clientCtx context.Context) ending {
 	switch {
-	case cancelled:
-		status, layer, why = guestapi.Error, "", "the run was cancelled"
-	case timedOut:
-		status, layer = guestapi.Error, guestapi.LayerTimeout
+	case ctx.Err() != nil:
+		return endedCancelled
+	case clientCtx.Err() != nil:
+		return endedLate
+	}
+	return endedOddly
+}
+
+// failMissing records, for a client that hung, trapped or died, a result
+// for every requested scenario it never reported, and one for the client
+// itself: a broken client is never a silent gap. Only one that ended
+// oddly leaves failures; the other endings are not the client's doing
+// and leave errors.
+func failMissing(rep *Report, want []string, why string, end ending) {
+	status, layer := guestapi.Error, guestapi.LayerGuest
+	switch end {
+	case endedOddly:
+		status = guestapi.Fail
+	case endedCancelled:
+		layer, why = "", "the run was cancelled"
+	case endedLate:
+		layer = guestapi.LayerTimeout
 	}
 	seen := map[string]bool{}
 	for _, r := range rep.Results {

@@ -53,3 +53,27 @@ func runHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, cmd.help())
 	return exitOK
 }
+
+// flagText fills s into lines under a flag's description column (24
+// spaces in, at most 78 wide), for lists made at run time.
+func flagText(s string) string {
+	const indent, width = 24, 78
+	var b strings.Builder
+	line := 0
+	for _, word := range strings.Fields(s) {
+		if line > 0 && line+1+len(word) > width {
+			b.WriteByte('\n')
+			line = 0
+		}
+		if line == 0 {
+			b.WriteString(strings.Repeat(" ", indent))
+			line = indent
+		} else {
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += len(word)
+	}
+	return b.String()
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/emu"
 	"github.com/rumpsprig/sprig/rig"
 	"github.com/rumpsprig/sprig/rig/matrix"
 )
@@ -23,6 +24,7 @@ var matrixDoc = doc{
 	usage: "  sprig matrix [--abis ABI,...] [--modes MODE,...] [--scenario NAME ...]\n" +
 		"               [--format text|json|junit|markdown] [--out FILE] [--shard I/N]\n" +
 		"               [--jobs N] [--timeout D] [--cache-dir DIR] [--guest FILE.wasm] [--predict]\n" +
+		"               [--emulated [--emulated-targets T,...]]\n" +
 		"  sprig matrix --list [--shards N | --shard I/N] [--format text|json] [--abis ...] [--modes ...]\n" +
 		"  sprig matrix merge [--format text|json|junit|markdown] [--out FILE] REPORT.json...\n",
 	details: `Runs sprig's guest client of every ABI against an in-process sprig server
@@ -55,6 +57,15 @@ Flags:
   --cache-dir DIR       wazero compilation cache (as for sprig run)
   --guest FILE.wasm     run your own guest (as for sprig run)
   --predict             print the prediction without running anything
+  --emulated            add the emulated column: sprig's C reference client
+                        and Go scenario runner built for real machines
+                        (Debian cross compilers, Go) and run under
+                        qemu-user in every cell whose client ABI and mode
+                        they cover; judged against the same predictions
+  --emulated-targets T,...
+                        only these programs: c (every C client), go
+                        (every Go runner) or names from
+` + flagText(strings.Join(emu.Names(), ", ")) + `
   --list                print the cells instead of running them
   --shards N            with --list: group the cells into N shards
 
@@ -125,7 +136,8 @@ type matrixFlags struct {
 	format                 matrixFormat
 	out, shard             string
 	shards, jobs           int
-	list, predict          bool
+	list, predict, emulate bool
+	emulatedTargets        commaList
 	timeout                time.Duration
 	cacheDir, guest        string
 }
@@ -147,6 +159,8 @@ func newMatrixFlags() (*flag.FlagSet, *matrixFlags) {
 	fs.StringVar(&v.cacheDir, "cache-dir", "", "")
 	fs.StringVar(&v.guest, "guest", "", "")
 	fs.BoolVar(&v.predict, "predict", false, "")
+	fs.BoolVar(&v.emulate, "emulated", false, "")
+	fs.Var(&v.emulatedTargets, "emulated-targets", "")
 	return fs, v
 }
 
@@ -294,6 +308,13 @@ func (v *matrixFlags) config(stderr io.Writer) (matrix.Config, int) {
 		return cfg, matrixDoc.usageError(stderr, "--list and --predict cannot be used together")
 	case v.predict && v.guest != "":
 		return cfg, matrixDoc.usageError(stderr, "--predict runs no guest; --guest makes no sense with it")
+	case len(v.emulatedTargets) > 0 && !v.emulate:
+		return cfg, matrixDoc.usageError(stderr, "--emulated-targets goes with --emulated")
+	case v.emulate && (v.predict || v.list):
+		return cfg, matrixDoc.usageError(stderr, "--emulated runs programs; it makes no sense with --predict or --list")
+	}
+	if v.emulate {
+		cfg.Emulated = &matrix.Emulation{Targets: v.emulatedTargets, Build: emu.DefaultBuildConfig()}
 	}
 	if err := cfg.Validate(); err != nil {
 		if errors.Is(err, matrix.ErrUnknownScenario) {
@@ -319,6 +340,9 @@ func runMatrixCells(ctx context.Context, cfg matrix.Config, v *matrixFlags, stde
 		return nil, err
 	}
 	defer r.Close(context.Background())
+	if cfg.Emulated != nil {
+		fmt.Fprintf(stderr, "emulated column: building its programs (cached in %s; a first build of every program takes minutes)\n", cfg.Emulated.Build.CacheDir)
+	}
 	if isTerminal(stderr) {
 		p := &progressLine{w: stderr, color: wantColor(stderr)}
 		cfg.Progress = p.update
@@ -347,6 +371,7 @@ func (p *progressLog) update(pr matrix.Progress) {
 	if c.Errors > 0 {
 		note += fmt.Sprintf(", %d errors", c.Errors)
 	}
+	note += emulatedNote(c)
 	fmt.Fprintf(p.w, "[%*d/%d %5.1fs] %s %s→%s %d/%d%s (total: %d disagreements, %d errors)\n",
 		len(fmt.Sprint(pr.Total)), pr.Done, pr.Total, time.Since(p.start).Seconds(),
 		c.Mode, c.Client, c.Server, c.Passed, len(c.Results), note, pr.Disagreements, pr.Errors)
@@ -367,8 +392,20 @@ func (p *progressLine) update(pr matrix.Progress) {
 	if pr.Errors > 0 {
 		d += fmt.Sprintf(", %d errors", pr.Errors)
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K[%*d/%d] %s %s→%s %d/%d, %s", len(fmt.Sprint(pr.Total)), pr.Done, pr.Total,
-		c.Mode, c.Client, c.Server, c.Passed, len(c.Results), d)
+	fmt.Fprintf(p.w, "\r\x1b[K[%*d/%d] %s %s→%s %d/%d%s, %s", len(fmt.Sprint(pr.Total)), pr.Done, pr.Total,
+		c.Mode, c.Client, c.Server, c.Passed, len(c.Results), emulatedNote(c), d)
+}
+
+// emulatedNote names the programs of the emulated column that ran in c.
+func emulatedNote(c *matrix.Cell) string {
+	if len(c.Emulated) == 0 {
+		return ""
+	}
+	var names []string
+	for _, e := range c.Emulated {
+		names = append(names, e.Target)
+	}
+	return " + emulated " + strings.Join(names, ",")
 }
 
 func (p *progressLine) clear() { fmt.Fprint(p.w, "\r\x1b[K") }

@@ -35,6 +35,9 @@ type Config struct {
 	Workers int
 	// Timeout bounds each scenario; zero is rig's default.
 	Timeout time.Duration
+	// Emulated, when not nil, adds the emulated column: sprig's client
+	// programs built for real machines run in every cell they cover.
+	Emulated *Emulation
 	// SprigVersion goes into reports.
 	SprigVersion string
 	// Progress, when set, is called after each cell finishes, from one
@@ -113,6 +116,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("matrix: config: scenario %q twice", n)
 		}
 		names[n] = true
+	}
+	if c.Emulated != nil {
+		if _, err := c.Emulated.targets(c.abiNames()); err != nil {
+			return fmt.Errorf("matrix: config: %w", err)
+		}
 	}
 	if c.Shard != (Shard{}) {
 		if err := c.Shard.validate(); err != nil {

@@ -17,7 +17,8 @@ import (
 // differ) is a passing testcase, with the failure described in its
 // system-out, and a scenario that passes against the prediction is a
 // failing one. A guest that ended abnormally is one more failing
-// testcase, named "(guest)".
+// testcase, named "(guest)". The emulated column's runs are testcases
+// of classname "mode.client-server.emulated-TARGET".
 func (r *Report) JUnit() *junit.Suites {
 	root := &junit.Suites{Name: "sprig matrix", Time: junit.Seconds(r.WallMillis)}
 	for _, m := range r.Modes {
@@ -39,18 +40,33 @@ func (r *Report) JUnit() *junit.Suites {
 				s.Cases = append(s.Cases, junit.Case{Classname: class, Name: "(guest)", Time: "0",
 					Failure: &junit.Problem{Message: "the guest ended abnormally", Type: "guest", Text: c.GuestError}})
 			}
-			for j := range c.Results {
-				x := &c.Results[j]
-				s.Cases = append(s.Cases, junitCase(class, x))
-				if x.Child != nil {
-					s.Cases = append(s.Cases, junitCase(class, x.Child))
+			s.Cases = appendJUnitCases(s.Cases, class, c.Results)
+			for _, e := range c.Emulated {
+				eclass := class + ".emulated-" + e.Target
+				if e.Error != "" && !(&Cell{Results: e.Results}).guestErred() {
+					s.Cases = append(s.Cases, junit.Case{Classname: eclass, Name: "(program)", Time: "0",
+						Failure: &junit.Problem{Message: "the program ended abnormally", Type: "program", Text: e.Error}})
 				}
+				s.Cases = appendJUnitCases(s.Cases, eclass, e.Results)
 			}
 		}
 		s.Time = junit.Seconds(ms)
 		root.Add(s)
 	}
 	return root
+}
+
+// appendJUnitCases adds a testcase per result, a child's after its
+// parent's.
+func appendJUnitCases(cases []junit.Case, class string, results []Result) []junit.Case {
+	for j := range results {
+		x := &results[j]
+		cases = append(cases, junitCase(class, x))
+		if x.Child != nil {
+			cases = append(cases, junitCase(class, x.Child))
+		}
+	}
+	return cases
 }
 
 func junitCase(class string, x *Result) junit.Case {

@@ -61,6 +61,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintln(bw)
 		}
 	}
+	if len(r.Emulators) > 0 {
+		r.writeEmulatedMarkdown(bw)
+	}
 	if ds := r.Disagreements(); len(ds) > 0 {
 		fmt.Fprintf(bw, "\n**Disagreements between observed and predicted**\n\n")
 		for _, d := range ds {
@@ -83,6 +86,32 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "\nReproduce with `go run ./cmd/sprig matrix`; `--format markdown` prints this section.\n")
 	return bw.Flush()
+}
+
+// writeEmulatedMarkdown describes the emulated column: a sentence and a
+// row per program with its tools.
+func (r *Report) writeEmulatedMarkdown(w io.Writer) {
+	s := r.Summary.Emulated
+	if s == nil {
+		s = &EmulatedSummary{}
+	}
+	verdict := "every result is the predicted one"
+	if s.Disagreements > 0 || s.Errors > 0 {
+		verdict = fmt.Sprintf("**%d disagreements, %d errors**", s.Disagreements, s.Errors)
+	}
+	fmt.Fprintf(w, "\n**Emulated** (sprig's C reference client and Go scenario runner built for real machines, run under qemu-user against the same servers): %d runs in %d cells, %d results; %s.\n\n", s.Runs, s.Cells, s.Results, verdict)
+	fmt.Fprintf(w, "| program | speaks | cells | built by | run by |\n|---|---|--:|---|---|\n")
+	for _, e := range r.Emulators {
+		if e.Missing != "" {
+			fmt.Fprintf(w, "| %s %s | %s | 0 | not run: %s | |\n", e.Program, e.Target, e.ABI, code(e.Missing))
+			continue
+		}
+		ran := "the host"
+		if e.Emulator != "" {
+			ran = code(e.Emulator)
+		}
+		fmt.Fprintf(w, "| %s %s | %s | %d | %s | %s |\n", e.Program, e.Target, e.ABI, e.Cells, code(e.Compiler), ran)
+	}
 }
 
 // code makes s a Markdown code span, so that the stars and underscores

@@ -44,9 +44,12 @@ type Report struct {
 	End        time.Time `json:"end"`
 	WallMillis float64   `json:"wall_ms"`
 	// Workers is how many cells ran at once (the largest of a merge).
-	Workers int     `json:"workers"`
-	Cells   []Cell  `json:"cells"`
-	Summary Summary `json:"summary"`
+	Workers int `json:"workers"`
+	// Emulators are the programs of the emulated column (--emulated),
+	// each with the tools that built and ran it or the one it lacks.
+	Emulators []Emulator `json:"emulators,omitempty"`
+	Cells     []Cell     `json:"cells"`
+	Summary   Summary    `json:"summary"`
 
 	// Source names where the report was read from (a file), for
 	// messages; it is not part of the JSON.
@@ -89,9 +92,14 @@ type Cell struct {
 	Retried bool `json:"retried,omitempty"`
 	// GuestError says how the guest ended when it did not end normally.
 	GuestError string `json:"guest_error,omitempty"`
-	// Millis is how long the cell took, server start to guest exit.
+	// Millis is how long the cell took, server start to guest exit, its
+	// emulated runs included.
 	Millis  float64  `json:"ms"`
 	Results []Result `json:"results"`
+	// Emulated are the runs of the emulated column's programs in this
+	// cell, each judged against the same predictions; their
+	// disagreements and errors count in the cell's.
+	Emulated []EmulatedRun `json:"emulated,omitempty"`
 }
 
 // Key returns the cell's "mode client server" identity.
@@ -140,6 +148,9 @@ type Summary struct {
 	// observed status differs from the predicted one, plus guests that
 	// ended abnormally. A clean run has none.
 	Disagreements int `json:"disagreements"`
+	// Emulated counts the emulated column's results, when there is
+	// one; its disagreements and errors are in the two counts above.
+	Emulated *EmulatedSummary `json:"emulated,omitempty"`
 	// MissingCells lists the cells ("mode client server") of a report
 	// without a shard that no result covers: a shard that never reported.
 	MissingCells []string `json:"missing_cells,omitempty"`
@@ -180,6 +191,7 @@ func (r *Report) summarize() {
 		s.Errors += c.Errors
 	}
 	s.Cells = len(r.Cells)
+	s.Emulated = r.summarizeEmulated()
 	if r.Shard == "" {
 		s.MissingCells = r.missingCells()
 	}
@@ -204,6 +216,27 @@ func (c *Cell) count() {
 				c.Errors++
 			case !y.Agrees:
 				c.Disagreements++
+			}
+		}
+	}
+	for i := range c.Emulated {
+		e := &c.Emulated[i]
+		e.count()
+		c.Disagreements += e.Disagreements
+		c.Errors += e.Errors
+	}
+}
+
+// countEmulatorCells sets each emulator's Cells from the cells' runs.
+func (r *Report) countEmulatorCells() {
+	for i := range r.Emulators {
+		e := &r.Emulators[i]
+		e.Cells = 0
+		for j := range r.Cells {
+			for _, run := range r.Cells[j].Emulated {
+				if run.Target == e.Target {
+					e.Cells++
+				}
 			}
 		}
 	}
@@ -342,6 +375,7 @@ func Merge(reports ...*Report) (*Report, error) {
 			out.End = r.End
 		}
 		out.Workers = max(out.Workers, r.Workers)
+		out.Emulators = mergeEmulators(out.Emulators, r.Emulators)
 		for _, c := range r.Cells {
 			if j, dup := seen[c.Key()]; dup {
 				return nil, fmt.Errorf("matrix: merge: cell %q is in %s and %s", c.Key(), reports[j].name(j), other)
@@ -352,6 +386,7 @@ func Merge(reports ...*Report) (*Report, error) {
 	}
 	out.WallMillis = float64(out.End.Sub(out.Start).Microseconds()) / 1000
 	out.sortCells()
+	out.countEmulatorCells()
 	out.summarize()
 	return out, nil
 }

@@ -34,6 +34,13 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	rep.Workers = workers
 	cells := make([]*Cell, len(keys))
 	names := cfg.scenarioNames()
+	var progs []*emulator
+	if cfg.Emulated != nil {
+		var err error
+		if progs, rep.Emulators, err = prepareEmulation(ctx, &cfg); err != nil {
+			return nil, err
+		}
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -49,7 +56,7 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				cell, err := runCell(runCtx, r, keys[i], names, cfg.Timeout)
+				cell, err := runCell(runCtx, r, keys[i], names, cfg.Timeout, progs)
 				if err == nil {
 					cells[i] = cell
 				}
@@ -97,6 +104,7 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 			rep.Cells = append(rep.Cells, *c)
 		}
 	}
+	rep.countEmulatorCells()
 	rep.End = time.Now()
 	rep.WallMillis = float64(rep.End.Sub(rep.Start).Microseconds()) / 1000
 	if ctx.Err() != nil {
@@ -130,11 +138,38 @@ func newReport(cfg *Config) *Report {
 	return rep
 }
 
-// runCell runs one cell and compares what happened with the theory.
-// Scenarios that ended in errors run once more, alone; what they do then
-// is their result.
-func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration) (*Cell, error) {
-	rr, err := r.Run(ctx, rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: timeout})
+// runCell runs one cell with the guest, then with each program of the
+// emulated column that covers it, and compares what happened with the
+// theory.
+func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration, progs []*emulator) (*Cell, error) {
+	cell, err := judge(ctx, r, k, names, timeout, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range progs {
+		if !e.covers(k) {
+			continue
+		}
+		c, err := judge(ctx, r, k, names, timeout, e)
+		if err != nil {
+			return nil, err
+		}
+		cell.Emulated = append(cell.Emulated, emulatedRun(e.info.Target, c))
+		cell.Millis += c.Millis
+	}
+	cell.count()
+	return cell, nil
+}
+
+// judge runs one client in cell k (the guest, or prog) and compares what
+// happened with the theory. Scenarios that ended in errors run once
+// more, alone; what they do then is their result.
+func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration, prog *emulator) (*Cell, error) {
+	pair := rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: timeout}
+	if prog != nil {
+		pair.Program = prog
+	}
+	rr, err := r.Run(ctx, pair)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +186,8 @@ func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout
 			again = append(again, x.Scenario)
 		}
 	}
-	rr2, err := r.Run(ctx, rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: again, Timeout: timeout})
+	pair.Scenarios = again
+	rr2, err := r.Run(ctx, pair)
 	if err != nil {
 		return nil, err
 	}

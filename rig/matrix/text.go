@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"unicode/utf8"
 )
 
@@ -81,6 +82,7 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	default:
 		fmt.Fprintf(bw, "observed = predicted in all %d results (%.1f s, %d workers)\n", r.Summary.Results, r.WallMillis/1000, r.Workers)
 	}
+	r.writeEmulators(bw)
 	for _, m := range r.Modes {
 		fmt.Fprintf(bw, "\n%s: scenarios passed of %d, client ↓ server →%s\n", m, total, r.markNote())
 		writeGrid(bw, r.ABIs, r.table(m), o.Color)
@@ -191,11 +193,54 @@ func (r *Report) writeProblems(w io.Writer, indent string) {
 	}
 }
 
-// Disagreement is one result, or one guest, that the theory did not
-// predict.
+// writeEmulators describes the emulated column: what ran, with which
+// tools, and what could not run here.
+func (r *Report) writeEmulators(w io.Writer) {
+	if len(r.Emulators) == 0 {
+		return
+	}
+	s := r.Summary.Emulated
+	if s == nil {
+		s = &EmulatedSummary{}
+	}
+	ran := 0
+	for _, e := range r.Emulators {
+		if e.Missing == "" {
+			ran++
+		}
+	}
+	verdict := fmt.Sprintf("observed = predicted in all %d results", s.Results)
+	if s.Disagreements > 0 || s.Errors > 0 {
+		verdict = fmt.Sprintf("%d DISAGREEMENTS, %d errors in %d results", s.Disagreements, s.Errors, s.Results)
+	}
+	fmt.Fprintf(w, "\nemulated: %d runs by %d programs in %d cells, %s\n", s.Runs, ran, s.Cells, verdict)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range r.Emulators {
+		if e.Missing != "" {
+			continue
+		}
+		ran := "native"
+		if e.Emulator != "" {
+			ran = e.Emulator
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tspeaks %s\t%d cells\t%s\t%s\n", e.Program, e.Target, e.ABI, e.Cells, e.Compiler, ran)
+	}
+	tw.Flush()
+	for _, e := range r.Emulators {
+		if e.Missing != "" {
+			fmt.Fprintf(w, "  not run: %s %s (speaks %s): %s\n", e.Program, e.Target, e.ABI, e.Missing)
+		}
+	}
+}
+
+// Disagreement is one result, or one guest or program, that the theory
+// did not predict.
 type Disagreement struct {
 	Cell   *Cell
-	Result *Result // nil for a guest that ended abnormally
+	Result *Result // nil for a guest or program that ended abnormally
+	// Emulated is the run of the emulated column it is in, nil for the
+	// guest's.
+	Emulated *EmulatedRun
 }
 
 // Disagreements lists the report's disagreements in cell order.
@@ -203,17 +248,27 @@ func (r *Report) Disagreements() []Disagreement {
 	var out []Disagreement
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		if c.GuestError != "" {
-			out = append(out, Disagreement{Cell: c})
+		out = appendDisagreements(out, c, nil, c.GuestError, c.Results)
+		for j := range c.Emulated {
+			e := &c.Emulated[j]
+			out = appendDisagreements(out, c, e, e.Error, e.Results)
 		}
-		for j := range c.Results {
-			x := &c.Results[j]
-			if !x.Agrees {
-				out = append(out, Disagreement{Cell: c, Result: x})
-			}
-			if x.Child != nil && !x.Child.Agrees {
-				out = append(out, Disagreement{Cell: c, Result: x.Child})
-			}
+	}
+	return out
+}
+
+// appendDisagreements adds those of one client's results in c.
+func appendDisagreements(out []Disagreement, c *Cell, e *EmulatedRun, ended string, results []Result) []Disagreement {
+	if ended != "" && !(&Cell{Results: results}).guestErred() {
+		out = append(out, Disagreement{Cell: c, Emulated: e})
+	}
+	for j := range results {
+		x := &results[j]
+		if !x.Agrees {
+			out = append(out, Disagreement{Cell: c, Result: x, Emulated: e})
+		}
+		if x.Child != nil && !x.Child.Agrees {
+			out = append(out, Disagreement{Cell: c, Result: x.Child, Emulated: e})
 		}
 	}
 	return out
@@ -222,8 +277,13 @@ func (r *Report) Disagreements() []Disagreement {
 // Headline says in one line what disagreed.
 func (d Disagreement) Headline() string {
 	where := fmt.Sprintf("%s %s→%s", d.Cell.Mode, d.Cell.Client, d.Cell.Server)
+	who := "the guest"
+	if d.Emulated != nil {
+		where += " [emulated " + d.Emulated.Target + "]"
+		who = "the program"
+	}
 	if d.Result == nil {
-		return where + ": the guest ended abnormally"
+		return where + ": " + who + " ended abnormally"
 	}
 	x := d.Result
 	return fmt.Sprintf("%s %s: observed %s, predicted %s (%s)", where, x.Scenario, x.Status, x.Predicted, x.Reason)
@@ -232,6 +292,9 @@ func (d Disagreement) Headline() string {
 // Lines gives the observed side: the failure and its explanation.
 func (d Disagreement) Lines() []string {
 	if d.Result == nil {
+		if d.Emulated != nil {
+			return []string{d.Emulated.Error}
+		}
 		return []string{d.Cell.GuestError}
 	}
 	var out []string
