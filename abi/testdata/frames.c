@@ -179,6 +179,18 @@ struct handshake_fork {
 	int rf_cancel;
 };
 
+typedef int32_t suseconds_t;
+struct timeval {
+	time_t tv_sec;
+	suseconds_t tv_usec;
+};
+
+typedef uint64_t rlim_t;
+struct rlimit {
+	rlim_t rlim_cur;
+	rlim_t rlim_max;
+};
+
 struct tmpfs_args {
 	int ta_version;
 	ino_t ta_nodes_max;
@@ -186,6 +198,18 @@ struct tmpfs_args {
 	uid_t ta_root_uid;
 	gid_t ta_root_gid;
 	mode_t ta_root_mode;
+};
+
+typedef uint32_t tcflag_t;
+typedef uint8_t cc_t;
+struct termios {
+	tcflag_t c_iflag;
+	tcflag_t c_oflag;
+	tcflag_t c_cflag;
+	tcflag_t c_lflag;
+	cc_t c_cc[20];
+	int c_ispeed;
+	int c_ospeed;
 };
 
 struct sprig_copyout {
@@ -237,9 +261,28 @@ struct sys_chdir_args {
 	syscallarg(const char *) path;
 };
 
+struct sys_fchdir_args {
+	syscallarg(int) fd;
+};
+
+struct sys_chmod_args {
+	syscallarg(const char *) path;
+	syscallarg(mode_t) mode;
+};
+
+struct sys_chown_args {
+	syscallarg(const char *) path;
+	syscallarg(uid_t) uid;
+	syscallarg(gid_t) gid;
+};
+
 struct sys_unmount_args {
 	syscallarg(const char *) path;
 	syscallarg(int) flags;
+};
+
+struct sys_setuid_args {
+	syscallarg(uid_t) uid;
 };
 
 struct sys_access_args {
@@ -254,6 +297,15 @@ struct sys_kill_args {
 
 struct sys_dup_args {
 	syscallarg(int) fd;
+};
+
+struct sys___getlogin_args {
+	syscallarg(char *) namebuf;
+	syscallarg(size_t) namelen;
+};
+
+struct sys___setlogin_args {
+	syscallarg(const char *) namebuf;
 };
 
 struct sys_ioctl_args {
@@ -280,6 +332,11 @@ struct sys_umask_args {
 struct sys_munmap_args {
 	syscallarg(void *) addr;
 	syscallarg(size_t) len;
+};
+
+struct sys_getgroups_args {
+	syscallarg(int) gidsetsize;
+	syscallarg(gid_t *) gidset;
 };
 
 struct sys_dup2_args {
@@ -338,6 +395,28 @@ struct sys_pwrite_args {
 	syscallarg(off_t) offset;
 };
 
+struct sys_setgid_args {
+	syscallarg(gid_t) gid;
+};
+
+struct sys_setegid_args {
+	syscallarg(gid_t) egid;
+};
+
+struct sys_seteuid_args {
+	syscallarg(uid_t) euid;
+};
+
+struct sys_getrlimit_args {
+	syscallarg(int) which;
+	syscallarg(struct rlimit *) rlp;
+};
+
+struct sys_setrlimit_args {
+	syscallarg(int) which;
+	syscallarg(const struct rlimit *) rlp;
+};
+
 struct sys_mmap_args {
 	syscallarg(void *) addr;
 	syscallarg(size_t) len;
@@ -376,6 +455,17 @@ struct sys___sysctl_args {
 	syscallarg(size_t) newlen;
 };
 
+struct sys_lchmod_args {
+	syscallarg(const char *) path;
+	syscallarg(mode_t) mode;
+};
+
+struct sys_lchown_args {
+	syscallarg(const char *) path;
+	syscallarg(uid_t) uid;
+	syscallarg(gid_t) gid;
+};
+
 struct sys___getcwd_args {
 	syscallarg(char *) bufp;
 	syscallarg(size_t) length;
@@ -393,6 +483,29 @@ struct sys___socket30_args {
 	syscallarg(int) protocol;
 };
 
+struct sys___mount50_args {
+	syscallarg(const char *) type;
+	syscallarg(const char *) path;
+	syscallarg(int) flags;
+	syscallarg(void *) data;
+	syscallarg(size_t) data_len;
+};
+
+struct sys___utimes50_args {
+	syscallarg(const char *) path;
+	syscallarg(const struct timeval *) tptr;
+};
+
+struct sys___futimes50_args {
+	syscallarg(int) fd;
+	syscallarg(const struct timeval *) tptr;
+};
+
+struct sys___lutimes50_args {
+	syscallarg(const char *) path;
+	syscallarg(const struct timeval *) tptr;
+};
+
 struct sys___stat50_args {
 	syscallarg(const char *) path;
 	syscallarg(struct stat *) ub;
@@ -406,14 +519,6 @@ struct sys___fstat50_args {
 struct sys___lstat50_args {
 	syscallarg(const char *) path;
 	syscallarg(struct stat *) ub;
-};
-
-struct sys___mount50_args {
-	syscallarg(const char *) type;
-	syscallarg(const char *) path;
-	syscallarg(int) flags;
-	syscallarg(void *) data;
-	syscallarg(size_t) data_len;
 };
 
 struct sys_pipe2_args {
@@ -587,10 +692,29 @@ const struct sys_unlink_args sprig_frame_args_unlink = {
 const struct sys_chdir_args sprig_frame_args_chdir = {
 	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
 };
+/* args/fchdir */
+const struct sys_fchdir_args sprig_frame_args_fchdir = {
+	.fd.SPRIG_DATUM = (int)0x81030201ULL,
+};
+/* args/chmod */
+const struct sys_chmod_args sprig_frame_args_chmod = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.mode.SPRIG_DATUM = (mode_t)0x83090807ULL,
+};
+/* args/chown */
+const struct sys_chown_args sprig_frame_args_chown = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.uid.SPRIG_DATUM = (uid_t)0x83090807ULL,
+	.gid.SPRIG_DATUM = (gid_t)0x840c0b0aULL,
+};
 /* args/unmount */
 const struct sys_unmount_args sprig_frame_args_unmount = {
 	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
 	.flags.SPRIG_DATUM = (int)0x83090807ULL,
+};
+/* args/setuid */
+const struct sys_setuid_args sprig_frame_args_setuid = {
+	.uid.SPRIG_DATUM = (uid_t)0x81030201ULL,
 };
 /* args/access */
 const struct sys_access_args sprig_frame_args_access = {
@@ -605,6 +729,15 @@ const struct sys_kill_args sprig_frame_args_kill = {
 /* args/dup */
 const struct sys_dup_args sprig_frame_args_dup = {
 	.fd.SPRIG_DATUM = (int)0x81030201ULL,
+};
+/* args/__getlogin */
+const struct sys___getlogin_args sprig_frame_args___getlogin = {
+	.namebuf.SPRIG_DATUM = (char *)(size_t)0x8206050481030201ULL,
+	.namelen.SPRIG_DATUM = (size_t)0x840c0b0a83090807ULL,
+};
+/* args/__setlogin */
+const struct sys___setlogin_args sprig_frame_args___setlogin = {
+	.namebuf.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
 };
 /* args/ioctl */
 const struct sys_ioctl_args sprig_frame_args_ioctl = {
@@ -631,6 +764,11 @@ const struct sys_umask_args sprig_frame_args_umask = {
 const struct sys_munmap_args sprig_frame_args_munmap = {
 	.addr.SPRIG_DATUM = (void *)(size_t)0x8206050481030201ULL,
 	.len.SPRIG_DATUM = (size_t)0x840c0b0a83090807ULL,
+};
+/* args/getgroups */
+const struct sys_getgroups_args sprig_frame_args_getgroups = {
+	.gidsetsize.SPRIG_DATUM = (int)0x81030201ULL,
+	.gidset.SPRIG_DATUM = (gid_t *)(size_t)0x8309080782060504ULL,
 };
 /* args/dup2 */
 const struct sys_dup2_args sprig_frame_args_dup2 = {
@@ -688,6 +826,28 @@ const struct sys_pwrite_args sprig_frame_args_pwrite = {
 	.PAD.SPRIG_DATUM = (int)0x0ULL,
 	.offset.SPRIG_DATUM = (off_t)0x8715141386121110ULL,
 };
+/* args/setgid */
+const struct sys_setgid_args sprig_frame_args_setgid = {
+	.gid.SPRIG_DATUM = (gid_t)0x81030201ULL,
+};
+/* args/setegid */
+const struct sys_setegid_args sprig_frame_args_setegid = {
+	.egid.SPRIG_DATUM = (gid_t)0x81030201ULL,
+};
+/* args/seteuid */
+const struct sys_seteuid_args sprig_frame_args_seteuid = {
+	.euid.SPRIG_DATUM = (uid_t)0x81030201ULL,
+};
+/* args/getrlimit */
+const struct sys_getrlimit_args sprig_frame_args_getrlimit = {
+	.which.SPRIG_DATUM = (int)0x81030201ULL,
+	.rlp.SPRIG_DATUM = (struct rlimit *)(size_t)0x8309080782060504ULL,
+};
+/* args/setrlimit */
+const struct sys_setrlimit_args sprig_frame_args_setrlimit = {
+	.which.SPRIG_DATUM = (int)0x81030201ULL,
+	.rlp.SPRIG_DATUM = (const struct rlimit *)(size_t)0x8309080782060504ULL,
+};
 /* args/mmap */
 const struct sys_mmap_args sprig_frame_args_mmap = {
 	.addr.SPRIG_DATUM = (void *)(size_t)0x8206050481030201ULL,
@@ -726,6 +886,17 @@ const struct sys___sysctl_args sprig_frame_args___sysctl = {
 	.newv.SPRIG_DATUM = (const void *)(size_t)0x891b1a1988181716ULL,
 	.newlen.SPRIG_DATUM = (size_t)0x8b21201f8a1e1d1cULL,
 };
+/* args/lchmod */
+const struct sys_lchmod_args sprig_frame_args_lchmod = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.mode.SPRIG_DATUM = (mode_t)0x83090807ULL,
+};
+/* args/lchown */
+const struct sys_lchown_args sprig_frame_args_lchown = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.uid.SPRIG_DATUM = (uid_t)0x83090807ULL,
+	.gid.SPRIG_DATUM = (gid_t)0x840c0b0aULL,
+};
 /* args/__getcwd */
 const struct sys___getcwd_args sprig_frame_args___getcwd = {
 	.bufp.SPRIG_DATUM = (char *)(size_t)0x8206050481030201ULL,
@@ -743,6 +914,29 @@ const struct sys___socket30_args sprig_frame_args___socket30 = {
 	.type.SPRIG_DATUM = (int)0x82060504ULL,
 	.protocol.SPRIG_DATUM = (int)0x83090807ULL,
 };
+/* args/__mount50 */
+const struct sys___mount50_args sprig_frame_args___mount50 = {
+	.type.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.path.SPRIG_DATUM = (const char *)(size_t)0x840c0b0a83090807ULL,
+	.flags.SPRIG_DATUM = (int)0x850f0e0dULL,
+	.data.SPRIG_DATUM = (void *)(size_t)0x8715141386121110ULL,
+	.data_len.SPRIG_DATUM = (size_t)0x891b1a1988181716ULL,
+};
+/* args/__utimes50 */
+const struct sys___utimes50_args sprig_frame_args___utimes50 = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.tptr.SPRIG_DATUM = (const struct timeval *)(size_t)0x840c0b0a83090807ULL,
+};
+/* args/__futimes50 */
+const struct sys___futimes50_args sprig_frame_args___futimes50 = {
+	.fd.SPRIG_DATUM = (int)0x81030201ULL,
+	.tptr.SPRIG_DATUM = (const struct timeval *)(size_t)0x8309080782060504ULL,
+};
+/* args/__lutimes50 */
+const struct sys___lutimes50_args sprig_frame_args___lutimes50 = {
+	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
+	.tptr.SPRIG_DATUM = (const struct timeval *)(size_t)0x840c0b0a83090807ULL,
+};
 /* args/__stat50 */
 const struct sys___stat50_args sprig_frame_args___stat50 = {
 	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
@@ -757,14 +951,6 @@ const struct sys___fstat50_args sprig_frame_args___fstat50 = {
 const struct sys___lstat50_args sprig_frame_args___lstat50 = {
 	.path.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
 	.ub.SPRIG_DATUM = (struct stat *)(size_t)0x840c0b0a83090807ULL,
-};
-/* args/__mount50 */
-const struct sys___mount50_args sprig_frame_args___mount50 = {
-	.type.SPRIG_DATUM = (const char *)(size_t)0x8206050481030201ULL,
-	.path.SPRIG_DATUM = (const char *)(size_t)0x840c0b0a83090807ULL,
-	.flags.SPRIG_DATUM = (int)0x850f0e0dULL,
-	.data.SPRIG_DATUM = (void *)(size_t)0x8715141386121110ULL,
-	.data_len.SPRIG_DATUM = (size_t)0x891b1a1988181716ULL,
 };
 /* args/pipe2 */
 const struct sys_pipe2_args sprig_frame_args_pipe2 = {
@@ -1148,6 +1334,39 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys_chdir_args *)0)->path.SPRIG_DATUM), /* size(args/chdir, path) */
 	__builtin_offsetof(struct sys_chdir_args, path), /* slotoffset(args/chdir, path) */
 	sizeof(((struct sys_chdir_args *)0)->path), /* slotsize(args/chdir, path) */
+	(unsigned long long)(sizeof(struct sys_fchdir_args)), /* wirelen(args/fchdir) */
+	(unsigned long long)(int)0x81030201ULL, /* value(args/fchdir, fd) */
+	__builtin_offsetof(struct sys_fchdir_args, fd.SPRIG_DATUM), /* offset(args/fchdir, fd) */
+	sizeof(((struct sys_fchdir_args *)0)->fd.SPRIG_DATUM), /* size(args/fchdir, fd) */
+	__builtin_offsetof(struct sys_fchdir_args, fd), /* slotoffset(args/fchdir, fd) */
+	sizeof(((struct sys_fchdir_args *)0)->fd), /* slotsize(args/fchdir, fd) */
+	(unsigned long long)(sizeof(struct sys_chmod_args)), /* wirelen(args/chmod) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/chmod, path) */
+	__builtin_offsetof(struct sys_chmod_args, path.SPRIG_DATUM), /* offset(args/chmod, path) */
+	sizeof(((struct sys_chmod_args *)0)->path.SPRIG_DATUM), /* size(args/chmod, path) */
+	__builtin_offsetof(struct sys_chmod_args, path), /* slotoffset(args/chmod, path) */
+	sizeof(((struct sys_chmod_args *)0)->path), /* slotsize(args/chmod, path) */
+	(unsigned long long)(mode_t)0x83090807ULL, /* value(args/chmod, mode) */
+	__builtin_offsetof(struct sys_chmod_args, mode.SPRIG_DATUM), /* offset(args/chmod, mode) */
+	sizeof(((struct sys_chmod_args *)0)->mode.SPRIG_DATUM), /* size(args/chmod, mode) */
+	__builtin_offsetof(struct sys_chmod_args, mode), /* slotoffset(args/chmod, mode) */
+	sizeof(((struct sys_chmod_args *)0)->mode), /* slotsize(args/chmod, mode) */
+	(unsigned long long)(sizeof(struct sys_chown_args)), /* wirelen(args/chown) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/chown, path) */
+	__builtin_offsetof(struct sys_chown_args, path.SPRIG_DATUM), /* offset(args/chown, path) */
+	sizeof(((struct sys_chown_args *)0)->path.SPRIG_DATUM), /* size(args/chown, path) */
+	__builtin_offsetof(struct sys_chown_args, path), /* slotoffset(args/chown, path) */
+	sizeof(((struct sys_chown_args *)0)->path), /* slotsize(args/chown, path) */
+	(unsigned long long)(uid_t)0x83090807ULL, /* value(args/chown, uid) */
+	__builtin_offsetof(struct sys_chown_args, uid.SPRIG_DATUM), /* offset(args/chown, uid) */
+	sizeof(((struct sys_chown_args *)0)->uid.SPRIG_DATUM), /* size(args/chown, uid) */
+	__builtin_offsetof(struct sys_chown_args, uid), /* slotoffset(args/chown, uid) */
+	sizeof(((struct sys_chown_args *)0)->uid), /* slotsize(args/chown, uid) */
+	(unsigned long long)(gid_t)0x840c0b0aULL, /* value(args/chown, gid) */
+	__builtin_offsetof(struct sys_chown_args, gid.SPRIG_DATUM), /* offset(args/chown, gid) */
+	sizeof(((struct sys_chown_args *)0)->gid.SPRIG_DATUM), /* size(args/chown, gid) */
+	__builtin_offsetof(struct sys_chown_args, gid), /* slotoffset(args/chown, gid) */
+	sizeof(((struct sys_chown_args *)0)->gid), /* slotsize(args/chown, gid) */
 	(unsigned long long)(sizeof(struct sys_unmount_args)), /* wirelen(args/unmount) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/unmount, path) */
 	__builtin_offsetof(struct sys_unmount_args, path.SPRIG_DATUM), /* offset(args/unmount, path) */
@@ -1159,6 +1378,12 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys_unmount_args *)0)->flags.SPRIG_DATUM), /* size(args/unmount, flags) */
 	__builtin_offsetof(struct sys_unmount_args, flags), /* slotoffset(args/unmount, flags) */
 	sizeof(((struct sys_unmount_args *)0)->flags), /* slotsize(args/unmount, flags) */
+	(unsigned long long)(sizeof(struct sys_setuid_args)), /* wirelen(args/setuid) */
+	(unsigned long long)(uid_t)0x81030201ULL, /* value(args/setuid, uid) */
+	__builtin_offsetof(struct sys_setuid_args, uid.SPRIG_DATUM), /* offset(args/setuid, uid) */
+	sizeof(((struct sys_setuid_args *)0)->uid.SPRIG_DATUM), /* size(args/setuid, uid) */
+	__builtin_offsetof(struct sys_setuid_args, uid), /* slotoffset(args/setuid, uid) */
+	sizeof(((struct sys_setuid_args *)0)->uid), /* slotsize(args/setuid, uid) */
 	(unsigned long long)(sizeof(struct sys_access_args)), /* wirelen(args/access) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/access, path) */
 	__builtin_offsetof(struct sys_access_args, path.SPRIG_DATUM), /* offset(args/access, path) */
@@ -1187,6 +1412,23 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys_dup_args *)0)->fd.SPRIG_DATUM), /* size(args/dup, fd) */
 	__builtin_offsetof(struct sys_dup_args, fd), /* slotoffset(args/dup, fd) */
 	sizeof(((struct sys_dup_args *)0)->fd), /* slotsize(args/dup, fd) */
+	(unsigned long long)(sizeof(struct sys___getlogin_args)), /* wirelen(args/__getlogin) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__getlogin, namebuf) */
+	__builtin_offsetof(struct sys___getlogin_args, namebuf.SPRIG_DATUM), /* offset(args/__getlogin, namebuf) */
+	sizeof(((struct sys___getlogin_args *)0)->namebuf.SPRIG_DATUM), /* size(args/__getlogin, namebuf) */
+	__builtin_offsetof(struct sys___getlogin_args, namebuf), /* slotoffset(args/__getlogin, namebuf) */
+	sizeof(((struct sys___getlogin_args *)0)->namebuf), /* slotsize(args/__getlogin, namebuf) */
+	(unsigned long long)(size_t)0x840c0b0a83090807ULL, /* value(args/__getlogin, namelen) */
+	__builtin_offsetof(struct sys___getlogin_args, namelen.SPRIG_DATUM), /* offset(args/__getlogin, namelen) */
+	sizeof(((struct sys___getlogin_args *)0)->namelen.SPRIG_DATUM), /* size(args/__getlogin, namelen) */
+	__builtin_offsetof(struct sys___getlogin_args, namelen), /* slotoffset(args/__getlogin, namelen) */
+	sizeof(((struct sys___getlogin_args *)0)->namelen), /* slotsize(args/__getlogin, namelen) */
+	(unsigned long long)(sizeof(struct sys___setlogin_args)), /* wirelen(args/__setlogin) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__setlogin, namebuf) */
+	__builtin_offsetof(struct sys___setlogin_args, namebuf.SPRIG_DATUM), /* offset(args/__setlogin, namebuf) */
+	sizeof(((struct sys___setlogin_args *)0)->namebuf.SPRIG_DATUM), /* size(args/__setlogin, namebuf) */
+	__builtin_offsetof(struct sys___setlogin_args, namebuf), /* slotoffset(args/__setlogin, namebuf) */
+	sizeof(((struct sys___setlogin_args *)0)->namebuf), /* slotsize(args/__setlogin, namebuf) */
 	(unsigned long long)(sizeof(struct sys_ioctl_args)), /* wirelen(args/ioctl) */
 	(unsigned long long)(int)0x81030201ULL, /* value(args/ioctl, fd) */
 	__builtin_offsetof(struct sys_ioctl_args, fd.SPRIG_DATUM), /* offset(args/ioctl, fd) */
@@ -1247,6 +1489,17 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys_munmap_args *)0)->len.SPRIG_DATUM), /* size(args/munmap, len) */
 	__builtin_offsetof(struct sys_munmap_args, len), /* slotoffset(args/munmap, len) */
 	sizeof(((struct sys_munmap_args *)0)->len), /* slotsize(args/munmap, len) */
+	(unsigned long long)(sizeof(struct sys_getgroups_args)), /* wirelen(args/getgroups) */
+	(unsigned long long)(int)0x81030201ULL, /* value(args/getgroups, gidsetsize) */
+	__builtin_offsetof(struct sys_getgroups_args, gidsetsize.SPRIG_DATUM), /* offset(args/getgroups, gidsetsize) */
+	sizeof(((struct sys_getgroups_args *)0)->gidsetsize.SPRIG_DATUM), /* size(args/getgroups, gidsetsize) */
+	__builtin_offsetof(struct sys_getgroups_args, gidsetsize), /* slotoffset(args/getgroups, gidsetsize) */
+	sizeof(((struct sys_getgroups_args *)0)->gidsetsize), /* slotsize(args/getgroups, gidsetsize) */
+	(unsigned long long)(size_t)0x8309080782060504ULL, /* value(args/getgroups, gidset) */
+	__builtin_offsetof(struct sys_getgroups_args, gidset.SPRIG_DATUM), /* offset(args/getgroups, gidset) */
+	sizeof(((struct sys_getgroups_args *)0)->gidset.SPRIG_DATUM), /* size(args/getgroups, gidset) */
+	__builtin_offsetof(struct sys_getgroups_args, gidset), /* slotoffset(args/getgroups, gidset) */
+	sizeof(((struct sys_getgroups_args *)0)->gidset), /* slotsize(args/getgroups, gidset) */
 	(unsigned long long)(sizeof(struct sys_dup2_args)), /* wirelen(args/dup2) */
 	(unsigned long long)(int)0x81030201ULL, /* value(args/dup2, from) */
 	__builtin_offsetof(struct sys_dup2_args, from.SPRIG_DATUM), /* offset(args/dup2, from) */
@@ -1387,6 +1640,46 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys_pwrite_args *)0)->offset.SPRIG_DATUM), /* size(args/pwrite, offset) */
 	__builtin_offsetof(struct sys_pwrite_args, offset), /* slotoffset(args/pwrite, offset) */
 	sizeof(((struct sys_pwrite_args *)0)->offset), /* slotsize(args/pwrite, offset) */
+	(unsigned long long)(sizeof(struct sys_setgid_args)), /* wirelen(args/setgid) */
+	(unsigned long long)(gid_t)0x81030201ULL, /* value(args/setgid, gid) */
+	__builtin_offsetof(struct sys_setgid_args, gid.SPRIG_DATUM), /* offset(args/setgid, gid) */
+	sizeof(((struct sys_setgid_args *)0)->gid.SPRIG_DATUM), /* size(args/setgid, gid) */
+	__builtin_offsetof(struct sys_setgid_args, gid), /* slotoffset(args/setgid, gid) */
+	sizeof(((struct sys_setgid_args *)0)->gid), /* slotsize(args/setgid, gid) */
+	(unsigned long long)(sizeof(struct sys_setegid_args)), /* wirelen(args/setegid) */
+	(unsigned long long)(gid_t)0x81030201ULL, /* value(args/setegid, egid) */
+	__builtin_offsetof(struct sys_setegid_args, egid.SPRIG_DATUM), /* offset(args/setegid, egid) */
+	sizeof(((struct sys_setegid_args *)0)->egid.SPRIG_DATUM), /* size(args/setegid, egid) */
+	__builtin_offsetof(struct sys_setegid_args, egid), /* slotoffset(args/setegid, egid) */
+	sizeof(((struct sys_setegid_args *)0)->egid), /* slotsize(args/setegid, egid) */
+	(unsigned long long)(sizeof(struct sys_seteuid_args)), /* wirelen(args/seteuid) */
+	(unsigned long long)(uid_t)0x81030201ULL, /* value(args/seteuid, euid) */
+	__builtin_offsetof(struct sys_seteuid_args, euid.SPRIG_DATUM), /* offset(args/seteuid, euid) */
+	sizeof(((struct sys_seteuid_args *)0)->euid.SPRIG_DATUM), /* size(args/seteuid, euid) */
+	__builtin_offsetof(struct sys_seteuid_args, euid), /* slotoffset(args/seteuid, euid) */
+	sizeof(((struct sys_seteuid_args *)0)->euid), /* slotsize(args/seteuid, euid) */
+	(unsigned long long)(sizeof(struct sys_getrlimit_args)), /* wirelen(args/getrlimit) */
+	(unsigned long long)(int)0x81030201ULL, /* value(args/getrlimit, which) */
+	__builtin_offsetof(struct sys_getrlimit_args, which.SPRIG_DATUM), /* offset(args/getrlimit, which) */
+	sizeof(((struct sys_getrlimit_args *)0)->which.SPRIG_DATUM), /* size(args/getrlimit, which) */
+	__builtin_offsetof(struct sys_getrlimit_args, which), /* slotoffset(args/getrlimit, which) */
+	sizeof(((struct sys_getrlimit_args *)0)->which), /* slotsize(args/getrlimit, which) */
+	(unsigned long long)(size_t)0x8309080782060504ULL, /* value(args/getrlimit, rlp) */
+	__builtin_offsetof(struct sys_getrlimit_args, rlp.SPRIG_DATUM), /* offset(args/getrlimit, rlp) */
+	sizeof(((struct sys_getrlimit_args *)0)->rlp.SPRIG_DATUM), /* size(args/getrlimit, rlp) */
+	__builtin_offsetof(struct sys_getrlimit_args, rlp), /* slotoffset(args/getrlimit, rlp) */
+	sizeof(((struct sys_getrlimit_args *)0)->rlp), /* slotsize(args/getrlimit, rlp) */
+	(unsigned long long)(sizeof(struct sys_setrlimit_args)), /* wirelen(args/setrlimit) */
+	(unsigned long long)(int)0x81030201ULL, /* value(args/setrlimit, which) */
+	__builtin_offsetof(struct sys_setrlimit_args, which.SPRIG_DATUM), /* offset(args/setrlimit, which) */
+	sizeof(((struct sys_setrlimit_args *)0)->which.SPRIG_DATUM), /* size(args/setrlimit, which) */
+	__builtin_offsetof(struct sys_setrlimit_args, which), /* slotoffset(args/setrlimit, which) */
+	sizeof(((struct sys_setrlimit_args *)0)->which), /* slotsize(args/setrlimit, which) */
+	(unsigned long long)(size_t)0x8309080782060504ULL, /* value(args/setrlimit, rlp) */
+	__builtin_offsetof(struct sys_setrlimit_args, rlp.SPRIG_DATUM), /* offset(args/setrlimit, rlp) */
+	sizeof(((struct sys_setrlimit_args *)0)->rlp.SPRIG_DATUM), /* size(args/setrlimit, rlp) */
+	__builtin_offsetof(struct sys_setrlimit_args, rlp), /* slotoffset(args/setrlimit, rlp) */
+	sizeof(((struct sys_setrlimit_args *)0)->rlp), /* slotsize(args/setrlimit, rlp) */
 	(unsigned long long)(sizeof(struct sys_mmap_args)), /* wirelen(args/mmap) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/mmap, addr) */
 	__builtin_offsetof(struct sys_mmap_args, addr.SPRIG_DATUM), /* offset(args/mmap, addr) */
@@ -1507,6 +1800,33 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys___sysctl_args *)0)->newlen.SPRIG_DATUM), /* size(args/__sysctl, newlen) */
 	__builtin_offsetof(struct sys___sysctl_args, newlen), /* slotoffset(args/__sysctl, newlen) */
 	sizeof(((struct sys___sysctl_args *)0)->newlen), /* slotsize(args/__sysctl, newlen) */
+	(unsigned long long)(sizeof(struct sys_lchmod_args)), /* wirelen(args/lchmod) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/lchmod, path) */
+	__builtin_offsetof(struct sys_lchmod_args, path.SPRIG_DATUM), /* offset(args/lchmod, path) */
+	sizeof(((struct sys_lchmod_args *)0)->path.SPRIG_DATUM), /* size(args/lchmod, path) */
+	__builtin_offsetof(struct sys_lchmod_args, path), /* slotoffset(args/lchmod, path) */
+	sizeof(((struct sys_lchmod_args *)0)->path), /* slotsize(args/lchmod, path) */
+	(unsigned long long)(mode_t)0x83090807ULL, /* value(args/lchmod, mode) */
+	__builtin_offsetof(struct sys_lchmod_args, mode.SPRIG_DATUM), /* offset(args/lchmod, mode) */
+	sizeof(((struct sys_lchmod_args *)0)->mode.SPRIG_DATUM), /* size(args/lchmod, mode) */
+	__builtin_offsetof(struct sys_lchmod_args, mode), /* slotoffset(args/lchmod, mode) */
+	sizeof(((struct sys_lchmod_args *)0)->mode), /* slotsize(args/lchmod, mode) */
+	(unsigned long long)(sizeof(struct sys_lchown_args)), /* wirelen(args/lchown) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/lchown, path) */
+	__builtin_offsetof(struct sys_lchown_args, path.SPRIG_DATUM), /* offset(args/lchown, path) */
+	sizeof(((struct sys_lchown_args *)0)->path.SPRIG_DATUM), /* size(args/lchown, path) */
+	__builtin_offsetof(struct sys_lchown_args, path), /* slotoffset(args/lchown, path) */
+	sizeof(((struct sys_lchown_args *)0)->path), /* slotsize(args/lchown, path) */
+	(unsigned long long)(uid_t)0x83090807ULL, /* value(args/lchown, uid) */
+	__builtin_offsetof(struct sys_lchown_args, uid.SPRIG_DATUM), /* offset(args/lchown, uid) */
+	sizeof(((struct sys_lchown_args *)0)->uid.SPRIG_DATUM), /* size(args/lchown, uid) */
+	__builtin_offsetof(struct sys_lchown_args, uid), /* slotoffset(args/lchown, uid) */
+	sizeof(((struct sys_lchown_args *)0)->uid), /* slotsize(args/lchown, uid) */
+	(unsigned long long)(gid_t)0x840c0b0aULL, /* value(args/lchown, gid) */
+	__builtin_offsetof(struct sys_lchown_args, gid.SPRIG_DATUM), /* offset(args/lchown, gid) */
+	sizeof(((struct sys_lchown_args *)0)->gid.SPRIG_DATUM), /* size(args/lchown, gid) */
+	__builtin_offsetof(struct sys_lchown_args, gid), /* slotoffset(args/lchown, gid) */
+	sizeof(((struct sys_lchown_args *)0)->gid), /* slotsize(args/lchown, gid) */
 	(unsigned long long)(sizeof(struct sys___getcwd_args)), /* wirelen(args/__getcwd) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__getcwd, bufp) */
 	__builtin_offsetof(struct sys___getcwd_args, bufp.SPRIG_DATUM), /* offset(args/__getcwd, bufp) */
@@ -1550,6 +1870,65 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys___socket30_args *)0)->protocol.SPRIG_DATUM), /* size(args/__socket30, protocol) */
 	__builtin_offsetof(struct sys___socket30_args, protocol), /* slotoffset(args/__socket30, protocol) */
 	sizeof(((struct sys___socket30_args *)0)->protocol), /* slotsize(args/__socket30, protocol) */
+	(unsigned long long)(sizeof(struct sys___mount50_args)), /* wirelen(args/__mount50) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__mount50, type) */
+	__builtin_offsetof(struct sys___mount50_args, type.SPRIG_DATUM), /* offset(args/__mount50, type) */
+	sizeof(((struct sys___mount50_args *)0)->type.SPRIG_DATUM), /* size(args/__mount50, type) */
+	__builtin_offsetof(struct sys___mount50_args, type), /* slotoffset(args/__mount50, type) */
+	sizeof(((struct sys___mount50_args *)0)->type), /* slotsize(args/__mount50, type) */
+	(unsigned long long)(size_t)0x840c0b0a83090807ULL, /* value(args/__mount50, path) */
+	__builtin_offsetof(struct sys___mount50_args, path.SPRIG_DATUM), /* offset(args/__mount50, path) */
+	sizeof(((struct sys___mount50_args *)0)->path.SPRIG_DATUM), /* size(args/__mount50, path) */
+	__builtin_offsetof(struct sys___mount50_args, path), /* slotoffset(args/__mount50, path) */
+	sizeof(((struct sys___mount50_args *)0)->path), /* slotsize(args/__mount50, path) */
+	(unsigned long long)(int)0x850f0e0dULL, /* value(args/__mount50, flags) */
+	__builtin_offsetof(struct sys___mount50_args, flags.SPRIG_DATUM), /* offset(args/__mount50, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags.SPRIG_DATUM), /* size(args/__mount50, flags) */
+	__builtin_offsetof(struct sys___mount50_args, flags), /* slotoffset(args/__mount50, flags) */
+	sizeof(((struct sys___mount50_args *)0)->flags), /* slotsize(args/__mount50, flags) */
+	(unsigned long long)(size_t)0x8715141386121110ULL, /* value(args/__mount50, data) */
+	__builtin_offsetof(struct sys___mount50_args, data.SPRIG_DATUM), /* offset(args/__mount50, data) */
+	sizeof(((struct sys___mount50_args *)0)->data.SPRIG_DATUM), /* size(args/__mount50, data) */
+	__builtin_offsetof(struct sys___mount50_args, data), /* slotoffset(args/__mount50, data) */
+	sizeof(((struct sys___mount50_args *)0)->data), /* slotsize(args/__mount50, data) */
+	(unsigned long long)(size_t)0x891b1a1988181716ULL, /* value(args/__mount50, data_len) */
+	__builtin_offsetof(struct sys___mount50_args, data_len.SPRIG_DATUM), /* offset(args/__mount50, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len.SPRIG_DATUM), /* size(args/__mount50, data_len) */
+	__builtin_offsetof(struct sys___mount50_args, data_len), /* slotoffset(args/__mount50, data_len) */
+	sizeof(((struct sys___mount50_args *)0)->data_len), /* slotsize(args/__mount50, data_len) */
+	(unsigned long long)(sizeof(struct sys___utimes50_args)), /* wirelen(args/__utimes50) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__utimes50, path) */
+	__builtin_offsetof(struct sys___utimes50_args, path.SPRIG_DATUM), /* offset(args/__utimes50, path) */
+	sizeof(((struct sys___utimes50_args *)0)->path.SPRIG_DATUM), /* size(args/__utimes50, path) */
+	__builtin_offsetof(struct sys___utimes50_args, path), /* slotoffset(args/__utimes50, path) */
+	sizeof(((struct sys___utimes50_args *)0)->path), /* slotsize(args/__utimes50, path) */
+	(unsigned long long)(size_t)0x840c0b0a83090807ULL, /* value(args/__utimes50, tptr) */
+	__builtin_offsetof(struct sys___utimes50_args, tptr.SPRIG_DATUM), /* offset(args/__utimes50, tptr) */
+	sizeof(((struct sys___utimes50_args *)0)->tptr.SPRIG_DATUM), /* size(args/__utimes50, tptr) */
+	__builtin_offsetof(struct sys___utimes50_args, tptr), /* slotoffset(args/__utimes50, tptr) */
+	sizeof(((struct sys___utimes50_args *)0)->tptr), /* slotsize(args/__utimes50, tptr) */
+	(unsigned long long)(sizeof(struct sys___futimes50_args)), /* wirelen(args/__futimes50) */
+	(unsigned long long)(int)0x81030201ULL, /* value(args/__futimes50, fd) */
+	__builtin_offsetof(struct sys___futimes50_args, fd.SPRIG_DATUM), /* offset(args/__futimes50, fd) */
+	sizeof(((struct sys___futimes50_args *)0)->fd.SPRIG_DATUM), /* size(args/__futimes50, fd) */
+	__builtin_offsetof(struct sys___futimes50_args, fd), /* slotoffset(args/__futimes50, fd) */
+	sizeof(((struct sys___futimes50_args *)0)->fd), /* slotsize(args/__futimes50, fd) */
+	(unsigned long long)(size_t)0x8309080782060504ULL, /* value(args/__futimes50, tptr) */
+	__builtin_offsetof(struct sys___futimes50_args, tptr.SPRIG_DATUM), /* offset(args/__futimes50, tptr) */
+	sizeof(((struct sys___futimes50_args *)0)->tptr.SPRIG_DATUM), /* size(args/__futimes50, tptr) */
+	__builtin_offsetof(struct sys___futimes50_args, tptr), /* slotoffset(args/__futimes50, tptr) */
+	sizeof(((struct sys___futimes50_args *)0)->tptr), /* slotsize(args/__futimes50, tptr) */
+	(unsigned long long)(sizeof(struct sys___lutimes50_args)), /* wirelen(args/__lutimes50) */
+	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__lutimes50, path) */
+	__builtin_offsetof(struct sys___lutimes50_args, path.SPRIG_DATUM), /* offset(args/__lutimes50, path) */
+	sizeof(((struct sys___lutimes50_args *)0)->path.SPRIG_DATUM), /* size(args/__lutimes50, path) */
+	__builtin_offsetof(struct sys___lutimes50_args, path), /* slotoffset(args/__lutimes50, path) */
+	sizeof(((struct sys___lutimes50_args *)0)->path), /* slotsize(args/__lutimes50, path) */
+	(unsigned long long)(size_t)0x840c0b0a83090807ULL, /* value(args/__lutimes50, tptr) */
+	__builtin_offsetof(struct sys___lutimes50_args, tptr.SPRIG_DATUM), /* offset(args/__lutimes50, tptr) */
+	sizeof(((struct sys___lutimes50_args *)0)->tptr.SPRIG_DATUM), /* size(args/__lutimes50, tptr) */
+	__builtin_offsetof(struct sys___lutimes50_args, tptr), /* slotoffset(args/__lutimes50, tptr) */
+	sizeof(((struct sys___lutimes50_args *)0)->tptr), /* slotsize(args/__lutimes50, tptr) */
 	(unsigned long long)(sizeof(struct sys___stat50_args)), /* wirelen(args/__stat50) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__stat50, path) */
 	__builtin_offsetof(struct sys___stat50_args, path.SPRIG_DATUM), /* offset(args/__stat50, path) */
@@ -1583,32 +1962,6 @@ const unsigned long long sprig_frame_values[] = {
 	sizeof(((struct sys___lstat50_args *)0)->ub.SPRIG_DATUM), /* size(args/__lstat50, ub) */
 	__builtin_offsetof(struct sys___lstat50_args, ub), /* slotoffset(args/__lstat50, ub) */
 	sizeof(((struct sys___lstat50_args *)0)->ub), /* slotsize(args/__lstat50, ub) */
-	(unsigned long long)(sizeof(struct sys___mount50_args)), /* wirelen(args/__mount50) */
-	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/__mount50, type) */
-	__builtin_offsetof(struct sys___mount50_args, type.SPRIG_DATUM), /* offset(args/__mount50, type) */
-	sizeof(((struct sys___mount50_args *)0)->type.SPRIG_DATUM), /* size(args/__mount50, type) */
-	__builtin_offsetof(struct sys___mount50_args, type), /* slotoffset(args/__mount50, type) */
-	sizeof(((struct sys___mount50_args *)0)->type), /* slotsize(args/__mount50, type) */
-	(unsigned long long)(size_t)0x840c0b0a83090807ULL, /* value(args/__mount50, path) */
-	__builtin_offsetof(struct sys___mount50_args, path.SPRIG_DATUM), /* offset(args/__mount50, path) */
-	sizeof(((struct sys___mount50_args *)0)->path.SPRIG_DATUM), /* size(args/__mount50, path) */
-	__builtin_offsetof(struct sys___mount50_args, path), /* slotoffset(args/__mount50, path) */
-	sizeof(((struct sys___mount50_args *)0)->path), /* slotsize(args/__mount50, path) */
-	(unsigned long long)(int)0x850f0e0dULL, /* value(args/__mount50, flags) */
-	__builtin_offsetof(struct sys___mount50_args, flags.SPRIG_DATUM), /* offset(args/__mount50, flags) */
-	sizeof(((struct sys___mount50_args *)0)->flags.SPRIG_DATUM), /* size(args/__mount50, flags) */
-	__builtin_offsetof(struct sys___mount50_args, flags), /* slotoffset(args/__mount50, flags) */
-	sizeof(((struct sys___mount50_args *)0)->flags), /* slotsize(args/__mount50, flags) */
-	(unsigned long long)(size_t)0x8715141386121110ULL, /* value(args/__mount50, data) */
-	__builtin_offsetof(struct sys___mount50_args, data.SPRIG_DATUM), /* offset(args/__mount50, data) */
-	sizeof(((struct sys___mount50_args *)0)->data.SPRIG_DATUM), /* size(args/__mount50, data) */
-	__builtin_offsetof(struct sys___mount50_args, data), /* slotoffset(args/__mount50, data) */
-	sizeof(((struct sys___mount50_args *)0)->data), /* slotsize(args/__mount50, data) */
-	(unsigned long long)(size_t)0x891b1a1988181716ULL, /* value(args/__mount50, data_len) */
-	__builtin_offsetof(struct sys___mount50_args, data_len.SPRIG_DATUM), /* offset(args/__mount50, data_len) */
-	sizeof(((struct sys___mount50_args *)0)->data_len.SPRIG_DATUM), /* size(args/__mount50, data_len) */
-	__builtin_offsetof(struct sys___mount50_args, data_len), /* slotoffset(args/__mount50, data_len) */
-	sizeof(((struct sys___mount50_args *)0)->data_len), /* slotsize(args/__mount50, data_len) */
 	(unsigned long long)(sizeof(struct sys_pipe2_args)), /* wirelen(args/pipe2) */
 	(unsigned long long)(size_t)0x8206050481030201ULL, /* value(args/pipe2, fildes) */
 	__builtin_offsetof(struct sys_pipe2_args, fildes.SPRIG_DATUM), /* offset(args/pipe2, fildes) */
@@ -2066,6 +2419,39 @@ const char sprig_frame_names[] =
 	"size(args/chdir, path)\0"
 	"slotoffset(args/chdir, path)\0"
 	"slotsize(args/chdir, path)\0"
+	"wirelen(args/fchdir)\0"
+	"value(args/fchdir, fd)\0"
+	"offset(args/fchdir, fd)\0"
+	"size(args/fchdir, fd)\0"
+	"slotoffset(args/fchdir, fd)\0"
+	"slotsize(args/fchdir, fd)\0"
+	"wirelen(args/chmod)\0"
+	"value(args/chmod, path)\0"
+	"offset(args/chmod, path)\0"
+	"size(args/chmod, path)\0"
+	"slotoffset(args/chmod, path)\0"
+	"slotsize(args/chmod, path)\0"
+	"value(args/chmod, mode)\0"
+	"offset(args/chmod, mode)\0"
+	"size(args/chmod, mode)\0"
+	"slotoffset(args/chmod, mode)\0"
+	"slotsize(args/chmod, mode)\0"
+	"wirelen(args/chown)\0"
+	"value(args/chown, path)\0"
+	"offset(args/chown, path)\0"
+	"size(args/chown, path)\0"
+	"slotoffset(args/chown, path)\0"
+	"slotsize(args/chown, path)\0"
+	"value(args/chown, uid)\0"
+	"offset(args/chown, uid)\0"
+	"size(args/chown, uid)\0"
+	"slotoffset(args/chown, uid)\0"
+	"slotsize(args/chown, uid)\0"
+	"value(args/chown, gid)\0"
+	"offset(args/chown, gid)\0"
+	"size(args/chown, gid)\0"
+	"slotoffset(args/chown, gid)\0"
+	"slotsize(args/chown, gid)\0"
 	"wirelen(args/unmount)\0"
 	"value(args/unmount, path)\0"
 	"offset(args/unmount, path)\0"
@@ -2077,6 +2463,12 @@ const char sprig_frame_names[] =
 	"size(args/unmount, flags)\0"
 	"slotoffset(args/unmount, flags)\0"
 	"slotsize(args/unmount, flags)\0"
+	"wirelen(args/setuid)\0"
+	"value(args/setuid, uid)\0"
+	"offset(args/setuid, uid)\0"
+	"size(args/setuid, uid)\0"
+	"slotoffset(args/setuid, uid)\0"
+	"slotsize(args/setuid, uid)\0"
 	"wirelen(args/access)\0"
 	"value(args/access, path)\0"
 	"offset(args/access, path)\0"
@@ -2105,6 +2497,23 @@ const char sprig_frame_names[] =
 	"size(args/dup, fd)\0"
 	"slotoffset(args/dup, fd)\0"
 	"slotsize(args/dup, fd)\0"
+	"wirelen(args/__getlogin)\0"
+	"value(args/__getlogin, namebuf)\0"
+	"offset(args/__getlogin, namebuf)\0"
+	"size(args/__getlogin, namebuf)\0"
+	"slotoffset(args/__getlogin, namebuf)\0"
+	"slotsize(args/__getlogin, namebuf)\0"
+	"value(args/__getlogin, namelen)\0"
+	"offset(args/__getlogin, namelen)\0"
+	"size(args/__getlogin, namelen)\0"
+	"slotoffset(args/__getlogin, namelen)\0"
+	"slotsize(args/__getlogin, namelen)\0"
+	"wirelen(args/__setlogin)\0"
+	"value(args/__setlogin, namebuf)\0"
+	"offset(args/__setlogin, namebuf)\0"
+	"size(args/__setlogin, namebuf)\0"
+	"slotoffset(args/__setlogin, namebuf)\0"
+	"slotsize(args/__setlogin, namebuf)\0"
 	"wirelen(args/ioctl)\0"
 	"value(args/ioctl, fd)\0"
 	"offset(args/ioctl, fd)\0"
@@ -2165,6 +2574,17 @@ const char sprig_frame_names[] =
 	"size(args/munmap, len)\0"
 	"slotoffset(args/munmap, len)\0"
 	"slotsize(args/munmap, len)\0"
+	"wirelen(args/getgroups)\0"
+	"value(args/getgroups, gidsetsize)\0"
+	"offset(args/getgroups, gidsetsize)\0"
+	"size(args/getgroups, gidsetsize)\0"
+	"slotoffset(args/getgroups, gidsetsize)\0"
+	"slotsize(args/getgroups, gidsetsize)\0"
+	"value(args/getgroups, gidset)\0"
+	"offset(args/getgroups, gidset)\0"
+	"size(args/getgroups, gidset)\0"
+	"slotoffset(args/getgroups, gidset)\0"
+	"slotsize(args/getgroups, gidset)\0"
 	"wirelen(args/dup2)\0"
 	"value(args/dup2, from)\0"
 	"offset(args/dup2, from)\0"
@@ -2305,6 +2725,46 @@ const char sprig_frame_names[] =
 	"size(args/pwrite, offset)\0"
 	"slotoffset(args/pwrite, offset)\0"
 	"slotsize(args/pwrite, offset)\0"
+	"wirelen(args/setgid)\0"
+	"value(args/setgid, gid)\0"
+	"offset(args/setgid, gid)\0"
+	"size(args/setgid, gid)\0"
+	"slotoffset(args/setgid, gid)\0"
+	"slotsize(args/setgid, gid)\0"
+	"wirelen(args/setegid)\0"
+	"value(args/setegid, egid)\0"
+	"offset(args/setegid, egid)\0"
+	"size(args/setegid, egid)\0"
+	"slotoffset(args/setegid, egid)\0"
+	"slotsize(args/setegid, egid)\0"
+	"wirelen(args/seteuid)\0"
+	"value(args/seteuid, euid)\0"
+	"offset(args/seteuid, euid)\0"
+	"size(args/seteuid, euid)\0"
+	"slotoffset(args/seteuid, euid)\0"
+	"slotsize(args/seteuid, euid)\0"
+	"wirelen(args/getrlimit)\0"
+	"value(args/getrlimit, which)\0"
+	"offset(args/getrlimit, which)\0"
+	"size(args/getrlimit, which)\0"
+	"slotoffset(args/getrlimit, which)\0"
+	"slotsize(args/getrlimit, which)\0"
+	"value(args/getrlimit, rlp)\0"
+	"offset(args/getrlimit, rlp)\0"
+	"size(args/getrlimit, rlp)\0"
+	"slotoffset(args/getrlimit, rlp)\0"
+	"slotsize(args/getrlimit, rlp)\0"
+	"wirelen(args/setrlimit)\0"
+	"value(args/setrlimit, which)\0"
+	"offset(args/setrlimit, which)\0"
+	"size(args/setrlimit, which)\0"
+	"slotoffset(args/setrlimit, which)\0"
+	"slotsize(args/setrlimit, which)\0"
+	"value(args/setrlimit, rlp)\0"
+	"offset(args/setrlimit, rlp)\0"
+	"size(args/setrlimit, rlp)\0"
+	"slotoffset(args/setrlimit, rlp)\0"
+	"slotsize(args/setrlimit, rlp)\0"
 	"wirelen(args/mmap)\0"
 	"value(args/mmap, addr)\0"
 	"offset(args/mmap, addr)\0"
@@ -2425,6 +2885,33 @@ const char sprig_frame_names[] =
 	"size(args/__sysctl, newlen)\0"
 	"slotoffset(args/__sysctl, newlen)\0"
 	"slotsize(args/__sysctl, newlen)\0"
+	"wirelen(args/lchmod)\0"
+	"value(args/lchmod, path)\0"
+	"offset(args/lchmod, path)\0"
+	"size(args/lchmod, path)\0"
+	"slotoffset(args/lchmod, path)\0"
+	"slotsize(args/lchmod, path)\0"
+	"value(args/lchmod, mode)\0"
+	"offset(args/lchmod, mode)\0"
+	"size(args/lchmod, mode)\0"
+	"slotoffset(args/lchmod, mode)\0"
+	"slotsize(args/lchmod, mode)\0"
+	"wirelen(args/lchown)\0"
+	"value(args/lchown, path)\0"
+	"offset(args/lchown, path)\0"
+	"size(args/lchown, path)\0"
+	"slotoffset(args/lchown, path)\0"
+	"slotsize(args/lchown, path)\0"
+	"value(args/lchown, uid)\0"
+	"offset(args/lchown, uid)\0"
+	"size(args/lchown, uid)\0"
+	"slotoffset(args/lchown, uid)\0"
+	"slotsize(args/lchown, uid)\0"
+	"value(args/lchown, gid)\0"
+	"offset(args/lchown, gid)\0"
+	"size(args/lchown, gid)\0"
+	"slotoffset(args/lchown, gid)\0"
+	"slotsize(args/lchown, gid)\0"
 	"wirelen(args/__getcwd)\0"
 	"value(args/__getcwd, bufp)\0"
 	"offset(args/__getcwd, bufp)\0"
@@ -2468,6 +2955,65 @@ const char sprig_frame_names[] =
 	"size(args/__socket30, protocol)\0"
 	"slotoffset(args/__socket30, protocol)\0"
 	"slotsize(args/__socket30, protocol)\0"
+	"wirelen(args/__mount50)\0"
+	"value(args/__mount50, type)\0"
+	"offset(args/__mount50, type)\0"
+	"size(args/__mount50, type)\0"
+	"slotoffset(args/__mount50, type)\0"
+	"slotsize(args/__mount50, type)\0"
+	"value(args/__mount50, path)\0"
+	"offset(args/__mount50, path)\0"
+	"size(args/__mount50, path)\0"
+	"slotoffset(args/__mount50, path)\0"
+	"slotsize(args/__mount50, path)\0"
+	"value(args/__mount50, flags)\0"
+	"offset(args/__mount50, flags)\0"
+	"size(args/__mount50, flags)\0"
+	"slotoffset(args/__mount50, flags)\0"
+	"slotsize(args/__mount50, flags)\0"
+	"value(args/__mount50, data)\0"
+	"offset(args/__mount50, data)\0"
+	"size(args/__mount50, data)\0"
+	"slotoffset(args/__mount50, data)\0"
+	"slotsize(args/__mount50, data)\0"
+	"value(args/__mount50, data_len)\0"
+	"offset(args/__mount50, data_len)\0"
+	"size(args/__mount50, data_len)\0"
+	"slotoffset(args/__mount50, data_len)\0"
+	"slotsize(args/__mount50, data_len)\0"
+	"wirelen(args/__utimes50)\0"
+	"value(args/__utimes50, path)\0"
+	"offset(args/__utimes50, path)\0"
+	"size(args/__utimes50, path)\0"
+	"slotoffset(args/__utimes50, path)\0"
+	"slotsize(args/__utimes50, path)\0"
+	"value(args/__utimes50, tptr)\0"
+	"offset(args/__utimes50, tptr)\0"
+	"size(args/__utimes50, tptr)\0"
+	"slotoffset(args/__utimes50, tptr)\0"
+	"slotsize(args/__utimes50, tptr)\0"
+	"wirelen(args/__futimes50)\0"
+	"value(args/__futimes50, fd)\0"
+	"offset(args/__futimes50, fd)\0"
+	"size(args/__futimes50, fd)\0"
+	"slotoffset(args/__futimes50, fd)\0"
+	"slotsize(args/__futimes50, fd)\0"
+	"value(args/__futimes50, tptr)\0"
+	"offset(args/__futimes50, tptr)\0"
+	"size(args/__futimes50, tptr)\0"
+	"slotoffset(args/__futimes50, tptr)\0"
+	"slotsize(args/__futimes50, tptr)\0"
+	"wirelen(args/__lutimes50)\0"
+	"value(args/__lutimes50, path)\0"
+	"offset(args/__lutimes50, path)\0"
+	"size(args/__lutimes50, path)\0"
+	"slotoffset(args/__lutimes50, path)\0"
+	"slotsize(args/__lutimes50, path)\0"
+	"value(args/__lutimes50, tptr)\0"
+	"offset(args/__lutimes50, tptr)\0"
+	"size(args/__lutimes50, tptr)\0"
+	"slotoffset(args/__lutimes50, tptr)\0"
+	"slotsize(args/__lutimes50, tptr)\0"
 	"wirelen(args/__stat50)\0"
 	"value(args/__stat50, path)\0"
 	"offset(args/__stat50, path)\0"
@@ -2501,32 +3047,6 @@ const char sprig_frame_names[] =
 	"size(args/__lstat50, ub)\0"
 	"slotoffset(args/__lstat50, ub)\0"
 	"slotsize(args/__lstat50, ub)\0"
-	"wirelen(args/__mount50)\0"
-	"value(args/__mount50, type)\0"
-	"offset(args/__mount50, type)\0"
-	"size(args/__mount50, type)\0"
-	"slotoffset(args/__mount50, type)\0"
-	"slotsize(args/__mount50, type)\0"
-	"value(args/__mount50, path)\0"
-	"offset(args/__mount50, path)\0"
-	"size(args/__mount50, path)\0"
-	"slotoffset(args/__mount50, path)\0"
-	"slotsize(args/__mount50, path)\0"
-	"value(args/__mount50, flags)\0"
-	"offset(args/__mount50, flags)\0"
-	"size(args/__mount50, flags)\0"
-	"slotoffset(args/__mount50, flags)\0"
-	"slotsize(args/__mount50, flags)\0"
-	"value(args/__mount50, data)\0"
-	"offset(args/__mount50, data)\0"
-	"size(args/__mount50, data)\0"
-	"slotoffset(args/__mount50, data)\0"
-	"slotsize(args/__mount50, data)\0"
-	"value(args/__mount50, data_len)\0"
-	"offset(args/__mount50, data_len)\0"
-	"size(args/__mount50, data_len)\0"
-	"slotoffset(args/__mount50, data_len)\0"
-	"slotsize(args/__mount50, data_len)\0"
 	"wirelen(args/pipe2)\0"
 	"value(args/pipe2, fildes)\0"
 	"offset(args/pipe2, fildes)\0"
