@@ -67,14 +67,29 @@ func hostileConfig() sp.ServerConfig {
 
 func newHostile(t *testing.T, scheme string, mod func(*sp.ServerConfig)) *hostile {
 	t.Helper()
+	return newHostileCase(t, scheme, hostileCase{cfg: mod})
+}
+
+// newHostileCase is newHostile set up as catalogue entry hc asks.
+func newHostileCase(t *testing.T, scheme string, hc hostileCase) *hostile {
+	t.Helper()
 	cfg := hostileConfig()
 	logs := &logBuf{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if mod != nil {
-		mod(&cfg)
+	if hc.cfg != nil {
+		hc.cfg(&cfg)
+	}
+	var wrap func(net.Conn) net.Conn
+	if hc.smallSendBuffer {
+		wrap = func(c net.Conn) net.Conn {
+			if wb, ok := c.(interface{ SetWriteBuffer(int) error }); ok {
+				require.NoError(t, wb.SetWriteBuffer(4096))
+			}
+			return c
+		}
 	}
 	k := newRecKernel()
-	srv, url := serveKernel(t, scheme, k, cfg)
+	srv, url := serveKernelWrapped(t, scheme, k, cfg, wrap)
 	return &hostile{t: t, srv: srv, k: k, url: url, scheme: scheme, logs: logs}
 }
 
