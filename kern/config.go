@@ -120,6 +120,15 @@ var extNames = []struct {
 
 // String spells e as ParseExtensions reads it: "kill,mmap", or "none".
 func (e Extensions) String() string {
+	if parts := e.Names(); len(parts) > 0 {
+		return strings.Join(parts, ",")
+	}
+	return "none"
+}
+
+// Names lists the extensions in e by name ("kill", "mmap"); unknown bits
+// are a hexadecimal number. None is an empty list.
+func (e Extensions) Names() []string {
 	var parts []string
 	for _, n := range extNames {
 		if e&n.e != 0 {
@@ -130,10 +139,7 @@ func (e Extensions) String() string {
 	if e != 0 {
 		parts = append(parts, fmt.Sprintf("%#x", uint32(e)))
 	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ",")
+	return parts
 }
 
 // ParseExtensions reads a comma-separated list of extension names

@@ -20,6 +20,11 @@ type Report struct {
 	Version       string `json:"version"`
 	// URL is the outside server's, empty for an in-process one.
 	URL string `json:"url,omitempty"`
+	// KernelExtensions names the extensions of sprig's kernel that were
+	// on in the in-process server (kill, mmap: calls NetBSD's rump kernel
+	// does not serve remotely), empty when none was or the server was
+	// outside.
+	KernelExtensions []string `json:"kernel_extensions,omitempty"`
 	// Program names the client program when it was not the wasm guest
 	// (Pair.Program): what it is and the tools that built and ran it.
 	Program string `json:"program,omitempty"`

@@ -198,7 +198,11 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 		defer stop()
 		url = pu
 	}
-	return r.runClient(ctx, p, url, obs)
+	rep, err := r.runClient(ctx, p, url, obs)
+	if kk, ok := k.(*kern.Kernel); ok && err == nil {
+		rep.KernelExtensions = kk.Config().Extensions.Names()
+	}
+	return rep, err
 }
 
 // runClient runs p's client, the guest or p.Program, against url.

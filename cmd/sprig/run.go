@@ -278,6 +278,9 @@ func writeRunText(w io.Writer, rep *rig.Report) {
 	if rep.URL != "" {
 		where = rep.Server + " server at " + rep.URL
 	}
+	if len(rep.KernelExtensions) > 0 {
+		where += " (kernel extensions " + strings.Join(rep.KernelExtensions, ", ") + " on)"
+	}
 	fmt.Fprintf(w, "%s client → %s, %s, protocol %s\n", rep.Client, where, rep.Mode, rep.Version)
 	width := 0
 	for _, r := range rep.Results {

@@ -149,6 +149,8 @@ func TestRunJSONFollowsItsDocumentedSchema(t *testing.T) {
 		Mode          string         `json:"mode"`
 		Version       string         `json:"version"`
 		URL           string         `json:"url"`
+		Extensions    []string       `json:"kernel_extensions"`
+		Program       string         `json:"program"`
 		Millis        float64        `json:"ms"`
 		Counts        map[string]int `json:"counts"`
 		Results       []result       `json:"results"`
@@ -159,6 +161,7 @@ func TestRunJSONFollowsItsDocumentedSchema(t *testing.T) {
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&rep), out)
 	assert.Equal(t, 1, rep.SchemaVersion)
+	assert.Equal(t, []string{"kill", "mmap"}, rep.Extensions, "the in-process kernel's extensions are named")
 	assert.Equal(t, map[string]int{"pass": 0, "fail": 2, "unsupported": 0, "error": 0}, rep.Counts)
 	require.Len(t, rep.Results, 2)
 	assert.Equal(t, "data", rep.Results[0].Layer)

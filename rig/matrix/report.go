@@ -45,6 +45,10 @@ type Report struct {
 	WallMillis float64   `json:"wall_ms"`
 	// Workers is how many cells ran at once (the largest of a merge).
 	Workers int `json:"workers"`
+	// KernelExtensions names the extensions of sprig's kernel that were
+	// on in the cells' servers (kill, mmap: the kill-raise and mmap-anon
+	// scenarios need them; NetBSD's rump kernel has neither remotely).
+	KernelExtensions []string `json:"kernel_extensions,omitempty"`
 	// Emulators are the programs of the emulated column (--emulated),
 	// each with the tools that built and ran it or the one it lacks.
 	Emulators []Emulator `json:"emulators,omitempty"`
@@ -100,6 +104,9 @@ type Cell struct {
 	// cell, each judged against the same predictions; their
 	// disagreements and errors count in the cell's.
 	Emulated []EmulatedRun `json:"emulated,omitempty"`
+
+	// ext are the kernel extensions its server had on.
+	ext []string
 }
 
 // Key returns the cell's "mode client server" identity.
@@ -376,6 +383,9 @@ func Merge(reports ...*Report) (*Report, error) {
 		}
 		out.Workers = max(out.Workers, r.Workers)
 		out.Emulators = mergeEmulators(out.Emulators, r.Emulators)
+		if out.KernelExtensions == nil {
+			out.KernelExtensions = r.KernelExtensions
+		}
 		for _, c := range r.Cells {
 			if j, dup := seen[c.Key()]; dup {
 				return nil, fmt.Errorf("matrix: merge: cell %q is in %s and %s", c.Key(), reports[j].name(j), other)

@@ -102,6 +102,9 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	for _, c := range cells {
 		if c != nil {
 			rep.Cells = append(rep.Cells, *c)
+			if rep.KernelExtensions == nil {
+				rep.KernelExtensions = c.ext
+			}
 		}
 	}
 	rep.countEmulatorCells()
@@ -216,7 +219,7 @@ func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout t
 // scenario the guest never reported counts as failed.
 func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
 	cell := &Cell{Mode: k.Mode.String(), Client: k.Client.Name, Server: k.Server.Name,
-		Millis: float64(rr.Elapsed.Microseconds()) / 1000}
+		Millis: float64(rr.Elapsed.Microseconds()) / 1000, ext: rr.KernelExtensions}
 	got := map[string]rig.Result{}
 	for _, x := range rr.Results {
 		if x.Scenario == rig.GuestScenario {

@@ -69,8 +69,12 @@ var ansi = map[cellClass]string{
 func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	total := len(r.Scenarios)
-	fmt.Fprintf(bw, "sprig matrix: %d ABIs × %d modes = %d cells of %d scenarios, protocol %s\n",
-		len(r.ABIs), len(r.Modes), len(r.ABIs)*len(r.ABIs)*len(r.Modes), total, r.Protocol)
+	ext := ""
+	if len(r.KernelExtensions) > 0 {
+		ext = ", kernel extensions " + strings.Join(r.KernelExtensions, ", ") + " on"
+	}
+	fmt.Fprintf(bw, "sprig matrix: %d ABIs × %d modes = %d cells of %d scenarios, protocol %s%s\n",
+		len(r.ABIs), len(r.Modes), len(r.ABIs)*len(r.ABIs)*len(r.Modes), total, r.Protocol, ext)
 	if r.Shard != "" {
 		fmt.Fprintf(bw, "shard %s: %d cells\n", r.Shard, len(r.Cells))
 	}
