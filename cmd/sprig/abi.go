@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -63,7 +62,7 @@ func abiListCommand() *command {
 }
 
 func runABIList(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(abiListDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(abiListDoc.path)
 	f := formatText
 	fs.Var(&f, "format", "")
 	pos, done, code := parseFlags(fs, args, abiListDoc, stdout, stderr)

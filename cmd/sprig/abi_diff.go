@@ -73,7 +73,7 @@ type diffFlags struct {
 }
 
 func (v *diffFlags) flagSet() *flag.FlagSet {
-	fs := flag.NewFlagSet(abiDiffDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(abiDiffDoc.path)
 	v.format = formatText
 	fs.Var(&v.format, "format", "")
 	fs.StringVar(&v.structName, "struct", "", "")

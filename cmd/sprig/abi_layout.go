@@ -151,7 +151,7 @@ type layoutFlags struct {
 }
 
 func (v *layoutFlags) flagSet() *flag.FlagSet {
-	fs := flag.NewFlagSet(abiLayoutDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(abiLayoutDoc.path)
 	v.format = formatText
 	fs.Var(&v.format, "format", "")
 	fs.StringVar(&v.decl, "decl", "", "")

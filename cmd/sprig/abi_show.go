@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -74,7 +73,7 @@ func abiShowCommand() *command {
 }
 
 func runABIShow(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(abiShowDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(abiShowDoc.path)
 	f := formatText
 	fs.Var(&f, "format", "")
 	structName := fs.String("struct", "", "")

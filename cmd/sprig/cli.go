@@ -27,7 +27,8 @@ const (
 
 // A command is one word of sprig's command line. A leaf command has run;
 // a group (such as abi) has subs instead and the dispatcher picks one of
-// them by the next word.
+// them by the next word; a command with both (matrix) runs unless the
+// next word names one of its subs.
 type command struct {
 	name    string
 	summary string // one line, lower case, no final period
@@ -125,6 +126,17 @@ func dispatch(ctx context.Context, cmd *command, path string, args []string, std
 	if len(cmd.subs) == 0 {
 		return cmd.run(ctx, args, stdout, stderr)
 	}
+	if cmd.run != nil {
+		// A command that runs and has subcommands (matrix, matrix merge):
+		// a subcommand's name first picks it, anything else is the
+		// command's own arguments.
+		if len(args) > 0 {
+			if sub := findCommand(cmd.subs, args[0]); sub != nil {
+				return dispatch(ctx, sub, path+" "+sub.name, args[1:], stdout, stderr)
+			}
+		}
+		return cmd.run(ctx, args, stdout, stderr)
+	}
 	switch {
 	case len(args) == 0:
 		fmt.Fprintf(stderr, "%s: missing subcommand\n\n%s", path, cmd.help())
@@ -160,8 +172,8 @@ func isHelpFlag(s string) bool {
 // help returns the text 'sprig help' and -h print for cmd; a group's
 // includes its list of subcommands.
 func (c *command) help() string {
-	if len(c.subs) == 0 {
-		return c.doc.help()
+	if c.run != nil {
+		return c.doc.help() // its usage shows its subcommands' forms too
 	}
 	var b strings.Builder
 	b.WriteString(c.doc.help())
@@ -195,7 +207,8 @@ Commands:
 Run 'sprig help COMMAND' or 'sprig COMMAND -h' for details.
 
 Exit status: 0 success, 1 failure, 2 usage error (unknown command, flag
-or name, missing or extra argument).
+or name, missing or extra argument), 3 nothing failed but something could
+not be judged where it ran (a deadline on a busy machine), 130 interrupted.
 `)
 	return b.String()
 }
@@ -229,6 +242,19 @@ func parseFlags(fs *flag.FlagSet, args []string, d doc, stdout, stderr io.Writer
 		args = rest[1:]
 	}
 }
+
+// newFlagSet makes the flag set of the command whose full name is path;
+// every command makes its flags with it, so a test can see them all.
+func newFlagSet(path string) *flag.FlagSet {
+	fs := flag.NewFlagSet(path, flag.ContinueOnError)
+	if flagSetMade != nil {
+		flagSetMade(fs)
+	}
+	return fs
+}
+
+// flagSetMade, when set (by tests), sees every flag set a command makes.
+var flagSetMade func(*flag.FlagSet)
 
 // newTable returns a tabwriter for sprig's column output; call Flush.
 func newTable(w io.Writer) *tabwriter.Writer {

@@ -136,7 +136,12 @@ func TestCommandTable(t *testing.T) {
 			assert.True(t, strings.HasPrefix(c.doc.usage, "  "+path), "%s usage %q", path, c.doc.usage)
 			assert.True(t, strings.HasSuffix(c.doc.usage, "\n"), path)
 			assert.True(t, strings.HasSuffix(c.doc.details, "\n"), path)
-			assert.NotEqual(t, c.run == nil, len(c.subs) == 0, "%s: exactly one of run and subs", path)
+			assert.True(t, c.run != nil || len(c.subs) > 0, "%s: runs nothing and has no subcommands", path)
+			if c.run != nil {
+				for _, s := range c.subs {
+					assert.Contains(t, c.doc.usage, "  "+path+" "+s.name+" ", "%s: its usage shows its subcommand %s", path, s.name)
+				}
+			}
 			walk(path, c.subs)
 		}
 	}

@@ -39,8 +39,8 @@ on stderr when it is a terminal; colours follow NO_COLOR.
 Flags:
   --abis ABI,...        ABIs to pair, names, aliases or JSON descriptor
                         files (default: ` + strings.Join(matrix.DefaultABINames, ",") + `)
-  --modes MODE,...      native, server-translates, client-translates
-                        (default: all three)
+  --modes MODE,...      native, server-translates, client-translates,
+                        proxy (default: the first three)
   --scenario NAME       run only this scenario in every cell; repeat or
                         separate with commas (default: all)
   --format FORMAT       text (default), json (docs/matrix-json.md),
@@ -91,7 +91,8 @@ of the cells that finished; 2 for a usage error.
 }
 
 func matrixCommand() *command {
-	return &command{name: "matrix", summary: "run every ABI pair in every mode and check it against the layout theory", doc: matrixDoc, run: runMatrix}
+	return &command{name: "matrix", summary: "run every ABI pair in every mode and check it against the layout theory", doc: matrixDoc, run: runMatrix,
+		subs: []*command{{name: "merge", summary: "join the JSON reports of a matrix's shards into one report", doc: matrixMergeDoc, run: runMatrixMerge}}}
 }
 
 // matrixFormat is the value of the matrix --format flag.
@@ -144,7 +145,7 @@ type matrixFlags struct {
 
 // newMatrixFlags defines sprig matrix's flags.
 func newMatrixFlags() (*flag.FlagSet, *matrixFlags) {
-	fs := flag.NewFlagSet(matrixDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(matrixDoc.path)
 	v := &matrixFlags{format: matrixText}
 	fs.Var(&v.abis, "abis", "")
 	fs.Var(&v.modes, "modes", "")
@@ -165,9 +166,6 @@ func newMatrixFlags() (*flag.FlagSet, *matrixFlags) {
 }
 
 func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "merge" {
-		return runMatrixMerge(args[1:], stdout, stderr)
-	}
 	fs, v := newMatrixFlags()
 	pos, done, code := parseFlags(fs, args, matrixDoc, stdout, stderr)
 	if done {
@@ -504,6 +502,12 @@ by default). The reports must share their ABIs, modes and scenarios; a
 cell in two reports is an error, and a cell in none makes the merged
 report fail.
 
+Flags:
+  --format FORMAT       text (default), json, junit or markdown, as for
+                        sprig matrix
+  --out FILE            write the merged report to FILE and a one-line
+                        summary to stdout
+
 Exit status: 0 when every outcome equals its prediction and no cell is
 missing, 1 otherwise or when a report cannot be read, 2 for a usage error.
 `,
@@ -511,14 +515,14 @@ missing, 1 otherwise or when a report cannot be read, 2 for a usage error.
 
 // newMergeFlags defines sprig matrix merge's flags.
 func newMergeFlags() (*flag.FlagSet, *matrixFormat, *string) {
-	fs := flag.NewFlagSet(matrixMergeDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(matrixMergeDoc.path)
 	f := matrixText
 	fs.Var(&f, "format", "")
 	out := fs.String("out", "", "")
 	return fs, &f, out
 }
 
-func runMatrixMerge(args []string, stdout, stderr io.Writer) int {
+func runMatrixMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, fp, out := newMergeFlags()
 	files, done, code := parseFlags(fs, args, matrixMergeDoc, stdout, stderr)
 	f := *fp

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,7 +16,8 @@ import (
 
 var proxyDoc = doc{
 	path:  "sprig proxy",
-	usage: "  sprig proxy --listen URL --client-abi ABI --upstream URL [--server-abi ABI] [--client-version 0.1|0.4] [--hide-abi] [--trace]\n",
+	usage: "  sprig proxy --listen URL --client-abi ABI --upstream URL [--server-abi ABI] [--client-version 0.1|0.4]\n" +
+		"              [--hide-abi] [--trace] [--debug]\n",
 	details: `Runs a translating proxy between unmodified sysproxy peers of different
 machines: clients of one ABI (C librumpclient programs, native sprig
 clients) connect to --listen, and each gets its own connection to the
@@ -52,7 +52,7 @@ func proxyCommand() *command {
 }
 
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(proxyDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(proxyDoc.path)
 	listen := fs.String("listen", "", "")
 	clientABI := fs.String("client-abi", "", "")
 	upstream := fs.String("upstream", "", "")
@@ -123,7 +123,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.ServerABI != nil {
 		server = cfg.ServerABI.Name
 	}
-	cfg.Logger.Info("proxying", "listen", lu.String(), "client abi", cfg.ClientABI.Name, "upstream", *upstream, "server abi", server)
+	cfg.Logger.Info("proxying", "listen", listenedURL(lu, ln), "client abi", cfg.ClientABI.Name, "upstream", *upstream, "server abi", server)
 	served := make(chan error, 1)
 	go func() { served <- p.Serve(ln) }()
 	select {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -103,7 +102,7 @@ func (s *stringList) Set(v string) error {
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(runDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(runDoc.path)
 	clientName := fs.String("abi", "", "")
 	serverName := fs.String("server-abi", "", "")
 	serverURL := fs.String("server", "", "")

@@ -7,20 +7,24 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/kern"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/strace"
 )
 
 var serveDoc = doc{
 	path: "sprig serve",
 	usage: "  sprig serve [--url URL] [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi]\n" +
-		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client] [--debug]\n",
+		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client]\n" +
+		"              [--trace] [--debug]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
 qemu-user, other sprig clients. With no flags it behaves as NetBSD 7.99.34's
@@ -40,7 +44,8 @@ Flags:
   --hide-abi                send the C banner byte for byte (no " abi=NAME")
   --c-compatible            behave exactly like a C server: hide the ABI and
                             ignore ABI declarations
-  --uid N, --gid N          client credentials (default 0, root, as rump_server)
+  --uid N                   the clients' user id (default 0, root, as rump_server)
+  --gid N                   the clients' group id (default 0)
   --release R               the NetBSD release the kernel and banner claim
                             (default 7.99.34)
   --ext LIST                sprig's kernel extensions, which the real kernel
@@ -49,7 +54,11 @@ Flags:
                             none (default none)
   --kill-any-client         with --ext kill, let a client signal processes of
                             other clients too (default: its own tree only)
-  --debug                   log every frame
+  --trace                   print every syscall strace style on stderr, each
+                            line headed by its connection and the ABI its
+                            frames are read in (#3 i386 → open("/tmp/f",
+                            O_RDWR, 0644) = 3)
+  --debug                   log every frame, naming its syscall
 `,
 }
 
@@ -60,13 +69,13 @@ func serveCommand() *command {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	url, abiName, version, assume, release, extList *string
-	hide, ccompat, killAny, debug                   *bool
+	hide, ccompat, killAny, debug, trace            *bool
 	uid, gid                                        *uint
 }
 
 // newServeFlags defines serve's flags; the usage line must list each.
 func newServeFlags() (*flag.FlagSet, *serveOptions) {
-	fs := flag.NewFlagSet(serveDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(serveDoc.path)
 	o := &serveOptions{
 		url:     fs.String("url", "", ""),
 		abiName: fs.String("abi", hostABIName(), ""),
@@ -80,6 +89,7 @@ func newServeFlags() (*flag.FlagSet, *serveOptions) {
 		extList: fs.String("ext", "none", ""),
 		killAny: fs.Bool("kill-any-client", false, ""),
 		debug:   fs.Bool("debug", false, ""),
+		trace:   fs.Bool("trace", false, ""),
 	}
 	return fs, o
 }
@@ -144,11 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return serveDoc.badName(stderr, err)
 		}
 	}
-	if *debug {
-		scfg.Trace = func(c *sp.ConnInfo, dir sp.Direction, f *sp.Frame) {
-			log.Debug("frame", "conn", c.ID, "dir", dir.String(), "header", f.Header.String(), "body", len(f.Body))
-		}
-	}
+	scfg.Trace = serveTrace(log, *debug, *o.trace, stderr)
 	srv, err := sp.NewServer(k, scfg)
 	if err != nil {
 		return serveDoc.failure(stderr, err)
@@ -157,7 +163,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return serveDoc.failure(stderr, err)
 	}
-	log.Info("serving", "url", u.String(), "abi", d.Name, "machine", d.Machine, "protocol", v.String(),
+	log.Info("serving", "url", listenedURL(u, ln), "abi", d.Name, "machine", d.Machine, "protocol", v.String(),
 		"release", kcfg.OSRelease, "uid", kcfg.UID, "gid", kcfg.GID, "extensions", ext.String())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -174,6 +180,42 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	<-served
 	return exitOK
+}
+
+// serveTrace is the server's frame hook: with trace an strace-like line
+// per syscall on w, with debug a log record per frame that names its
+// syscall; nil for neither.
+func serveTrace(log *slog.Logger, debug, trace bool, w io.Writer) func(*sp.ConnInfo, sp.Direction, *sp.Frame) {
+	var tr *strace.Tracer
+	if trace {
+		tr = strace.New(w, "")
+	}
+	if !debug && tr == nil {
+		return nil
+	}
+	return func(c *sp.ConnInfo, dir sp.Direction, f *sp.Frame) {
+		if debug {
+			attrs := []any{"conn", c.ID, "dir", dir.String(), "class", f.Class.String(), "type", f.Type.String(), "reqno", f.Reqno, "len", f.Len}
+			if f.Type == sp.TypeSyscall && f.Class == sp.ClassReq {
+				attrs = append(attrs, "syscall", netbsd.Sysno(f.U).String())
+			}
+			log.Debug("frame", attrs...)
+		}
+		if tr != nil {
+			tr.ServerFrame(c, dir, f)
+		}
+	}
+}
+
+// listenedURL is the URL ln listens on: u, with the port the system
+// chose when u asked for port 0.
+func listenedURL(u *sp.URL, ln net.Listener) string {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && u.Scheme != sp.SchemeUnix {
+		v := *u
+		v.Port = uint16(a.Port)
+		return v.String()
+	}
+	return u.String()
 }
 
 // rumpNCPU reads RUMP_NCPU as librumpuser does: unset is 2 CPUs, "host"

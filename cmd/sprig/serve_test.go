@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sync"
 	"syscall"
@@ -92,12 +92,32 @@ func TestServeUsageErrors(t *testing.T) {
 	}
 }
 
-func TestServeUsageListsEveryFlag(t *testing.T) {
-	fs, _ := newServeFlags()
-	fs.VisitAll(func(f *flag.Flag) {
-		assert.Contains(t, serveDoc.usage, "[--"+f.Name, "the usage line lists --%s", f.Name)
-		assert.Contains(t, serveDoc.details, "--"+f.Name, "the help explains --%s", f.Name)
-	})
+// serve on tcp port 0 logs the port it got, and --trace and --debug name
+// the syscalls.
+func TestServeSaysItsPortAndTracesSyscallsByName(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--url", "tcp://127.0.0.1:0", "--trace", "--debug"}, &out, &errOut)
+	}()
+	port := regexp.MustCompile(`msg=serving url=tcp://127\.0\.0\.1:([0-9]+) `)
+	var m []string
+	require.Eventually(t, func() bool { m = port.FindStringSubmatch(errOut.String()); return m != nil }, 5*time.Second, 10*time.Millisecond)
+	require.NotEqual(t, "0", m[1], "the port the system chose, not 0")
+
+	c, err := sp.Dial(ctx, "tcp://127.0.0.1:"+m[1], sp.DefaultClientConfig(abi.MustLookup("amd64")))
+	require.NoError(t, err)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	_, err = c.Syscall(ctx, netbsd.SYS_getpid)
+	require.NoError(t, err)
+	c.Close()
+	cancel()
+	require.Equal(t, exitOK, <-done, errOut.String())
+	logs := errOut.String()
+	assert.Regexp(t, `(?m)^#1 amd64 → getpid\(\) = 2, 1$`, logs, "--trace: strace-like, headed by connection and ABI")
+	assert.Regexp(t, `msg=frame conn=1 dir=received class=REQ type=SYSCALL reqno=[0-9]+ len=24 syscall=getpid`, logs, "--debug names the syscall")
 }
 
 func TestServeRumpNCPUIsLibrumpusers(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -28,7 +27,7 @@ func versionCommand() *command {
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(versionDoc.path, flag.ContinueOnError)
+	fs := newFlagSet(versionDoc.path)
 	pos, done, code := parseFlags(fs, args, versionDoc, stdout, stderr)
 	if done {
 		return code

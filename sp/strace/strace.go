@@ -54,7 +54,9 @@ type tracedCall struct {
 }
 
 // New returns a Tracer that writes lines for a client labelled label
-// (its ABI name) to w.
+// (its ABI name) to w. An empty label labels each line with its
+// connection and the ABI its frames are read in ("#3 i386"), for a
+// server with many clients.
 func New(w io.Writer, label string) *Tracer {
 	return &Tracer{w: w, label: label, conns: map[uint64]*traceConn{}}
 }
@@ -115,6 +117,10 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		t.conns[conn] = tc
 	}
 	codec := sp.NewCodec(wire)
+	lbl := t.label
+	if lbl == "" {
+		lbl = fmt.Sprintf("#%d %s", conn, wire.Name)
+	}
 	switch {
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
 		call := &tracedCall{num: netbsd.Sysno(f.U), sc: netbsd.Lookup(netbsd.Sysno(f.U)), strs: map[uint64]string{}}
@@ -123,9 +129,9 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		}
 		tc.calls[f.Reqno] = call
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeHandshake:
-		t.printf("%s → %s handshake%s", t.label, sp.HandshakeKind(f.U), guestName(f))
+		t.printf("%s → %s handshake%s", lbl, sp.HandshakeKind(f.U), guestName(f))
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypePrefork:
-		t.printf("%s → PREFORK", t.label)
+		t.printf("%s → PREFORK", lbl)
 	case d == sp.Sent && f.Class == sp.ClassReq && f.Type == sp.TypeCopyInStr:
 		if _, addr, _, err := codec.ParseCopydata(f.Body, false); err == nil {
 			tc.strReqs[f.Reqno] = addr
@@ -139,16 +145,16 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 			}
 		}
 	case d == sp.Sent && f.Class == sp.ClassReq && f.Type == sp.TypeRaise:
-		t.printf("%s ← RAISE %s", t.label, netbsd.Signal(f.U))
+		t.printf("%s ← RAISE %s", lbl, netbsd.Signal(f.U))
 	case d == sp.Sent && f.Class == sp.ClassResp && f.Type == sp.TypeSyscall:
 		call := tc.calls[f.Reqno]
 		delete(tc.calls, f.Reqno)
 		if call == nil {
 			return
 		}
-		t.printf("%s → %s = %s", t.label, call.format(), result(codec, call, f.Body))
+		t.printf("%s → %s = %s", lbl, call.format(), result(codec, call, f.Body))
 	case d == sp.Sent && f.Class == sp.ClassError:
-		t.printf("%s ← ERROR %d (reqno %d)", t.label, f.U, f.Reqno)
+		t.printf("%s ← ERROR %d (reqno %d)", lbl, f.U, f.Reqno)
 	}
 }
 
