@@ -15,7 +15,7 @@ import (
 )
 
 var proxyDoc = doc{
-	path:  "sprig proxy",
+	path: "sprig proxy",
 	usage: "  sprig proxy --listen URL --client-abi ABI --upstream URL [--server-abi ABI] [--client-version 0.1|0.4]\n" +
 		"              [--hide-abi] [--trace] [--debug]\n",
 	details: `Runs a translating proxy between unmodified sysproxy peers of different
