@@ -230,5 +230,8 @@ func result(codec *sp.Codec, c *tracedCall, body []byte) string {
 	case netbsd.RetPointer:
 		return fmt.Sprintf("%#x", r.Retval[0])
 	}
+	if c.num == netbsd.SYS_umask {
+		return fmt.Sprintf("%#o", r.Int()) // the previous mask, a mode_t
+	}
 	return strconv.FormatInt(r.Int(), 10)
 }
