@@ -151,7 +151,6 @@ func TestREADMECLIReferenceIsTheUsageLines(t *testing.T) {
 	assert.Equal(t, want, text[i+len(begin):j], "the README's CLI reference is stale; rerun with -update-readme")
 }
 
-
 // Every other sprig command line the README shows (in its code blocks,
 // outside the CLI reference and the checked examples) uses real commands
 // and flags: `sprig ARGS -h` parses ARGS first, so an unknown command or
