@@ -37,9 +37,17 @@ var sprigBinary = sync.OnceValues(func() (string, error) {
 // test ends and returns once it listens (it logs "serving").
 func startServe(t *testing.T, args ...string) {
 	t.Helper()
+	startSprig(t, "msg=serving", append([]string{"serve"}, args...)...)
+}
+
+// startSprig runs sprig with args as a separate process until the test
+// ends (SIGINT, then a kill after 10 s) and returns once its stderr has a
+// line containing ready.
+func startSprig(t *testing.T, ready string, args ...string) {
+	t.Helper()
 	bin, err := sprigBinary()
 	require.NoError(t, err)
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -54,26 +62,28 @@ func startServe(t *testing.T, args ...string) {
 			<-done
 		}
 	})
-	ready := make(chan struct{})
+	up := make(chan struct{})
 	var log strings.Builder
 	var mu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		seen := false
 		for sc.Scan() {
 			mu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			mu.Unlock()
-			if strings.Contains(sc.Text(), "msg=serving") {
-				close(ready)
+			if !seen && strings.Contains(sc.Text(), ready) {
+				seen = true
+				close(up)
 			}
 		}
 	}()
 	select {
-	case <-ready:
+	case <-up:
 	case <-time.After(20 * time.Second):
 		mu.Lock()
 		defer mu.Unlock()
-		t.Fatalf("sprig serve %v did not start:\n%s", args, log.String())
+		t.Fatalf("sprig %v did not start:\n%s", args, log.String())
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/emu"
+	"github.com/rumpsprig/sprig/guest/guestapi"
 	"github.com/rumpsprig/sprig/sp"
 	"github.com/rumpsprig/sprig/sp/sptest"
 )
@@ -89,5 +91,55 @@ func TestProxyUsageErrors(t *testing.T) {
 		code, _, errOut := sprig(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
 		assert.Contains(t, errOut, "sprig proxy: ", args)
+	}
+}
+
+// NetBSD's C client of i386 and of mips, as sprig's C reference client
+// built by the cross compilers and run under qemu-user, reaches a C
+// server of amd64 through sprig proxy: three processes besides the test,
+// each as a user starts it, and every scenario passes.
+func TestCClientsOfOtherMachinesPassEveryScenarioThroughTheProxy(t *testing.T) {
+	dir, err := os.MkdirTemp("", "spx")
+	require.NoError(t, err)
+	defer os.RemoveAll(dir)
+	srv := "unix://" + filepath.Join(dir, "s.sock")
+	startServe(t, "--url", srv, "--abi", "amd64", "--c-compatible", "--ext", "all")
+	for _, client := range []string{"i386", "mips"} {
+		t.Run(client, func(t *testing.T) {
+			tg, err := emu.LookupTarget(client)
+			require.NoError(t, err)
+			if err := tg.Check(); err != nil {
+				t.Skipf("needs the %s cross compiler and qemu-user-static: %v", client, err)
+			}
+			b, err := emu.Build(context.Background(), tg, emu.DefaultBuildConfig())
+			require.NoError(t, err)
+			prx := "unix://" + filepath.Join(dir, client+".sock")
+			startSprig(t, "msg=proxying", "proxy", "--listen", prx, "--client-abi", client, "--upstream", srv)
+			run, err := b.Run(context.Background(), emu.DefaultRunConfig(prx))
+			require.NoError(t, err, "stderr:\n%s", run.Stderr)
+			names, _, err := b.Scenarios(context.Background())
+			require.NoError(t, err)
+			require.NotEmpty(t, run.Results)
+			passed := 0
+			for _, r := range run.Results {
+				if assert.Equal(t, guestapi.Pass, r.Status, "%s %s: %s", client, r.Scenario, r.Detail) {
+					passed++
+				}
+			}
+			assert.GreaterOrEqual(t, len(run.Results), len(names)-1, "every scenario but the destructive one reported")
+			// The control: the same client straight at the server fails,
+			// so the proxy is what made it pass.
+			direct, err := b.Run(context.Background(), emu.DefaultRunConfig(srv))
+			require.NoError(t, err, "stderr:\n%s", direct.Stderr)
+			failed := 0
+			for _, r := range direct.Results {
+				if r.Status == guestapi.Fail {
+					failed++
+				}
+			}
+			assert.Positive(t, failed, "the %s client without the proxy", client)
+			t.Logf("%s C client (%s; %s) through sprig proxy to an amd64 C server: %d of %d passed in %v",
+				client, run.Tools.Compiler, run.Tools.Emulator, passed, len(run.Results), run.Wall.Round(time.Millisecond))
+		})
 	}
 }
