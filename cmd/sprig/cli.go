@@ -82,6 +82,7 @@ func commands() []*command {
 		runCommand(),
 		matrixCommand(),
 		serveCommand(),
+		benchCommand(),
 		abiCommand(),
 		helpCommand(),
 		versionCommand(),

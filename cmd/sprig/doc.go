@@ -17,6 +17,8 @@
 //	    join the JSON reports of matrix shards
 //	serve --url URL [--abi ABI] ...
 //	    run a standalone server for outside clients
+//	bench [--server URL] [--calls N] [--runs K] [--format text|json] [--profile DIR] ...
+//	    measure sysproxy round trips against the socket's floor
 //	abi list [--format text|json]
 //	    list the registered ABI descriptors
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]
@@ -70,6 +72,9 @@
 //
 // Sizes and offsets are in bytes. Keys are only ever added, never renamed
 // or removed.
+//
+// 'sprig bench --format json' prints the report docs/bench-json.md
+// describes.
 //
 // # Adding a command
 //

@@ -15,7 +15,7 @@ import (
 
 var serveDoc = doc{
 	path:  "sprig serve",
-	usage: "  sprig serve --url URL [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi] [--c-compatible]\n",
+	usage: "  sprig serve --url URL [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi] [--c-compatible] [--profile DIR]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
 qemu-user, other sprig clients. Connections, handshakes and disconnects
@@ -33,6 +33,8 @@ Flags:
                             ignore ABI declarations
   --uid N, --gid N          client credentials (default 1000)
   --debug                   log every frame
+  --profile DIR             write CPU and allocation profiles of the server
+                            (cpu.pprof, allocs.pprof) to DIR when it exits
 `,
 }
 
@@ -51,6 +53,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	uid := fs.Uint("uid", 1000, "")
 	gid := fs.Uint("gid", 1000, "")
 	debug := fs.Bool("debug", false, "")
+	profile := fs.String("profile", "", "")
 	pos, done, code := parseFlags(fs, args, serveDoc, stdout, stderr)
 	if done {
 		return code
@@ -108,6 +111,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	ln, err := u.Listen(ctx)
 	if err != nil {
 		return serveDoc.failure(stderr, err)
+	}
+	if *profile != "" {
+		stop, err := startProfile(*profile)
+		if err != nil {
+			return serveDoc.failure(stderr, err)
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				log.Error("writing the profiles", "err", err)
+			}
+		}()
 	}
 	log.Info("serving", "url", u.String(), "abi", d.Name, "machine", d.Machine, "protocol", v.String())
 	served := make(chan error, 1)
