@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
@@ -40,18 +41,27 @@ func Config() (*guestapi.Config, error) {
 
 // Conn is a byte stream to a server, owned by the host.
 //
-// A host call blocks every goroutine of the guest, so Read never blocks in
-// one: it asks recv for what has come (timeout 0) and, when nothing has,
-// parks on the connection's wake file like any goroutine waiting for a
-// file. When no goroutine can run, Go's scheduler calls poll_oneoff with
-// its next timer as the timeout, and the host waits there until the
-// socket is readable or the timer is due: every goroutine with a request
-// to send has sent it, nothing spins, and no timer is late.
+// A host call blocks every goroutine of the guest, so Read waits in two
+// steps. First it yields, so that every goroutine that can run does (one
+// may have the request to send whose reply Read awaits), and asks recv
+// to wait up to fastWaitMillis: the reply to a request just sent usually
+// comes well within that, and this path is the cheapest in Go's wasm
+// runtime. The host cuts that wait short at the guest's next timer as
+// far as it knows it, so only a timer set since the guest last went idle
+// can be late, by fastWaitMillis at most. When nothing came, Read parks on
+// the connection's wake file like any goroutine waiting for a file: when
+// no goroutine can run, Go's scheduler calls poll_oneoff with its next
+// timer as the timeout, and the host waits there until the socket is
+// readable or the timer is due. A long wait costs no CPU and delays no
+// timer.
 type Conn struct {
 	h    int32
 	wake *os.File
 	raw  syscall.RawConn
 }
+
+// fastWaitMillis bounds Read's first wait in the host.
+const fastWaitMillis = 1
 
 // Dial asks the host to connect to url.
 func Dial(url string) (*Conn, error) {
@@ -90,20 +100,23 @@ func (c *Conn) bind() error {
 	return nil
 }
 
-// Read implements io.Reader. It returns what has come, or parks until
-// something does (see Conn).
+// Read implements io.Reader (see Conn for how it waits).
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int32
-	err := c.raw.Read(func(uintptr) bool {
-		n = hostRecv(c.h, ptr(p), uint32(len(p)), 0)
-		return n != eagain
-	})
+	runtime.Gosched()
+	n := hostRecv(c.h, ptr(p), uint32(len(p)), fastWaitMillis)
+	if n == eagain {
+		err := c.raw.Read(func(uintptr) bool {
+			n = hostRecv(c.h, ptr(p), uint32(len(p)), 0)
+			return n != eagain
+		})
+		if err != nil { // the wake file was closed: Close ran
+			return 0, fmt.Errorf("host: recv: %w", err)
+		}
+	}
 	switch {
-	case err != nil: // the wake file was closed: Close ran
-		return 0, fmt.Errorf("host: recv: %w", err)
 	case n > 0:
 		return int(n), nil
 	case n == 0:

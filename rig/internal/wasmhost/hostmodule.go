@@ -50,10 +50,13 @@ type instanceState struct {
 	nextConn int32
 	binds    map[int32]*hostConn // wake-file descriptor → the connection it waits for
 	stopped  bool                // the instance's context ended: no more waiting
-	children map[int32]chan Exit
-	nextKid  int32
-	kids     sync.WaitGroup
-	cancel   context.CancelFunc
+	// nextTimer is when the guest's next timer is due, as of its last
+	// poll_oneoff with a clock; a recv that waits ends there.
+	nextTimer time.Time
+	children  map[int32]chan Exit
+	nextKid   int32
+	kids      sync.WaitGroup
+	cancel    context.CancelFunc
 }
 
 func newInstanceState(r *Run, config []byte) *instanceState {
@@ -87,6 +90,24 @@ func (st *instanceState) alive() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return !st.stopped
+}
+
+func (st *instanceState) setNextTimer(t time.Time) {
+	st.mu.Lock()
+	st.nextTimer = t
+	st.mu.Unlock()
+}
+
+// recvWait cuts a recv's wait d short at the guest's next known timer.
+// A time already past says nothing (the timer may have fired since), so
+// it does not shorten the wait: a guest that polls recv must not spin.
+func (st *instanceState) recvWait(d time.Duration) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if left := time.Until(st.nextTimer); !st.nextTimer.IsZero() && left > 0 {
+		d = min(d, left)
+	}
+	return d
 }
 
 // bound returns the connection wake-file descriptor fd waits for.
@@ -193,9 +214,11 @@ func hostSend(ctx context.Context, m api.Module, stack []uint64) {
 
 // recv(h, p, cap, timeout_ms) → n > 0, 0 at EOF, -EAGAIN when no data
 // came: at once for timeout 0 (the guest then waits in poll_oneoff on its
-// bound wake file), else after up to timeout_ms.
+// bound wake file), else after up to timeout_ms, cut short at the guest's
+// next timer as its last poll_oneoff told it.
 func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
-	hc := stateOf(ctx).conn(api.DecodeI32(stack[0]))
+	st := stateOf(ctx)
+	hc := st.conn(api.DecodeI32(stack[0]))
 	if hc == nil {
 		stack[0] = errno(guestapi.EBADF)
 		return
@@ -210,7 +233,7 @@ func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
 	var got int
 	var err error
 	if wait := time.Duration(min(max(api.DecodeI32(stack[3]), 0), maxRecvWaitMillis)) * time.Millisecond; wait > 0 {
-		got, err = hc.recvWait(view, wait)
+		got, err = hc.recvWait(view, st.recvWait(wait))
 	} else {
 		got, err = hc.recv(view)
 	}

@@ -26,6 +26,15 @@ import (
 // replaces wazero's, waits until one of the bound connections is readable
 // or the clock passes. Nothing spins, every goroutine that can run has
 // run, and every timer fires on time.
+//
+// That path costs Go's wasm runtime a park, a trip through its scheduler
+// and two poll_oneoff calls per wait, several times what a blocking recv
+// costs; for a reply that comes within microseconds it is most of a
+// syscall's CPU. So a guest first yields and calls recv with a short wait
+// (guest/internal/host waits 1 ms), parking only when nothing came. The
+// host ends such a wait early at the guest's next timer as the last
+// poll_oneoff with a clock told it (setNextTimer), so only a timer set
+// since then can be late, by that short wait at most.
 
 // WakeDir is where each instance finds WakeFile.
 const WakeDir = "/sprig"
@@ -105,6 +114,11 @@ func pollErrno(ctx context.Context, m api.Module, in, out, nsubs, neventsPtr uin
 		}
 	}
 
+	var next time.Time // none pending
+	if p.timeout >= 0 {
+		next = time.Now().Add(p.timeout)
+	}
+	st.setNextTimer(next)
 	p.run(ctx, st)
 
 	n := uint32(0)

@@ -229,3 +229,24 @@ func TestPollRejectsBadSubscriptions(t *testing.T) {
 	assert.Equal(t, uint32(wasiInval), pollErrno(f.ctx, f.mod, 0, 8192, 0, 16384), "no subscriptions")
 	assert.Equal(t, uint32(wasiFault), pollErrno(f.ctx, f.mod, 65530, 8192, 1, 16384), "subscriptions past the end of memory")
 }
+
+func TestRecvWaitsEndAtTheGuestsNextKnownTimer(t *testing.T) {
+	st := newInstanceState(&Run{}, nil)
+	assert.Equal(t, time.Millisecond, st.recvWait(time.Millisecond), "no timer known: the wait asked for")
+	st.setNextTimer(time.Now().Add(300 * time.Microsecond))
+	assert.LessOrEqual(t, st.recvWait(time.Second), 300*time.Microsecond, "a recv must not hold up a timer the host knows")
+	st.setNextTimer(time.Now().Add(-time.Second))
+	assert.Equal(t, time.Millisecond, st.recvWait(time.Millisecond),
+		"a timer time already past may be stale: a guest polling recv must still wait, not spin")
+}
+
+func TestPollTellsTheHostTheGuestsNextTimer(t *testing.T) {
+	f := newPollFixture(t)
+	// An unbound descriptor is ready at once, so these polls do not wait.
+	f.poll(f.ctx, clock(1, 10*time.Second), readOf(2, 99))
+	got := f.st.recvWait(time.Minute)
+	assert.Greater(t, got, 9*time.Second)
+	assert.LessOrEqual(t, got, 10*time.Second, "the clock of the last poll is the next timer")
+	f.poll(f.ctx, readOf(2, 99)) // no clock: no timer pending
+	assert.Equal(t, time.Minute, f.st.recvWait(time.Minute))
+}
