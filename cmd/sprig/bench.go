@@ -61,7 +61,11 @@ Flags:
   --cache-dir DIR   wazero compilation cache (as for sprig run)
 
 Progress goes to stderr when it is a terminal. The machine's other load
-shows in the [min–max] spread: compare ratios, not microseconds.
+shows in the [min–max] spread: compare ratios, not microseconds. On a
+virtual machine a wakeup that crosses CPUs can cost more than the rest of
+a round trip, and sprig's path has more cross-thread hand-offs than the
+floor's; 'taskset -c 0 sprig bench' (the children inherit the CPU) shows
+the costs without them.
 `,
 }
 
