@@ -91,6 +91,7 @@ func commands() []*command {
 		matrixCommand(),
 		serveCommand(),
 		proxyCommand(),
+		benchCommand(),
 		abiCommand(),
 		helpCommand(),
 		versionCommand(),

@@ -20,6 +20,8 @@
 //	    with no flags
 //	proxy --listen URL --client-abi ABI --upstream URL [--server-abi ABI] [--trace] ...
 //	    translate between sysproxy clients and a server of another ABI
+//	bench [--server URL] [--calls N] [--runs K] [--format text|json] [--profile DIR] ...
+//	    measure sysproxy round trips against the socket's floor
 //	abi list [--format text|json]
 //	    list the registered ABI descriptors
 //	abi show ABI [--struct STRUCT | --syscall SYSCALL] [--format text|json]

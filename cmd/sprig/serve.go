@@ -24,7 +24,7 @@ var serveDoc = doc{
 	path: "sprig serve",
 	usage: "  sprig serve [--url URL] [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi]\n" +
 		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client]\n" +
-		"              [--trace] [--debug]\n",
+		"              [--trace] [--debug] [--profile DIR]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
 qemu-user, other sprig clients. With no flags it behaves as NetBSD 7.99.34's
@@ -59,6 +59,8 @@ Flags:
                             frames are read in (#3 i386 → open("/tmp/f",
                             O_RDWR, 0644) = 3)
   --debug                   log every frame, naming its syscall
+  --profile DIR             write CPU and allocation profiles of the server
+                            (cpu.pprof, allocs.pprof) to DIR when it exits
 `,
 }
 
@@ -69,6 +71,7 @@ func serveCommand() *command {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	url, abiName, version, assume, release, extList *string
+	profile                                         *string
 	hide, ccompat, killAny, debug, trace            *bool
 	uid, gid                                        *uint
 }
@@ -90,6 +93,7 @@ func newServeFlags() (*flag.FlagSet, *serveOptions) {
 		killAny: fs.Bool("kill-any-client", false, ""),
 		debug:   fs.Bool("debug", false, ""),
 		trace:   fs.Bool("trace", false, ""),
+		profile: fs.String("profile", "", ""),
 	}
 	return fs, o
 }
@@ -162,6 +166,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	ln, err := u.Listen(ctx)
 	if err != nil {
 		return serveDoc.failure(stderr, err)
+	}
+	if *o.profile != "" {
+		stop, err := startProfile(*o.profile)
+		if err != nil {
+			return serveDoc.failure(stderr, err)
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				log.Error("writing the profiles", "err", err)
+			}
+		}()
 	}
 	log.Info("serving", "url", listenedURL(u, ln), "abi", d.Name, "machine", d.Machine, "protocol", v.String(),
 		"release", kcfg.OSRelease, "uid", kcfg.UID, "gid", kcfg.GID, "extensions", ext.String())

@@ -24,6 +24,10 @@ const (
 	// RoleForkChild is a second instance started by the fork scenario: it
 	// claims a preforked process with Cookie and checks what it inherited.
 	RoleForkChild Role = "fork-child"
+	// RoleBench measures instead of checking (sprig bench): it runs
+	// Bench's operations and reports one Result per operation, with
+	// Result.Bench set.
+	RoleBench Role = "bench"
 )
 
 // Config is what a guest reads with the host function config.
@@ -50,6 +54,29 @@ type Config struct {
 	TimeoutMillis int `json:"timeout_ms"`
 	// Fork carries what a fork child needs.
 	Fork *ForkChild `json:"fork,omitempty"`
+	// Bench says what a RoleBench guest measures.
+	Bench *BenchConfig `json:"bench,omitempty"`
+}
+
+// BenchConfig is what a RoleBench guest measures: each operation (named as
+// in scenario.BenchOps) Warmup times untimed, then Blocks (at least one)
+// blocks of Iterations, each reported as it ends. The host may take its
+// time answering a report: the guest's clock is stopped meanwhile, so the
+// host can interleave other measurements with the guest's blocks.
+type BenchConfig struct {
+	Ops        []string `json:"ops"`
+	Iterations int      `json:"iterations"`
+	Warmup     int      `json:"warmup"`
+	Blocks     int      `json:"blocks,omitempty"`
+}
+
+// BenchSample is one measured block of an operation: Iterations runs took
+// Nanos in all, by the guest's own monotonic clock.
+type BenchSample struct {
+	Op         string `json:"op"`
+	Block      int    `json:"block"`
+	Iterations int    `json:"iterations"`
+	Nanos      int64  `json:"ns"`
 }
 
 // ForkChild is the fork scenario's hand-over to the child instance.
@@ -117,6 +144,8 @@ type Result struct {
 	// Trace, for a failure, is the client's view of the last syscalls
 	// before it, strace style (package sp/strace), oldest first.
 	Trace []string `json:"trace,omitempty"`
+	// Bench is a RoleBench guest's measurement.
+	Bench *BenchSample `json:"bench,omitempty"`
 }
 
 // FieldMismatch is the first wrong value a scenario found.

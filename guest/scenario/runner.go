@@ -255,8 +255,11 @@ func runScenario(cfg *guestapi.Config, env Env, s scenario) guestapi.Result {
 // and reports each through env; a fork child runs its one scenario. It
 // returns the program's exit code.
 func Main(cfg *guestapi.Config, env Env) int {
-	if cfg.Role == guestapi.RoleForkChild {
+	switch cfg.Role {
+	case guestapi.RoleForkChild:
 		return runForkChild(cfg, env)
+	case guestapi.RoleBench:
+		return runBench(cfg, env)
 	}
 	want := map[string]bool{}
 	for _, n := range cfg.Scenarios {

@@ -7,18 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"syscall"
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
 )
 
-// eagain is what recv returns when its timeout passed with no data.
+// eagain is what recv returns when no data has come.
 const eagain = -int32(guestapi.EAGAIN)
 
-// pollMillis bounds one blocking recv. A host call blocks every goroutine
-// of the guest, so the reader comes up for air this often and lets the
-// others run (a goroutine that still has to send its request, say).
-const pollMillis = 2
+// wakeFile is the host's file a connection's reader parks on (guest/README.md).
+const wakeFile = "/sprig/wake"
 
 // Config fetches the run configuration from the host.
 func Config() (*guestapi.Config, error) {
@@ -40,7 +40,28 @@ func Config() (*guestapi.Config, error) {
 }
 
 // Conn is a byte stream to a server, owned by the host.
-type Conn struct{ h int32 }
+//
+// A host call blocks every goroutine of the guest, so Read waits in two
+// steps. First it yields, so that every goroutine that can run does (one
+// may have the request to send whose reply Read awaits), and asks recv
+// to wait up to fastWaitMillis: the reply to a request just sent usually
+// comes well within that, and this path is the cheapest in Go's wasm
+// runtime. The host cuts that wait short at the guest's next timer as
+// far as it knows it, so only a timer set since the guest last went idle
+// can be late, by fastWaitMillis at most. When nothing came, Read parks on
+// the connection's wake file like any goroutine waiting for a file: when
+// no goroutine can run, Go's scheduler calls poll_oneoff with its next
+// timer as the timeout, and the host waits there until the socket is
+// readable or the timer is due. A long wait costs no CPU and delays no
+// timer.
+type Conn struct {
+	h    int32
+	wake *os.File
+	raw  syscall.RawConn
+}
+
+// fastWaitMillis bounds Read's first wait in the host.
+const fastWaitMillis = 1
 
 // Dial asks the host to connect to url.
 func Dial(url string) (*Conn, error) {
@@ -49,29 +70,59 @@ func Dial(url string) (*Conn, error) {
 	if h < 0 {
 		return nil, fmt.Errorf("host: dial %s: %w", url, guestapi.Errno(-h))
 	}
-	return &Conn{h: h}, nil
+	c := &Conn{h: h}
+	if err := c.bind(); err != nil {
+		hostClose(h)
+		return nil, fmt.Errorf("host: dial %s: %w", url, err)
+	}
+	return c, nil
 }
 
-// Read implements io.Reader, yielding to other goroutines between polls.
+// bind opens a wake file for the connection and tells the host its
+// descriptor.
+func (c *Conn) bind() error {
+	f, err := os.Open(wakeFile)
+	if err != nil {
+		return err
+	}
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	var fd uintptr
+	raw.Control(func(d uintptr) { fd = d })
+	if n := hostBind(c.h, int32(fd)); n < 0 {
+		f.Close()
+		return fmt.Errorf("bind: %w", guestapi.Errno(-n))
+	}
+	c.wake, c.raw = f, raw
+	return nil
+}
+
+// Read implements io.Reader (see Conn for how it waits).
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for {
-		// Let goroutines that still have a request to send run first: the
-		// recv below blocks all of them until data comes or it times out.
-		runtime.Gosched()
-		n := hostRecv(c.h, ptr(p), uint32(len(p)), pollMillis)
-		switch {
-		case n > 0:
-			return int(n), nil
-		case n == 0:
-			return 0, io.EOF
-		case n == eagain:
-			runtime.Gosched()
-		default:
-			return 0, fmt.Errorf("host: recv: %w", guestapi.Errno(-n))
+	runtime.Gosched()
+	n := hostRecv(c.h, ptr(p), uint32(len(p)), fastWaitMillis)
+	if n == eagain {
+		err := c.raw.Read(func(uintptr) bool {
+			n = hostRecv(c.h, ptr(p), uint32(len(p)), 0)
+			return n != eagain
+		})
+		if err != nil { // the wake file was closed: Close ran
+			return 0, fmt.Errorf("host: recv: %w", err)
 		}
+	}
+	switch {
+	case n > 0:
+		return int(n), nil
+	case n == 0:
+		return 0, io.EOF
+	default:
+		return 0, fmt.Errorf("host: recv: %w", guestapi.Errno(-n))
 	}
 }
 
@@ -84,8 +135,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return int(n), nil
 }
 
-// Close implements io.Closer.
+// Close implements io.Closer. A goroutine parked in Read wakes with an
+// error.
 func (c *Conn) Close() error {
+	c.wake.Close()
 	if n := hostClose(c.h); n < 0 {
 		return fmt.Errorf("host: close: %w", guestapi.Errno(-n))
 	}

@@ -20,6 +20,9 @@ func hostSend(h int32, p unsafe.Pointer, n uint32) int32
 //go:wasmimport sprig recv
 func hostRecv(h int32, p unsafe.Pointer, n uint32, timeoutMillis int32) int32
 
+//go:wasmimport sprig bind
+func hostBind(h int32, fd int32) int32
+
 //go:wasmimport sprig close
 func hostClose(h int32) int32
 

@@ -1,7 +1,8 @@
 // Package wasmhost runs sprig's WebAssembly guests under wazero and
 // implements the "sprig" host module they import: configuration, sockets
 // owned by the host, result reports, and spawning a second instance for
-// the fork scenario. One Engine compiles a guest once and shares the
+// the fork scenario. Its WASI poll_oneoff lets a guest wait for its
+// sockets without polling (poll.go). One Engine compiles a guest once and shares the
 // compiled module between every instance it runs.
 package wasmhost
 
@@ -15,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -73,7 +76,10 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 		}
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	wasi_snapshot_preview1.MustInstantiate(ctx, e.rt)
+	if err := instantiateWASI(ctx, e.rt); err != nil {
+		e.Close(ctx)
+		return nil, err
+	}
 	if err := instantiateHostModule(ctx, e.rt); err != nil {
 		e.Close(ctx)
 		return nil, err
@@ -85,6 +91,23 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 	}
 	e.compiled = m
 	return e, nil
+}
+
+// wakeMount gives every instance the wake directory (see poll.go).
+var wakeMount = wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(wakeFS{}, WakeDir)
+
+// instantiateWASI instantiates wazero's WASI with poll_oneoff replaced by
+// one that waits for the guest's bound connections (see poll.go).
+func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
+	i32 := api.ValueTypeI32
+	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").
+		Export("poll_oneoff")
+	_, err := b.Instantiate(ctx)
+	return err
 }
 
 // Close releases the runtime.
@@ -132,8 +155,10 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 		WithStderr(&lockedWriter{w: &errBuf}).
 		WithStdout(&lockedWriter{w: &errBuf}).
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithFSConfig(wakeMount).
 		WithStartFunctions() // _start is called below, under ctx
 	ctx = withState(ctx, st)
+	defer context.AfterFunc(ctx, st.stop)()
 	mod, err := r.Engine.rt.InstantiateModule(ctx, r.Engine.compiled, mc)
 	if err != nil {
 		return Exit{Code: -1, Err: fmt.Errorf("wasmhost: instantiating guest: %w", err)}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -48,25 +46,75 @@ type instanceState struct {
 	config []byte
 
 	mu       sync.Mutex
-	conns    map[int32]Conn
+	conns    map[int32]*hostConn
 	nextConn int32
-	children map[int32]chan Exit
-	nextKid  int32
-	kids     sync.WaitGroup
-	cancel   context.CancelFunc
+	binds    map[int32]*hostConn // wake-file descriptor → the connection it waits for
+	stopped  bool                // the instance's context ended: no more waiting
+	// nextTimer is when the guest's next timer is due, as of its last
+	// poll_oneoff with a clock; a recv that waits ends there.
+	nextTimer time.Time
+	children  map[int32]chan Exit
+	nextKid   int32
+	kids      sync.WaitGroup
+	cancel    context.CancelFunc
 }
 
 func newInstanceState(r *Run, config []byte) *instanceState {
-	return &instanceState{run: r, config: config, conns: map[int32]Conn{}, children: map[int32]chan Exit{}}
+	return &instanceState{run: r, config: config, conns: map[int32]*hostConn{}, binds: map[int32]*hostConn{}, children: map[int32]chan Exit{}}
 }
 
 func (st *instanceState) closeAll() {
 	st.mu.Lock()
 	for h, c := range st.conns {
-		c.Close()
+		c.c.Close()
 		delete(st.conns, h)
 	}
+	clear(st.binds)
 	st.mu.Unlock()
+}
+
+// stop ends every wait in progress and refuses new ones: the instance's
+// context ended, and a guest blocked in poll_oneoff must return for
+// wazero to stop it.
+func (st *instanceState) stop() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.stopped = true
+	for _, c := range st.conns {
+		c.interrupt()
+	}
+}
+
+// alive reports whether the instance may still wait.
+func (st *instanceState) alive() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.stopped
+}
+
+func (st *instanceState) setNextTimer(t time.Time) {
+	st.mu.Lock()
+	st.nextTimer = t
+	st.mu.Unlock()
+}
+
+// recvWait cuts a recv's wait d short at the guest's next known timer.
+// A time already past says nothing (the timer may have fired since), so
+// it does not shorten the wait: a guest that polls recv must not spin.
+func (st *instanceState) recvWait(d time.Duration) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if left := time.Until(st.nextTimer); !st.nextTimer.IsZero() && left > 0 {
+		d = min(d, left)
+	}
+	return d
+}
+
+// bound returns the connection wake-file descriptor fd waits for.
+func (st *instanceState) bound(fd int32) *hostConn {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.binds[fd]
 }
 
 // wait returns once every spawned child has ended.
@@ -91,6 +139,7 @@ func instantiateHostModule(ctx context.Context, rt wazero.Runtime) error {
 	fn("dial", hostDial, i32, i32)
 	fn("send", hostSend, i32, i32, i32)
 	fn("recv", hostRecv, i32, i32, i32, i32)
+	fn("bind", hostBind, i32, i32)
 	fn("close", hostClose, i32)
 	fn("report", hostReport, i32, i32)
 	fn("spawn", hostSpawn, i32, i32)
@@ -133,12 +182,12 @@ func hostDial(ctx context.Context, m api.Module, stack []uint64) {
 	st.mu.Lock()
 	h := st.nextConn
 	st.nextConn++
-	st.conns[h] = c
+	st.conns[h] = newHostConn(c)
 	st.mu.Unlock()
 	stack[0] = api.EncodeI32(h)
 }
 
-func (st *instanceState) conn(h int32) Conn {
+func (st *instanceState) conn(h int32) *hostConn {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.conns[h]
@@ -146,8 +195,8 @@ func (st *instanceState) conn(h int32) Conn {
 
 // send(h, p, n) → n or -errno; writes everything.
 func hostSend(ctx context.Context, m api.Module, stack []uint64) {
-	c := stateOf(ctx).conn(api.DecodeI32(stack[0]))
-	if c == nil {
+	hc := stateOf(ctx).conn(api.DecodeI32(stack[0]))
+	if hc == nil {
 		stack[0] = errno(guestapi.EBADF)
 		return
 	}
@@ -156,17 +205,21 @@ func hostSend(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = errno(guestapi.EFAULT)
 		return
 	}
-	if _, err := c.Write(b); err != nil {
+	if _, err := hc.c.Write(b); err != nil {
 		stack[0] = errno(toErrno(err, guestapi.EPIPE))
 		return
 	}
 	stack[0] = api.EncodeI32(int32(len(b)))
 }
 
-// recv(h, p, cap, timeout_ms) → n > 0, 0 at EOF, -EAGAIN on timeout.
+// recv(h, p, cap, timeout_ms) → n > 0, 0 at EOF, -EAGAIN when no data
+// came: at once for timeout 0 (the guest then waits in poll_oneoff on its
+// bound wake file), else after up to timeout_ms, cut short at the guest's
+// next timer as its last poll_oneoff told it.
 func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
-	c := stateOf(ctx).conn(api.DecodeI32(stack[0]))
-	if c == nil {
+	st := stateOf(ctx)
+	hc := st.conn(api.DecodeI32(stack[0]))
+	if hc == nil {
 		stack[0] = errno(guestapi.EBADF)
 		return
 	}
@@ -177,22 +230,39 @@ func hostRecv(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = errno(guestapi.EFAULT)
 		return
 	}
-	wait := time.Duration(min(max(api.DecodeI32(stack[3]), 0), maxRecvWaitMillis)) * time.Millisecond
-	c.SetReadDeadline(time.Now().Add(wait))
-	got, err := c.Read(view)
-	if got > 0 {
-		stack[0] = api.EncodeI32(int32(got))
-		return
+	var got int
+	var err error
+	if wait := time.Duration(min(max(api.DecodeI32(stack[3]), 0), maxRecvWaitMillis)) * time.Millisecond; wait > 0 {
+		got, err = hc.recvWait(view, st.recvWait(wait))
+	} else {
+		got, err = hc.recv(view)
 	}
-	var ne net.Error
 	switch {
+	case got > 0:
+		stack[0] = api.EncodeI32(int32(got))
 	case errors.Is(err, io.EOF):
 		stack[0] = 0
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, errWouldBlock), isTimeout(err):
 		stack[0] = errno(guestapi.EAGAIN)
 	default:
 		stack[0] = errno(toErrno(err, guestapi.ECONNRESET))
 	}
+}
+
+// bind(h, fd) → 0 or -errno: from now on poll_oneoff read subscriptions
+// on fd (the guest's descriptor of WakeFile) wait until h is readable.
+func hostBind(ctx context.Context, m api.Module, stack []uint64) {
+	st := stateOf(ctx)
+	h, fd := api.DecodeI32(stack[0]), api.DecodeI32(stack[1])
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	hc := st.conns[h]
+	if hc == nil || fd < 0 {
+		stack[0] = errno(guestapi.EBADF)
+		return
+	}
+	st.binds[fd] = hc
+	stack[0] = 0
 }
 
 // close(h) → 0 or -errno.
@@ -202,12 +272,17 @@ func hostClose(ctx context.Context, m api.Module, stack []uint64) {
 	st.mu.Lock()
 	c := st.conns[h]
 	delete(st.conns, h)
+	for fd, b := range st.binds {
+		if b == c {
+			delete(st.binds, fd)
+		}
+	}
 	st.mu.Unlock()
 	if c == nil {
 		stack[0] = errno(guestapi.EBADF)
 		return
 	}
-	c.Close()
+	c.c.Close()
 	stack[0] = 0
 }
 

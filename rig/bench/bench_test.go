@@ -1,0 +1,181 @@
+package bench_test
+
+// Benchmarks of sprig against the floor under it: the same bytes between
+// two processes over a unix socket with nothing but read and write. Every
+// benchmark measures its baseline in the same run, block by block (see
+// bench.Session.MeasureOp), and reports ratios; the figures behind issue
+// 13's targets are:
+//
+//	x-floor         null syscall (getpid) ÷ its floor             target ≤ 1.15
+//	added-floor-rt  a copy pair's cost beyond its two syscalls,
+//	                in floor round trips                           target ≤ 1
+//	x-floor         pread of 64 B ÷ its floor                      target ≤ 1.3
+//	x-native        wasm guest getpid ÷ native client getpid       target ≤ 1.3
+//	p99/p50         256 clients at once, sprig's tail              target ≤ 10
+//
+// Run them together (the server and the peer start once):
+//
+//	go test -run '^$' -bench . -benchtime 2000x -count 5 ./rig/bench/
+//
+// and take the medians of the counts; SPRIG_BENCH_SERVER=URL runs them
+// against another sysproxy server. The machine's other load shows in the
+// spread between counts.
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/guest/scenario"
+	"github.com/rumpsprig/sprig/rig/bench"
+)
+
+func mustOp(tb testing.TB, name string) scenario.BenchOp {
+	op, err := bench.Op(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return op
+}
+
+// measure times b.N iterations (whole blocks, at least one each) of op by
+// every variant, interleaved, and returns microseconds per iteration,
+// reported as PREFIX-VARIANT-us.
+func measure(b *testing.B, prefix string, s *bench.Session, op scenario.BenchOp, vs ...bench.Variant) map[bench.Variant]float64 {
+	b.Helper()
+	n := (max(b.N, bench.Blocks) + bench.Blocks - 1) / bench.Blocks * bench.Blocks
+	warm := min(n/10, 200) + 2
+	b.ResetTimer()
+	res, err := s.MeasureOp(context.Background(), op, n, warm, vs, 0)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[bench.Variant]float64{}
+	for v, d := range res {
+		out[v] = float64(d.Nanoseconds()) / 1e3 / float64(n)
+		b.ReportMetric(out[v], prefix+string(v)+"-us")
+	}
+	return out
+}
+
+// BenchmarkNullSyscall: getpid by sprig's Go client ÷ the floor of its
+// 24 bytes out and 48 back.
+func BenchmarkNullSyscall(b *testing.B) {
+	us := measure(b, "", session(b), mustOp(b, "getpid"), bench.Floor, bench.Native)
+	b.ReportMetric(us[bench.Native]/us[bench.Floor], "x-floor")
+}
+
+// BenchmarkPread64: a pread of 64 bytes (the reply follows a COPYOUT) ÷
+// the floor of its bytes.
+func BenchmarkPread64(b *testing.B) {
+	us := measure(b, "", session(b), mustOp(b, "pread/64"), bench.Floor, bench.Native)
+	b.ReportMetric(us[bench.Native]/us[bench.Floor], "x-floor")
+}
+
+// BenchmarkCopyPair: what one copyin+copyout pair of 64 bytes adds. NetBSD
+// has no syscall that copies N times, so pairs/8 is a getpid and 8 ×
+// (pwrite 64 B + pread 64 B); a pair costs (pairs/8 − getpid)/8, and what
+// the copies add beyond the two syscalls carrying them is that less two
+// getpids, here in floor round trips (the floor's getpid). The floor's own
+// figure is the protocol's minimum: a COPYIN is a round trip.
+func BenchmarkCopyPair(b *testing.B) {
+	s := session(b)
+	null := measure(b, "getpid-", s, mustOp(b, "getpid"), bench.Floor, bench.Native)
+	pairs := measure(b, "pairs8-", s, mustOp(b, "pairs/8"), bench.Floor, bench.Native)
+	rt := null[bench.Floor]
+	for _, v := range []bench.Variant{bench.Floor, bench.Native} {
+		perPair := (pairs[v] - null[v]) / 8
+		added := perPair - 2*null[v]
+		b.ReportMetric(perPair, string(v)+"-pair-us")
+		if v == bench.Native {
+			b.ReportMetric(added/rt, "added-floor-rt")
+		} else {
+			b.ReportMetric(added/rt, "floor-added-floor-rt")
+		}
+	}
+}
+
+// BenchmarkWasmVsNative: getpid by the WebAssembly guest (under wazero,
+// as the rig runs it) ÷ the same by sprig's native Go client.
+func BenchmarkWasmVsNative(b *testing.B) {
+	us := measure(b, "", session(b), mustOp(b, "getpid"), bench.Floor, bench.Native, bench.Wasm)
+	b.ReportMetric(us[bench.Wasm]/us[bench.Native], "x-native")
+	b.ReportMetric(us[bench.Wasm]/us[bench.Floor], "wasm-x-floor")
+}
+
+// BenchmarkClients256: 256 clients at once, each its own connection and
+// process, calling getpid; p99/p50 is sprig's tail, x-floor-throughput its
+// calls per second ÷ 256 floor connections'.
+func BenchmarkClients256(b *testing.B) {
+	s := session(b)
+	calls := max(b.N, 256*bench.Blocks)
+	b.ResetTimer()
+	res, err := s.MeasureClients(context.Background(), 256, calls, 0)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	nat, fl := res[bench.Native], res[bench.Floor]
+	b.ReportMetric(float64(nat.P99)/float64(nat.P50), "p99/p50")
+	b.ReportMetric(float64(fl.P99)/float64(fl.P50), "floor-p99/p50")
+	b.ReportMetric(nat.Throughput()/fl.Throughput(), "x-floor-throughput")
+	b.ReportMetric(float64(nat.P50)/float64(time.Microsecond), "p50-us")
+	b.ReportMetric(float64(nat.P99)/float64(time.Microsecond), "p99-us")
+}
+
+// TestRunMeasuresEachOperationAgainstTheFloorOfItsOwnBytes runs a small
+// bench end to end: the peer and the server are this test binary
+// re-executed, the guest is the embedded one.
+func TestRunMeasuresEachOperationAgainstTheFloorOfItsOwnBytes(t *testing.T) {
+	cfg := bench.DefaultConfig()
+	cfg.Calls, cfg.Runs, cfg.Clients = 16, 2, []int{3}
+	cfg.Only = []string{"getpid", "pwrite/64", "pread/1M", bench.GroupClients}
+	rep, err := bench.Run(context.Background(), cfg)
+	require.NoError(t, err)
+
+	assert.Equal(t, bench.SchemaVersion, rep.SchemaVersion)
+	assert.True(t, rep.Server.Started)
+	assert.Contains(t, rep.Server.Banner, "RUMPSP-0.4-NetBSD")
+	require.Len(t, rep.Ops, 3)
+	byName := map[string]bench.OpReport{}
+	for _, o := range rep.Ops {
+		byName[o.Op] = o
+		assert.Positive(t, o.Floor.US.Median, o.Op)
+		require.NotNil(t, o.Native, o.Op)
+		assert.Positive(t, o.Native.US.Median, o.Op)
+		assert.Positive(t, o.Native.XFloor.Median, o.Op)
+	}
+	// The exchanges as an amd64 client and server lay them out.
+	assert.Equal(t, bench.Script{{In: 24, Out: 48}}, byName["getpid"].Exchange, "a header out, header and 24-byte rsp_sysresp back")
+	assert.Equal(t, bench.Script{{In: 24 + 40, Out: 24 + 16}, {In: 24 + 64, Out: 48}}, byName["pwrite/64"].Exchange,
+		"pwrite's args out, the COPYIN request back, 64 bytes out, the reply back")
+	assert.Equal(t, bench.Script{{In: 64, Out: 24 + 16 + 1<<20 + 48}}, byName["pread/1M"].Exchange, "COPYOUT and reply in one turn")
+	require.NotNil(t, byName["getpid"].Wasm, "syscalls are timed in the wasm guest too")
+	assert.Positive(t, byName["getpid"].Wasm.XNative.Median)
+	assert.Nil(t, byName["pread/1M"].Wasm, "bulk runs natively only")
+	require.NotNil(t, byName["pread/1M"].Native.MiBps)
+	assert.Positive(t, byName["pread/1M"].Native.MiBps.Median)
+
+	require.Len(t, rep.Clients, 1)
+	c := rep.Clients[0]
+	assert.Equal(t, 3, c.Clients)
+	assert.GreaterOrEqual(t, c.Native.P99US.Median, c.Native.P50US.Median)
+	assert.Positive(t, c.Native.CallsPerSecond.Median)
+
+	var names []string
+	for _, tg := range rep.Targets {
+		names = append(names, tg.Name)
+	}
+	assert.Equal(t, []string{"null syscall", "wasm guest"}, names, "the targets the selected figures can judge")
+
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	for _, want := range []string{"Syscalls, µs per operation", "Bulk, 1 MiB in one syscall", "Concurrent clients", "Targets (issue 13)", "24/48"} {
+		assert.Contains(t, text.String(), want)
+	}
+}

@@ -1,0 +1,408 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/guest"
+	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/guest/scenario"
+	"github.com/rumpsprig/sprig/rig/internal/wasmhost"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// Variant is what a measurement times.
+type Variant string
+
+// The variants.
+const (
+	// Floor: the operation's bytes between this process and the peer.
+	Floor Variant = "floor"
+	// Native: sprig's Go client in this process.
+	Native Variant = "native"
+	// Wasm: the WebAssembly guest under wazero in this process.
+	Wasm Variant = "wasm"
+)
+
+// Iterations returns how many times op runs in a measurement of calls
+// syscalls: calls/op.Syscalls, at most calls×4 KiB moved, at least 16,
+// rounded down to whole blocks.
+func Iterations(op scenario.BenchOp, calls int) int {
+	n := calls / op.Syscalls
+	if op.Bytes > 4096 {
+		n = min(n, calls*4096/op.Bytes)
+	}
+	return max(n, 2*Blocks) / Blocks * Blocks
+}
+
+// Op returns the operation named name.
+func Op(name string) (scenario.BenchOp, error) {
+	op, ok := scenario.LookupBenchOp(name)
+	if !ok {
+		return op, fmt.Errorf("bench: no operation %q", name)
+	}
+	return op, nil
+}
+
+// Script returns op's exchange with the server: one iteration, recorded
+// once from a probe client's frames.
+func (s *Session) Script(ctx context.Context, op scenario.BenchOp) (Script, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sc, ok := s.scripts[op.Name]; ok {
+		return sc, nil
+	}
+	if s.probe == nil {
+		s.rec = &recorder{}
+		c, err := s.dialClient(ctx, s.rec.trace)
+		if err != nil {
+			return nil, err
+		}
+		if c.w, err = scenario.NewWorkload(ctx, c.c, c.mem); err != nil {
+			c.close(ctx)
+			return nil, fmt.Errorf("bench: probe client: %w", err)
+		}
+		s.probe = c
+	}
+	s.rec.start()
+	_, err := s.probe.w.Run(ctx, op, 1)
+	sc := s.rec.stop()
+	if err != nil {
+		return nil, err
+	}
+	if len(sc) == 0 || len(sc) > maxTurns {
+		return nil, fmt.Errorf("bench: %s crossed the wire in %d turns", op.Name, len(sc))
+	}
+	s.scripts[op.Name] = sc
+	return sc, nil
+}
+
+// Blocks is how many blocks a run's measurement of an operation is cut
+// into; the variants take turns block by block.
+const Blocks = 8
+
+// MeasureOp times op by each of variants once, as one run: first warmup
+// untimed iterations each, then Blocks blocks of n/Blocks iterations, the
+// variants taking turns block by block (their order rotated by rot and
+// the block), so that the machine's other load falls on all of them
+// alike. It returns each variant's time for the n iterations. A wasm
+// guest runs its blocks in one instance and waits, in its report of each
+// block, for the others to run theirs.
+func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup int, variants []Variant, rot int) (map[Variant]time.Duration, error) {
+	per := max(n/Blocks, 1)
+	res := map[Variant]time.Duration{}
+	var others []Variant
+	wasm := false
+	for _, v := range variants {
+		switch v {
+		case Floor, Native:
+			others = append(others, v)
+		case Wasm:
+			wasm = true
+		default:
+			return nil, fmt.Errorf("bench: no variant %q", v)
+		}
+	}
+	for _, v := range others {
+		if _, err := s.measure(ctx, v, op, warmup); err != nil {
+			return nil, err
+		}
+	}
+	block := func(b int) error {
+		for _, v := range rotate(others, rot+b) {
+			d, err := s.measure(ctx, v, op, per)
+			if err != nil {
+				return err
+			}
+			res[v] += d
+		}
+		return nil
+	}
+	if !wasm {
+		for b := range Blocks {
+			if err := block(b); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
+	}
+	d, err := s.measureWasm(ctx, op, per, warmup, block)
+	if err != nil {
+		return nil, err
+	}
+	res[Wasm] = d
+	return res, nil
+}
+
+// measure times n iterations of op by v (Floor or Native).
+func (s *Session) measure(ctx context.Context, v Variant, op scenario.BenchOp, n int) (time.Duration, error) {
+	if v == Floor {
+		return s.measureFloor(ctx, op, n)
+	}
+	return s.measureNative(ctx, op, n)
+}
+
+func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int) (time.Duration, error) {
+	sc, err := s.Script(ctx, op)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	f := s.floors[op.Name]
+	if f == nil {
+		if f, err = dialFloor(s.peerPath, sc); err != nil {
+			s.mu.Unlock()
+			return 0, err
+		}
+		s.floors[op.Name] = f
+	}
+	s.mu.Unlock()
+	return f.run(n)
+}
+
+func (s *Session) nativeClient(ctx context.Context) (*client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.native != nil {
+		return s.native, nil
+	}
+	c, err := s.dialClient(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.w, err = scenario.NewWorkload(ctx, c.c, c.mem); err != nil {
+		c.close(ctx)
+		return nil, fmt.Errorf("bench: native client: %w", err)
+	}
+	s.native = c
+	return c, nil
+}
+
+func (s *Session) measureNative(ctx context.Context, op scenario.BenchOp, n int) (time.Duration, error) {
+	c, err := s.nativeClient(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.w.Run(ctx, op, n)
+}
+
+// CloseClients disconnects the native and probe clients, so that a
+// measurement of many clients finds the server's client slots free.
+func (s *Session) CloseClients(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range []*client{s.native, s.probe} {
+		if c != nil {
+			c.close(ctx)
+		}
+	}
+	s.native, s.probe = nil, nil
+}
+
+func (s *Session) wasmEngine(ctx context.Context) (*wasmhost.Engine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engine == nil {
+		e, err := wasmhost.NewEngine(ctx, guest.Scenarios, wasmhost.Options{CacheDir: s.cfg.CacheDir})
+		if err != nil {
+			return nil, err
+		}
+		s.engine = e
+	}
+	return s.engine, nil
+}
+
+// measureWasm runs a guest instance in the bench role for Blocks blocks
+// of n iterations of op, and between them, while the guest waits in its
+// report, between(block). The guest times its blocks by its own clock,
+// so instantiation, connection and setup are not counted.
+func (s *Session) measureWasm(ctx context.Context, op scenario.BenchOp, n, warmup int, between func(block int) error) (time.Duration, error) {
+	e, err := s.wasmEngine(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cfg := s.clientConfig()
+	cfg.Bench = &guestapi.BenchConfig{Ops: []string{op.Name}, Iterations: n, Warmup: warmup, Blocks: Blocks}
+	var total time.Duration
+	blocks := 0
+	var failed []string
+	var betweenErr error
+	run := &wasmhost.Run{
+		Engine: e,
+		Dial: func(ctx context.Context, url string) (wasmhost.Conn, error) {
+			u, err := sp.ParseURL(url)
+			if err != nil {
+				return nil, err
+			}
+			return u.Dial(ctx)
+		},
+		// Reports come one at a time, from the guest's goroutine.
+		Report: func(r guestapi.Result) {
+			switch {
+			case r.Status != guestapi.Pass:
+				failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Scenario, r.Layer, r.Detail))
+			case r.Bench != nil && r.Bench.Op == op.Name && r.Bench.Iterations == n:
+				total += time.Duration(r.Bench.Nanos)
+				blocks++
+				if betweenErr == nil && between != nil {
+					betweenErr = between(r.Bench.Block)
+				}
+			}
+		},
+	}
+	ictx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	ex := run.Instance(ictx, cfg)
+	switch {
+	case betweenErr != nil:
+		return 0, betweenErr
+	case len(failed) > 0:
+		return 0, fmt.Errorf("bench: wasm guest: %s", strings.Join(failed, "; "))
+	case blocks != Blocks || ex.Code != 0:
+		return 0, fmt.Errorf("bench: wasm guest measured %d of %d blocks (exit %d, %v): %s", blocks, Blocks, ex.Code, ex.Err, ex.Stderr)
+	}
+	return total, nil
+}
+
+// ClientsSample is one measurement of many clients at once, each on a
+// connection (and, for sprig, a process) of its own, calling getpid as
+// fast as it can.
+type ClientsSample struct {
+	Clients int
+	Calls   int
+	Elapsed time.Duration
+	// P50 and P99 are the calls' latencies.
+	P50, P99 time.Duration
+}
+
+// Throughput returns calls per second.
+func (c ClientsSample) Throughput() float64 { return float64(c.Calls) / c.Elapsed.Seconds() }
+
+// ClientsCalls is how many calls a measurement of n clients makes in all,
+// in whole blocks.
+func ClientsCalls(calls, n int) int { return max(4*calls, 16*n) / Blocks * Blocks }
+
+// MeasureClients times n clients at once by the floor and by sprig's
+// native client, as one run: n floor connections to the peer and n
+// native clients (each its own connection and process on the server)
+// are set up, then Blocks blocks of calls/Blocks getpid calls in all
+// follow, the two taking turns (their order rotated by rot and the
+// block). Every reply is checked. The session's own clients disconnect
+// first, so that the server's client slots (256 for C) are free.
+func (s *Session) MeasureClients(ctx context.Context, n, calls, rot int) (map[Variant]ClientsSample, error) {
+	callers := map[Variant][]func() error{}
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	sc, err := s.Script(ctx, scenario.BenchOps()[0])
+	if err != nil {
+		return nil, err
+	}
+	s.CloseClients(ctx)
+	for range n {
+		f, err := dialFloor(s.peerPath, sc)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, func() { f.Close() })
+		callers[Floor] = append(callers[Floor], f.iteration)
+	}
+	for i := range n {
+		c, err := s.dialClient(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("client %d of %d: %w", i+1, n, err)
+		}
+		closers = append(closers, func() { c.c.Close() })
+		r, err := c.c.Syscall(ctx, netbsd.SYS_getpid)
+		if err != nil {
+			return nil, err
+		}
+		pid := r.Retval[0]
+		callers[Native] = append(callers[Native], func() error {
+			r, err := c.c.Syscall(ctx, netbsd.SYS_getpid)
+			switch {
+			case err != nil:
+				return err
+			case r.Errno != 0 || r.Retval[0] != pid:
+				return fmt.Errorf("getpid answered %d (errno %d) on the connection of pid %d", r.Retval[0], r.Errno, pid)
+			}
+			return nil
+		})
+	}
+	for _, cs := range callers { // warm every connection
+		for _, call := range cs {
+			if err := call(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	per := max(calls/Blocks, 1)
+	lat := map[Variant][]time.Duration{}
+	elapsed := map[Variant]time.Duration{}
+	for b := range Blocks {
+		for _, v := range rotate([]Variant{Floor, Native}, rot+b) {
+			l, d, err := clientsBlock(callers[v], per)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %d %s clients: %w", n, v, err)
+			}
+			lat[v] = append(lat[v], l...)
+			elapsed[v] += d
+		}
+	}
+	out := map[Variant]ClientsSample{}
+	for v, l := range lat {
+		slices.Sort(l)
+		out[v] = ClientsSample{Clients: n, Calls: len(l), Elapsed: elapsed[v], P50: quantile(l, 0.50), P99: quantile(l, 0.99)}
+	}
+	return out, nil
+}
+
+// clientsBlock makes calls calls with all of callers at once, each as
+// fast as it can, and returns every call's latency and the time it took.
+func clientsBlock(callers []func() error, calls int) ([]time.Duration, time.Duration, error) {
+	lat := make([][]time.Duration, len(callers))
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, call := range callers {
+		lat[i] = make([]time.Duration, 0, calls/len(callers)+1)
+		wg.Go(func() {
+			for next.Add(1) <= int64(calls) {
+				t0 := time.Now()
+				if err := call(); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return nil, 0, firstErr
+	}
+	all := slices.Concat(lat...)
+	if len(all) != calls {
+		return nil, 0, errors.New("calls went missing")
+	}
+	return all, elapsed, nil
+}
+
+// quantile of sorted durations, nearest rank.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
