@@ -19,6 +19,17 @@ type sysEntry struct {
 	ext Extensions
 }
 
+// Quick reports whether syscall num never blocks in this kernel, so a
+// server may run it on the connection's reader (sp.QuickKernel). Only
+// read and write wait (on a pipe: for data, or for room); every other
+// call, ENOSYS ones included, finishes on its own, whatever it copies
+// from or to the client.
+func (k *Kernel) Quick(num netbsd.Sysno) bool {
+	return num != netbsd.SYS_read && num != netbsd.SYS_write
+}
+
+var _ sp.QuickKernel = (*Kernel)(nil)
+
 // sysTable lists every syscall kern serves; any other number is ENOSYS,
 // as it is for exit, fork, execve, syscall 0 and __socket30 on a rump
 // kernel without networking.

@@ -220,23 +220,42 @@ func (f *Framer) checkLen(h Header) error {
 // WriteFrame sends header h (its Len is computed here) and body in one
 // Write.
 func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
+	return f.writeFrameAfter(nil, h, body...)
+}
+
+// appendFrame encodes header h and body onto dst, as WriteFrame would
+// send them, and traces the frame as sent: it is the caller's to write
+// (writeFrameAfter) before anything that must follow it.
+func (f *Framer) appendFrame(dst []byte, h Header, body ...[]byte) ([]byte, error) {
 	n := HeaderSize
 	for _, b := range body {
 		n += len(b)
 	}
 	h.Len = uint64(n)
 	if h.Len > f.MaxFrame {
-		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+		return dst, &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
 	}
-	bp := writeBufs.Get().(*[]byte)
-	buf := append((*bp)[:0], make([]byte, HeaderSize)...)
-	h.put(f.ByteOrder(), buf)
+	start := len(dst)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	h.put(f.ByteOrder(), dst[start:])
 	for _, b := range body {
-		buf = append(buf, b...)
+		dst = append(dst, b...)
 	}
 	if f.Trace != nil {
 		// The hook may keep the frame; give it its own copy.
-		f.Trace(Sent, &Frame{Header: h, Body: append([]byte(nil), buf[HeaderSize:]...)})
+		f.Trace(Sent, &Frame{Header: h, Body: append([]byte(nil), dst[start+HeaderSize:]...)})
+	}
+	return dst, nil
+}
+
+// writeFrameAfter sends the frames already encoded in before (by
+// appendFrame), then header h and body, in one Write.
+func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error {
+	bp := writeBufs.Get().(*[]byte)
+	buf, err := f.appendFrame(append((*bp)[:0], before...), h, body...)
+	if err != nil {
+		writeBufs.Put(bp)
+		return err
 	}
 	f.wmu.Lock()
 	if f.WriteTimeout > 0 {
@@ -244,7 +263,7 @@ func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
 			d.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
 		}
 	}
-	_, err := f.w.Write(buf)
+	_, err = f.w.Write(buf)
 	f.wmu.Unlock()
 	if cap(buf) <= maxPooledWrite {
 		*bp = buf

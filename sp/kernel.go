@@ -19,6 +19,20 @@ type Kernel interface {
 	NewProcess(ctx context.Context, c ClientInfo) (Process, error)
 }
 
+// QuickKernel is implemented by a Kernel that can tell which syscalls
+// never wait for anything but the client's memory (no pipe to fill or
+// drain, no lock held by another process). A Server runs such a call at
+// once on the connection's reading goroutine instead of handing it to a
+// worker, which saves a thread wakeup per call; should the call wait for
+// the client after all (a COPYIN), reading moves to a fresh goroutine
+// first, so nothing can deadlock. A kernel without the method has every
+// call run on a worker.
+type QuickKernel interface {
+	Kernel
+	// Quick reports whether syscall num never blocks.
+	Quick(num netbsd.Sysno) bool
+}
+
 // Process is one client process inside a Kernel.
 type Process interface {
 	// Pid returns the process id.

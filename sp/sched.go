@@ -26,6 +26,15 @@ import "sync"
 //     that is another client, its newest queued call is answered
 //     TRYAGAIN (its C client resends it) and the newcomer takes its
 //     place.
+//   - A quick syscall (the kernel says it cannot block, QuickKernel) of
+//     a connection with nothing queued or running, while nobody waits
+//     for a worker, runs at once on the connection's reading goroutine
+//     (tryInline): no worker wakes, which on a VM is most of a round
+//     trip's cost. It holds a running slot as a worker would, so
+//     MaxSyscalls still bounds everything; a connection's reader runs
+//     one call at a time, so a pipelining client cannot take more than
+//     a worker's share; and a quick call that must wait for its client
+//     (a COPYIN) hands reading to a new goroutine before it waits.
 type scheduler struct {
 	mu   sync.Mutex
 	wake *sync.Cond // idle workers wait here
@@ -47,6 +56,12 @@ type scheduler struct {
 type call struct {
 	f     *Frame
 	bytes int64 // taken from the connection's and the server's budgets
+	// inline: the reading goroutine runs the call (tryInline);
+	// handedOff: it had to give reading to a new goroutine first.
+	inline, handedOff bool
+	// held are encoded COPYOUT frames waiting to go out with the call's
+	// next frame (ServerConfig.CoalesceCopyOut).
+	held []byte
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.
@@ -118,6 +133,46 @@ func (s *scheduler) submit(sc *serverConn, c *call) submitResult {
 		go s.work(next, nc)
 	}
 	return res
+}
+
+// tryInline claims a running slot for sc's call to run at once on sc's
+// reading goroutine: only when sc has nothing queued or running (its
+// calls keep their order, and it holds one slot as a worker would) and
+// nobody waits for a worker (the ring is empty), within MaxSyscalls.
+// True means the caller runs the call and then calls finishInline.
+func (s *scheduler) tryInline(sc *serverConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := &sc.q
+	if s.closing || q.gone || len(q.calls) > 0 || q.running > 0 || len(s.ring) > 0 || s.running >= s.maxRunning {
+		return false
+	}
+	q.running++
+	s.running++
+	sc.syscalls.Add(1)
+	s.inflight.Add(1)
+	return true
+}
+
+// finishInline gives back the slot of an inline call, and hands the
+// slot to a waiting call if one queued meanwhile.
+func (s *scheduler) finishInline(sc *serverConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc.q.running--
+	s.running--
+	sc.syscalls.Done()
+	s.inflight.Done()
+	if len(s.ring) == 0 {
+		return
+	}
+	if s.idle > 0 {
+		s.idle--
+		s.wake.Signal()
+	} else if next, nc := s.pickLocked(); nc != nil {
+		s.workers++
+		go s.work(next, nc)
+	}
 }
 
 // biggestLocked returns the connection with the most queued calls.

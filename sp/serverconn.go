@@ -32,8 +32,10 @@ func (s connState) String() string {
 var errDisconnected = errors.New("sp: client disconnected")
 
 // serverConn is one client connection on a Server. Its reading goroutine
-// (serve) reads every frame, answers handshakes and PREFORK itself, and
-// queues syscalls on the server's scheduler; workers run them.
+// (serve's, or the one an inline call handed reading to) reads every
+// frame, answers handshakes and PREFORK itself, runs quick syscalls
+// inline and queues the others on the server's scheduler; workers run
+// them.
 type serverConn struct {
 	srv  *Server
 	nc   net.Conn
@@ -62,6 +64,11 @@ type serverConn struct {
 	genMu     sync.Mutex
 	gen       context.Context
 	genCancel context.CancelFunc
+
+	// readEnded is closed by whichever goroutine holds reading when the
+	// connection's reading ends (reading moves when an inline call waits
+	// for its client).
+	readEnded chan struct{}
 
 	syscalls  sync.WaitGroup // calls on workers
 	execs     sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
@@ -122,6 +129,34 @@ func (sc *serverConn) serve() {
 		sc.log.Info("banner write failed", "err", err)
 		return
 	}
+	sc.readEnded = make(chan struct{})
+	if !sc.readLoop() {
+		// Reading moved to another goroutine (an inline syscall waited
+		// for its client); teardown waits until it ends there.
+		<-sc.readEnded
+	}
+}
+
+// readLoop reads and handles frames until the connection ends, and then
+// closes readEnded and returns true; or until an inline syscall it ran
+// handed reading to a new goroutine, and then returns false.
+func (sc *serverConn) readLoop() bool {
+	if sc.read() {
+		// Wake what waits on the client at once: the goroutine that will
+		// tear down may be an inline call's, waiting for a COPYIN answer
+		// that cannot come now. (The connection closes first, so nothing
+		// woken can write; teardown repeats these harmlessly.)
+		sc.nc.Close()
+		sc.cancel()
+		sc.w.fail(errDisconnected)
+		close(sc.readEnded)
+		return true
+	}
+	return false
+}
+
+// read is readLoop's loop: true when the connection's reading ended.
+func (sc *serverConn) read() bool {
 	for {
 		in, err := sc.readFrame()
 		if err != nil {
@@ -134,10 +169,16 @@ func (sc *serverConn) serve() {
 			case !errors.Is(err, io.EOF) && sc.ctx.Err() == nil:
 				sc.log.Warn("read failed; dropping client", "err", err)
 			}
-			return
+			return true
+		}
+		if in.Frame.Class == ClassReq && in.Frame.Type == TypeSyscall && connState(sc.state.Load()) != stateNew {
+			if c := sc.startSyscall(in.Frame); c != nil && !sc.runInline(c) {
+				return false // another goroutine reads now
+			}
+			continue
 		}
 		if !sc.handle(in) {
-			return
+			return true
 		}
 	}
 }
@@ -152,7 +193,9 @@ func (sc *serverConn) handle(in inFrame) bool {
 	case ClassReq:
 		switch f.Type {
 		case TypeSyscall:
-			sc.startSyscall(f)
+			if c := sc.startSyscall(f); c != nil {
+				sc.runInline(c) // not reached from readLoop, which inlines itself
+			}
 			return true
 		case TypePrefork:
 			if sc.inExec.Load() {
@@ -315,6 +358,24 @@ func (sc *serverConn) send(h Header, body ...[]byte) error {
 	return err
 }
 
+// sendAfter writes the frames c holds back (its coalesced COPYOUTs) and
+// then one frame, in one write.
+func (sc *serverConn) sendAfter(c *call, h Header, body ...[]byte) error {
+	if c == nil || len(c.held) == 0 {
+		return sc.send(h, body...)
+	}
+	held := c.held
+	c.held = nil
+	err := sc.fr.writeFrameAfter(held, h, body...)
+	if err != nil {
+		if sc.ctx.Err() == nil {
+			sc.log.Warn("write failed; dropping client", "frame", h.String(), "err", err)
+		}
+		sc.close()
+	}
+	return err
+}
+
 func (sc *serverConn) sendError(reqno uint64, code ErrorCode) {
 	sc.sendRawError(reqno, sc.srv.cfg.Version.wireError(code))
 }
@@ -391,16 +452,23 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 	return true
 }
 
-func (sc *serverConn) startSyscall(f *Frame) {
+// startSyscall takes a SYSCALL frame: it queues the call for a worker,
+// answers it TRYAGAIN, or returns it to be run inline by the reading
+// goroutine (a quick call, see QuickKernel).
+func (sc *serverConn) startSyscall(f *Frame) *call {
 	if sc.inExec.Load() {
 		sc.sendError(f.Reqno, ErrorInExec)
-		return
+		return nil
 	}
 	c := &call{f: f, bytes: int64(HeaderSize + len(f.Body) + callOverhead)}
 	if !sc.budget.tryAcquire(c.bytes) {
 		sc.log.Warn("frame budget exhausted; answering TRYAGAIN")
 		sc.sendError(f.Reqno, ErrorTryAgain)
-		return
+		return nil
+	}
+	if q := sc.srv.quick; q != nil && q.Quick(netbsd.Sysno(f.U)) && sc.srv.sched.tryInline(sc) {
+		c.inline = true
+		return c
 	}
 	res := sc.srv.sched.submit(sc, c)
 	if ev := res.evicted; ev != nil {
@@ -417,6 +485,26 @@ func (sc *serverConn) startSyscall(f *Frame) {
 		sc.log.Warn("syscall queue full; answering TRYAGAIN", "max", sc.srv.cfg.MaxQueuedSyscalls)
 		sc.sendError(f.Reqno, ErrorTryAgain)
 	}
+	return nil
+}
+
+// runInline runs call c, which tryInline admitted, on the reading
+// goroutine. False means the call had to wait for its client and
+// handed reading to a new goroutine: the caller must stop reading.
+func (sc *serverConn) runInline(c *call) bool {
+	sc.runCall(c)
+	sc.srv.sched.finishInline(sc)
+	return !c.handedOff
+}
+
+// handOff gives reading to a new goroutine, once per inline call, before
+// the call waits for an answer only a reader can deliver.
+func (sc *serverConn) handOff(c *call) {
+	if !c.inline || c.handedOff {
+		return
+	}
+	c.handedOff = true
+	go sc.readLoop()
 }
 
 // runCall runs one queued syscall on a worker and answers it.
@@ -429,14 +517,14 @@ func (sc *serverConn) runCall(c *call) {
 		Num:  netbsd.Sysno(f.U),
 		Body: f.Body,
 		ABI:  sc.info.ABI,
-		Mem:  &connMemory{sc: sc},
+		Mem:  &connMemory{sc: sc, c: c},
 	}
 	res := sc.proc.Syscall(ctx, req)
 	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back
 	if sc.ctx.Err() != nil {
 		return
 	}
-	sc.send(Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(res))
+	sc.sendAfter(c, Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(res))
 }
 
 // deliver hands a client's response to the kernel request waiting for it.

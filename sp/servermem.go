@@ -11,7 +11,7 @@ import (
 // max body bytes and waits for it, up to CopyTimeout when one is set.
 // The caller owns the returned frame's body; its bytes have already left
 // the budgets.
-func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte, max uint64) (*Frame, error) {
+func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, body []byte, max uint64) (*Frame, error) {
 	if d := sc.srv.cfg.CopyTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -27,7 +27,10 @@ func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte
 			sc.budget.release(int64(len(late.Body)))
 		}
 	}()
-	if err := sc.send(Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
+	if c != nil {
+		sc.handOff(c) // only a reader can deliver the answer
+	}
+	if err := sc.sendAfter(c, Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
 		return nil, err
 	}
 	select {
@@ -44,8 +47,15 @@ func (sc *serverConn) request(ctx context.Context, t Type, u uint32, body []byte
 	}
 }
 
-// connMemory is the kernel's view of one client's memory.
-type connMemory struct{ sc *serverConn }
+// connMemory is the kernel's view of one client's memory, for call c.
+type connMemory struct {
+	sc *serverConn
+	c  *call
+}
+
+// maxHeld bounds the COPYOUT bytes a call holds back to send with its
+// next frame.
+const maxHeld = 4 << 10
 
 func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
 	if limit := m.sc.srv.cfg.MaxFrame - HeaderSize; uint64(n) > limit {
@@ -56,7 +66,7 @@ func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFault, err)
 	}
-	f, err := m.sc.request(ctx, t, 0, body, uint64(n))
+	f, err := m.sc.request(ctx, m.c, t, 0, body, uint64(n))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %d bytes at %#x: %v", ErrFault, t, n, addr, err)
 	}
@@ -100,7 +110,17 @@ func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) erro
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrFault, err)
 	}
-	if err := m.sc.send(Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}, body); err != nil {
+	h := Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}
+	if c := m.c; c != nil && m.sc.srv.cfg.CoalesceCopyOut && len(c.held)+HeaderSize+len(body) <= maxHeld {
+		// The client only needs the bytes before the call's reply, which
+		// carries them in the same write.
+		c.held, err = m.sc.fr.appendFrame(c.held, h, body)
+		if err != nil {
+			return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
+		}
+		return nil
+	}
+	if err := m.sc.sendAfter(m.c, h, body); err != nil {
 		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
 	}
 	return nil
@@ -111,7 +131,7 @@ func (m *connMemory) AnonMmap(ctx context.Context, size uint64) (uint64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", netbsd.ENOMEM, err)
 	}
-	f, err := m.sc.request(ctx, TypeAnonMmap, 0, body, uint64(m.sc.info.ABI.Pointer.Size))
+	f, err := m.sc.request(ctx, m.c, TypeAnonMmap, 0, body, uint64(m.sc.info.ABI.Pointer.Size))
 	if err != nil {
 		return 0, fmt.Errorf("%w: ANONMMAP: %v", ErrFault, err)
 	}

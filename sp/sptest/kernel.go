@@ -44,6 +44,15 @@ const BlockSyscall = netbsd.SYS_fsync
 // fails with EFBIG rather than allocating whatever offset a client sought.
 const MaxFileSize = 64 << 20
 
+// Quick implements sp.QuickKernel: every call but read and write (which
+// wait on a pipe) and BlockSyscall finishes on its own, so a server may
+// run it on the connection's reader.
+func (k *Kernel) Quick(num netbsd.Sysno) bool {
+	return num != netbsd.SYS_read && num != netbsd.SYS_write && num != BlockSyscall
+}
+
+var _ sp.QuickKernel = (*Kernel)(nil)
+
 // NewKernel returns an empty kernel; the first client gets pid 2.
 func NewKernel() *Kernel {
 	return &Kernel{nextPid: 2, procs: map[int]*Process{}, files: map[string][]byte{}}
