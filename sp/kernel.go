@@ -90,6 +90,11 @@ type SyscallRequest struct {
 	// Mem reaches the client's memory for this syscall: every access is
 	// a request over the connection.
 	Mem Memory
+
+	// layouts are those of layoutsOf, when the server has them at hand
+	// (it looks them up once per connection, not per call).
+	layouts   *netbsd.Layouts
+	layoutsOf *abi.Descriptor
 }
 
 // Args decodes the argument struct with NetBSD's slot rule for the
@@ -97,7 +102,11 @@ type SyscallRequest struct {
 // missing counts argument bytes absent from a short body, read as zero
 // the way a C server reads its buffer's slack.
 func (r *SyscallRequest) Args() (vals []uint64, missing int, ok bool) {
-	a := netbsd.LayoutsFor(r.ABI).Args(r.Num)
+	l := r.layouts
+	if l == nil || r.layoutsOf != r.ABI {
+		l = netbsd.LayoutsFor(r.ABI)
+	}
+	a := l.Args(r.Num)
 	if a == nil {
 		return nil, 0, false
 	}

@@ -518,6 +518,8 @@ func (sc *serverConn) runCall(c *call) {
 		Body: f.Body,
 		ABI:  sc.info.ABI,
 		Mem:  &connMemory{sc: sc, c: c},
+
+		layouts: sc.codec.l, layoutsOf: sc.info.ABI,
 	}
 	res := sc.proc.Syscall(ctx, req)
 	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back

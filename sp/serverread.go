@@ -164,7 +164,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 
 // argBound is how much of a SYSCALL body the server keeps.
 func (sc *serverConn) argBound(num netbsd.Sysno) uint64 {
-	if a := netbsd.LayoutsFor(sc.info.ABI).Args(num); a != nil {
+	if a := sc.codec.l.Args(num); a != nil {
 		return uint64(a.Size)
 	}
 	return maxUndescribedArgs
