@@ -30,17 +30,26 @@ var ErrCSyntax = errors.New("C declaration")
 // src (name is for messages) into types, ready for NewLayout on any ABI.
 // It takes what headers that declare data use: GNU attributes (packed,
 // aligned(N)), _Alignas, bit-fields, anonymous members, enums with
-// constant expressions, typedef chains, arrays of any rank, function
-// prototypes and inline functions (skipped), and a preprocessor (see
-// the package documentation of the lexer: macros, conditionals, #include
-// of files next to a header file). The fixed-width, size_t, ptrdiff_t,
-// intptr_t, bool and NetBSD register_t typedefs are built in, per ABI.
+// constant expressions, typedef chains, typeof(type), arrays of any rank,
+// function prototypes and inline functions (skipped), and a preprocessor
+// (see the package documentation of the lexer: macros, macro calls over
+// several lines, conditionals, include guards, #include of files next to
+// a header file). The fixed-width, size_t, ptrdiff_t, intptr_t, bool and
+// NetBSD register_t typedefs are built in, per ABI.
 //
 // One declaration serves every ABI, so what would make it differ between
-// ABIs is an error naming it rather than a silent guess: sizeof or
-// _Alignof in a constant, a condition on a compiler macro such as
-// __LP64__, #pragma pack, mode and vector_size attributes, aligned
-// without a number.
+// ABIs is an error naming it rather than a silent guess: sizeof,
+// _Alignof or _Alignas of a type that measures differently between ABIs
+// (sizeof(long), sizeof(void *), _Alignof(uint64_t), a struct whose
+// padding the ABI decides; sizeof(uint32_t), sizeof(char[6]) and a
+// struct of chars are numbers), __alignof__ and offsetof, a condition on
+// an undefined macro that compilers predefine per target (__LP64__,
+// __BYTE_ORDER__, __x86_64__, __SIZEOF_LONG__) or that machines' headers
+// define per ABI (__BITS_PER_LONG), #pragma pack, mode and vector_size
+// attributes, aligned without a number. Any other macro a condition
+// tests is the source's: an include guard such as __LINUX_NETLINK_H, a
+// switch such as __KERNEL__ (undefined), a compiler's name the source
+// has itself defined or #undef'd.
 func ParseC(name string, src []byte) (*Decls, error) {
 	return parseC(name, src, "", nil)
 }
@@ -56,7 +65,7 @@ func ParseCFile(path string) (*Decls, error) {
 }
 
 func parseC(name string, src []byte, dir string, read func(string) ([]byte, string, error)) (*Decls, error) {
-	pp := &preproc{macros: map[string]*macro{}, readDir: read}
+	pp := &preproc{macros: map[string]*macro{}, own: map[string]bool{}, readDir: read}
 	if err := pp.run("<built-in>", []byte(cdefs), ""); err != nil {
 		panic(err) // the built-in definitions are ours
 	}
@@ -203,7 +212,13 @@ var ignoredWords = map[string]bool{
 	"__thread": true,
 }
 
+// isTypeof tells whether w spells GNU C's or C23's typeof.
+func isTypeof(w string) bool { return w == "typeof" || w == "__typeof__" || w == "__typeof" }
+
 func isKeyword(w string) bool {
+	if isTypeof(w) {
+		return true
+	}
 	switch w {
 	case "struct", "union", "enum", "typedef", "extern", "static", "_Alignas", "__attribute__", "__attribute", "_Atomic", "sizeof":
 		return true
@@ -219,7 +234,7 @@ func (p *cparser) isTypeStart(t token) bool {
 	case "struct", "union", "enum", "typedef", "extern", "static", "_Alignas", "__attribute__", "__attribute", "_Atomic":
 		return true
 	}
-	if typeKeywords[t.text] || ignoredWords[t.text] {
+	if typeKeywords[t.text] || ignoredWords[t.text] || isTypeof(t.text) {
 		return true
 	}
 	_, ok := p.lookupTypedef(t.text)
@@ -376,6 +391,15 @@ func (p *cparser) specifiers(member bool) (specs, error) {
 				return sp, err
 			}
 			sp.attrs = sp.attrs.merge(a)
+		case isTypeof(t.text):
+			if sp.typ != nil || len(words) > 0 {
+				return sp, p.errf(t, "two types in one declaration")
+			}
+			typ, err := p.typeofSpecifier()
+			if err != nil {
+				return sp, err
+			}
+			sp.typ = typ
 		case t.text == "_Alignas":
 			p.next()
 			n, err := p.parenConst("_Alignas")
@@ -465,7 +489,17 @@ func (p *cparser) parenConst(what string) (int64, error) {
 	toks := p.toks[start:p.i]
 	p.next()
 	if len(toks) > 0 && p.isTypeStart(toks[0]) && toks[0].text != "__attribute__" {
-		return 0, p.errf(toks[0], "%s(type): the alignment of a type differs between ABIs; write a number", what)
+		// _Alignas(T) is _Alignas(_Alignof(T)), for a T aligned alike
+		// on every ABI.
+		t, err := p.typeName(toks[0], what, toks)
+		if err != nil {
+			return 0, err
+		}
+		n, err := abiFixed(t, true)
+		if err != nil {
+			return 0, p.errf(toks[0], "%s(type): the alignment of a type differs between ABIs (%s: %v); write a number", what, t.name, err)
+		}
+		return n, nil
 	}
 	return p.constExpr(toks)
 }
@@ -478,7 +512,7 @@ func (p *cparser) constExpr(toks []token) (int64, error) {
 	e := &exprParser{toks: toks, pos: pos, resolve: func(n string) (int64, bool) {
 		v, ok := p.d.consts[n]
 		return v, ok
-	}, typeName: p.isTypeStart}
+	}, typeName: p.isTypeStart, sizeOf: p.sizeofType}
 	return e.parse()
 }
 

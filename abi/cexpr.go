@@ -7,9 +7,11 @@ import (
 )
 
 // exprParser evaluates C integer constant expressions: the operators of
-// C with their precedence, integer and character constants, and names a
-// resolver knows (enumerators). sizeof and _Alignof are refused: their
-// values differ between ABIs and a declaration is parsed once for all.
+// C with their precedence, integer and character constants, names a
+// resolver knows (enumerators), and sizeof(T) and _Alignof(T) through
+// sizeOf, which refuses a T whose measure differs between ABIs (a
+// declaration is parsed once for all). __alignof__ and offsetof are
+// refused.
 type exprParser struct {
 	toks    []token
 	i       int
@@ -17,11 +19,21 @@ type exprParser struct {
 	resolve func(name string) (int64, bool)
 	// typeName, when set, recognises the start of a cast's type name.
 	typeName func(t token) bool
+	// sizeOf, when set, evaluates sizeof, _Alignof or alignof (op) of
+	// the type name in toks.
+	sizeOf func(op token, toks []token) (int64, error)
 }
 
 func (e *exprParser) peek() token {
 	if e.i < len(e.toks) {
 		return e.toks[e.i]
+	}
+	return token{kind: tEOF, pos: e.pos}
+}
+
+func (e *exprParser) peekAt(k int) token {
+	if e.i+k < len(e.toks) {
+		return e.toks[e.i+k]
 	}
 	return token{kind: tEOF, pos: e.pos}
 }
@@ -204,7 +216,31 @@ func (e *exprParser) unary() (int64, error) {
 		return parseIntLiteral(t)
 	case t.kind == tChar:
 		return parseCharLiteral(t)
-	case t.kind == tIdent && (t.text == "sizeof" || t.text == "_Alignof" || t.text == "__alignof__" || t.text == "alignof" || t.text == "__builtin_offsetof" || t.text == "offsetof"):
+	case t.kind == tIdent && (t.text == "sizeof" || t.text == "_Alignof" || t.text == "alignof") && e.sizeOf != nil:
+		if e.peek().text != "(" || e.typeName == nil || !e.typeName(e.peekAt(1)) {
+			return 0, e.errf(t, "%s of an expression: sprig evaluates %s(type) only; write the number", t.text, t.text)
+		}
+		open := e.next()
+		start, depth := e.i, 0
+		for {
+			c := e.next()
+			if c.kind == tEOF {
+				return 0, e.errf(open, "unterminated %s(", t.text)
+			}
+			if c.text == "(" {
+				depth++
+			}
+			if c.text == ")" {
+				if depth == 0 {
+					break
+				}
+				depth--
+			}
+		}
+		return e.sizeOf(t, e.toks[start:e.i-1])
+	case t.kind == tIdent && (t.text == "__alignof__" || t.text == "__alignof"):
+		return 0, e.errf(t, "%s in a declaration: it is GCC's preferred alignment, which differs between ABIs and from the in-struct one (i386: __alignof__(long long) is 8, _Alignof 4); write _Alignof(type) or the number", t.text)
+	case t.kind == tIdent && (t.text == "sizeof" || t.text == "_Alignof" || t.text == "alignof" || t.text == "__builtin_offsetof" || t.text == "offsetof"):
 		return 0, e.errf(t, "%s in a declaration: its value differs between ABIs, and sprig reads one declaration for all; write the number", t.text)
 	case t.kind == tIdent && e.resolve != nil:
 		if v, ok := e.resolve(t.text); ok {

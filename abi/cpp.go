@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +14,11 @@ import (
 // function-like macros (# and ## included), #if/#ifdef/#elif/#else/#endif
 // with defined(), #include of the standard headers whose types sprig
 // knows and of other files next to the one being read, #undef, #error,
-// and #pragma (all but pack are ignored). What would make one declaration
-// differ between ABIs is refused rather than guessed: a condition on an
-// undefined reserved macro (__LP64__, __x86_64__) and #pragma pack.
+// and #pragma (all but pack are ignored). A function-like macro's call
+// may span lines. What would make one declaration differ between ABIs is
+// refused rather than guessed: a condition on an undefined macro that
+// compilers predefine per target (__LP64__, __x86_64__; cmacros.go lists
+// them) and #pragma pack.
 
 type tokKind uint8
 
@@ -182,21 +185,19 @@ const cdefs = `
 #define true 1
 #define false 0
 #define NULL 0
+#define __CHAR_BIT__ 8
 #define __GNUC__ 12
 #define __GNUC_MINOR__ 2
 #define __STDC__ 1
 #define __STDC_VERSION__ 201710L
 `
 
-// neutralMacros are reserved names a header may test although they are
-// undefined here, because they mean the same on every ABI.
-var neutralMacros = map[string]bool{
-	"__cplusplus": true, "__STDC_HOSTED__": true, "__OBJC__": true, "__clang__": true,
-	"__ASSEMBLER__": true, "__ASSEMBLY__": true, "_LOCORE": true, "__lint__": true,
-}
-
 type preproc struct {
-	macros  map[string]*macro
+	macros map[string]*macro
+	// own are the names a #define or #undef has named so far: the
+	// source's, whoever else predefines them (see cmacros.go).
+	own     map[string]bool
+	guard   bool // the #ifndef being read is an include guard's
 	out     []token
 	depth   int
 	readDir func(string) ([]byte, string, error) // for #include "x"
@@ -215,13 +216,24 @@ func (p *preproc) run(file string, src []byte, dir string) error {
 	type cond struct{ active, taken, elseSeen, parentActive bool }
 	var stack []cond
 	active := func() bool { return len(stack) == 0 || stack[len(stack)-1].active }
-	for _, ln := range lines {
+	for k := 0; k < len(lines); k++ {
+		ln := lines[k]
 		if len(ln) == 0 {
 			continue
 		}
-		if ln[0].text != "#" || ln[0].kind != tPunct {
+		if !isDirective(ln) {
 			if active() {
+				// A macro call's arguments may run on over the
+				// following lines: take them in until it closes.
 				exp, err := p.expand(ln)
+				for errors.Is(err, errOpenCall) && k+1 < len(lines) && !isDirective(lines[k+1]) {
+					k++
+					ln = append(ln[:len(ln):len(ln)], lines[k]...)
+					exp, err = p.expand(ln)
+				}
+				if errors.Is(err, errOpenCall) && k+1 < len(lines) {
+					return fmt.Errorf("%w at the directive on %s (sprig takes no directives inside a macro call)", err, lines[k+1][0].pos)
+				}
 				if err != nil {
 					return err
 				}
@@ -237,7 +249,9 @@ func (p *preproc) run(file string, src []byte, dir string) error {
 		case "if", "ifdef", "ifndef":
 			c := cond{parentActive: active()}
 			if c.parentActive {
+				p.guard = d.text == "ifndef" && len(rest) > 0 && guardFollows(rest[0].text, lines[k+1:])
 				v, err := p.condition(d, rest)
+				p.guard = false
 				if err != nil {
 					return err
 				}
@@ -288,6 +302,7 @@ func (p *preproc) run(file string, src []byte, dir string) error {
 				return fmt.Errorf("%s: #undef wants one name", d.pos)
 			}
 			delete(p.macros, rest[0].text)
+			p.own[rest[0].text] = true
 		case "include", "include_next":
 			if err := p.include(d, rest, dir); err != nil {
 				return err
@@ -307,6 +322,23 @@ func (p *preproc) run(file string, src []byte, dir string) error {
 		return fmt.Errorf("%s: #if without #endif", file)
 	}
 	return nil
+}
+
+func isDirective(ln []token) bool {
+	return len(ln) > 0 && ln[0].kind == tPunct && ln[0].text == "#"
+}
+
+// guardFollows tells whether the first line with tokens among lines is
+// #define name: #ifndef name before it is an include guard (or a default
+// the source supplies), and name is the source's.
+func guardFollows(name string, lines [][]token) bool {
+	for _, ln := range lines {
+		if len(ln) == 0 {
+			continue
+		}
+		return len(ln) >= 3 && isDirective(ln) && ln[1].text == "define" && ln[2].text == name
+	}
+	return false
 }
 
 func joinTokens(ts []token) string {
@@ -346,6 +378,7 @@ func (p *preproc) define(d token, rest []token) error {
 	}
 	m.body = body
 	p.macros[name] = m
+	p.own[name] = true
 	return nil
 }
 
@@ -438,15 +471,21 @@ func (p *preproc) condition(d token, rest []token) (bool, error) {
 	return v != 0, nil
 }
 
-// checkNeutral refuses a test of an undefined reserved macro: those are
-// the compiler's (__LP64__, __x86_64__, __BYTE_ORDER__) and differ between
-// ABIs, while sprig parses one declaration for all of them.
+// checkNeutral refuses a test of an undefined macro that a compiler
+// predefines per target (__LP64__, __x86_64__, __BYTE_ORDER__) or that
+// machines' headers define per ABI (__BITS_PER_LONG, unless the test is
+// #ifndef X followed by #define X, which supplies it), unless the source
+// has defined or #undef'd it before: sprig parses one declaration for
+// every ABI. Every other name is the source's (cmacros.go says why).
 func (p *preproc) checkNeutral(t token) error {
-	if _, ok := p.macros[t.text]; ok || neutralMacros[t.text] {
+	if _, ok := p.macros[t.text]; ok || p.own[t.text] {
 		return nil
 	}
-	if strings.HasPrefix(t.text, "__") || strings.HasPrefix(t.text, "_LP") || strings.HasPrefix(t.text, "_ILP") {
+	if compilerMacro(t.text) {
 		return fmt.Errorf("%s: the condition tests %s, a compiler macro that differs between ABIs; sprig reads one declaration for every ABI, so write the declaration without it", t.pos, t.text)
+	}
+	if machineMacros[t.text] && !p.guard {
+		return fmt.Errorf("%s: the condition tests %s, a machine header's macro that differs between ABIs; sprig reads one declaration for every ABI, so define it in the source or write the declaration without it", t.pos, t.text)
 	}
 	return nil
 }
@@ -545,8 +584,12 @@ func splitArgs(ts []token, open int) ([][]token, int, error) {
 		}
 		cur = append(cur, t)
 	}
-	return nil, 0, fmt.Errorf("unterminated argument list (a macro call must fit one line)")
+	return nil, 0, errOpenCall
 }
+
+// errOpenCall is a macro call whose argument list the line leaves open;
+// run joins the next line and expands again.
+var errOpenCall = errors.New("unterminated argument list")
 
 // substitute puts arguments into a function-like macro's body, with #
 // (stringize) and ## (paste).

@@ -43,6 +43,12 @@
 //	decls, err := abi.ParseC("proto.h", []byte("struct msg { uint16_t kind; unsigned flags : 3; char tag[5]; };"))
 //	msg, _ := decls.Type("msg")
 //
+// They read real headers (include guards, macro calls over several
+// lines, sizeof of fixed-width types), and refuse, naming the reason,
+// what would make one declaration differ between ABIs: sizeof(long) or
+// sizeof(void *) in a constant, a test of a compiler's per-target macro
+// such as __LP64__ or __BYTE_ORDER__, #pragma pack.
+//
 // # Layouts
 //
 // NewLayout (or LayoutOf) places a Type for a descriptor following GCC's

@@ -37,7 +37,8 @@ ABI. Function prototypes and inline functions are skipped. #include finds
 files next to FILE.h and the standard headers sprig knows; other headers
 (NetBSD's sys/types.h) must be replaced by the typedefs they would give.
 What would make one declaration differ between ABIs is refused with the
-reason: sizeof in a constant, a test of __LP64__, #pragma pack.
+reason: sizeof(long) in a constant, a test of __LP64__, #pragma pack. (sizeof
+of a type that is the same on every ABI, such as uint32_t, is accepted.)
 
 Flags:
   --decl TEXT          the C declarations, instead of FILE.h
