@@ -87,27 +87,34 @@ func (f *File) Marshal() []byte {
 }
 
 // Parse reads a golden file.
-func Parse(data []byte) (*File, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var f File
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("golden: %w", err)
-	}
-	return &f, nil
-}
+func Parse(data []byte) (*File, error) { return parseStrict[File](data) }
 
 // ReadFile reads the golden file at path.
-func ReadFile(path string) (*File, error) {
+func ReadFile(path string) (*File, error) { return readStrict[File](path) }
+
+// parseStrict decodes one JSON value of type T, refusing unknown keys:
+// both kinds of golden file are written by this package only.
+func parseStrict[T any](data []byte) (*T, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var v T
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("golden: %w", err)
+	}
+	return &v, nil
+}
+
+// readStrict is parseStrict of the file at path.
+func readStrict[T any](path string) (*T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := Parse(data)
+	v, err := parseStrict[T](data)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
-	return f, nil
+	return v, nil
 }
 
 // Path is where ABI name's golden file lives under testdata.

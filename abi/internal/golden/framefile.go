@@ -307,28 +307,10 @@ func (f *FrameFile) Marshal() []byte {
 }
 
 // ParseFrames reads a frame golden file.
-func ParseFrames(data []byte) (*FrameFile, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var f FrameFile
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("golden: %w", err)
-	}
-	return &f, nil
-}
+func ParseFrames(data []byte) (*FrameFile, error) { return parseStrict[FrameFile](data) }
 
 // ReadFrameFile reads the frame golden file at path.
-func ReadFrameFile(path string) (*FrameFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ParseFrames(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return f, nil
-}
+func ReadFrameFile(path string) (*FrameFile, error) { return readStrict[FrameFile](path) }
 
 // DiffFrames lists the differences between two frame golden files, at
 // most max lines.

@@ -1,6 +1,8 @@
-// Command mkgolden regenerates package abi's compiler ground truth:
-// testdata/layouts.c and testdata/golden/<abi>.json for every built-in
-// descriptor whose cross compiler is on PATH. Run it as
+// Command mkgolden regenerates package abi's compiler ground truth for
+// every built-in descriptor whose cross compiler is on PATH: the layout
+// tables (testdata/layouts.c, testdata/golden/<abi>.json) and the
+// compiler-made frames package sp's tests compare its codec with
+// (testdata/frames.c, testdata/frames/<abi>.json). Run it as
 //
 //	go generate ./abi
 //
@@ -10,6 +12,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -20,6 +23,7 @@ import (
 func main() {
 	testdata := flag.String("testdata", "testdata", "the abi package's testdata directory")
 	only := flag.String("abi", "", "comma-separated ABI names to regenerate (default: all built-ins)")
+	what := flag.String("what", "layouts,frames", "what to regenerate: layouts, frames or both")
 	flag.Parse()
 	ds := abi.All()
 	if *only != "" {
@@ -33,8 +37,18 @@ func main() {
 			ds = append(ds, d)
 		}
 	}
-	if err := golden.Update(*testdata, ds, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "mkgolden:", err)
-		os.Exit(1)
+	updates := map[string]func(string, []*abi.Descriptor, io.Writer) error{
+		"layouts": golden.Update, "frames": golden.UpdateFrames,
+	}
+	for _, w := range strings.Split(*what, ",") {
+		update, ok := updates[strings.TrimSpace(w)]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "mkgolden: -what %q: want layouts, frames or both\n", w)
+			os.Exit(2)
+		}
+		if err := update(*testdata, ds, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "mkgolden:", err)
+			os.Exit(1)
+		}
 	}
 }
