@@ -211,3 +211,49 @@ func TestRunServerWithAnAmbiguousBannerNeedsServerABI(t *testing.T) {
 	assert.Contains(t, errOut, `machine "evbarm64" could be arm64 or aarch64eb`)
 	assert.Contains(t, errOut, "--server-abi")
 }
+
+// sprig matrix --server runs every client ABI in every mode against one
+// outside server, a column of the matrix: against a C-compatible serve
+// without sprig's kernel extensions the scenarios needing them are
+// unsupported, which judges nothing, and the run agrees with the theory.
+func TestMatrixAgainstAnOutsideServer(t *testing.T) {
+	withCache(t)
+	dir := t.TempDir()
+	cserver := "unix://" + filepath.Join(dir, "c.sock")
+	startServe(t, "--url", cserver, "--abi", "amd64", "--c-compatible")
+	args := []string{"matrix", "--server", cserver, "--abis", "amd64,i386,mips", "--scenario", "getpid,stat,kill-raise"}
+	code, out, errOut := sprig(t, append(args, "--format", "json")...)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var rep struct {
+		Server  string   `json:"server"`
+		Servers []string `json:"servers"`
+		Modes   []string `json:"modes"`
+		Summary struct {
+			Cells, Unsupported, Disagreements int
+		} `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, cserver, rep.Server)
+	assert.Equal(t, []string{"amd64"}, rep.Servers, "the server's ABI, from its banner")
+	assert.Equal(t, []string{"native", "client-translates"}, rep.Modes, "a C server does not honour declarations")
+	assert.Equal(t, 6, rep.Summary.Cells)
+	assert.Positive(t, rep.Summary.Unsupported, "kill-raise needs an extension the server lacks")
+	assert.Zero(t, rep.Summary.Disagreements)
+
+	code, out, _ = sprig(t, args...)
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "3 client ABIs × 2 modes against the amd64 server at "+cserver)
+	assert.NotContains(t, out, "Verdict", "one column says nothing about every pair")
+
+	code, _, errOut = sprig(t, "matrix", "--server", cserver, "--modes", "server-translates", "--scenario", "getpid")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "server-translates needs a server that honours ABI declarations")
+
+	sprigServer := "unix://" + filepath.Join(dir, "s.sock")
+	startServe(t, "--url", sprigServer, "--abi", "mips", "--ext", "all")
+	code, out, errOut = sprig(t, "matrix", "--server", sprigServer, "--abis", "amd64,mips", "--scenario", "getpid,kill-raise", "--format", "json")
+	require.Equal(t, exitOK, code, "stderr:\n%s", errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, []string{"native", "server-translates", "client-translates"}, rep.Modes, "a sprig server honours declarations")
+	assert.Equal(t, []string{"mips"}, rep.Servers)
+}

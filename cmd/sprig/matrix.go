@@ -24,7 +24,7 @@ var matrixDoc = doc{
 	usage: "  sprig matrix [--abis ABI,...] [--modes MODE,...] [--scenario NAME ...]\n" +
 		"               [--format text|json|junit|markdown] [--out FILE] [--shard I/N]\n" +
 		"               [--jobs N] [--timeout D] [--cache-dir DIR] [--guest FILE.wasm] [--predict]\n" +
-		"               [--emulated [--emulated-targets T,...]]\n" +
+		"               [--server URL [--server-abi ABI] [--destructive]] [--emulated [--emulated-targets T,...]]\n" +
 		"  sprig matrix --list [--shards N | --shard I/N] [--format text|json] [--abis ...] [--modes ...]\n" +
 		"  sprig matrix merge [--format text|json|junit|markdown] [--out FILE] REPORT.json...\n",
 	details: `Runs sprig's guest client of every ABI against an in-process sprig server
@@ -57,6 +57,18 @@ Flags:
   --cache-dir DIR       wazero compilation cache (as for sprig run)
   --guest FILE.wasm     run your own guest (as for sprig run)
   --predict             print the prediction without running anything
+  --server URL          run every client ABI in every mode against this
+                        outside server (rump_server, another sprig serve,
+                        your own) instead of in-process servers of every
+                        ABI: one column of the matrix. Its ABI comes from
+                        its banner; default modes native and
+                        client-translates, and server-translates when the
+                        banner is a sprig server's. Unsupported results
+                        (calls it lacks) judge nothing.
+  --server-abi ABI      the outside server's ABI, when its banner's machine
+                        word names several
+  --destructive         with --server: also run the scenarios that can harm
+                        a real server (efault)
   --emulated            add the emulated column: sprig's C reference client
                         and Go scenario runner built for real machines
                         (Debian cross compilers, Go) and run under
@@ -138,6 +150,8 @@ type matrixFlags struct {
 	out, shard             string
 	shards, jobs           int
 	list, predict, emulate bool
+	server, serverABI      string
+	destructive            bool
 	emulatedTargets        commaList
 	timeout                time.Duration
 	cacheDir, guest        string
@@ -160,6 +174,9 @@ func newMatrixFlags() (*flag.FlagSet, *matrixFlags) {
 	fs.StringVar(&v.cacheDir, "cache-dir", "", "")
 	fs.StringVar(&v.guest, "guest", "", "")
 	fs.BoolVar(&v.predict, "predict", false, "")
+	fs.StringVar(&v.server, "server", "", "")
+	fs.StringVar(&v.serverABI, "server-abi", "", "")
+	fs.BoolVar(&v.destructive, "destructive", false, "")
 	fs.BoolVar(&v.emulate, "emulated", false, "")
 	fs.Var(&v.emulatedTargets, "emulated-targets", "")
 	return fs, v
@@ -199,6 +216,11 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return matrixDoc.usageError(stderr, "--out: %v", err)
 		}
 	}
+	if v.server != "" {
+		if code := resolveMatrixServer(ctx, &cfg, len(v.modes) == 0, stderr); code != exitOK {
+			return code
+		}
+	}
 	var rep *matrix.Report
 	var err error
 	if v.predict {
@@ -217,6 +239,26 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitInterrupted
 	}
 	return matrixExit(rep)
+}
+
+// resolveMatrixServer reads the outside server's banner: its ABI, when
+// --server-abi did not name one, and, for the default modes, whether it
+// is a sprig server that honours ABI declarations (server-translates).
+func resolveMatrixServer(ctx context.Context, cfg *matrix.Config, defaultModes bool, stderr io.Writer) int {
+	d, banner, err := rig.ServerABI(ctx, cfg.Server)
+	switch {
+	case err != nil && cfg.ServerABI == nil:
+		return matrixDoc.failure(stderr, err)
+	case err != nil:
+		return exitOK // the run reports what the server does
+	}
+	if cfg.ServerABI == nil {
+		cfg.ServerABI = d
+	}
+	if defaultModes && banner.ABI != "" {
+		cfg.Modes = []rig.Mode{rig.ModeNative, rig.ModeServerTranslates, rig.ModeClientTranslates}
+	}
+	return exitOK
 }
 
 // matrixExit is the exit status a finished report calls for.
@@ -313,6 +355,24 @@ func (v *matrixFlags) config(stderr io.Writer) (matrix.Config, int) {
 	}
 	if v.emulate {
 		cfg.Emulated = &matrix.Emulation{Targets: v.emulatedTargets, Build: emu.DefaultBuildConfig()}
+	}
+	switch {
+	case v.server == "" && (v.serverABI != "" || v.destructive):
+		return cfg, matrixDoc.usageError(stderr, "--server-abi and --destructive go with --server")
+	case v.server != "":
+		cfg.Server, cfg.Destructive = v.server, v.destructive
+		if v.serverABI != "" {
+			d, err := abi.Resolve(v.serverABI)
+			if err != nil {
+				return cfg, matrixDoc.badName(stderr, err)
+			}
+			cfg.ServerABI = d
+		}
+		if len(v.modes) == 0 {
+			// Against an outside server: the modes that need nothing of
+			// it; server-translates when it is sprig's (resolveServer).
+			cfg.Modes = []rig.Mode{rig.ModeNative, rig.ModeClientTranslates}
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		if errors.Is(err, matrix.ErrUnknownScenario) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/guest/guestapi"
+	"github.com/rumpsprig/sprig/sp"
 )
 
 // DefaultABINames are the ABIs a matrix covers unless told otherwise:
@@ -35,6 +36,17 @@ type Config struct {
 	Workers int
 	// Timeout bounds each scenario; zero is rig's default.
 	Timeout time.Duration
+	// Server, when set, is the URL of an outside sysproxy server (NetBSD's
+	// rump_server, another sprig serve, anyone's): every client ABI runs
+	// against it in every mode instead of against in-process servers of
+	// every ABI, a single column of the matrix.
+	Server string
+	// ServerABI is the outside server's ABI; nil reads it from the
+	// server's banner when the run starts (rig.ServerABI).
+	ServerABI *abi.Descriptor
+	// Destructive also runs the scenarios that can harm a real server
+	// against Server (they always run in-process).
+	Destructive bool
 	// Emulated, when not nil, adds the emulated column: sprig's client
 	// programs built for real machines run in every cell they cover.
 	Emulated *Emulation
@@ -117,6 +129,11 @@ func (c *Config) Validate() error {
 		}
 		names[n] = true
 	}
+	if c.Server != "" {
+		if _, err := sp.ParseURL(c.Server); err != nil {
+			return fmt.Errorf("matrix: config: Server: %w", err)
+		}
+	}
 	if c.Emulated != nil {
 		if _, err := c.Emulated.targets(c.abiNames()); err != nil {
 			return fmt.Errorf("matrix: config: %w", err)
@@ -133,9 +150,13 @@ func (c *Config) Validate() error {
 // ErrUnknownScenario is returned for a scenario name the manifest lacks.
 var ErrUnknownScenario = errors.New("unknown scenario")
 
-// scenarioNames returns the scenarios a cell runs, in report order.
+// scenarioNames returns the scenarios a cell runs, in report order:
+// against an outside server, none that could harm it unless Destructive.
 func (c *Config) scenarioNames() []string {
 	if len(c.Scenarios) == 0 {
+		if c.Server != "" {
+			return rig.DefaultScenarios(!c.Destructive)
+		}
 		return guestapi.ScenarioNames()
 	}
 	want := map[string]bool{}
@@ -169,7 +190,7 @@ func (c *Config) Cells() []CellKey {
 	var out []CellKey
 	for _, m := range c.Modes {
 		for _, cl := range c.ABIs {
-			for _, sv := range c.ABIs {
+			for _, sv := range c.servers() {
 				out = append(out, CellKey{Mode: m, Client: cl, Server: sv})
 			}
 		}
@@ -242,6 +263,31 @@ func Shards(n int) []Shard {
 	out := make([]Shard, n)
 	for i := range out {
 		out[i] = Shard{Index: i + 1, Count: n}
+	}
+	return out
+}
+
+// servers are the configuration's server ABIs: every ABI, or the outside
+// server's alone. (An outside server whose ABI is not known yet stands
+// as a placeholder until Run reads its banner.)
+func (c *Config) servers() []*abi.Descriptor {
+	if c.Server == "" {
+		return c.ABIs
+	}
+	if c.ServerABI == nil {
+		return []*abi.Descriptor{{Name: "(from the banner)"}}
+	}
+	return []*abi.Descriptor{c.ServerABI}
+}
+
+// serverNames are the report's columns when they are not the ABIs.
+func (c *Config) serverNames() []string {
+	if c.Server == "" {
+		return nil
+	}
+	var out []string
+	for _, d := range c.servers() {
+		out = append(out, d.Name)
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func withChild(parent, child rig.Result) rig.Result {
 func TestAnOutcomeThatMatchesThePredictionAgreesEvenWhenItFails(t *testing.T) {
 	c := evaluate(key(rig.ModeNative, "i386", "arm"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{
 		res("getpid", guestapi.Pass), res("stat", guestapi.Fail),
-	}})
+	}}, false)
 	require.Len(t, c.Results, 2)
 	assert.True(t, c.Results[0].Agrees)
 	assert.Equal(t, guestapi.Fail, c.Results[1].Predicted)
@@ -52,7 +52,7 @@ func TestAnOutcomeAgainstThePredictionIsADisagreementEitherWay(t *testing.T) {
 		{"an unsupported scenario, which no prediction expects", key(rig.ModeNative, "amd64", "amd64"), guestapi.Unsupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := evaluate(tc.key, []string{"stat"}, &rig.Report{Results: []rig.Result{res("stat", tc.got)}})
+			c := evaluate(tc.key, []string{"stat"}, &rig.Report{Results: []rig.Result{res("stat", tc.got)}}, false)
 			assert.False(t, c.Results[0].Agrees)
 			r := &Report{Scenarios: []ScenarioInfo{{Name: "stat"}}, Cells: []Cell{*c}, Shard: "1/2"}
 			r.summarize()
@@ -63,7 +63,7 @@ func TestAnOutcomeAgainstThePredictionIsADisagreementEitherWay(t *testing.T) {
 }
 
 func TestAScenarioTheGuestNeverReportedFails(t *testing.T) {
-	c := evaluate(key(rig.ModeNative, "amd64", "amd64"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{res("getpid", guestapi.Pass)}})
+	c := evaluate(key(rig.ModeNative, "amd64", "amd64"), []string{"getpid", "stat"}, &rig.Report{Results: []rig.Result{res("getpid", guestapi.Pass)}}, false)
 	assert.Equal(t, guestapi.Fail, c.Results[1].Status)
 	assert.Equal(t, guestapi.LayerGuest, c.Results[1].Layer)
 	assert.False(t, c.Results[1].Agrees)
@@ -74,7 +74,7 @@ func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
 		GuestStderr: "wasm trap",
 		Results: []rig.Result{res("getpid", guestapi.Fail),
 			{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 2"}},
-	})
+	}, false)
 	require.Len(t, c.Results, 1, "the guest's own entry is not a scenario")
 	assert.True(t, c.Results[0].Agrees)
 	assert.Equal(t, "guest ended with exit code 2: wasm trap", c.GuestError)
@@ -87,13 +87,13 @@ func TestAGuestThatEndedAbnormallyCountsAsADisagreement(t *testing.T) {
 func TestAChildResultGoesUnderItsParentWithItsOwnPrediction(t *testing.T) {
 	c := evaluate(key(rig.ModeNative, "i386", "arm"), []string{"fork"}, &rig.Report{Results: []rig.Result{
 		withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass)),
-	}})
+	}}, false)
 	require.Len(t, c.Results, 1)
 	require.NotNil(t, c.Results[0].Child)
 	assert.Equal(t, "fork-child", c.Results[0].Child.Scenario)
 	assert.True(t, c.Results[0].Child.Agrees)
 
-	c = evaluate(key(rig.ModeNative, "amd64", "mips"), []string{"fork"}, &rig.Report{Results: []rig.Result{res("fork", guestapi.Fail)}})
+	c = evaluate(key(rig.ModeNative, "amd64", "mips"), []string{"fork"}, &rig.Report{Results: []rig.Result{res("fork", guestapi.Fail)}}, false)
 	assert.Nil(t, c.Results[0].Child, "a child that never ran is not reported")
 	assert.True(t, c.Results[0].Agrees)
 }

@@ -41,13 +41,13 @@ func sampleReport(t *testing.T) *Report {
 	observed := map[string]*Cell{
 		"native i386 arm": evaluate(key(rig.ModeNative, "i386", "arm"), names, &rig.Report{Results: []rig.Result{
 			res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Pass),
-			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}),
+			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}, false),
 		"native arm i386": evaluate(key(rig.ModeNative, "arm", "i386"), names, &rig.Report{Results: []rig.Result{
 			res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Fail),
-			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}),
+			withChild(res("fork", guestapi.Pass), res("fork-child", guestapi.Pass))}}, false),
 		"server-translates amd64 arm": evaluate(key(rig.ModeServerTranslates, "amd64", "arm"), names, &rig.Report{
 			Results: []rig.Result{res("handshake", guestapi.Pass), res("getpid", guestapi.Pass), res("stat", guestapi.Pass), res("fork", guestapi.Pass),
-				{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 3"}}}),
+				{Scenario: rig.GuestScenario, Status: guestapi.Fail, Layer: guestapi.LayerGuest, Detail: "guest ended with exit code 3"}}}, false),
 	}
 	for i := range r.Cells {
 		if c, ok := observed[r.Cells[i].Key()]; ok {

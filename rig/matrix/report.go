@@ -27,7 +27,11 @@ type Report struct {
 	Protocol string `json:"protocol"`
 	// ABIs, Modes and Scenarios are the configuration: every ordered pair
 	// of ABIs in every mode, running every scenario.
-	ABIs      []string       `json:"abis"`
+	ABIs []string `json:"abis"`
+	// Server and Servers, for a matrix against an outside server: its URL
+	// and its ABI, the table's only column (the cells' server).
+	Server    string         `json:"server,omitempty"`
+	Servers   []string       `json:"servers,omitempty"`
 	Modes     []string       `json:"modes"`
 	Scenarios []ScenarioInfo `json:"scenarios"`
 	// Shard is "I/N" when the report holds one shard's cells, empty when
@@ -270,7 +274,7 @@ func (r *Report) missingCells() []string {
 	var out []string
 	for _, m := range r.Modes {
 		for _, c := range r.ABIs {
-			for _, s := range r.ABIs {
+			for _, s := range r.columns() {
 				if k := m + " " + c + " " + s; !have[k] {
 					out = append(out, k)
 				}
@@ -290,8 +294,17 @@ func (r *Report) sortCells() {
 		if d := indexOf(r.ABIs, a.Client) - indexOf(r.ABIs, b.Client); d != 0 {
 			return d
 		}
-		return indexOf(r.ABIs, a.Server) - indexOf(r.ABIs, b.Server)
+		return indexOf(r.columns(), a.Server) - indexOf(r.columns(), b.Server)
 	})
+}
+
+// columns are the table's server ABIs: the outside server's, or every
+// ABI.
+func (r *Report) columns() []string {
+	if len(r.Servers) > 0 {
+		return r.Servers
+	}
+	return r.ABIs
 }
 
 // Cell returns the cell of mode, client and server, or nil.
@@ -334,7 +347,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	}
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		if !slices.Contains(r.Modes, c.Mode) || !slices.Contains(r.ABIs, c.Client) || !slices.Contains(r.ABIs, c.Server) {
+		if !slices.Contains(r.Modes, c.Mode) || !slices.Contains(r.ABIs, c.Client) || !slices.Contains(r.columns(), c.Server) {
 			return nil, fmt.Errorf("matrix: %w: cell %q is outside the configuration", ErrSchema, c.Key())
 		}
 	}
@@ -353,7 +366,7 @@ func Merge(reports ...*Report) (*Report, error) {
 	first := reports[0]
 	out := &Report{
 		SchemaVersion: SchemaVersion, SprigVersion: first.SprigVersion, Protocol: first.Protocol,
-		ABIs: first.ABIs, Modes: first.Modes, Scenarios: first.Scenarios,
+		ABIs: first.ABIs, Server: first.Server, Servers: first.Servers, Modes: first.Modes, Scenarios: first.Scenarios,
 		PredictionOnly: first.PredictionOnly,
 		Start:          first.Start, End: first.End,
 	}
@@ -361,7 +374,7 @@ func Merge(reports ...*Report) (*Report, error) {
 	for i, r := range reports {
 		other, base := r.name(i), first.name(0)
 		switch {
-		case !slices.Equal(r.ABIs, first.ABIs):
+		case !slices.Equal(r.ABIs, first.ABIs) || !slices.Equal(r.Servers, first.Servers) || r.Server != first.Server:
 			return nil, fmt.Errorf("matrix: merge: %s covers ABIs %v, %s %v", other, r.ABIs, base, first.ABIs)
 		case !slices.Equal(r.Modes, first.Modes):
 			return nil, fmt.Errorf("matrix: merge: %s covers modes %v, %s %v", other, r.Modes, base, first.Modes)

@@ -2,7 +2,9 @@ package matrix
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +25,9 @@ import (
 // any other error means the matrix could not be run at all.
 func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.resolveServer(ctx); err != nil {
 		return nil, err
 	}
 	workers := cfg.Workers
@@ -56,7 +61,7 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				cell, err := runCell(runCtx, r, keys[i], names, cfg.Timeout, progs)
+				cell, err := runCell(runCtx, r, &cfg, keys[i], names, progs)
 				if err == nil {
 					cells[i] = cell
 				}
@@ -121,11 +126,32 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
+// resolveServer reads the outside server's ABI from its banner when the
+// configuration does not name it, and refuses server-translates against
+// a server that is not sprig's (only sprig's honours an ABI declaration;
+// its banner says abi=NAME).
+func (c *Config) resolveServer(ctx context.Context) error {
+	if c.Server == "" {
+		return nil
+	}
+	d, banner, err := rig.ServerABI(ctx, c.Server)
+	if c.ServerABI == nil {
+		if err != nil {
+			return fmt.Errorf("matrix: %s: %w", c.Server, err)
+		}
+		c.ServerABI = d
+	}
+	if err == nil && banner.ABI == "" && slices.Contains(c.Modes, rig.ModeServerTranslates) {
+		return fmt.Errorf("matrix: %s: mode server-translates needs a server that honours ABI declarations (a sprig server, whose banner says abi=NAME); this one's banner is %q", c.Server, banner.Line())
+	}
+	return nil
+}
+
 // newReport starts a report of cfg.
 func newReport(cfg *Config) *Report {
 	rep := &Report{
 		SchemaVersion: SchemaVersion, SprigVersion: cfg.SprigVersion, Protocol: sp.Version04.String(),
-		ABIs: cfg.abiNames(), Modes: cfg.modeNames(), Shard: cfg.Shard.String(),
+		ABIs: cfg.abiNames(), Server: cfg.Server, Servers: cfg.serverNames(), Modes: cfg.modeNames(), Shard: cfg.Shard.String(),
 		Start: time.Now(), descs: map[string]*abi.Descriptor{},
 	}
 	for _, d := range cfg.ABIs {
@@ -144,8 +170,8 @@ func newReport(cfg *Config) *Report {
 // runCell runs one cell with the guest, then with each program of the
 // emulated column that covers it, and compares what happened with the
 // theory.
-func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration, progs []*emulator) (*Cell, error) {
-	cell, err := judge(ctx, r, k, names, timeout, nil)
+func runCell(ctx context.Context, r *rig.Rig, cfg *Config, k CellKey, names []string, progs []*emulator) (*Cell, error) {
+	cell, err := judge(ctx, r, cfg, k, names, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +179,7 @@ func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout
 		if !e.covers(k) {
 			continue
 		}
-		c, err := judge(ctx, r, k, names, timeout, e)
+		c, err := judge(ctx, r, cfg, k, names, e)
 		if err != nil {
 			return nil, err
 		}
@@ -167,8 +193,9 @@ func runCell(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout
 // judge runs one client in cell k (the guest, or prog) and compares what
 // happened with the theory. Scenarios that ended in errors run once
 // more, alone; what they do then is their result.
-func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout time.Duration, prog *emulator) (*Cell, error) {
-	pair := rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: timeout}
+func judge(ctx context.Context, r *rig.Rig, cfg *Config, k CellKey, names []string, prog *emulator) (*Cell, error) {
+	pair := rig.Pair{Client: k.Client, Server: k.Server, Mode: k.Mode, Scenarios: names, Timeout: cfg.Timeout,
+		URL: cfg.Server, Destructive: cfg.Destructive}
 	if prog != nil {
 		pair.Program = prog
 	}
@@ -179,7 +206,7 @@ func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout t
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // results cut short by cancellation mean nothing
 	}
-	cell := evaluate(k, names, rr)
+	cell := evaluate(k, names, rr, cfg.Server != "")
 	if cell.Errors == 0 {
 		return cell, nil
 	}
@@ -197,7 +224,7 @@ func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout t
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	second := evaluate(k, again, rr2)
+	second := evaluate(k, again, rr2, cfg.Server != "")
 	for _, y := range second.Results {
 		for i := range cell.Results {
 			if cell.Results[i].Scenario == y.Scenario {
@@ -217,7 +244,11 @@ func judge(ctx context.Context, r *rig.Rig, k CellKey, names []string, timeout t
 // evaluate turns a rig report into a cell: one result per scenario, in
 // order, each with its prediction, a child's under its parent; a
 // scenario the guest never reported counts as failed.
-func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
+//
+// Against an outside server (outside) an unsupported result judges
+// nothing either: the server lacks a call the scenario needs, which the
+// layouts do not speak to.
+func evaluate(k CellKey, names []string, rr *rig.Report, outside bool) *Cell {
 	cell := &Cell{Mode: k.Mode.String(), Client: k.Client.Name, Server: k.Server.Name,
 		Millis: float64(rr.Elapsed.Microseconds()) / 1000, ext: rr.KernelExtensions}
 	got := map[string]rig.Result{}
@@ -233,10 +264,10 @@ func evaluate(k CellKey, names []string, rr *rig.Report) *Cell {
 	for _, n := range names {
 		s, _ := guestapi.LookupScenario(n)
 		x, ran := got[n]
-		res := observed(k, s, x, ran)
+		res := observed(k, s, x, ran, outside)
 		if s.Child != "" && x.Child != nil {
 			cs, _ := guestapi.LookupScenario(s.Child)
-			child := observed(k, cs, *x.Child, true)
+			child := observed(k, cs, *x.Child, true, outside)
 			res.Child = &child
 		}
 		cell.Results = append(cell.Results, res)
@@ -254,7 +285,7 @@ func guestError(x rig.Result, rr *rig.Report) string {
 }
 
 // observed pairs a guest's result for scenario s with the prediction.
-func observed(k CellKey, s guestapi.Scenario, x rig.Result, ran bool) Result {
+func observed(k CellKey, s guestapi.Scenario, x rig.Result, ran, outside bool) Result {
 	v := predict.Scenario(k.Client, k.Server, k.Mode, s)
 	res := Result{Scenario: s.Name, Predicted: status(v.Pass), Reason: v.Reason}
 	if !ran {
@@ -265,7 +296,8 @@ func observed(k CellKey, s guestapi.Scenario, x rig.Result, ran bool) Result {
 	}
 	// An error says nothing about the prediction (the scenario could not
 	// be judged where it ran); anything else must be what was predicted.
-	res.Agrees = res.Status == res.Predicted || res.Status == guestapi.Error
+	res.Agrees = res.Status == res.Predicted || res.Status == guestapi.Error ||
+		(outside && res.Status == guestapi.Unsupported)
 	return res
 }
 
@@ -284,6 +316,9 @@ func status(pass bool) guestapi.Status {
 func Predicted(cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Server != "" && cfg.ServerABI == nil {
+		return nil, errors.New("matrix: a prediction for an outside server needs its ServerABI")
 	}
 	rep := newReport(&cfg)
 	rep.PredictionOnly = true

@@ -29,10 +29,11 @@ type tableCell struct {
 // table returns mode's client × server table, rows by client.
 func (r *Report) table(mode string) [][]tableCell {
 	total := len(r.Scenarios)
+	cols := r.columns()
 	rows := make([][]tableCell, len(r.ABIs))
 	for i, cl := range r.ABIs {
-		rows[i] = make([]tableCell, len(r.ABIs))
-		for j, sv := range r.ABIs {
+		rows[i] = make([]tableCell, len(cols))
+		for j, sv := range cols {
 			c := r.Cell(mode, cl, sv)
 			switch {
 			case c == nil:
@@ -73,8 +74,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if len(r.KernelExtensions) > 0 {
 		ext = ", kernel extensions " + strings.Join(r.KernelExtensions, ", ") + " on"
 	}
-	fmt.Fprintf(bw, "sprig matrix: %d ABIs × %d modes = %d cells of %d scenarios, protocol %s%s\n",
-		len(r.ABIs), len(r.Modes), len(r.ABIs)*len(r.ABIs)*len(r.Modes), total, r.Protocol, ext)
+	if r.Server != "" {
+		fmt.Fprintf(bw, "sprig matrix: %d client ABIs × %d modes against the %s server at %s = %d cells of %d scenarios, protocol %s\n",
+			len(r.ABIs), len(r.Modes), strings.Join(r.Servers, ","), r.Server, r.cellCount(), total, r.Protocol)
+	} else {
+		fmt.Fprintf(bw, "sprig matrix: %d ABIs × %d modes = %d cells of %d scenarios, protocol %s%s\n",
+			len(r.ABIs), len(r.Modes), r.cellCount(), total, r.Protocol, ext)
+	}
 	if r.Shard != "" {
 		fmt.Fprintf(bw, "shard %s: %d cells\n", r.Shard, len(r.Cells))
 	}
@@ -89,9 +95,14 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	r.writeEmulators(bw)
 	for _, m := range r.Modes {
 		fmt.Fprintf(bw, "\n%s: scenarios passed of %d, client ↓ server →%s\n", m, total, r.markNote())
-		writeGrid(bw, r.ABIs, r.table(m), o.Color)
+		writeGrid(bw, r.ABIs, r.columns(), r.table(m), o.Color)
 	}
 	r.writeProblems(bw, "  ")
+	if r.Server != "" {
+		// The verdict on the C code's claim needs every pair of machines;
+		// one outside server is one column of it.
+		return bw.Flush()
+	}
 	v := r.Verdict()
 	fmt.Fprintf(bw, "\nVerdict\n")
 	for _, line := range wrap(Claim, 76) {
@@ -114,13 +125,16 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	return bw.Flush()
 }
 
+// cellCount is how many cells the configuration has.
+func (r *Report) cellCount() int { return len(r.ABIs) * len(r.columns()) * len(r.Modes) }
+
 // markNote explains the marks a table may hold.
 func (r *Report) markNote() string {
 	var notes []string
 	if r.Summary.Disagreements > 0 {
 		notes = append(notes, "! = observed ≠ predicted")
 	}
-	if len(r.Cells) < len(r.ABIs)*len(r.ABIs)*len(r.Modes) {
+	if len(r.Cells) < r.cellCount() {
 		notes = append(notes, "· = not in this report")
 	}
 	if len(notes) == 0 {
@@ -143,12 +157,14 @@ func (r *Report) problems() string {
 
 // writeGrid writes a table with the ABIs as row and column heads,
 // padding by the visible width so colours do not upset the columns.
-func writeGrid(w io.Writer, abis []string, rows [][]tableCell, color bool) {
+func writeGrid(w io.Writer, abis, cols []string, rows [][]tableCell, color bool) {
 	head := "client"
 	width := utf8.RuneCountInString(head)
-	colw := make([]int, len(abis))
-	for j, a := range abis {
+	for _, a := range abis {
 		width = max(width, len(a))
+	}
+	colw := make([]int, len(cols))
+	for j, a := range cols {
 		colw[j] = len(a)
 		for i := range rows {
 			colw[j] = max(colw[j], utf8.RuneCountInString(rows[i][j].text))
@@ -156,7 +172,7 @@ func writeGrid(w io.Writer, abis []string, rows [][]tableCell, color bool) {
 	}
 	var b strings.Builder
 	b.WriteString(pad(head, width))
-	for j, a := range abis {
+	for j, a := range cols {
 		b.WriteString("  " + pad(a, colw[j]))
 	}
 	fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
