@@ -85,8 +85,9 @@ func DefaultConfig() Config {
 // CPU, at most 32. A cell partly waits rather than computes (each syscall
 // is a socket round trip to the in-process server), so more cells than
 // CPUs keep the machine busy; each running cell holds about 30 MB, hence
-// the cap. On a 2-core machine the default matrix (243 cells) takes about
-// 12 s with the default 8 workers and 360 MB of memory.
+// the cap. On a 2-core VM the default matrix (243 cells) took 25-28 s
+// wall, 45-51 s of CPU and 355 MB at most with the default 8 workers
+// (measured 2026-12-01); the guests' own compute is most of it.
 func DefaultWorkers() int { return min(4*runtime.NumCPU(), 32) }
 
 // Validate checks the configuration and returns an error naming the
