@@ -171,39 +171,63 @@ func Diff(want, got *File, max int) []string {
 // did and what it could not do. A descriptor it cannot compile for keeps
 // its golden file.
 func Update(testdata string, ds []*abi.Descriptor, log io.Writer) error {
-	if err := os.MkdirAll(filepath.Join(testdata, "golden"), 0o755); err != nil {
+	return regenerate(testdata, goldenKind{
+		dir: "golden", sourceName: SourceName, source: CSource(), path: Path,
+		generate: func(d *abi.Descriptor, scratch string) ([]byte, string, error) {
+			f, err := Generate(d, scratch)
+			if err != nil {
+				return nil, "", err
+			}
+			return f.Marshal(), fmt.Sprintf("%d numbers, %s", len(f.Entries), f.CompilerVersion), nil
+		},
+	}, ds, log)
+}
+
+// goldenKind is one kind of golden file: the C source every ABI's file is
+// compiled from, and how one descriptor's file is made and named.
+type goldenKind struct {
+	dir, sourceName string
+	source          []byte
+	// generate compiles for d in scratch and returns the file's bytes and
+	// a summary for the log.
+	generate func(d *abi.Descriptor, scratch string) ([]byte, string, error)
+	path     func(testdata, name string) string
+}
+
+// regenerate writes k's source and the file of every descriptor in ds
+// whose compiler is on PATH; one without a compiler, or whose compiler
+// made an object for another machine, keeps its file and is logged.
+func regenerate(testdata string, k goldenKind, ds []*abi.Descriptor, log io.Writer) error {
+	if err := os.MkdirAll(filepath.Join(testdata, k.dir), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(testdata, SourceName), CSource(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(testdata, k.sourceName), k.source, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "wrote %s\n", filepath.Join(testdata, SourceName))
-	scratch, err := os.MkdirTemp("", "sprig-golden-")
+	fmt.Fprintf(log, "wrote %s\n", filepath.Join(testdata, k.sourceName))
+	scratch, err := os.MkdirTemp("", "sprig-"+k.dir+"-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(scratch)
 	var errs []error
 	for _, d := range ds {
-		f, err := Generate(d, scratch)
+		data, summary, err := k.generate(d, scratch)
 		var me *MachineError
 		switch {
-		case errors.Is(err, ErrNoCompiler):
-			fmt.Fprintf(log, "%s: not regenerated: %v\n", d.Name, err)
-			continue
-		case errors.As(err, &me):
+		case errors.Is(err, ErrNoCompiler), errors.As(err, &me):
 			fmt.Fprintf(log, "%s: not regenerated: %v\n", d.Name, err)
 			continue
 		case err != nil:
 			errs = append(errs, err)
 			continue
 		}
-		p := Path(testdata, d.Name)
-		if err := os.WriteFile(p, f.Marshal(), 0o644); err != nil {
+		p := k.path(testdata, d.Name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(log, "%s: wrote %s (%d numbers, %s)\n", d.Name, p, len(f.Entries), f.CompilerVersion)
+		fmt.Fprintf(log, "%s: wrote %s (%s)\n", d.Name, p, summary)
 	}
 	return errors.Join(errs...)
 }

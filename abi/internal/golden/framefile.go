@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -368,36 +367,14 @@ func DiffFrames(want, got *FrameFile, max int) []string {
 // it did and what it could not do. A descriptor it cannot compile for
 // keeps its file.
 func UpdateFrames(testdata string, ds []*abi.Descriptor, log io.Writer) error {
-	if err := os.MkdirAll(filepath.Join(testdata, "frames"), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(testdata, FrameSourceName), FrameSource(), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "wrote %s\n", filepath.Join(testdata, FrameSourceName))
-	scratch, err := os.MkdirTemp("", "sprig-frames-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(scratch)
-	var errs []error
-	for _, d := range ds {
-		f, err := GenerateFrames(d, scratch)
-		var me *MachineError
-		switch {
-		case errors.Is(err, ErrNoCompiler), errors.As(err, &me):
-			fmt.Fprintf(log, "%s: not regenerated: %v\n", d.Name, err)
-			continue
-		case err != nil:
-			errs = append(errs, err)
-			continue
-		}
-		p := FramePath(testdata, d.Name)
-		if err := os.WriteFile(p, f.Marshal(), 0o644); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintf(log, "%s: wrote %s (%d frames, %s)\n", d.Name, p, len(f.Objects), f.CompilerVersion)
-	}
-	return errors.Join(errs...)
+	return regenerate(testdata, goldenKind{
+		dir: "frames", sourceName: FrameSourceName, source: FrameSource(), path: FramePath,
+		generate: func(d *abi.Descriptor, scratch string) ([]byte, string, error) {
+			f, err := GenerateFrames(d, scratch)
+			if err != nil {
+				return nil, "", err
+			}
+			return f.Marshal(), fmt.Sprintf("%d frames, %s", len(f.Objects), f.CompilerVersion), nil
+		},
+	}, ds, log)
 }
