@@ -71,8 +71,12 @@ func SourceSHA256(src []byte) string {
 }
 
 // Command is the compile command as recorded in golden files.
-func Command(d *abi.Descriptor) string {
-	args := append(append(append([]string(nil), d.Compiler...), CompileFlags...), SourceName)
+func Command(d *abi.Descriptor) string { return commandLine(d, SourceName) }
+
+// commandLine is the command that compiles sourceName for d, as golden
+// files record it.
+func commandLine(d *abi.Descriptor, sourceName string) string {
+	args := append(append(append([]string(nil), d.Compiler...), CompileFlags...), sourceName)
 	return strings.Join(args, " ")
 }
 
@@ -86,17 +90,34 @@ func Generate(d *abi.Descriptor, dir string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{
-		ABI:             d.Name,
-		Compiler:        append([]string(nil), d.Compiler...),
-		Command:         Command(d),
-		CompilerVersion: compilerVersion(cc),
-		ELF:             got,
-		Source:          "testdata/" + SourceName,
-		SourceSHA256:    SourceSHA256(src),
-		Seed:            Seed,
-		Entries:         entries,
-	}, nil
+	return &File{Provenance: provenance(d, SourceName, cc, got, src), Seed: Seed, Entries: entries}, nil
+}
+
+// compile builds src as base.c with d's compiler into dir and returns the
+// object's path and the compiler's.
+func compile(d *abi.Descriptor, dir, base string, src []byte) (obj, cc string, err error) {
+	if len(d.Compiler) == 0 {
+		return "", "", fmt.Errorf("golden: %s: %w named in its descriptor", d.Name, ErrNoCompiler)
+	}
+	cc, err = exec.LookPath(d.Compiler[0])
+	if err != nil {
+		return "", "", fmt.Errorf("golden: %s: %w: %v", d.Name, ErrNoCompiler, err)
+	}
+	cfile := filepath.Join(dir, d.Name+"-"+base+".c")
+	if err := os.WriteFile(cfile, src, 0o644); err != nil {
+		return "", cc, err
+	}
+	obj = filepath.Join(dir, d.Name+"-"+base+".o")
+	args := append(append(append([]string(nil), d.Compiler[1:]...), CompileFlags...), "-o", obj, cfile)
+	cmd := exec.Command(cc, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", cc, fmt.Errorf("golden: %s: %s %s %s.c: %v\n%s", d.Name, strings.Join(d.Compiler, " "),
+			strings.Join(CompileFlags, " "), base, err, stderr.String())
+	}
+	return obj, cc, nil
 }
 
 // Measure compiles src, the C file of set, with d's compiler in dir and
@@ -104,26 +125,9 @@ func Generate(d *abi.Descriptor, dir string) (*File, error) {
 // (those d's compiler builds), then each bit-field's offset and width.
 // It also returns the object's ELF description and the compiler's path.
 func Measure(d *abi.Descriptor, dir string, set *Set, src []byte) (entries []Entry, elfDesc, cc string, err error) {
-	if len(d.Compiler) == 0 {
-		return nil, "", "", fmt.Errorf("golden: %s: %w named in its descriptor", d.Name, ErrNoCompiler)
-	}
-	cc, err = exec.LookPath(d.Compiler[0])
+	obj, cc, err := compile(d, dir, strings.TrimSuffix(set.Name, ".c"), src)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("golden: %s: %w: %v", d.Name, ErrNoCompiler, err)
-	}
-	base := strings.TrimSuffix(set.Name, ".c")
-	cfile := filepath.Join(dir, d.Name+"-"+base+".c")
-	if err := os.WriteFile(cfile, src, 0o644); err != nil {
 		return nil, "", cc, err
-	}
-	obj := filepath.Join(dir, d.Name+"-"+base+".o")
-	args := append(append(append([]string(nil), d.Compiler[1:]...), CompileFlags...), "-o", obj, cfile)
-	cmd := exec.Command(cc, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, "", cc, fmt.Errorf("golden: %s: %s %s: %v\n%s", d.Name, strings.Join(d.Compiler, " "), strings.Join(CompileFlags, " "), err, stderr.String())
 	}
 	names, vals, got, err := ReadObject(obj)
 	if err != nil {

@@ -15,6 +15,15 @@ import (
 
 // File is one ABI's golden file: what its compiler measured.
 type File struct {
+	Provenance
+	Seed    uint64  `json:"seed"`
+	Entries []Entry `json:"entries"`
+}
+
+// Provenance says what made a golden file of either kind: the ABI, its
+// compiler and the command, the object it made and the C source, with
+// that source's hash.
+type Provenance struct {
 	ABI             string   `json:"abi"`
 	Compiler        []string `json:"compiler"`
 	Command         string   `json:"command"`
@@ -22,8 +31,51 @@ type File struct {
 	ELF             string   `json:"elf"`
 	Source          string   `json:"source"`
 	SourceSHA256    string   `json:"source_sha256"`
-	Seed            uint64   `json:"seed"`
-	Entries         []Entry  `json:"entries"`
+}
+
+// provenance records that compiler cc made an object described as elf
+// for d from src, the file called sourceName under testdata.
+func provenance(d *abi.Descriptor, sourceName, cc, elf string, src []byte) Provenance {
+	return Provenance{
+		ABI:             d.Name,
+		Compiler:        append([]string(nil), d.Compiler...),
+		Command:         commandLine(d, sourceName),
+		CompilerVersion: compilerVersion(cc),
+		ELF:             elf,
+		Source:          "testdata/" + sourceName,
+		SourceSHA256:    SourceSHA256(src),
+	}
+}
+
+// keyValue is one top-level member of a golden file as Marshal writes it.
+type keyValue struct {
+	k string
+	v any
+}
+
+// members are p's members in the order both kinds of file write them.
+func (p *Provenance) members() []keyValue {
+	return []keyValue{
+		{"abi", p.ABI}, {"compiler", p.Compiler}, {"command", p.Command},
+		{"compiler_version", p.CompilerVersion}, {"elf", p.ELF}, {"source", p.Source},
+		{"source_sha256", p.SourceSHA256},
+	}
+}
+
+// diff reports with add every member of got that differs from want's.
+func (want *Provenance) diff(got *Provenance, add func(format string, args ...any)) {
+	hdr := func(name, w, g string) {
+		if w != g {
+			add("%s: %q, now %q", name, w, g)
+		}
+	}
+	hdr("abi", want.ABI, got.ABI)
+	hdr("compiler", strings.Join(want.Compiler, " "), strings.Join(got.Compiler, " "))
+	hdr("command", want.Command, got.Command)
+	hdr("compiler_version", want.CompilerVersion, got.CompilerVersion)
+	hdr("elf", want.ELF, got.ELF)
+	hdr("source", want.Source, got.Source)
+	hdr("source_sha256", want.SourceSHA256, got.SourceSHA256)
 }
 
 // Entry is one measured number.
@@ -64,14 +116,7 @@ func (f *File) Marshal() []byte {
 		return string(out)
 	}
 	b.WriteString("{\n")
-	for _, kv := range []struct {
-		k string
-		v any
-	}{
-		{"abi", f.ABI}, {"compiler", f.Compiler}, {"command", f.Command},
-		{"compiler_version", f.CompilerVersion}, {"elf", f.ELF}, {"source", f.Source},
-		{"source_sha256", f.SourceSHA256}, {"seed", f.Seed},
-	} {
+	for _, kv := range append(f.members(), keyValue{"seed", f.Seed}) {
 		fmt.Fprintf(&b, "  %s: %s,\n", j(kv.k), j(kv.v))
 	}
 	b.WriteString("  \"entries\": [\n")
@@ -130,18 +175,7 @@ func Diff(want, got *File, max int) []string {
 			out = append(out, fmt.Sprintf(format, args...))
 		}
 	}
-	hdr := func(name, w, g string) {
-		if w != g {
-			add("%s: %q, now %q", name, w, g)
-		}
-	}
-	hdr("abi", want.ABI, got.ABI)
-	hdr("compiler", strings.Join(want.Compiler, " "), strings.Join(got.Compiler, " "))
-	hdr("command", want.Command, got.Command)
-	hdr("compiler_version", want.CompilerVersion, got.CompilerVersion)
-	hdr("elf", want.ELF, got.ELF)
-	hdr("source", want.Source, got.Source)
-	hdr("source_sha256", want.SourceSHA256, got.SourceSHA256)
+	want.Provenance.diff(&got.Provenance, add)
 	if want.Seed != got.Seed {
 		add("seed: %#x, now %#x", want.Seed, got.Seed)
 	}

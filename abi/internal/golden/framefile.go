@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -18,14 +16,8 @@ import (
 // FrameFile is one ABI's frame golden file, testdata/frames/<abi>.json:
 // what its compiler made of frames.c.
 type FrameFile struct {
-	ABI             string        `json:"abi"`
-	Compiler        []string      `json:"compiler"`
-	Command         string        `json:"command"`
-	CompilerVersion string        `json:"compiler_version"`
-	ELF             string        `json:"elf"`
-	Source          string        `json:"source"`
-	SourceSHA256    string        `json:"source_sha256"`
-	Objects         []FrameRecord `json:"objects"`
+	Provenance
+	Objects []FrameRecord `json:"objects"`
 }
 
 // FrameRecord is one frame object as the compiler laid it out.
@@ -79,10 +71,7 @@ func FramePath(testdata, name string) string {
 }
 
 // FrameCommand is the compile command recorded in frame golden files.
-func FrameCommand(d *abi.Descriptor) string {
-	args := append(append(append([]string(nil), d.Compiler...), CompileFlags...), FrameSourceName)
-	return strings.Join(args, " ")
-}
+func FrameCommand(d *abi.Descriptor) string { return commandLine(d, FrameSourceName) }
 
 // GenerateFrames compiles frames.c with d's compiler in dir (a scratch
 // directory) and returns what it read back. It never runs what it
@@ -101,43 +90,7 @@ func GenerateFrames(d *abi.Descriptor, dir string) (*FrameFile, error) {
 	if want := wantELF(d); !strings.HasPrefix(desc, want) {
 		return nil, &MachineError{ABI: d.Name, Want: want, Got: desc}
 	}
-	return &FrameFile{
-		ABI:             d.Name,
-		Compiler:        append([]string(nil), d.Compiler...),
-		Command:         FrameCommand(d),
-		CompilerVersion: compilerVersion(cc),
-		ELF:             desc,
-		Source:          "testdata/" + FrameSourceName,
-		SourceSHA256:    SourceSHA256(src),
-		Objects:         recs,
-	}, nil
-}
-
-// compile builds src as base.c with d's compiler into dir and returns the
-// object's path and the compiler's.
-func compile(d *abi.Descriptor, dir, base string, src []byte) (obj, cc string, err error) {
-	if len(d.Compiler) == 0 {
-		return "", "", fmt.Errorf("golden: %s: %w named in its descriptor", d.Name, ErrNoCompiler)
-	}
-	cc, err = exec.LookPath(d.Compiler[0])
-	if err != nil {
-		return "", "", fmt.Errorf("golden: %s: %w: %v", d.Name, ErrNoCompiler, err)
-	}
-	cfile := filepath.Join(dir, d.Name+"-"+base+".c")
-	if err := os.WriteFile(cfile, src, 0o644); err != nil {
-		return "", cc, err
-	}
-	obj = filepath.Join(dir, d.Name+"-"+base+".o")
-	args := append(append(append([]string(nil), d.Compiler[1:]...), CompileFlags...), "-o", obj, cfile)
-	cmd := exec.Command(cc, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", cc, fmt.Errorf("golden: %s: %s %s %s.c: %v\n%s", d.Name, strings.Join(d.Compiler, " "),
-			strings.Join(CompileFlags, " "), base, err, stderr.String())
-	}
-	return obj, cc, nil
+	return &FrameFile{Provenance: provenance(d, FrameSourceName, cc, desc, src), Objects: recs}, nil
 }
 
 // readFrames reads the numbers table and every frame object of objs from
@@ -271,14 +224,7 @@ func (f *FrameFile) Marshal() []byte {
 		return string(out)
 	}
 	b.WriteString("{\n")
-	for _, kv := range []struct {
-		k string
-		v any
-	}{
-		{"abi", f.ABI}, {"compiler", f.Compiler}, {"command", f.Command},
-		{"compiler_version", f.CompilerVersion}, {"elf", f.ELF}, {"source", f.Source},
-		{"source_sha256", f.SourceSHA256},
-	} {
+	for _, kv := range f.members() {
 		fmt.Fprintf(&b, "  %s: %s,\n", j(kv.k), j(kv.v))
 	}
 	b.WriteString("  \"objects\": [\n")
@@ -320,18 +266,7 @@ func DiffFrames(want, got *FrameFile, max int) []string {
 			out = append(out, fmt.Sprintf(format, args...))
 		}
 	}
-	hdr := func(name, w, g string) {
-		if w != g {
-			add("%s: %q, now %q", name, w, g)
-		}
-	}
-	hdr("abi", want.ABI, got.ABI)
-	hdr("compiler", strings.Join(want.Compiler, " "), strings.Join(got.Compiler, " "))
-	hdr("command", want.Command, got.Command)
-	hdr("compiler_version", want.CompilerVersion, got.CompilerVersion)
-	hdr("elf", want.ELF, got.ELF)
-	hdr("source", want.Source, got.Source)
-	hdr("source_sha256", want.SourceSHA256, got.SourceSHA256)
+	want.Provenance.diff(&got.Provenance, add)
 	line := func(r FrameRecord) string {
 		b, _ := json.Marshal(r)
 		return string(b)
