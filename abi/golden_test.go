@@ -152,32 +152,50 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// goldenFileExists reports whether d's golden file at path exists. A
+// missing file is reported on out (and in the test log) as "no compiler
+// exists" when the descriptor names no compiler (what: what is then left
+// unchecked), and fails the test when it names one.
+func goldenFileExists(t *testing.T, d *abi.Descriptor, path, what string, out io.Writer) bool {
+	t.Helper()
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if len(d.Compiler) == 0 {
+		msg := fmt.Sprintf("abi: no compiler exists for ABI %s (its descriptor names none), so its %s are NOT checked against a compiler", d.Name, what)
+		fmt.Fprintln(out, msg)
+		t.Log(msg)
+		return false
+	}
+	t.Fatalf("abi: ABI %s names compiler %q but has no golden file %s; run go generate ./abi where that compiler is installed",
+		d.Name, strings.Join(d.Compiler, " "), path)
+	return false
+}
+
+// checkProvenance checks that a golden file is d's, from d's compiler,
+// made with command from the committed source (srcSum, the hash of
+// source).
+func checkProvenance(t *testing.T, d *abi.Descriptor, p *golden.Provenance, command, srcSum, source string) {
+	t.Helper()
+	assert.Equal(t, d.Name, p.ABI)
+	assert.Equal(t, d.Compiler, p.Compiler, "descriptor's compiler changed; regenerate")
+	assert.Equal(t, command, p.Command)
+	assert.Equal(t, srcSum, p.SourceSHA256, "golden file was made from another %s; regenerate", source)
+	assert.NotEmpty(t, p.CompilerVersion)
+}
+
 // checkGolden checks d against its golden file under dir. A missing file
 // is reported on out (and in the test log) as "no compiler exists" when
 // the descriptor names no compiler, and is an error when it names one.
 func checkGolden(t *testing.T, d *abi.Descriptor, dir, srcSum string, out io.Writer) {
 	t.Helper()
 	path := golden.Path(dir, d.Name)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if len(d.Compiler) == 0 {
-			msg := fmt.Sprintf("abi: no compiler exists for ABI %s (its descriptor names none), so its layouts are NOT checked against a compiler", d.Name)
-			fmt.Fprintln(out, msg)
-			t.Log(msg)
-			return
-		}
-		t.Fatalf("abi: ABI %s names compiler %q but has no golden file %s; run go generate ./abi where that compiler is installed",
-			d.Name, strings.Join(d.Compiler, " "), path)
+	if !goldenFileExists(t, d, path, "layouts", out) {
+		return
 	}
 	f, err := golden.ReadFile(path)
 	require.NoError(t, err)
-
-	// The file is this ABI's, from this compiler, from the committed
-	// source.
-	assert.Equal(t, d.Name, f.ABI)
-	assert.Equal(t, d.Compiler, f.Compiler, "descriptor's compiler changed; regenerate")
-	assert.Equal(t, golden.Command(d), f.Command)
-	assert.Equal(t, srcSum, f.SourceSHA256, "golden file was made from another layouts.c; regenerate")
-	assert.NotEmpty(t, f.CompilerVersion)
+	checkProvenance(t, d, &f.Provenance, golden.Command(d), srcSum, golden.SourceName)
 
 	// Every number the engine computes matches, and the golden file holds
 	// nothing the engine does not compute (bar the informational
