@@ -125,28 +125,36 @@ func TestSameABIPassesEverywhere(t *testing.T) {
 	for _, name := range sameABITargets() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			tg := usable(t, name)
-			b := build(t, tg)
-			run, err := b.Run(context.Background(), RunConfig{URL: startServer(t, tg.ABI()), Timeout: 20 * time.Second, Destructive: true})
-			require.NoError(t, err, "stderr: %s", stderrOf(run))
-			var got []string
-			for _, r := range run.Results {
-				got = append(got, r.Scenario)
-				switch r.Status {
-				case guestapi.Pass:
-					assert.Positive(t, r.Checks, r.Scenario)
-				case guestapi.Unsupported:
-					assert.NotEmpty(t, r.Detail, "%s: unsupported without a reason", r.Scenario)
-				default:
-					t.Errorf("%s: %s at layer %s: %s", r.Scenario, r.Status, r.Layer, r.Detail)
-				}
-			}
-			assert.Equal(t, expectedNames(), got)
-			assert.Equal(t, 0, run.ExitCode)
+			b, run := runSameABI(t, usable(t, name))
 			t.Logf("%s: built in %v (cached %v) with %s; %d scenarios in %v", name, b.BuildTime, b.Cached,
 				b.CompilerVersion, len(run.Results), run.Wall)
 		})
 	}
+}
+
+// runSameABI builds tg's program and runs every scenario, destructive
+// ones included, against a sprig server of its own ABI, and checks that
+// each passes (or is unsupported with a reason) and the client exits 0.
+func runSameABI(t *testing.T, tg Target) (*Binary, *Run) {
+	t.Helper()
+	b := build(t, tg)
+	run, err := b.Run(context.Background(), RunConfig{URL: startServer(t, tg.ABI()), Timeout: 20 * time.Second, Destructive: true})
+	require.NoError(t, err, "stderr: %s", stderrOf(run))
+	var got []string
+	for _, r := range run.Results {
+		got = append(got, r.Scenario)
+		switch r.Status {
+		case guestapi.Pass:
+			assert.Positive(t, r.Checks, r.Scenario)
+		case guestapi.Unsupported:
+			assert.NotEmpty(t, r.Detail, "%s: unsupported without a reason", r.Scenario)
+		default:
+			t.Errorf("%s: %s at layer %s: %s", r.Scenario, r.Status, r.Layer, r.Detail)
+		}
+	}
+	assert.Equal(t, expectedNames(), got)
+	assert.Equal(t, 0, run.ExitCode)
+	return b, run
 }
 
 // Both protocol eras: a 0.1 server (no EXEC, raw errno ERROR codes, an

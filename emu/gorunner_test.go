@@ -211,23 +211,7 @@ func TestGoRunnerSameABIPassesEverywhere(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				tg := usable(t, name)
-				b := build(t, tg)
-				run, err := b.Run(context.Background(), RunConfig{URL: startServer(t, tg.ABI()), Timeout: 20 * time.Second, Destructive: true})
-				require.NoError(t, err, "stderr: %s", stderrOf(run))
-				var got []string
-				for _, r := range run.Results {
-					got = append(got, r.Scenario)
-					switch r.Status {
-					case guestapi.Pass:
-						assert.Positive(t, r.Checks, r.Scenario)
-					case guestapi.Unsupported:
-						assert.NotEmpty(t, r.Detail, "%s: unsupported without a reason", r.Scenario)
-					default:
-						t.Errorf("%s: %s at layer %s: %s", r.Scenario, r.Status, r.Layer, r.Detail)
-					}
-				}
-				assert.Equal(t, expectedNames(), got)
-				assert.Equal(t, 0, run.ExitCode)
+				b, run := runSameABI(t, tg)
 				assert.Equal(t, b.CompilerVersion, run.Tools.Compiler)
 				assert.Equal(t, tg.Native(), run.Tools.Emulator == "", "an emulated run names its qemu")
 				log.add("%-11s speaks %-8s %-20s %2d scenarios in %6v  %s / %s", name, tg.ABI().Name, buildNote(b),
