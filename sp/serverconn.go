@@ -171,58 +171,70 @@ func (sc *serverConn) read() bool {
 			}
 			return true
 		}
-		if in.Frame.Class == ClassReq && in.Frame.Type == TypeSyscall && connState(sc.state.Load()) != stateNew {
-			if c := sc.startSyscall(in.Frame); c != nil && !sc.runInline(c) {
-				return false // another goroutine reads now
-			}
-			continue
-		}
-		if !sc.handle(in) {
+		switch sc.handle(in) {
+		case readEnd:
 			return true
+		case readMoved:
+			return false // another goroutine reads now
 		}
 	}
 }
 
-// handle processes one frame; false ends the connection.
-func (sc *serverConn) handle(in inFrame) bool {
+// after says what the reading goroutine does once it has handled a frame.
+type after uint8
+
+const (
+	readOn    after = iota // read the next frame
+	readEnd                // the connection ends
+	readMoved              // an inline call handed reading to another goroutine
+)
+
+// handle processes one frame and says how reading goes on.
+func (sc *serverConn) handle(in inFrame) after {
 	f := in.Frame
 	if connState(sc.state.Load()) == stateNew {
-		return sc.handleFirst(in)
+		if !sc.handleFirst(in) {
+			return readEnd
+		}
+		return readOn
 	}
 	switch f.Class {
 	case ClassReq:
 		switch f.Type {
 		case TypeSyscall:
-			if c := sc.startSyscall(f); c != nil {
-				sc.runInline(c) // not reached from readLoop, which inlines itself
+			if c := sc.startSyscall(f); c != nil && !sc.runInline(c) {
+				return readMoved
 			}
-			return true
+			return readOn
 		case TypePrefork:
 			if sc.inExec.Load() {
 				// As the C server: no forking while the process execs.
 				sc.log.Warn("PREFORK during EXEC; dropping client")
 				sc.sendError(f.Reqno, ErrorInExec)
-				return false
+				return readEnd
 			}
 			sc.prefork(f)
-			return true
+			return readOn
 		case TypeHandshake:
 			if HandshakeKind(f.U) == HandshakeExec && sc.srv.cfg.Version.HasExec() {
-				return sc.exec(f, in.guest)
+				if !sc.exec(f, in.guest) {
+					return readEnd
+				}
+				return readOn
 			}
 			// A second GUEST or FORK on a running connection.
 			sc.sendError(f.Reqno, ErrorMalformed)
-			return false
+			return readEnd
 		}
 		sc.log.Warn("request of a type a client may not send", "frame", f.Header.String())
 		sc.sendError(f.Reqno, ErrorMalformed)
-		return true
+		return readOn
 	case ClassResp:
 		sc.deliver(f)
-		return true
+		return readOn
 	case ClassError:
 		sc.log.Info("client sent an error frame", "code", f.U, "reqno", f.Reqno)
-		return true
+		return readOn
 	}
 	sc.log.Warn("frame of unknown class", "frame", f.Header.String())
 	if sc.srv.cfg.Version.HasEnumErrors() {
@@ -230,7 +242,7 @@ func (sc *serverConn) handle(in inFrame) bool {
 	} else {
 		sc.sendRawError(f.Reqno, uint32(netbsd.ENOENT)) // 0.1 answers an unknown class with ENOENT
 	}
-	return true
+	return readOn
 }
 
 // handleFirst handles the frame that must be a handshake.
