@@ -223,9 +223,7 @@ func emulatedRun(target string, c *Cell) EmulatedRun {
 
 // count sets the run's counts from its results, as Cell.count does.
 func (e *EmulatedRun) count() {
-	c := Cell{Results: e.Results, GuestError: e.Error}
-	c.count()
-	e.Passed, e.Disagreements, e.Errors = c.Passed, c.Disagreements, c.Errors
+	e.Passed, e.Disagreements, e.Errors = tally(e.Error, e.Results)
 }
 
 // summarizeEmulated counts the emulated column of r's cells.

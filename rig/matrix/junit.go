@@ -43,7 +43,7 @@ func (r *Report) JUnit() *junit.Suites {
 			s.Cases = appendJUnitCases(s.Cases, class, c.Results)
 			for _, e := range c.Emulated {
 				eclass := class + ".emulated-" + e.Target
-				if e.Error != "" && !(&Cell{Results: e.Results}).guestErred() {
+				if endDisagrees(e.Error, e.Results) {
 					s.Cases = append(s.Cases, junit.Case{Classname: eclass, Name: "(program)", Time: "0",
 						Failure: &junit.Problem{Message: "the program ended abnormally", Type: "program", Text: e.Error}})
 				}

@@ -212,24 +212,7 @@ func (r *Report) summarize() {
 // count sets the cell's Passed, Disagreements and Errors from its
 // results.
 func (c *Cell) count() {
-	c.Passed, c.Disagreements, c.Errors = 0, 0, 0
-	if c.GuestError != "" && !c.guestErred() {
-		c.Disagreements++
-	}
-	for _, x := range c.Results {
-		if x.Status == guestapi.Pass {
-			c.Passed++
-		}
-		for _, y := range []*Result{&x, x.Child} {
-			switch {
-			case y == nil:
-			case y.Status == guestapi.Error:
-				c.Errors++
-			case !y.Agrees:
-				c.Disagreements++
-			}
-		}
-	}
+	c.Passed, c.Disagreements, c.Errors = tally(c.GuestError, c.Results)
 	for i := range c.Emulated {
 		e := &c.Emulated[i]
 		e.count()
@@ -253,16 +236,45 @@ func (r *Report) countEmulatorCells() {
 	}
 }
 
-// guestErred reports whether the guest's abnormal end was the
-// environment's doing (every result it left unjudged is an error), so it
-// is no disagreement either.
-func (c *Cell) guestErred() bool {
-	for _, x := range c.Results {
-		if x.Status == guestapi.Error {
-			return true
+// tally counts one client's results in a cell (the guest's, or an
+// emulated program's that ended as ended says): passes, disagreements
+// (children included, and an abnormal end of the client's own doing) and
+// errors.
+func tally(ended string, results []Result) (passed, disagreements, errs int) {
+	if endDisagrees(ended, results) {
+		disagreements++
+	}
+	for _, x := range results {
+		if x.Status == guestapi.Pass {
+			passed++
+		}
+		for _, y := range []*Result{&x, x.Child} {
+			switch {
+			case y == nil:
+			case y.Status == guestapi.Error:
+				errs++
+			case !y.Agrees:
+				disagreements++
+			}
 		}
 	}
-	return false
+	return passed, disagreements, errs
+}
+
+// endDisagrees reports whether a client that ended abnormally (ended
+// says how; empty for a normal end) did so of its own accord: not when
+// the environment ended it, which leaves every result it left unjudged an
+// error.
+func endDisagrees(ended string, results []Result) bool {
+	if ended == "" {
+		return false
+	}
+	for _, x := range results {
+		if x.Status == guestapi.Error {
+			return false
+		}
+	}
+	return true
 }
 
 // missingCells lists the configuration's cells that the report lacks.

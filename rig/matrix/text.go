@@ -279,7 +279,7 @@ func (r *Report) Disagreements() []Disagreement {
 
 // appendDisagreements adds those of one client's results in c.
 func appendDisagreements(out []Disagreement, c *Cell, e *EmulatedRun, ended string, results []Result) []Disagreement {
-	if ended != "" && !(&Cell{Results: results}).guestErred() {
+	if endDisagrees(ended, results) {
 		out = append(out, Disagreement{Cell: c, Emulated: e})
 	}
 	for j := range results {
