@@ -56,22 +56,38 @@ func (d doc) help() string {
 // help to stderr and returns the usage exit status.
 func (d doc) usageError(stderr io.Writer, format string, a ...any) int {
 	fmt.Fprintf(stderr, "%s: %s\n\nUsage:\n%s\nRun 'sprig help %s' for details.\n",
-		d.path, fmt.Sprintf(format, a...), d.usage, strings.TrimPrefix(d.path, "sprig "))
+		d.path, d.once(fmt.Sprintf(format, a...)), d.usage, strings.TrimPrefix(d.path, "sprig "))
 	return exitUsage
 }
 
 // failure prints "path: error" to stderr and returns the failure exit
 // status.
 func (d doc) failure(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "%s: %v\n", d.path, err)
+	fmt.Fprintf(stderr, "%s: %s\n", d.path, d.once(err.Error()))
 	return exitFail
+}
+
+// once drops from msg the leading "word: " prefixes that repeat a word of
+// the command's path ("sprig matrix: matrix: config: ..." says matrix
+// once), so an error from the package behind a command names it once.
+func (d doc) once(msg string) string {
+	words := strings.Fields(d.path)
+	for again := true; again; {
+		again = false
+		for _, w := range words {
+			if rest, ok := strings.CutPrefix(msg, w+": "); ok {
+				msg, again = rest, true
+			}
+		}
+	}
+	return msg
 }
 
 // badName prints "path: error" to stderr for a name (of an ABI, struct or
 // syscall) that names nothing, and returns the usage exit status. The
 // error lists the known names, which help more than the synopsis would.
 func (d doc) badName(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "%s: %v\n", d.path, err)
+	fmt.Fprintf(stderr, "%s: %s\n", d.path, d.once(err.Error()))
 	return exitUsage
 }
 

@@ -171,3 +171,25 @@ func TestWriteFailure(t *testing.T) {
 	assert.Equal(t, exitFail, code)
 	assert.Equal(t, "sprig abi list: disk on fire\n", errb.String())
 }
+
+// An error from the package behind a command names the command once:
+// "sprig matrix: config: ...", not "sprig matrix: matrix: config: ...".
+func TestErrorsNameTheCommandOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"matrix", "--scenario", "nope"},
+		{"abi", "show", "vax"},
+		{"matrix", "--server", "unix:///nonexistent/sprig.sock"},
+	} {
+		_, _, errOut := sprig(t, args...)
+		path := "sprig " + args[0]
+		if args[0] == "abi" {
+			path += " " + args[1]
+		}
+		require.True(t, strings.HasPrefix(errOut, path+": "), "%v: %s", args, errOut)
+		for _, w := range strings.Fields(path) {
+			assert.NotContains(t, errOut, path+": "+w+": ", "%v: %s", args, errOut)
+		}
+	}
+	assert.Equal(t, "config: x", doc{path: "sprig matrix"}.once("matrix: config: x"))
+	assert.Equal(t, "x: matrix: y", doc{path: "sprig matrix"}.once("x: matrix: y"), "only leading prefixes go")
+}

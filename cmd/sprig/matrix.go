@@ -195,6 +195,13 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code != exitOK {
 		return code
 	}
+	if v.server != "" {
+		// The server's banner says its ABI and the modes it can take,
+		// which the cells and the prediction need.
+		if err := cfg.ResolveServer(ctx); err != nil {
+			return matrixDoc.failure(stderr, err)
+		}
+	}
 	if v.list {
 		var b bytes.Buffer
 		if err := writeMatrixList(&b, &cfg, v.shards, v.format); err != nil {
@@ -216,11 +223,6 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return matrixDoc.usageError(stderr, "--out: %v", err)
 		}
 	}
-	if v.server != "" {
-		if code := resolveMatrixServer(ctx, &cfg, len(v.modes) == 0, stderr); code != exitOK {
-			return code
-		}
-	}
 	var rep *matrix.Report
 	var err error
 	if v.predict {
@@ -239,26 +241,6 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitInterrupted
 	}
 	return matrixExit(rep)
-}
-
-// resolveMatrixServer reads the outside server's banner: its ABI, when
-// --server-abi did not name one, and, for the default modes, whether it
-// is a sprig server that honours ABI declarations (server-translates).
-func resolveMatrixServer(ctx context.Context, cfg *matrix.Config, defaultModes bool, stderr io.Writer) int {
-	d, banner, err := rig.ServerABI(ctx, cfg.Server)
-	switch {
-	case err != nil && cfg.ServerABI == nil:
-		return matrixDoc.failure(stderr, err)
-	case err != nil:
-		return exitOK // the run reports what the server does
-	}
-	if cfg.ServerABI == nil {
-		cfg.ServerABI = d
-	}
-	if defaultModes && banner.ABI != "" {
-		cfg.Modes = []rig.Mode{rig.ModeNative, rig.ModeServerTranslates, rig.ModeClientTranslates}
-	}
-	return exitOK
 }
 
 // matrixExit is the exit status a finished report calls for.
@@ -369,9 +351,7 @@ func (v *matrixFlags) config(stderr io.Writer) (matrix.Config, int) {
 			cfg.ServerABI = d
 		}
 		if len(v.modes) == 0 {
-			// Against an outside server: the modes that need nothing of
-			// it; server-translates when it is sprig's (resolveServer).
-			cfg.Modes = []rig.Mode{rig.ModeNative, rig.ModeClientTranslates}
+			cfg.Modes = nil // what the server can take, from its banner
 		}
 	}
 	if err := cfg.Validate(); err != nil {

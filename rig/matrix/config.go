@@ -25,7 +25,8 @@ type Config struct {
 	// ABIs are the client and server ABIs; every ordered pair, a pair of
 	// one ABI with itself included, is a cell in every mode.
 	ABIs []*abi.Descriptor
-	// Modes are the cross-ABI modes to run.
+	// Modes are the cross-ABI modes to run; against Server, empty is the
+	// modes that server can take (see ResolveServer).
 	Modes []rig.Mode
 	// Scenarios to run in every cell, by manifest name; empty is every
 	// selectable scenario.
@@ -47,6 +48,8 @@ type Config struct {
 	// Destructive also runs the scenarios that can harm a real server
 	// against Server (they always run in-process).
 	Destructive bool
+	// serverResolved: ResolveServer has read Server's banner.
+	serverResolved bool
 	// Emulated, when not nil, adds the emulated column: sprig's client
 	// programs built for real machines run in every cell they cover.
 	Emulated *Emulation
@@ -96,7 +99,7 @@ func (c *Config) Validate() error {
 	switch {
 	case len(c.ABIs) == 0:
 		return errors.New("matrix: config: no ABIs")
-	case len(c.Modes) == 0:
+	case len(c.Modes) == 0 && c.Server == "":
 		return errors.New("matrix: config: no modes")
 	case c.Workers < 0:
 		return fmt.Errorf("matrix: config: Workers is %d", c.Workers)

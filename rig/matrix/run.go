@@ -24,10 +24,10 @@ import (
 // cells that finished, marked Interrupted, and an error wrapping ctx's;
 // any other error means the matrix could not be run at all.
 func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ResolveServer(ctx); err != nil {
 		return nil, err
 	}
-	if err := cfg.resolveServer(ctx); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	workers := cfg.Workers
@@ -126,24 +126,34 @@ func Run(ctx context.Context, r *rig.Rig, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// resolveServer reads the outside server's ABI from its banner when the
-// configuration does not name it, and refuses server-translates against
-// a server that is not sprig's (only sprig's honours an ABI declaration;
-// its banner says abi=NAME).
-func (c *Config) resolveServer(ctx context.Context) error {
-	if c.Server == "" {
+// ResolveServer reads the outside server's banner, once: its ABI when
+// ServerABI is nil, and its modes when Modes is empty (native and
+// client-translates, and server-translates when it is a sprig server,
+// whose banner says abi=NAME). It refuses server-translates against a
+// server that does not honour ABI declarations. Run calls it; a caller
+// that wants the cells or a prediction first calls it itself.
+func (c *Config) ResolveServer(ctx context.Context) error {
+	if c.Server == "" || c.serverResolved {
 		return nil
 	}
 	d, banner, err := rig.ServerABI(ctx, c.Server)
-	if c.ServerABI == nil {
-		if err != nil {
-			return fmt.Errorf("matrix: %s: %w", c.Server, err)
-		}
+	switch {
+	case err != nil && c.ServerABI == nil:
+		return fmt.Errorf("matrix: %s: %w", c.Server, err)
+	case c.ServerABI == nil:
 		c.ServerABI = d
 	}
-	if err == nil && banner.ABI == "" && slices.Contains(c.Modes, rig.ModeServerTranslates) {
+	sprig := err == nil && banner.ABI != ""
+	if len(c.Modes) == 0 {
+		c.Modes = []rig.Mode{rig.ModeNative, rig.ModeClientTranslates}
+		if sprig {
+			c.Modes = []rig.Mode{rig.ModeNative, rig.ModeServerTranslates, rig.ModeClientTranslates}
+		}
+	}
+	if err == nil && !sprig && slices.Contains(c.Modes, rig.ModeServerTranslates) {
 		return fmt.Errorf("matrix: %s: mode server-translates needs a server that honours ABI declarations (a sprig server, whose banner says abi=NAME); this one's banner is %q", c.Server, banner.Line())
 	}
+	c.serverResolved = true
 	return nil
 }
 
@@ -317,8 +327,8 @@ func Predicted(cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Server != "" && cfg.ServerABI == nil {
-		return nil, errors.New("matrix: a prediction for an outside server needs its ServerABI")
+	if cfg.Server != "" && !cfg.serverResolved {
+		return nil, errors.New("matrix: a prediction for an outside server needs its banner read first (Config.ResolveServer)")
 	}
 	rep := newReport(&cfg)
 	rep.PredictionOnly = true
