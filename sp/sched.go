@@ -125,6 +125,13 @@ func (s *scheduler) submit(sc *serverConn, c *call) submitResult {
 		q.inRing = true
 		s.ring = append(s.ring, sc)
 	}
+	s.wakeLocked()
+	return res
+}
+
+// wakeLocked gets a queued call going: an idle worker wakes for it, or a
+// new worker starts with the next call that may run.
+func (s *scheduler) wakeLocked() {
 	if s.idle > 0 {
 		s.idle--
 		s.wake.Signal()
@@ -132,7 +139,21 @@ func (s *scheduler) submit(sc *serverConn, c *call) submitResult {
 		s.workers++
 		go s.work(next, nc)
 	}
-	return res
+}
+
+// startLocked and doneLocked count a call of sc onto and off a running
+// slot, whether a worker or sc's reader (inline) runs it.
+func (s *scheduler) startLocked(sc *serverConn) {
+	sc.q.running++
+	s.running++
+	sc.syscalls.Add(1) // under s.mu: dropQueue's caller waits only after
+}
+
+func (s *scheduler) doneLocked(sc *serverConn) {
+	sc.q.running--
+	s.running--
+	sc.syscalls.Done()
+	s.inflight.Done()
 }
 
 // tryInline claims a running slot for sc's call to run at once on sc's
@@ -147,9 +168,7 @@ func (s *scheduler) tryInline(sc *serverConn) bool {
 	if s.closing || q.gone || len(q.calls) > 0 || q.running > 0 || len(s.ring) > 0 || s.running >= s.maxRunning {
 		return false
 	}
-	q.running++
-	s.running++
-	sc.syscalls.Add(1)
+	s.startLocked(sc)
 	s.inflight.Add(1)
 	return true
 }
@@ -159,19 +178,9 @@ func (s *scheduler) tryInline(sc *serverConn) bool {
 func (s *scheduler) finishInline(sc *serverConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sc.q.running--
-	s.running--
-	sc.syscalls.Done()
-	s.inflight.Done()
-	if len(s.ring) == 0 {
-		return
-	}
-	if s.idle > 0 {
-		s.idle--
-		s.wake.Signal()
-	} else if next, nc := s.pickLocked(); nc != nil {
-		s.workers++
-		go s.work(next, nc)
+	s.doneLocked(sc)
+	if len(s.ring) > 0 {
+		s.wakeLocked()
 	}
 }
 
@@ -206,9 +215,7 @@ func (s *scheduler) pickLocked() (*serverConn, *call) {
 			q.calls = nil // let the backing array go
 		}
 		s.queued--
-		q.running++
-		s.running++
-		sc.syscalls.Add(1) // under s.mu: dropQueue's caller waits only after
+		s.startLocked(sc)
 		copy(s.ring[i:], s.ring[i+1:])
 		s.ring = s.ring[:len(s.ring)-1]
 		if len(q.calls) > 0 {
@@ -239,10 +246,7 @@ func (s *scheduler) work(sc *serverConn, c *call) {
 	for {
 		sc.runCall(c)
 		s.mu.Lock()
-		sc.q.running--
-		s.running--
-		sc.syscalls.Done()
-		s.inflight.Done()
+		s.doneLocked(sc)
 		for {
 			if sc, c = s.pickLocked(); c != nil {
 				break
