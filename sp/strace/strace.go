@@ -35,7 +35,7 @@ type Tracer struct {
 	// instead of writing them (see Lines), for a trace to show only
 	// when something failed.
 	limit int
-	lines []string
+	lines []line
 
 	mu    sync.Mutex
 	conns map[uint64]*traceConn
@@ -44,13 +44,34 @@ type Tracer struct {
 type traceConn struct {
 	calls   map[uint64]*tracedCall // by client reqno
 	strReqs map[uint64]uint64      // server COPYINSTR reqno → address
+	wire    *abi.Descriptor        // codec's ABI
+	codec   *sp.Codec
+}
+
+// line is one line of a ring Tracer: its text, or a finished syscall
+// whose text is made only if somebody asks for the lines. A ring traces
+// every syscall of a scenario and shows only a failed one's, so
+// formatting each as it finished was wasted work in the guest.
+type line struct {
+	text  string
+	lbl   string
+	call  *tracedCall // no longer changes: its reply has come
+	codec *sp.Codec
+	resp  []byte // the SYSCALL response body
+}
+
+func (l *line) String() string {
+	if l.call == nil {
+		return l.text
+	}
+	return fmt.Sprintf("%s → %s = %s", l.lbl, l.call.format(), result(l.codec, l.call, l.resp))
 }
 
 type tracedCall struct {
 	sc   *netbsd.Syscall
 	num  netbsd.Sysno
 	args []uint64
-	strs map[uint64]string // copied-in strings by address
+	strs map[uint64]string // copied-in strings by address; nil until one is
 }
 
 // New returns a Tracer that writes lines for a client labelled label
@@ -71,19 +92,27 @@ func NewRing(n int, label string) *Tracer {
 func (t *Tracer) Lines() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]string(nil), t.lines...)
+	out := make([]string, len(t.lines))
+	for i := range t.lines {
+		out[i] = t.lines[i].String()
+	}
+	return out
 }
 
 func (t *Tracer) printf(format string, a ...any) {
-	line := fmt.Sprintf(format, a...)
+	t.emit(line{text: fmt.Sprintf(format, a...)})
+}
+
+// emit writes l, or keeps it in the ring.
+func (t *Tracer) emit(l line) {
 	if t.limit <= 0 {
-		fmt.Fprintln(t.w, line)
+		fmt.Fprintln(t.w, l.String())
 		return
 	}
 	if len(t.lines) == t.limit {
 		t.lines = append(t.lines[:0], t.lines[1:]...)
 	}
-	t.lines = append(t.lines, line)
+	t.lines = append(t.lines, l)
 }
 
 // ServerFrame is an sp.ServerConfig.Trace hook: it sees frames as a
@@ -116,14 +145,17 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		tc = &traceConn{calls: map[uint64]*tracedCall{}, strReqs: map[uint64]uint64{}}
 		t.conns[conn] = tc
 	}
-	codec := sp.NewCodec(wire)
+	if tc.wire != wire {
+		tc.wire, tc.codec = wire, sp.NewCodec(wire)
+	}
+	codec := tc.codec
 	lbl := t.label
 	if lbl == "" {
 		lbl = fmt.Sprintf("#%d %s", conn, wire.Name)
 	}
 	switch {
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
-		call := &tracedCall{num: netbsd.Sysno(f.U), sc: netbsd.Lookup(netbsd.Sysno(f.U)), strs: map[uint64]string{}}
+		call := &tracedCall{num: netbsd.Sysno(f.U), sc: netbsd.Lookup(netbsd.Sysno(f.U))}
 		if a := netbsd.LayoutsFor(wire).Args(call.num); a != nil {
 			call.args, _ = a.Decode(f.Body)
 		}
@@ -141,6 +173,9 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 			delete(tc.strReqs, f.Reqno)
 			s := string(bytes.TrimRight(f.Body, "\x00"))
 			for _, call := range tc.calls {
+				if call.strs == nil {
+					call.strs = map[uint64]string{}
+				}
 				call.strs[addr] = s
 			}
 		}
@@ -152,7 +187,7 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		if call == nil {
 			return
 		}
-		t.printf("%s → %s = %s", lbl, call.format(), result(codec, call, f.Body))
+		t.emit(line{lbl: lbl, call: call, codec: codec, resp: bytes.Clone(f.Body)})
 	case d == sp.Sent && f.Class == sp.ClassError:
 		t.printf("%s ← ERROR %d (reqno %d)", lbl, f.U, f.Reqno)
 	}

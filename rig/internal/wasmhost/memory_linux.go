@@ -1,0 +1,47 @@
+package wasmhost
+
+import (
+	"syscall"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// memoryAllocator backs each guest's linear memory with one anonymous
+// mapping of its maximum size (memoryLimit), reserved up front and
+// touched only as the guest uses it. wazero's default keeps linear
+// memory in a Go slice and copies all of it whenever the guest grows:
+// a Go guest grows its memory dozens of times as its heap fills, and
+// those copies and the zeroing of each new slice were a tenth of
+// `sprig matrix`'s CPU. Here memory.grow only lengthens the slice; the
+// pages stay the kernel's zero pages until touched and nothing moves.
+var memoryAllocator experimental.MemoryAllocator = experimental.MemoryAllocatorFunc(reserveMemory)
+
+type reservedMemory struct{ buf []byte }
+
+// reserveMemory maps max bytes; when that fails it falls back to a
+// memory that grows by copying, as wazero's own does.
+func reserveMemory(capacity, max uint64) experimental.LinearMemory {
+	if max > 0 && max <= 1<<32 {
+		buf, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE,
+			syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+		if err == nil {
+			return &reservedMemory{buf: buf[:0]}
+		}
+	}
+	return &copyingMemory{buf: make([]byte, 0, capacity)}
+}
+
+func (m *reservedMemory) Reallocate(size uint64) []byte {
+	if size > uint64(cap(m.buf)) {
+		return nil // past the limit: memory.grow fails in the guest
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+func (m *reservedMemory) Free() {
+	if m.buf != nil {
+		syscall.Munmap(m.buf[:cap(m.buf)])
+		m.buf = nil
+	}
+}
