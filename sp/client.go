@@ -32,12 +32,13 @@ type ClientConfig struct {
 	ProgramName string
 	// Memory serves the server's requests (COPYIN, COPYINSTR, COPYOUT,
 	// ANONMMAP) from the client program's memory. The client calls it
-	// from its receiving goroutine, one request at a time. Nil refuses
+	// from the goroutine reading the server's frames (a caller waiting
+	// for its reply, or one of the client's own), one request at a time. Nil refuses
 	// every request, so any syscall that passes a pointer fails with
 	// EFAULT: a real client needs one (see sptest.Memory).
 	Memory Memory
 	// OnSignal, when set, receives the signals the server raises
-	// (RAISE requests), on the receiving goroutine.
+	// (RAISE requests), on the goroutine reading the server's frames.
 	OnSignal func(sig int32)
 	// FirstReqno is the number of the client's first request; the C
 	// client starts at 1.
@@ -122,6 +123,7 @@ type Client struct {
 	xs      *xlate.Session // client-translates only
 
 	w *waiters // request numbers and the syscalls waiting for replies
+	r reading  // who reads the server's frames (clientread.go)
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc
@@ -163,10 +165,11 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 		c.xs = xlate.NewSession(xlate.NewPair(cfg.ABI, c.wire), xlate.DefaultConfig())
 	}
 	c.codec = NewCodec(c.wire)
-	c.fr = NewFramer(bufio.NewReaderSize(rwc, ReadBufferSize), rwc, c.wire)
+	c.r.br = bufio.NewReaderSize(rwc, ReadBufferSize)
+	c.r.deadline, _ = rwc.(readDeadliner)
+	c.fr = NewFramer(c.r.br, rwc, c.wire)
 	c.fr.MaxFrame = cfg.MaxFrame
 	c.fr.Trace = cfg.Trace
-	go c.readLoop()
 	return c, nil
 }
 
@@ -212,11 +215,15 @@ func (c *Client) ABI() *abi.Descriptor { return c.cfg.ABI }
 func (c *Client) Close() error {
 	c.cancel()
 	err := c.rwc.Close()
+	c.endIfIdle()
 	<-c.done
 	return err
 }
 
-// Done is closed when the connection has ended.
+// Done is closed when the connection has ended. Like NetBSD's C client,
+// a Client reads from the server only while a call waits for a reply,
+// so a server that hangs up on an idle client is noticed by its next
+// call (or Close).
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns why the connection ended, or nil while it is alive.
@@ -444,7 +451,14 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 	h.Reqno = reqno
 	defer c.w.remove(reqno)
 	if err := c.fr.WriteFrame(h, body); err != nil {
+		// Part of the frame may have gone: the stream is lost.
+		c.end(err)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	if c.lead(ctx, reqno) {
+		if err := c.readUntilAnswered(ctx, reqno); err != nil {
+			return nil, err
+		}
 	}
 	select {
 	case f, ok := <-ch:
@@ -457,35 +471,39 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 	}
 }
 
-func (c *Client) readLoop() {
-	defer close(c.done)
-	defer c.cancel()
-	var err error
-	for {
-		var f *Frame
-		if f, err = c.fr.ReadFrame(); err != nil {
-			break
-		}
-		if f.Class == ClassReq {
-			c.serve(f)
-			continue
-		}
-		if f.Class != ClassResp && f.Class != ClassError {
-			// The C client loops forever here; an unknown class is no
-			// answer to anything, so it must not complete a request.
-			c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
-			continue
-		}
-		if !c.w.deliver(f) {
-			c.log.Info("response to no outstanding request", "frame", f.Header.String())
-		}
+// handle acts on one frame from the server, on the reading goroutine.
+func (c *Client) handle(f *Frame) {
+	if f.Class == ClassReq {
+		c.serve(f)
+		return
 	}
-	if c.crash != nil {
-		c.w.fail(fmt.Errorf("%w: %w", ErrClosed, c.crash))
-	} else {
-		c.w.fail(fmt.Errorf("%w: %v", ErrClosed, err))
+	if f.Class != ClassResp && f.Class != ClassError {
+		// The C client loops forever here; an unknown class is no
+		// answer to anything, so it must not complete a request.
+		c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
+		return
 	}
-	c.rwc.Close()
+	if !c.w.deliver(f) {
+		c.log.Info("response to no outstanding request", "frame", f.Header.String())
+	}
+}
+
+// end ends the connection after a failed read (or Close of an idle
+// client): every waiter, present and future, fails with the reason.
+func (c *Client) end(err error) {
+	c.r.endOnce.Do(func() {
+		if c.crash != nil {
+			c.w.fail(fmt.Errorf("%w: %w", ErrClosed, c.crash))
+		} else {
+			c.w.fail(fmt.Errorf("%w: %v", ErrClosed, err))
+		}
+		c.rwc.Close()
+		c.cancel()
+		c.r.mu.Lock()
+		c.r.ended = true
+		c.r.mu.Unlock()
+		close(c.done)
+	})
 }
 
 var errNoMemory = errors.New("client has no memory to serve requests from")

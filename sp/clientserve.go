@@ -2,7 +2,7 @@ package sp
 
 import "errors"
 
-// serve answers one request from the server, on the receiving goroutine,
+// serve answers one request from the server, on the reading goroutine,
 // as the C client does.
 func (c *Client) serve(f *Frame) {
 	mem := c.cfg.Memory

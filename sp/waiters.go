@@ -16,6 +16,7 @@ type waiters struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*waiter
+	awaited int   // pending waiters with no response yet
 	err     error // set when the connection has ended
 }
 
@@ -48,6 +49,7 @@ func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	}
 	reqno := w.number()
 	w.pending[reqno] = &waiter{ch: ch, max: max}
+	w.awaited++
 	return reqno, ch, nil
 }
 
@@ -63,6 +65,22 @@ func (w *waiters) limit(reqno uint64) (uint64, bool) {
 	return wt.max, true
 }
 
+// waiting reports whether a response to reqno is still awaited: its
+// waiter is registered and nothing came for it yet.
+func (w *waiters) waiting(reqno uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wt, ok := w.pending[reqno]
+	return ok && !wt.delivered
+}
+
+// anyWaiting reports whether any response is still awaited.
+func (w *waiters) anyWaiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.awaited > 0
+}
+
 // remove forgets a waiter that stopped waiting. It returns the response
 // if one was delivered after the waiter stopped listening, so that its
 // owner can account for it.
@@ -73,6 +91,9 @@ func (w *waiters) remove(reqno uint64) *Frame {
 	delete(w.pending, reqno)
 	if !ok {
 		return nil
+	}
+	if !wt.delivered {
+		w.awaited--
 	}
 	select {
 	case f := <-wt.ch:
@@ -93,6 +114,7 @@ func (w *waiters) deliver(f *Frame) bool {
 		return false
 	}
 	wt.delivered = true
+	w.awaited--
 	wt.ch <- f
 	return true
 }
@@ -110,6 +132,7 @@ func (w *waiters) fail(err error) {
 		close(wt.ch)
 		delete(w.pending, r)
 	}
+	w.awaited = 0
 }
 
 // failure returns why the connection ended, or nil while it is alive.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
 )
@@ -125,6 +126,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("host: recv: %w", guestapi.Errno(-n))
 	}
 }
+
+// SetReadDeadline cuts a Read parked on the wake file short at t (with
+// os.ErrDeadlineExceeded), so that sp.Client's caller reading its own
+// reply can stop when its context ends. The first, short wait in the
+// host is not cut: it ends within fastWaitMillis anyway.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.wake.SetReadDeadline(t) }
 
 // Write implements io.Writer; the host writes everything or fails.
 func (c *Conn) Write(p []byte) (int, error) {

@@ -1,0 +1,189 @@
+package sp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"time"
+)
+
+// Who reads the server's frames. As in NetBSD's C client, a caller that
+// has sent its request reads the connection itself until its reply
+// comes, serving the server's requests and handing other callers their
+// replies on the way; a reply so needs no hand-off between goroutines,
+// which in Go compiled to wasm cost more than the server's whole work.
+// When the caller leaves with calls still waiting, a goroutine of the
+// client reads for them until none waits. A caller whose context can end
+// leads only on a connection with read deadlines (net.Conn, the guest's
+// host connection): its context's end sets the deadline, so it stops at
+// the next frame boundary and nothing of a frame is lost. A frame that
+// has begun to arrive is read whole first. Elsewhere such callers leave
+// the reading to the client's goroutine.
+
+// readDeadliner is a connection whose reads can be cut short.
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+
+type readRole int
+
+const (
+	readerNone       readRole = iota
+	readerCaller              // a caller reads until its reply comes
+	readerBackground          // the client's goroutine reads while calls wait
+)
+
+type reading struct {
+	br       *bufio.Reader
+	deadline readDeadliner // nil: reads cannot be cut short
+
+	mu    sync.Mutex
+	role  readRole
+	ended bool
+
+	// The deadline set to stop a caller whose context ended: armed
+	// while the caller waits for a frame to begin, never mid-frame.
+	imu     sync.Mutex
+	armed   *struct{} // the leading caller's token while it may be stopped
+	stopped bool      // a deadline is set
+
+	endOnce sync.Once
+}
+
+// lead decides who reads for the caller of request reqno: true when the
+// caller is to read itself. Otherwise somebody else already reads, or
+// now does, or the reply or the connection's end has come.
+func (c *Client) lead(ctx context.Context, reqno uint64) bool {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	if c.r.role != readerNone || c.r.ended || !c.w.waiting(reqno) {
+		return false
+	}
+	if ctx.Done() == nil || c.r.deadline != nil {
+		c.r.role = readerCaller
+		return true
+	}
+	c.r.role = readerBackground
+	go c.readBackground()
+	return false
+}
+
+// release gives up a caller's reading, to the client's goroutine if
+// calls still wait.
+func (c *Client) release() {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	c.r.role = readerNone
+	if !c.r.ended && c.w.anyWaiting() {
+		c.r.role = readerBackground
+		go c.readBackground()
+	}
+}
+
+// readUntilAnswered reads frames until request reqno is answered (its
+// reply is then in its channel), the connection ends (the channel is
+// closed), or ctx ends (the error).
+func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
+	if ctx.Done() != nil {
+		token := &struct{}{}
+		c.armStop(token)
+		stop := context.AfterFunc(ctx, func() { c.stopRead(token) })
+		defer func() {
+			stop()
+			c.disarmStop()
+		}()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			c.disarmStop()
+			c.release()
+			return err
+		}
+		if _, err := c.r.br.Peek(1); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
+				continue // stopped between frames: nothing is lost
+			}
+			c.end(err)
+			return nil
+		}
+		// A frame has begun: it is read whole, whatever ctx says now.
+		token := c.disarmStop()
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			c.end(err)
+			return nil
+		}
+		c.handle(f)
+		if !c.w.waiting(reqno) {
+			c.disarmStop()
+			c.release()
+			return nil
+		}
+		c.armStop(token)
+	}
+}
+
+// readBackground reads for the waiting calls until none waits.
+func (c *Client) readBackground() {
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			c.end(err)
+			return
+		}
+		c.handle(f)
+		c.r.mu.Lock()
+		if !c.w.anyWaiting() {
+			c.r.role = readerNone
+			c.r.mu.Unlock()
+			return
+		}
+		c.r.mu.Unlock()
+	}
+}
+
+// endIfIdle ends a connection nobody reads (Close); a reader ends it
+// itself when its read fails.
+func (c *Client) endIfIdle() {
+	c.r.mu.Lock()
+	idle := c.r.role == readerNone
+	c.r.mu.Unlock()
+	if idle {
+		c.end(ErrClosed)
+	}
+}
+
+// armStop lets the context's end of the caller holding token cut its
+// wait for the next frame short.
+func (c *Client) armStop(token *struct{}) {
+	if token == nil {
+		return
+	}
+	c.r.imu.Lock()
+	c.r.armed = token
+	c.r.imu.Unlock()
+}
+
+// disarmStop stops any cutting short and clears a deadline already set.
+// It returns the token that was armed.
+func (c *Client) disarmStop() *struct{} {
+	c.r.imu.Lock()
+	defer c.r.imu.Unlock()
+	token := c.r.armed
+	c.r.armed = nil
+	if c.r.stopped {
+		c.r.deadline.SetReadDeadline(time.Time{})
+		c.r.stopped = false
+	}
+	return token
+}
+
+// stopRead runs when the context of the caller holding token ends.
+func (c *Client) stopRead(token *struct{}) {
+	c.r.imu.Lock()
+	defer c.r.imu.Unlock()
+	if c.r.armed == token && c.r.deadline != nil {
+		c.r.deadline.SetReadDeadline(time.Unix(1, 0))
+		c.r.stopped = true
+	}
+}

@@ -1,0 +1,110 @@
+package sp_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/sp"
+)
+
+// noDeadlines hides a connection's read deadline, as a plain
+// io.ReadWriteCloser (a pipe, a TLS wrapper) has none.
+type noDeadlines struct{ io.ReadWriteCloser }
+
+// A caller reads the connection itself until its reply comes. When its
+// context ends first it must return at once, leave nothing of the
+// stream behind, and the connection must carry on: the next call gets
+// its own reply even though the abandoned call's reply arrives before it.
+func TestACallerWhoseContextEndsWhileReadingLeavesTheConnectionWorking(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(net.Conn) io.ReadWriteCloser
+	}{
+		{"with read deadlines the caller reads", func(c net.Conn) io.ReadWriteCloser { return c }},
+		{"without them the client's goroutine reads", func(c net.Conn) io.ReadWriteCloser { return noDeadlines{c} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+				f := newFakeConn(conn)
+				if err := f.acceptGuest(); err != nil {
+					return err
+				}
+				first, err := f.expect(sp.ClassReq, sp.TypeSyscall) // left waiting
+				if err != nil {
+					return err
+				}
+				second, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+				if err != nil {
+					return err
+				}
+				if err := f.reply(first.Reqno, 0, [2]uint64{111, 0}); err != nil {
+					return err
+				}
+				return f.reply(second.Reqno, 0, [2]uint64{222, 0})
+			})
+			u, err := sp.ParseURL(url)
+			require.NoError(t, err)
+			conn, err := u.Dial(ctxT(t))
+			require.NoError(t, err)
+			c, err := sp.NewClient(tc.wrap(conn.(net.Conn)), sp.DefaultClientConfig(mustABI("amd64")))
+			require.NoError(t, err)
+			defer c.Close()
+			require.NoError(t, c.HandshakeGuest(ctxT(t)))
+
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = c.Syscall(ctx, netbsd.SYS_getpid)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Less(t, time.Since(start), 2*time.Second)
+
+			r, err := c.Syscall(ctxT(t), netbsd.SYS_getpid)
+			require.NoError(t, err)
+			assert.Equal(t, uint64(222), r.Retval[0], "the second call got the first one's reply")
+			waitFake(t, done)
+			select {
+			case <-c.Done():
+				require.FailNow(t, "the connection ended", "%v", c.Err())
+			default:
+			}
+		})
+	}
+}
+
+// Close of a client nobody reads for must end it: no goroutine of its
+// own is blocked in a read to notice the close.
+func TestClosingAnIdleClientEndsIt(t *testing.T) {
+	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+		f := newFakeConn(conn)
+		if err := f.acceptGuest(); err != nil {
+			return err
+		}
+		_, err := conn.Read(make([]byte, 1))
+		if err != io.EOF {
+			return err
+		}
+		return nil
+	})
+	c, err := sp.Dial(ctxT(t), url, sp.DefaultClientConfig(mustABI("amd64")))
+	require.NoError(t, err)
+	require.NoError(t, c.HandshakeGuest(ctxT(t)))
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Close of an idle client hangs")
+	}
+	<-c.Done()
+	assert.ErrorIs(t, c.Err(), sp.ErrClosed)
+	_, err = c.Syscall(ctxT(t), netbsd.SYS_getpid)
+	assert.ErrorIs(t, err, sp.ErrClosed)
+	waitFake(t, done)
+}
