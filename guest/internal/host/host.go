@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -43,11 +42,12 @@ func Config() (*guestapi.Config, error) {
 // Conn is a byte stream to a server, owned by the host.
 //
 // A host call blocks every goroutine of the guest, so Read waits in two
-// steps. First it yields, so that every goroutine that can run does (one
-// may have the request to send whose reply Read awaits), and asks recv
-// to wait up to fastWaitMillis: the reply to a request just sent usually
-// comes well within that, and this path is the cheapest in Go's wasm
-// runtime. The host cuts that wait short at the guest's next timer as
+// steps. First it asks recv to wait up to fastWaitMillis: sp.Client's
+// caller reads only after sending its request, whose reply usually comes
+// well within that, and this path is the cheapest in Go's wasm runtime.
+// It does not yield first: a pass through Go's scheduler (which polls
+// the host) cost a fifth of a guest's round trip, and a goroutine with a
+// request still to send waits at most fastWaitMillis, until Read parks. The host cuts that wait short at the guest's next timer as
 // far as it knows it, so only a timer set since the guest last went idle
 // can be late, by fastWaitMillis at most. When nothing came, Read parks on
 // the connection's wake file like any goroutine waiting for a file: when
@@ -106,7 +106,6 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	runtime.Gosched()
 	n := hostRecv(c.h, ptr(p), uint32(len(p)), fastWaitMillis)
 	if n == eagain {
 		err := c.raw.Read(func(uintptr) bool {
