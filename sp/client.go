@@ -444,6 +444,9 @@ func (c *Client) roundTrip(ctx context.Context, h Header, body []byte) (*Frame, 
 }
 
 func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error) {
+	if err := expired(ctx); err != nil {
+		return nil, err
+	}
 	reqno, ch, err := c.w.add()
 	if err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 		}()
 	}
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			c.disarmStop()
 			c.release()
 			return err
@@ -186,4 +186,18 @@ func (c *Client) stopRead(token *struct{}) {
 		c.r.deadline.SetReadDeadline(time.Unix(1, 0))
 		c.r.stopped = true
 	}
+}
+
+// expired is ctx.Err, or DeadlineExceeded once ctx's deadline has passed
+// though its timer has not fired yet. A caller that reads its own
+// replies may never let Go's scheduler run (in a single-threaded wasm
+// guest, when every reply comes at once), and timers fire only there.
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

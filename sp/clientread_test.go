@@ -2,6 +2,7 @@ package sp_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -106,5 +107,35 @@ func TestClosingAnIdleClientEndsIt(t *testing.T) {
 	assert.ErrorIs(t, c.Err(), sp.ErrClosed)
 	_, err = c.Syscall(ctxT(t), netbsd.SYS_getpid)
 	assert.ErrorIs(t, err, sp.ErrClosed)
+	waitFake(t, done)
+}
+
+// pastDeadline is a context whose deadline has passed but whose timer
+// has not fired, as in a wasm guest whose scheduler has not run since.
+type pastDeadline struct{ context.Context }
+
+func (pastDeadline) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+func TestACallPastItsDeadlineIsNotSentEvenBeforeTheTimerFires(t *testing.T) {
+	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+		f := newFakeConn(conn)
+		if err := f.acceptGuest(); err != nil {
+			return err
+		}
+		s, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+		if err != nil {
+			return err
+		}
+		if netbsd.Sysno(s.U) != netbsd.SYS_getppid {
+			return fmt.Errorf("the server got %s, sent past its deadline", netbsd.Sysno(s.U))
+		}
+		return f.reply(s.Reqno, 0, [2]uint64{1, 0})
+	})
+	c := dialFake(t, url, sp.DefaultClientConfig(mustABI("amd64")))
+	require.NoError(t, c.HandshakeGuest(ctxT(t)))
+	_, err := c.Syscall(pastDeadline{context.Background()}, netbsd.SYS_getpid)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err = c.Syscall(ctxT(t), netbsd.SYS_getppid)
+	require.NoError(t, err)
 	waitFake(t, done)
 }

@@ -119,6 +119,11 @@ func scenarioConcurrent(t *T) {
 func (t *T) stillBlocked(what string, ch chan call) {
 	select {
 	case c := <-ch:
+		if c.err != nil {
+			// Ended by the transport or the deadline, not by the server:
+			// no verdict on what the server did (a timeout is an error).
+			t.FailErr(what+": the call ended", c.err)
+		}
 		t.FailValue(what, "still blocked (nothing written yet)", fmt.Sprintf("returned %d, errno %s, err %v", c.r.Retval[0], errName(c.r.Errno), c.err))
 	default:
 	}
