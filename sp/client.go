@@ -502,6 +502,7 @@ func (c *Client) end(err error) {
 		}
 		c.rwc.Close()
 		c.cancel()
+		c.unwatch()
 		c.r.mu.Lock()
 		c.r.ended = true
 		c.r.mu.Unlock()

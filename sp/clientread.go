@@ -44,8 +44,12 @@ type reading struct {
 	// The deadline set to stop a caller whose context ended: armed
 	// while the caller waits for a frame to begin, never mid-frame.
 	imu     sync.Mutex
-	armed   *struct{} // the leading caller's token while it may be stopped
-	stopped bool      // a deadline is set
+	armed   *watch // the leading caller's context's watch while it may be stopped
+	stopped bool   // a deadline is set
+	// The watch on the last leading caller's context. Callers mostly
+	// pass the same context call after call, so one context.AfterFunc
+	// serves them all instead of one (two allocations) a call.
+	watching *watch
 
 	endOnce sync.Once
 }
@@ -85,13 +89,8 @@ func (c *Client) release() {
 // closed), or ctx ends (the error).
 func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 	if ctx.Done() != nil {
-		token := &struct{}{}
-		c.armStop(token)
-		stop := context.AfterFunc(ctx, func() { c.stopRead(token) })
-		defer func() {
-			stop()
-			c.disarmStop()
-		}()
+		c.armStop(c.watch(ctx))
+		defer c.disarmStop()
 	}
 	for {
 		if err := expired(ctx); err != nil {
@@ -153,9 +152,42 @@ func (c *Client) endIfIdle() {
 	}
 }
 
-// armStop lets the context's end of the caller holding token cut its
-// wait for the next frame short.
-func (c *Client) armStop(token *struct{}) {
+// watch is a context.AfterFunc on the contexts that end with done.
+type watch struct {
+	done <-chan struct{}
+	stop func() bool
+}
+
+// watch returns the watch on ctx's end, made now unless the last
+// leading caller's context ends with the same channel.
+func (c *Client) watch(ctx context.Context) *watch {
+	c.r.imu.Lock()
+	defer c.r.imu.Unlock()
+	if w := c.r.watching; w != nil && w.done == ctx.Done() {
+		return w
+	}
+	if w := c.r.watching; w != nil {
+		w.stop()
+	}
+	w := &watch{done: ctx.Done()}
+	w.stop = context.AfterFunc(ctx, func() { c.stopRead(w) })
+	c.r.watching = w
+	return w
+}
+
+// unwatch drops the watch, when the connection ends.
+func (c *Client) unwatch() {
+	c.r.imu.Lock()
+	defer c.r.imu.Unlock()
+	if w := c.r.watching; w != nil {
+		w.stop()
+		c.r.watching = nil
+	}
+}
+
+// armStop lets the end of the context watched by token cut the leading
+// caller's wait for the next frame short.
+func (c *Client) armStop(token *watch) {
 	if token == nil {
 		return
 	}
@@ -166,7 +198,7 @@ func (c *Client) armStop(token *struct{}) {
 
 // disarmStop stops any cutting short and clears a deadline already set.
 // It returns the token that was armed.
-func (c *Client) disarmStop() *struct{} {
+func (c *Client) disarmStop() *watch {
 	c.r.imu.Lock()
 	defer c.r.imu.Unlock()
 	token := c.r.armed
@@ -178,8 +210,8 @@ func (c *Client) disarmStop() *struct{} {
 	return token
 }
 
-// stopRead runs when the context of the caller holding token ends.
-func (c *Client) stopRead(token *struct{}) {
+// stopRead runs when a watched context ends.
+func (c *Client) stopRead(token *watch) {
 	c.r.imu.Lock()
 	defer c.r.imu.Unlock()
 	if c.r.armed == token && c.r.deadline != nil {

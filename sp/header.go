@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -32,13 +33,17 @@ func (h Header) put(o abi.ByteOrder, b []byte) {
 
 // parseHeader reads a header from b[:HeaderSize] in order o.
 func parseHeader(o abi.ByteOrder, b []byte) Header {
-	return Header{
-		Len:   o.Uint64(b[offLen:]),
-		Reqno: o.Uint64(b[offReqno:]),
-		Class: Class(o.Uint16(b[offClass:])),
-		Type:  Type(o.Uint16(b[offType:])),
-		U:     o.Uint32(b[offU:]),
+	// Decoded with encoding/binary's own orders, not through the
+	// interface: b escaping through an interface call cost an allocation
+	// every frame.
+	if o != abi.ByteOrder(binary.BigEndian) && (o == abi.ByteOrder(binary.LittleEndian) || o.Uint16([]byte{1, 0}) == 1) {
+		le := binary.LittleEndian
+		return Header{Len: le.Uint64(b[offLen:]), Reqno: le.Uint64(b[offReqno:]),
+			Class: Class(le.Uint16(b[offClass:])), Type: Type(le.Uint16(b[offType:])), U: le.Uint32(b[offU:])}
 	}
+	be := binary.BigEndian
+	return Header{Len: be.Uint64(b[offLen:]), Reqno: be.Uint64(b[offReqno:]),
+		Class: Class(be.Uint16(b[offClass:])), Type: Type(be.Uint16(b[offType:])), U: be.Uint32(b[offU:])}
 }
 
 func (h Header) String() string {

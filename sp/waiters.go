@@ -41,17 +41,25 @@ func (w *waiters) add() (uint64, chan *Frame, error) { return w.addLimit(math.Ma
 // addLimit is add for a request whose answer carries at most max body
 // bytes; a reader asks limit before it reads a response's body.
 func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
-	ch := make(chan *Frame, 1)
+	wt := waiterPool.Get().(*waiter)
+	wt.max, wt.delivered = max, false
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
+		waiterPool.Put(wt)
 		return 0, nil, w.err
 	}
 	reqno := w.number()
-	w.pending[reqno] = &waiter{ch: ch, max: max}
+	w.pending[reqno] = wt
 	w.awaited++
-	return reqno, ch, nil
+	return reqno, wt.ch, nil
 }
+
+// waiterPool recycles waiters and their channels: a request's channel is
+// done with once its waiter is removed (its owner reads it no more, and
+// remove drains it), and a round trip otherwise allocated two objects
+// for it. Waiters whose channel fail closed are never put back.
+var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan *Frame, 1)} }}
 
 // limit reports the largest body the response to reqno may have, and
 // whether anybody waits for it.
@@ -83,7 +91,8 @@ func (w *waiters) anyWaiting() bool {
 
 // remove forgets a waiter that stopped waiting. It returns the response
 // if one was delivered after the waiter stopped listening, so that its
-// owner can account for it.
+// owner can account for it. The channel add returned must not be read
+// after remove.
 func (w *waiters) remove(reqno uint64) *Frame {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -95,12 +104,13 @@ func (w *waiters) remove(reqno uint64) *Frame {
 	if !wt.delivered {
 		w.awaited--
 	}
+	var late *Frame
 	select {
-	case f := <-wt.ch:
-		return f
+	case late = <-wt.ch:
 	default:
-		return nil
 	}
+	waiterPool.Put(wt)
+	return late
 }
 
 // deliver hands f to its waiter; false when nobody waits for it (or

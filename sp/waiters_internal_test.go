@@ -1,0 +1,55 @@
+package sp
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Waiters are recycled: a response delivered after its waiter stopped
+// listening must come back from remove, never out of the next request's
+// channel, and a channel closed by fail must not be handed out again.
+func TestARecycledWaiterCarriesNothingOfItsLastRequest(t *testing.T) {
+	w := newWaiters(1)
+	for i := range 1000 {
+		reqno, ch, err := w.add()
+		require.NoError(t, err)
+		require.True(t, w.waiting(reqno))
+		require.True(t, w.anyWaiting())
+		late := &Frame{Header: Header{Reqno: reqno, Class: ClassResp}}
+		if i%2 == 0 {
+			require.True(t, w.deliver(late))
+			assert.False(t, w.waiting(reqno))
+			assert.Same(t, late, w.remove(reqno), "the late response comes back from remove")
+		} else {
+			assert.Nil(t, w.remove(reqno))
+		}
+		assert.False(t, w.anyWaiting())
+		select {
+		case f := <-ch:
+			require.FailNow(t, "a removed waiter's channel still holds a frame", "%v", f.Header)
+		default:
+		}
+	}
+
+	_, ch, err := w.add()
+	require.NoError(t, err)
+	w.fail(errors.New("gone"))
+	_, ok := <-ch
+	require.False(t, ok)
+	_, _, err = w.add()
+	require.Error(t, err)
+	w2 := newWaiters(1)
+	for range 100 {
+		_, ch, err := w2.add()
+		require.NoError(t, err)
+		select {
+		case _, ok := <-ch:
+			require.True(t, ok, "a channel closed by fail was recycled")
+			require.FailNow(t, "a new waiter's channel holds a frame")
+		default:
+		}
+	}
+}
