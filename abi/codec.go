@@ -503,7 +503,28 @@ func (l *Layout) collect(base int, unions []unionStep, out *[]member) {
 
 // match lists l's members and maps member index → Go field index, failing
 // on Go fields that match no member.
+// goMatch is match's answer for one Go type.
+type goMatch struct {
+	ms  []member
+	idx map[int]int
+	err error
+}
+
+// match pairs the members of a struct layout with the fields of Go struct
+// type gt: member index → Go field index. Members without a Go field are
+// absent; a Go field without a member is an error. Answers are cached per
+// Go type; callers must not change them.
 func (l *Layout) match(gt reflect.Type) ([]member, map[int]int, error) {
+	if m, ok := l.matches.Load(gt); ok {
+		gm := m.(*goMatch)
+		return gm.ms, gm.idx, gm.err
+	}
+	ms, idx, err := l.matchNow(gt)
+	l.matches.Store(gt, &goMatch{ms, idx, err})
+	return ms, idx, err
+}
+
+func (l *Layout) matchNow(gt reflect.Type) ([]member, map[int]int, error) {
 	ms := l.members()
 	byName := make(map[string]int, 2*len(ms))
 	for i, m := range ms {

@@ -26,6 +26,10 @@ type Layout struct {
 
 	padOnce sync.Once
 	padding []Range
+	// matches caches how Go struct types map onto the members (match):
+	// encoding and decoding look it up each time, and working it out
+	// again each time was most of their cost.
+	matches sync.Map // reflect.Type → *goMatch
 }
 
 // FieldLayout is one member of a struct or union at its offset. For a

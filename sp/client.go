@@ -118,6 +118,7 @@ type Client struct {
 	banner  Banner
 	version Version
 	wire    *abi.Descriptor // lays out what goes on the wire
+	layouts *netbsd.Layouts // wire's, looked up once
 	codec   *Codec
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
@@ -165,6 +166,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 		c.xs = xlate.NewSession(xlate.NewPair(cfg.ABI, c.wire), xlate.DefaultConfig())
 	}
 	c.codec = NewCodec(c.wire)
+	c.layouts = netbsd.LayoutsFor(c.wire)
 	c.r.br = bufio.NewReaderSize(rwc, ReadBufferSize)
 	c.r.deadline, _ = rwc.(readDeadliner)
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
@@ -334,7 +336,7 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Re
 }
 
 func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (Result, error) {
-	a := netbsd.LayoutsFor(c.wire).Args(num)
+	a := c.layouts.Args(num)
 	if a == nil && len(args) > 0 {
 		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
 	}

@@ -18,7 +18,7 @@ func direntReclen(namlen int) int {
 // readDir reads a directory with __getdents30 until it returns 0 and
 // checks every record's framing in the client's dirent layout.
 func (t *T) readDir(fd uint64) []netbsd.Dirent {
-	l := netbsd.LayoutsFor(t.own).Dirent
+	l := t.lay.Dirent
 	const size = 4096
 	buf, b := t.alloc(size, guardFill)
 	var out []netbsd.Dirent
@@ -94,7 +94,7 @@ func scenarioGetdents(t *T) {
 	ents := t.readDir(fd)
 	t.ok(netbsd.SYS_close, fd)
 
-	l := netbsd.LayoutsFor(t.own).Dirent
+	l := t.lay.Dirent
 	var got []string
 	seen := map[string]bool{}
 	for _, d := range ents {

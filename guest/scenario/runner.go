@@ -93,6 +93,7 @@ type T struct {
 	frames *frameLog      // every frame of the connection, counted
 	ring   *strace.Tracer // the last syscalls, for a failure's report
 	own    *abi.Descriptor
+	lay    *netbsd.Layouts // own's, looked up once
 	checks int
 	result *guestapi.Result
 
@@ -306,6 +307,7 @@ func (t *T) connect() error {
 		return err
 	}
 	t.own = cfg.ABI
+	t.lay = netbsd.LayoutsFor(cfg.ABI)
 	t.mem = t.env.NewMemory(memorySize)
 	t.space = &space{Memory: t.mem}
 	t.frames = newFrameLog()

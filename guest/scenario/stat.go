@@ -15,7 +15,7 @@ const statGuard = 32
 
 // statLayout is struct stat in the client's own layout: what sits in its
 // memory once a stat call returns, in every mode.
-func (t *T) statLayout() *abi.Layout { return netbsd.LayoutsFor(t.own).Stat }
+func (t *T) statLayout() *abi.Layout { return t.lay.Stat }
 
 // statInto runs a stat-family call whose last argument is the buffer and
 // decodes the result. It fails if the server wrote past the client's

@@ -72,7 +72,7 @@ func (t *T) tmpfs() bool {
 	if t.mounted {
 		return true
 	}
-	l := netbsd.LayoutsFor(t.own).TmpfsArgs
+	l := t.lay.TmpfsArgs
 	args, err := l.Encode(&netbsd.TmpfsArgs{Version: netbsd.TMPFS_ARGS_VERSION, RootMode: 0o755})
 	if err != nil {
 		t.Fail(guestapi.LayerGuest, "encoding struct tmpfs_args: %v", err)
@@ -126,7 +126,7 @@ func (t *T) removeDepth(dir string, depth int) {
 	}
 	fd := rv[0]
 	var names []string
-	l := netbsd.LayoutsFor(t.own).Dirent
+	l := t.lay.Dirent
 	buf, b := t.alloc(4096, 0)
 	for range 16 {
 		e, rv := t.cleanupCall(netbsd.SYS___getdents30, fd, buf, uint64(len(b)))

@@ -46,6 +46,7 @@ type traceConn struct {
 	strReqs map[uint64]uint64      // server COPYINSTR reqno → address
 	wire    *abi.Descriptor        // codec's ABI
 	codec   *sp.Codec
+	layouts *netbsd.Layouts // wire's
 }
 
 // line is one line of a ring Tracer: its text, or a finished syscall
@@ -68,10 +69,13 @@ func (l *line) String() string {
 }
 
 type tracedCall struct {
-	sc   *netbsd.Syscall
-	num  netbsd.Sysno
-	args []uint64
-	strs map[uint64]string // copied-in strings by address; nil until one is
+	sc      *netbsd.Syscall
+	num     netbsd.Sysno
+	layouts *netbsd.Layouts // the wire ABI's
+	raw     []byte          // the request body, until decoded
+	done    bool            // decoded
+	args    []uint64
+	strs    map[uint64]string // copied-in strings by address; nil until one is
 }
 
 // New returns a Tracer that writes lines for a client labelled label
@@ -146,7 +150,7 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		t.conns[conn] = tc
 	}
 	if tc.wire != wire {
-		tc.wire, tc.codec = wire, sp.NewCodec(wire)
+		tc.wire, tc.codec, tc.layouts = wire, sp.NewCodec(wire), netbsd.LayoutsFor(wire)
 	}
 	codec := tc.codec
 	lbl := t.label
@@ -155,9 +159,11 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 	}
 	switch {
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
-		call := &tracedCall{num: netbsd.Sysno(f.U), sc: netbsd.Lookup(netbsd.Sysno(f.U))}
-		if a := netbsd.LayoutsFor(wire).Args(call.num); a != nil {
-			call.args, _ = a.Decode(f.Body)
+		call := &tracedCall{num: netbsd.Sysno(f.U), layouts: tc.layouts, raw: f.Body}
+		if t.limit > 0 {
+			call.raw = bytes.Clone(f.Body) // decoded only if the line is shown
+		} else {
+			call.decode()
 		}
 		tc.calls[f.Reqno] = call
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeHandshake:
@@ -204,7 +210,21 @@ func guestName(f *sp.Frame) string {
 	return " " + strconv.Quote(string(name))
 }
 
+// decode reads the call's arguments from its request body, once.
+func (c *tracedCall) decode() {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.sc = netbsd.Lookup(c.num)
+	if a := c.layouts.Args(c.num); a != nil {
+		c.args, _ = a.Decode(c.raw)
+	}
+	c.raw = nil
+}
+
 func (c *tracedCall) format() string {
+	c.decode()
 	if c.sc == nil {
 		return c.num.String() + "(...)"
 	}
@@ -247,6 +267,7 @@ func formatArg(c *tracedCall, a abi.Field, v uint64) string {
 }
 
 func result(codec *sp.Codec, c *tracedCall, body []byte) string {
+	c.decode()
 	r, err := codec.ParseSysresp(body)
 	if err != nil {
 		return "?"

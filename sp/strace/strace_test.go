@@ -24,13 +24,19 @@ func conversation(t *testing.T, wire *abi.Descriptor, hook func(sp.Direction, *s
 	// One buffer for every response, as a reader that reuses its buffer
 	// has: a tracer must not keep a frame's bytes past the hook.
 	resp := make([]byte, codec.SysrespSize())
+	var req []byte
 	for i := range n {
 		reqno := uint64(10 + i)
 		path := fmt.Sprintf("/tmp/f%d", i)
 		addr := uint64(0x1000 + 0x100*i)
-		body, err := args.Encode(0, addr, uint64(netbsd.O_CREAT|netbsd.O_RDWR), 0o644)
+		mode := uint64(0o600 + i)
+		body, err := args.Encode(0, addr, uint64(netbsd.O_CREAT|netbsd.O_RDWR), mode)
 		require.NoError(t, err)
-		hook(sp.Sent, &sp.Frame{Header: sp.Header{Reqno: reqno, Class: sp.ClassReq, Type: sp.TypeSyscall, U: uint32(netbsd.SYS_open)}, Body: body})
+		if req == nil {
+			req = make([]byte, len(body))
+		}
+		copy(req, body)
+		hook(sp.Sent, &sp.Frame{Header: sp.Header{Reqno: reqno, Class: sp.ClassReq, Type: sp.TypeSyscall, U: uint32(netbsd.SYS_open)}, Body: req})
 		cd, err := codec.Copydata(uint64(len(path)+1), addr, nil)
 		require.NoError(t, err)
 		hook(sp.Received, &sp.Frame{Header: sp.Header{Reqno: 500 + reqno, Class: sp.ClassReq, Type: sp.TypeCopyInStr}, Body: cd})
@@ -53,6 +59,6 @@ func TestARingShowsWhatAWritingTracerPrints(t *testing.T) {
 
 	written := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	require.Len(t, written, 5)
-	assert.Equal(t, `i386 → open("/tmp/f0", O_CREAT|O_RDWR, 0644) = 3`, written[0])
+	assert.Equal(t, `i386 → open("/tmp/f0", O_CREAT|O_RDWR, 0600) = 3`, written[0])
 	assert.Equal(t, written[2:], ring.Lines())
 }
