@@ -30,7 +30,7 @@ func guestBody(v Version, name string, d *abi.Descriptor) ([]byte, error) {
 		b = append([]byte(name), 0)
 	}
 	if d != nil {
-		js, err := json.Marshal(d)
+		js, err := declarationJSON(d)
 		if err != nil {
 			return nil, err
 		}
@@ -38,6 +38,30 @@ func guestBody(v Version, name string, d *abi.Descriptor) ([]byte, error) {
 		b = append(b, js...)
 	}
 	return b, nil
+}
+
+// lastDeclaration keeps the JSON of the descriptor declared last: a
+// client declares the same ABI on every connection, and encoding it by
+// reflection each time was most of a wasm guest's handshake.
+var lastDeclaration struct {
+	sync.Mutex
+	d  *abi.Descriptor // a copy of what js encodes
+	js []byte
+}
+
+func declarationJSON(d *abi.Descriptor) ([]byte, error) {
+	c := &lastDeclaration
+	c.Lock()
+	defer c.Unlock()
+	if c.d != nil && c.d.Equal(d) {
+		return c.js, nil
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	c.d, c.js = d.Clone(), js
+	return js, nil
 }
 
 // Bounds on what a server keeps of a GUEST or EXEC body; the rest is

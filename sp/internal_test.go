@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/rumpsprig/sprig/abi"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -52,4 +54,20 @@ func TestARecycledWaiterCarriesNothingOfItsLastRequest(t *testing.T) {
 		default:
 		}
 	}
+}
+
+// The declaration is cached, but a descriptor changed since (or another
+// one) must be declared as it is now.
+func TestADeclarationFollowsItsDescriptor(t *testing.T) {
+	d := abi.MustLookup("i386").Clone()
+	first, err := guestBody(Version04, "p", d)
+	require.NoError(t, err)
+	again, err := guestBody(Version04, "p", d)
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	d.Long = abi.Scalar{Size: 8, Align: 8}
+	changed, err := guestBody(Version04, "p", d)
+	require.NoError(t, err)
+	assert.NotEqual(t, first, changed, "a stale declaration of a changed descriptor")
+	assert.Contains(t, string(changed), `"long":{"size":8,"align":8}`)
 }
