@@ -134,3 +134,39 @@ func TestACallsCopyOutGoesOutWithItsReplyInOneWrite(t *testing.T) {
 		}
 	}
 }
+
+// A quick call reads the answers to its own COPYINs on the connection's
+// reader, as NetBSD's server does: no new reader and no wakeup between
+// goroutines per COPYIN. Only when the client sends something else
+// meanwhile, or CopyTimeout must be able to cut the wait, does reading
+// move to a new goroutine.
+func TestAQuickCallReadsItsOwnCopyInAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		copyTimeout time.Duration
+		handOffs    bool
+	}{
+		{"by default", 0, false},
+		{"with a CopyTimeout", 5 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, p := inlineServer(t, func(c *sp.ServerConfig) { c.CopyTimeout = tc.copyTimeout }, nil)
+			serve := func(req *sp.Frame) []byte { return []byte("/f\x00") }
+			for range 10 {
+				r := p.syscall(netbsd.SYS_open, p.args(netbsd.SYS_open, 0x1000, netbsd.O_CREAT|netbsd.O_RDWR, 0o644), serve)
+				require.Zero(t, r.Errno)
+				p.syscall(netbsd.SYS_close, p.args(netbsd.SYS_close, r.Retval[0]), nil)
+			}
+			assert.Equal(t, tc.handOffs, srv.Stats().ReaderHandOffs > 0, "%d hand-offs", srv.Stats().ReaderHandOffs)
+			assert.Zero(t, srv.Stats().Workers, "no worker ran them")
+		})
+	}
+	t.Run("a frame meanwhile moves reading", func(t *testing.T) {
+		srv, p := inlineServer(t, nil, nil)
+		p.send(netbsd.SYS_open, p.args(netbsd.SYS_open, 0x1000, netbsd.O_RDONLY, 0))
+		require.Equal(t, sp.TypeCopyInStr, p.read().Type)
+		assert.Zero(t, srv.Stats().ReaderHandOffs)
+		assert.Equal(t, uint64(2), p.getpid()[0], "getpid is answered while open waits")
+		assert.Equal(t, uint64(1), srv.Stats().ReaderHandOffs)
+	})
+}

@@ -23,10 +23,11 @@ type Kernel interface {
 // never wait for anything but the client's memory (no pipe to fill or
 // drain, no lock held by another process). A Server runs such a call at
 // once on the connection's reading goroutine instead of handing it to a
-// worker, which saves a thread wakeup per call; should the call wait for
-// the client after all (a COPYIN), reading moves to a fresh goroutine
-// first, so nothing can deadlock. A kernel without the method has every
-// call run on a worker.
+// worker, which saves a thread wakeup per call. When the call asks its
+// client for memory (a COPYIN), it reads the answer itself; should the
+// client send anything else meanwhile, reading moves to a fresh
+// goroutine with that frame, so nothing can deadlock. A kernel without
+// the method has every call run on a worker.
 type QuickKernel interface {
 	Kernel
 	// Quick reports whether syscall num never blocks.

@@ -248,6 +248,8 @@ type Server struct {
 	decls *declCache
 	bytes *budget // frames held, all connections together
 
+	handOffs atomic.Uint64 // ServerStats.ReaderHandOffs
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
@@ -379,13 +381,19 @@ type ServerStats struct {
 	HeldBytes       int64 // bytes of received frames held (MaxServerBytes)
 	PendingForks    int
 	DeclaredABIs    int // distinct user ABIs in use
+	// ReaderHandOffs counts, since the server started, the inline calls
+	// that gave their connection's reading to a new goroutine: a quick
+	// call whose client sent something else while it waited for a COPYIN
+	// answer, or any quick call's COPYIN when CopyTimeout is set.
+	ReaderHandOffs uint64
 }
 
 // Stats returns a snapshot of the server's load.
 func (s *Server) Stats() ServerStats {
 	q, r, w := s.sched.stats()
 	return ServerStats{Clients: s.Clients(), QueuedSyscalls: q, RunningSyscalls: r, Workers: w,
-		HeldBytes: s.bytes.inUse(), PendingForks: s.forks.len(), DeclaredABIs: s.decls.len()}
+		HeldBytes: s.bytes.inUse(), PendingForks: s.forks.len(), DeclaredABIs: s.decls.len(),
+		ReaderHandOffs: s.handOffs.Load()}
 }
 
 // Shutdown stops accepting, lets in-flight syscalls (queued or running)

@@ -140,8 +140,19 @@ func (sc *serverConn) serve() {
 // readLoop reads and handles frames until the connection ends, and then
 // closes readEnded and returns true; or until an inline syscall it ran
 // handed reading to a new goroutine, and then returns false.
-func (sc *serverConn) readLoop() bool {
-	if sc.read() {
+func (sc *serverConn) readLoop() bool { return sc.readLoopAfter(pendingRead{}) }
+
+// pendingRead is what an inline call read before it handed reading on:
+// the next frame to handle, or the error reading it ended with.
+type pendingRead struct {
+	in  inFrame
+	err error
+	ok  bool
+}
+
+// readLoopAfter is readLoop that starts with p, when p holds anything.
+func (sc *serverConn) readLoopAfter(p pendingRead) bool {
+	if sc.read(p) {
 		// Wake what waits on the client at once: the goroutine that will
 		// tear down may be an inline call's, waiting for a COPYIN answer
 		// that cannot come now. (The connection closes first, so nothing
@@ -156,9 +167,13 @@ func (sc *serverConn) readLoop() bool {
 }
 
 // read is readLoop's loop: true when the connection's reading ended.
-func (sc *serverConn) read() bool {
+func (sc *serverConn) read(p pendingRead) bool {
 	for {
-		in, err := sc.readFrame()
+		in, err := p.in, p.err
+		if !p.ok {
+			in, err = sc.readFrame()
+		}
+		p.ok = false
 		if err != nil {
 			var ne net.Error
 			switch {
@@ -511,12 +526,45 @@ func (sc *serverConn) runInline(c *call) bool {
 
 // handOff gives reading to a new goroutine, once per inline call, before
 // the call waits for an answer only a reader can deliver.
-func (sc *serverConn) handOff(c *call) {
+func (sc *serverConn) handOff(c *call) { sc.handOffAfter(c, pendingRead{}) }
+
+// handOffAfter is handOff whose new reader starts with p.
+func (sc *serverConn) handOffAfter(c *call, p pendingRead) {
 	if !c.inline || c.handedOff {
 		return
 	}
 	c.handedOff = true
-	go sc.readLoop()
+	sc.srv.handOffs.Add(1)
+	go sc.readLoopAfter(p)
+}
+
+// readsForItself reports whether inline call c reads the answers to its
+// own requests: it is the connection's reader still, and no CopyTimeout
+// must cut its wait short (a read cannot notice one).
+func (sc *serverConn) readsForItself(c *call) bool {
+	return c != nil && c.inline && !c.handedOff && sc.srv.cfg.CopyTimeout <= 0
+}
+
+// readForAnswer reads frames on inline call c's goroutine, the
+// connection's reader, until the answer to the request behind ch has
+// come, and delivers the responses it meets. Anything else the client
+// sends (another syscall, an EXEC) or a failed read hands reading, with
+// that frame or error, to a new goroutine, and the call then waits as
+// any call does. This saves the hand-off and the wakeup of a fresh
+// reader for each COPYIN of a quick call, as NetBSD's server has none.
+func (sc *serverConn) readForAnswer(c *call, ch <-chan *Frame) {
+	for len(ch) == 0 {
+		in, err := sc.readFrame()
+		if err != nil {
+			sc.handOffAfter(c, pendingRead{err: err, ok: true})
+			return
+		}
+		if in.Class != ClassResp || connState(sc.state.Load()) == stateNew {
+			sc.handOffAfter(c, pendingRead{in: in, ok: true})
+			return
+		}
+		sc.deliver(in.Frame)
+	}
 }
 
 // runCall runs one queued syscall on a worker and answers it.

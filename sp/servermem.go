@@ -27,11 +27,15 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 			sc.budget.release(int64(len(late.Body)))
 		}
 	}()
-	if c != nil {
+	self := sc.readsForItself(c)
+	if c != nil && !self {
 		sc.handOff(c) // only a reader can deliver the answer
 	}
 	if err := sc.sendAfter(c, Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
 		return nil, err
+	}
+	if self {
+		sc.readForAnswer(c, ch)
 	}
 	select {
 	case f, ok := <-ch:
