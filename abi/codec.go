@@ -501,8 +501,6 @@ func (l *Layout) collect(base int, unions []unionStep, out *[]member) {
 	}
 }
 
-// match lists l's members and maps member index → Go field index, failing
-// on Go fields that match no member.
 // goMatch is match's answer for one Go type.
 type goMatch struct {
 	ms  []member

@@ -33,9 +33,10 @@ type ClientConfig struct {
 	// Memory serves the server's requests (COPYIN, COPYINSTR, COPYOUT,
 	// ANONMMAP) from the client program's memory. The client calls it
 	// from the goroutine reading the server's frames (a caller waiting
-	// for its reply, or one of the client's own), one request at a time. Nil refuses
-	// every request, so any syscall that passes a pointer fails with
-	// EFAULT: a real client needs one (see sptest.Memory).
+	// for its reply, or one of the client's own), one request at a
+	// time. Nil refuses every request, so any syscall that passes a
+	// pointer fails with EFAULT: a real client needs one (see
+	// sptest.Memory).
 	Memory Memory
 	// OnSignal, when set, receives the signals the server raises
 	// (RAISE requests), on the goroutine reading the server's frames.
@@ -118,7 +119,6 @@ type Client struct {
 	banner  Banner
 	version Version
 	wire    *abi.Descriptor // lays out what goes on the wire
-	layouts *netbsd.Layouts // wire's, looked up once
 	codec   *Codec
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
@@ -166,7 +166,6 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 		c.xs = xlate.NewSession(xlate.NewPair(cfg.ABI, c.wire), xlate.DefaultConfig())
 	}
 	c.codec = NewCodec(c.wire)
-	c.layouts = netbsd.LayoutsFor(c.wire)
 	c.r.br = bufio.NewReaderSize(rwc, ReadBufferSize)
 	c.r.deadline, _ = rwc.(readDeadliner)
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
@@ -336,7 +335,7 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Re
 }
 
 func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (Result, error) {
-	a := c.layouts.Args(num)
+	a := c.codec.l.Args(num)
 	if a == nil && len(args) > 0 {
 		return Result{}, fmt.Errorf("sp: %s: arguments of an undescribed syscall; use SyscallBody", num)
 	}

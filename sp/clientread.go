@@ -25,20 +25,14 @@ import (
 // readDeadliner is a connection whose reads can be cut short.
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
 
-type readRole int
-
-const (
-	readerNone       readRole = iota
-	readerCaller              // a caller reads until its reply comes
-	readerBackground          // the client's goroutine reads while calls wait
-)
-
 type reading struct {
 	br       *bufio.Reader
 	deadline readDeadliner // nil: reads cannot be cut short
 
-	mu    sync.Mutex
-	role  readRole
+	mu sync.Mutex
+	// busy: somebody reads, a caller until its reply comes or the
+	// client's goroutine while calls wait.
+	busy  bool
 	ended bool
 
 	// The deadline set to stop a caller whose context ended: armed
@@ -60,26 +54,25 @@ type reading struct {
 func (c *Client) lead(ctx context.Context, reqno uint64) bool {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
-	if c.r.role != readerNone || c.r.ended || !c.w.waiting(reqno) {
+	if c.r.busy || c.r.ended || !c.w.waiting(reqno) {
 		return false
 	}
+	c.r.busy = true
 	if ctx.Done() == nil || c.r.deadline != nil {
-		c.r.role = readerCaller
 		return true
 	}
-	c.r.role = readerBackground
 	go c.readBackground()
 	return false
 }
 
 // release gives up a caller's reading, to the client's goroutine if
-// calls still wait.
+// calls still wait. The caller's context no longer stops any read.
 func (c *Client) release() {
+	c.disarmStop()
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
-	c.r.role = readerNone
-	if !c.r.ended && c.w.anyWaiting() {
-		c.r.role = readerBackground
+	c.r.busy = !c.r.ended && c.w.anyWaiting()
+	if c.r.busy {
 		go c.readBackground()
 	}
 }
@@ -90,11 +83,9 @@ func (c *Client) release() {
 func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 	if ctx.Done() != nil {
 		c.armStop(c.watch(ctx))
-		defer c.disarmStop()
 	}
 	for {
 		if err := expired(ctx); err != nil {
-			c.disarmStop()
 			c.release()
 			return err
 		}
@@ -114,7 +105,6 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 		}
 		c.handle(f)
 		if !c.w.waiting(reqno) {
-			c.disarmStop()
 			c.release()
 			return nil
 		}
@@ -133,7 +123,7 @@ func (c *Client) readBackground() {
 		c.handle(f)
 		c.r.mu.Lock()
 		if !c.w.anyWaiting() {
-			c.r.role = readerNone
+			c.r.busy = false
 			c.r.mu.Unlock()
 			return
 		}
@@ -145,7 +135,7 @@ func (c *Client) readBackground() {
 // itself when its read fails.
 func (c *Client) endIfIdle() {
 	c.r.mu.Lock()
-	idle := c.r.role == readerNone
+	idle := !c.r.busy
 	c.r.mu.Unlock()
 	if idle {
 		c.end(ErrClosed)

@@ -61,6 +61,9 @@ func NewCodec(d *abi.Descriptor) *Codec {
 	return &Codec{ABI: d, l: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
 }
 
+// Layouts returns the layouts of the codec's ABI, looked up once.
+func (c *Codec) Layouts() *netbsd.Layouts { return c.l }
+
 // SysrespSize is the size of an rsp_sysresp.
 func (c *Codec) SysrespSize() int { return c.l.Sysresp.Size }
 

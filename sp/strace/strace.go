@@ -44,9 +44,7 @@ type Tracer struct {
 type traceConn struct {
 	calls   map[uint64]*tracedCall // by client reqno
 	strReqs map[uint64]uint64      // server COPYINSTR reqno → address
-	wire    *abi.Descriptor        // codec's ABI
-	codec   *sp.Codec
-	layouts *netbsd.Layouts // wire's
+	codec   *sp.Codec              // for the ABI the connection's frames are read in
 }
 
 // line is one line of a ring Tracer: its text, or a finished syscall
@@ -54,28 +52,27 @@ type traceConn struct {
 // every syscall of a scenario and shows only a failed one's, so
 // formatting each as it finished was wasted work in the guest.
 type line struct {
-	text  string
-	lbl   string
-	call  *tracedCall // no longer changes: its reply has come
-	codec *sp.Codec
-	resp  []byte // the SYSCALL response body
+	text string
+	lbl  string
+	call *tracedCall // no longer changes: its reply has come
+	resp []byte      // the SYSCALL response body
 }
 
 func (l *line) String() string {
 	if l.call == nil {
 		return l.text
 	}
-	return fmt.Sprintf("%s → %s = %s", l.lbl, l.call.format(), result(l.codec, l.call, l.resp))
+	return fmt.Sprintf("%s → %s = %s", l.lbl, l.call.format(), result(l.call, l.resp))
 }
 
 type tracedCall struct {
-	sc      *netbsd.Syscall
-	num     netbsd.Sysno
-	layouts *netbsd.Layouts // the wire ABI's
-	raw     []byte          // the request body, until decoded
-	done    bool            // decoded
-	args    []uint64
-	strs    map[uint64]string // copied-in strings by address; nil until one is
+	sc    *netbsd.Syscall
+	num   netbsd.Sysno
+	codec *sp.Codec // the wire ABI's
+	raw   []byte    // the request body, until decoded
+	done  bool      // decoded
+	args  []uint64
+	strs  map[uint64]string // copied-in strings by address; nil until one is
 }
 
 // New returns a Tracer that writes lines for a client labelled label
@@ -149,8 +146,8 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		tc = &traceConn{calls: map[uint64]*tracedCall{}, strReqs: map[uint64]uint64{}}
 		t.conns[conn] = tc
 	}
-	if tc.wire != wire {
-		tc.wire, tc.codec, tc.layouts = wire, sp.NewCodec(wire), netbsd.LayoutsFor(wire)
+	if tc.codec == nil || tc.codec.ABI != wire {
+		tc.codec = sp.NewCodec(wire)
 	}
 	codec := tc.codec
 	lbl := t.label
@@ -159,7 +156,7 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 	}
 	switch {
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall:
-		call := &tracedCall{num: netbsd.Sysno(f.U), layouts: tc.layouts, raw: f.Body}
+		call := &tracedCall{num: netbsd.Sysno(f.U), codec: codec, raw: f.Body}
 		if t.limit > 0 {
 			call.raw = bytes.Clone(f.Body) // decoded only if the line is shown
 		} else {
@@ -193,7 +190,7 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		if call == nil {
 			return
 		}
-		t.emit(line{lbl: lbl, call: call, codec: codec, resp: bytes.Clone(f.Body)})
+		t.emit(line{lbl: lbl, call: call, resp: bytes.Clone(f.Body)})
 	case d == sp.Sent && f.Class == sp.ClassError:
 		t.printf("%s ← ERROR %d (reqno %d)", lbl, f.U, f.Reqno)
 	}
@@ -217,7 +214,7 @@ func (c *tracedCall) decode() {
 	}
 	c.done = true
 	c.sc = netbsd.Lookup(c.num)
-	if a := c.layouts.Args(c.num); a != nil {
+	if a := c.codec.Layouts().Args(c.num); a != nil {
 		c.args, _ = a.Decode(c.raw)
 	}
 	c.raw = nil
@@ -266,9 +263,9 @@ func formatArg(c *tracedCall, a abi.Field, v uint64) string {
 	return strconv.FormatInt(int64(v), 10)
 }
 
-func result(codec *sp.Codec, c *tracedCall, body []byte) string {
+func result(c *tracedCall, body []byte) string {
 	c.decode()
-	r, err := codec.ParseSysresp(body)
+	r, err := c.codec.ParseSysresp(body)
 	if err != nil {
 		return "?"
 	}

@@ -47,9 +47,10 @@ func Config() (*guestapi.Config, error) {
 // well within that, and this path is the cheapest in Go's wasm runtime.
 // It does not yield first: a pass through Go's scheduler (which polls
 // the host) cost a fifth of a guest's round trip, and a goroutine with a
-// request still to send waits at most fastWaitMillis, until Read parks. The host cuts that wait short at the guest's next timer as
-// far as it knows it, so only a timer set since the guest last went idle
-// can be late, by fastWaitMillis at most. When nothing came, Read parks on
+// request still to send waits at most fastWaitMillis, until Read parks.
+// The host cuts that wait short at the guest's next timer as far as it
+// knows it, so only a timer set since the guest last went idle can be
+// late, by fastWaitMillis at most. When nothing came, Read parks on
 // the connection's wake file like any goroutine waiting for a file: when
 // no goroutine can run, Go's scheduler calls poll_oneoff with its next
 // timer as the timeout, and the host waits there until the socket is

@@ -7,9 +7,10 @@ import (
 )
 
 // memoryAllocator backs each guest's linear memory with one anonymous
-// mapping of its maximum size (memoryLimit), reserved up front and
-// touched only as the guest uses it. wazero's default keeps linear
-// memory in a Go slice and copies all of it whenever the guest grows:
+// mapping of its maximum size (Options.MemoryLimitPages), reserved up
+// front and touched only as the guest uses it. wazero's default keeps
+// linear memory in a Go slice and copies all of it whenever the guest
+// grows:
 // a Go guest grows its memory dozens of times as its heap fills, and
 // those copies and the zeroing of each new slice were a tenth of
 // `sprig matrix`'s CPU. Here memory.grow only lengthens the slice; the
@@ -45,3 +46,20 @@ func (m *reservedMemory) Free() {
 		m.buf = nil
 	}
 }
+
+// copyingMemory grows by copying into a larger slice, as wazero's
+// default memory does: the fallback when no mapping can be reserved.
+type copyingMemory struct{ buf []byte }
+
+func (m *copyingMemory) Reallocate(size uint64) []byte {
+	if size <= uint64(cap(m.buf)) {
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	nb := make([]byte, size, max(size, 2*uint64(cap(m.buf))))
+	copy(nb, m.buf)
+	m.buf = nb
+	return nb
+}
+
+func (m *copyingMemory) Free() { m.buf = nil }

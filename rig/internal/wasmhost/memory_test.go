@@ -28,11 +28,3 @@ func TestGuestMemoryGrowsInPlaceKeepingItsBytes(t *testing.T) {
 	assert.Same(t, &b[0], &grown[0], "growing moved the memory")
 	assert.Nil(t, m.Reallocate(limit+1<<16), "memory past the limit")
 }
-
-func TestTheCopyingFallbackKeepsItsBytes(t *testing.T) {
-	m := &copyingMemory{buf: make([]byte, 0, 8)}
-	b := m.Reallocate(4)
-	copy(b, "abcd")
-	assert.Equal(t, []byte("abcd\x00\x00\x00\x00\x00\x00"), m.Reallocate(10))
-	m.Free()
-}
