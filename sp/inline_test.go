@@ -158,7 +158,13 @@ func TestAQuickCallReadsItsOwnCopyInAnswers(t *testing.T) {
 				p.syscall(netbsd.SYS_close, p.args(netbsd.SYS_close, r.Retval[0]), nil)
 			}
 			assert.Equal(t, tc.handOffs, srv.Stats().ReaderHandOffs > 0, "%d hand-offs", srv.Stats().ReaderHandOffs)
-			assert.Zero(t, srv.Stats().Workers, "no worker ran them")
+			if !tc.handOffs {
+				// After a hand-off the new reader may meet the next call
+				// while the last one is still finishing, and queue it for
+				// a worker; reading its own answers, the call never races
+				// its successor.
+				assert.Zero(t, srv.Stats().Workers, "no worker ran them")
+			}
 		})
 	}
 	t.Run("a frame meanwhile moves reading", func(t *testing.T) {
