@@ -209,10 +209,10 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 		run.ExitCode = 1
 	case ctx.Err() != nil:
 		return run, fmt.Errorf("emu: %s: the client ran past its deadline (%d results so far): %w", b.Target.Name, len(results), ctx.Err())
-	case b.Target.Program == GoRunner && !b.Target.Native() && killedBySignal(runErr):
-		// The Go runtime's own crash under qemu-user ("fatal: morestack
-		// on gsignal"): qemu's signal delivery, not the runner. A fault in
-		// sprig's code would be a panic and exit status 2.
+	case b.Target.Program == GoRunner && !b.Target.Native() && (killedBySignal(runErr) || runtimeThrew(run.Stderr)):
+		// The Go runtime's own crash under qemu-user: qemu's doing, not
+		// the runner's (see ErrEmulator). A fault in sprig's code would be
+		// a panic, or one of the fatal errors a program can cause.
 		return run, fmt.Errorf("emu: %s: %w: %v\n%s", b.Target.Name, ErrEmulator, runErr, strings.TrimSpace(run.Stderr))
 	default:
 		return run, fmt.Errorf("emu: %s: %s: %v\n%s", b.Target.Name, strings.Join(argv, " "), runErr, strings.TrimSpace(run.Stderr))
@@ -224,9 +224,25 @@ func (b *Binary) Run(ctx context.Context, cfg RunConfig) (*Run, error) {
 }
 
 // ErrEmulator is returned, wrapped, when a Go runner under qemu-user died
-// of a signal: the emulator failed the Go runtime, so the run says nothing
-// about the runner; running it again normally succeeds.
-var ErrEmulator = errors.New("the Go runtime died of a signal under qemu-user")
+// of a signal or of a failed consistency check inside the Go runtime: the
+// emulator failed the Go runtime, so the run says nothing about the
+// runner; running it again normally succeeds. Two such failures are
+// known. qemu's delivery of signals to arbitrary instructions ("fatal:
+// morestack on gsignal"). And on i386, qemu-user keeps one descriptor
+// table for all of a process's threads, where Linux keeps each thread's
+// TLS entries apart: the Go runtime gives every thread the same TLS
+// entry, so two threads starting at once can end up with one's g and m
+// ("wirep: already in go", "morestack on g0"), about once in a thousand
+// runs on a loaded machine.
+var ErrEmulator = errors.New("the Go runtime died under qemu-user")
+
+// runtimeThrew tells whether a Go program's stderr shows the runtime's
+// own consistency check failing (runtime.throw), as opposed to a panic or
+// to the fatal errors a program can cause itself (a deadlock, concurrent
+// map writes), whose tracebacks leave runtime.throw out.
+func runtimeThrew(stderr string) bool {
+	return strings.Contains(stderr, "fatal error: ") && strings.Contains(stderr, "\nruntime.throw(")
+}
 
 // killedBySignal tells whether err is a process's death by a signal.
 func killedBySignal(err error) bool {

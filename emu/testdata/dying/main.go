@@ -1,0 +1,28 @@
+// Command dying dies the way $SPRIG_DIE says, for emu's tests of how a
+// Go runner's death under qemu-user is classified.
+package main
+
+import (
+	"os"
+	_ "unsafe" // for go:linkname
+)
+
+// throw is the runtime's own failed consistency check.
+//
+//go:linkname throw runtime.throw
+func throw(s string)
+
+func main() {
+	switch os.Getenv("SPRIG_DIE") {
+	case "throw":
+		throw("wirep: already in go")
+	case "panic":
+		panic("a bug in the runner")
+	case "deadlock":
+		select {}
+	case "signal":
+		p, _ := os.FindProcess(os.Getpid())
+		p.Signal(os.Kill)
+		select {}
+	}
+}
