@@ -89,7 +89,7 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 		e.Close(ctx)
 		return nil, err
 	}
-	m, err := e.rt.CompileModule(ctx, wasm)
+	m, err := e.rt.CompileModule(ctx, coalesceData(wasm))
 	if err != nil {
 		e.Close(ctx)
 		return nil, fmt.Errorf("wasmhost: compiling guest: %w", err)
