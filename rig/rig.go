@@ -43,6 +43,14 @@ type Options struct {
 	NewKernel func(d *abi.Descriptor) (sp.Kernel, error)
 	// Logger receives server events; nil discards them.
 	Logger *slog.Logger
+	// Interruptible compiles the embedded guest, too, with wazero's
+	// termination checks, so that it stops at its deadline even when it
+	// computes without host calls; a Guest is always compiled so. The
+	// checks make guest code several times slower. Without them a guest
+	// stops at its next host call after its deadline (every wait, clock
+	// reading or I/O is one), and one that never makes one is abandoned:
+	// its run reports the timeout and it keeps its goroutine.
+	Interruptible bool
 }
 
 // Rig runs guests. It is safe for concurrent use by several Runs.
@@ -60,7 +68,10 @@ func New(ctx context.Context, o Options) (*Rig, error) {
 	if o.NewKernel == nil {
 		o.NewKernel = defaultKernel
 	}
-	e, err := wasmhost.NewEngine(ctx, wasm, wasmhost.Options{CacheDir: o.CacheDir})
+	// A guest of the user's may compute forever without a host call; the
+	// embedded one waits only in host calls (its tests show it stopping
+	// at its deadlines) and runs several times faster without the checks.
+	e, err := wasmhost.NewEngine(ctx, wasm, wasmhost.Options{CacheDir: o.CacheDir, Interruptible: o.Guest != nil || o.Interruptible})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -35,6 +36,14 @@ type Options struct {
 	// MemoryLimitPages bounds each instance's linear memory (64 KiB
 	// pages); 0 means 2048 pages (128 MiB).
 	MemoryLimitPages uint32
+	// Interruptible compiles the guest with wazero's termination checks,
+	// so that an instance stops at its deadline even in a loop that makes
+	// no host call. The checks (a call at every loop iteration) make
+	// guest code several times slower. Without them an instance stops at
+	// its next host call after its deadline, which is how a guest waits,
+	// reads the clock or does I/O; one computing without any is
+	// abandoned (see Run.Instance).
+	Interruptible bool
 }
 
 // Engine runs instances of one compiled guest.
@@ -59,7 +68,7 @@ func DefaultCacheDir() string {
 
 // NewEngine compiles wasm (or loads it from the cache).
 func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(o.Interruptible)
 	pages := o.MemoryLimitPages
 	if pages == 0 {
 		pages = 2048
@@ -108,7 +117,7 @@ func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
 	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	b.NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithGoModuleFunction(stoppable(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
 		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").
 		Export("poll_oneoff")
 	_, err := b.Instantiate(ctx)
@@ -134,8 +143,8 @@ type Run struct {
 	// Report receives every result any instance reports, in order.
 	Report func(guestapi.Result)
 
-	mu     sync.Mutex
-	stderr bytes.Buffer
+	mu      sync.Mutex
+	started func(api.Module) // a test's look at each instance as it starts
 }
 
 // Exit is how an instance ended.
@@ -145,7 +154,15 @@ type Exit struct {
 	Err    error // a trap, a timeout, or nil for a normal exit
 }
 
+// abandonAfter is how long an instance may go on after its deadline
+// before Instance gives up waiting for it.
+var abandonAfter = 2 * time.Second
+
 // Instance runs one guest instance with cfg until it exits or ctx ends.
+// An instance that has not stopped abandonAfter past the end of ctx (it
+// computes without host calls, and was compiled without
+// Options.Interruptible) is abandoned: Instance returns ErrAbandoned, and
+// the instance keeps its goroutine and memory until it returns, if ever.
 func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	js, err := marshalConfig(cfg)
 	if err != nil {
@@ -153,14 +170,14 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	}
 	st := newInstanceState(r, js)
 	defer st.closeAll()
-	var errBuf bytes.Buffer
+	stderr := &lockedWriter{w: &bytes.Buffer{}}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs("sprig-guest").
 		WithEnv("GOGC", "off").
 		WithEnv("GOMEMLIMIT", r.Engine.gcLimit).
-		WithStderr(&lockedWriter{w: &errBuf}).
-		WithStdout(&lockedWriter{w: &errBuf}).
+		WithStderr(stderr).
+		WithStdout(stderr).
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
 		WithFSConfig(wakeMount).
 		WithStartFunctions() // _start is called below, under ctx
@@ -170,13 +187,33 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	if err != nil {
 		return Exit{Code: -1, Err: fmt.Errorf("wasmhost: instantiating guest: %w", err)}
 	}
-	defer mod.Close(context.Background())
 	start := mod.ExportedFunction("_start")
 	if start == nil {
+		mod.Close(context.Background())
 		return Exit{Code: -1, Err: errors.New("wasmhost: guest has no _start")}
 	}
-	_, err = start.Call(ctx)
-	ex := Exit{Stderr: errBuf.String()}
+	if r.started != nil {
+		r.started(mod)
+	}
+	called := make(chan error, 1)
+	go func() {
+		_, err := start.Call(ctx)
+		// Closing frees the memory, so only once no guest code runs.
+		mod.Close(context.Background())
+		called <- err
+	}()
+	select {
+	case err = <-called:
+	case <-ctx.Done():
+		t := time.NewTimer(abandonAfter)
+		select {
+		case err = <-called:
+			t.Stop()
+		case <-t.C:
+			return Exit{Code: -1, Stderr: stderr.String(), Err: fmt.Errorf("wasmhost: guest stopped: %w: %w", ctx.Err(), ErrAbandoned)}
+		}
+	}
+	ex := Exit{Stderr: stderr.String()}
 	var ee *sys.ExitError
 	switch {
 	case err == nil:
@@ -191,9 +228,45 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	return ex
 }
 
+// ErrAbandoned marks an instance that did not stop after its deadline.
+var ErrAbandoned = errors.New("it made no host call after its deadline and was abandoned, still running")
+
+// exitIfStopped ends the instance from inside a host call once its
+// context has ended, as WASI's proc_exit ends it: without wazero's
+// termination checks (Options.Interruptible) this is how a deadline
+// stops a guest.
+func exitIfStopped(ctx context.Context, m api.Module) {
+	err := ctx.Err()
+	if err == nil {
+		return
+	}
+	code := sys.ExitCodeContextCanceled
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = sys.ExitCodeDeadlineExceeded
+	}
+	m.CloseWithExitCode(ctx, code)
+	panic(sys.NewExitError(code))
+}
+
+// stoppable wraps a host function so that a stopped instance exits at
+// its call and at its return.
+func stoppable(f api.GoModuleFunc) api.GoModuleFunc {
+	return func(ctx context.Context, m api.Module, stack []uint64) {
+		exitIfStopped(ctx, m)
+		f(ctx, m, stack)
+		exitIfStopped(ctx, m)
+	}
+}
+
 type lockedWriter struct {
 	mu sync.Mutex
 	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {

@@ -133,7 +133,7 @@ func instantiateHostModule(ctx context.Context, rt wazero.Runtime) error {
 	i32 := api.ValueTypeI32
 	b := rt.NewHostModuleBuilder(guestapi.ModuleName)
 	fn := func(name string, f api.GoModuleFunc, params ...api.ValueType) {
-		b.NewFunctionBuilder().WithGoModuleFunction(f, params, []api.ValueType{i32}).Export(name)
+		b.NewFunctionBuilder().WithGoModuleFunction(stoppable(f), params, []api.ValueType{i32}).Export(name)
 	}
 	fn("config", hostConfig, i32, i32)
 	fn("dial", hostDial, i32, i32)

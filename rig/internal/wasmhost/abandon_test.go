@@ -1,0 +1,98 @@
+package wasmhost
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/rumpsprig/sprig/guest/guestapi"
+)
+
+// wasmSpin is a guest whose _start loops, without a host call, until the
+// first byte of its memory is set.
+var wasmSpin = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: func() -> ()
+	0x03, 0x02, 0x01, 0x00, // one function of that type
+	0x05, 0x03, 0x01, 0x00, 0x01, // one page of memory
+	0x07, 0x13, 0x02, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00,
+	0x0a, 0x0f, 0x01, 0x0d, 0x00, // code: no locals
+	0x03, 0x40, // loop
+	0x41, 0x00, 0x2d, 0x00, 0x00, 0x45, 0x0d, 0x00, // br_if 0 (mem[0] == 0)
+	0x0b, 0x0b}
+
+// A guest compiled without termination checks that computes past its
+// deadline is abandoned, not waited for forever; one compiled with them
+// is stopped.
+func TestAnInstanceComputingPastItsDeadlineIsAbandonedUnlessInterruptible(t *testing.T) {
+	defer func(d time.Duration) { abandonAfter = d }(abandonAfter)
+	for _, interruptible := range []bool{false, true} {
+		abandonAfter = 100 * time.Millisecond
+		if interruptible {
+			abandonAfter = 5 * time.Second // far longer than stopping takes
+		}
+		ctx := context.Background()
+		e, err := NewEngine(ctx, wasmSpin, Options{CacheDir: "-", Interruptible: interruptible})
+		require.NoError(t, err)
+		defer e.Close(ctx)
+		mods := make(chan api.Module, 1)
+		run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+		ictx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		ex := run.Instance(ictx, &guestapi.Config{})
+		cancel()
+		mod := <-mods
+		require.ErrorIs(t, ex.Err, context.DeadlineExceeded, "interruptible %v", interruptible)
+		if interruptible {
+			assert.NotErrorIs(t, ex.Err, ErrAbandoned)
+			assert.True(t, mod.IsClosed())
+			continue
+		}
+		require.ErrorIs(t, ex.Err, ErrAbandoned)
+		assert.False(t, mod.IsClosed(), "an abandoned instance keeps its memory while it runs")
+		require.True(t, mod.Memory().WriteByte(0, 1), "release the guest")
+		assert.Eventually(t, mod.IsClosed, 5*time.Second, 10*time.Millisecond, "the released guest returns and is closed")
+	}
+}
+
+// wasmPollThenSpin waits an hour in poll_oneoff, then spins as wasmSpin.
+var wasmPollThenSpin = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	0x01, 0x0c, 0x02, 0x60, 0x00, 0x00, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, // func(); func(i32 x4) i32
+	0x02, 0x26, 0x01, 0x16, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h', 'o', 't', '_', 'p', 'r', 'e', 'v', 'i', 'e', 'w', '1',
+	0x0b, 'p', 'o', 'l', 'l', '_', 'o', 'n', 'e', 'o', 'f', 'f', 0x00, 0x01,
+	0x03, 0x02, 0x01, 0x00,
+	0x05, 0x03, 0x01, 0x00, 0x01,
+	0x07, 0x13, 0x02, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x01,
+	0x0a, 0x1c, 0x01, 0x1a, 0x00,
+	0x41, 0x00, 0x41, 0xc0, 0x00, 0x41, 0x01, 0x41, 0x80, 0x01, 0x10, 0x00, 0x1a, // drop(poll_oneoff(0, 64, 1, 128))
+	0x03, 0x40, 0x41, 0x00, 0x2d, 0x00, 0x00, 0x45, 0x0d, 0x00, 0x0b, 0x0b,
+	// the subscription at 0: a monotonic clock (id 1 at 16), an hour from now (at 24)
+	0x0b, 0x16, 0x01, 0x00, 0x41, 0x10, 0x0b, 0x10,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0, 0xb8, 0x30, 0x46, 0x03, 0x00, 0x00}
+
+// Without termination checks, a guest waiting in a host call at its
+// deadline is stopped there: it never gets back to its own code.
+func TestAnInstanceWaitingInAHostCallStopsAtItsDeadline(t *testing.T) {
+	defer func(d time.Duration) { abandonAfter = d }(abandonAfter)
+	abandonAfter = 5 * time.Second
+	ctx := context.Background()
+	e, err := NewEngine(ctx, wasmPollThenSpin, Options{CacheDir: "-"})
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	mods := make(chan api.Module, 1)
+	run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+	ictx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	ex := run.Instance(ictx, &guestapi.Config{})
+	mod := <-mods
+	defer func() {
+		if !mod.IsClosed() {
+			mod.Memory().WriteByte(0, 1) // it spins after all: release it
+		}
+	}()
+	require.ErrorIs(t, ex.Err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, ex.Err, ErrAbandoned)
+	assert.True(t, mod.IsClosed())
+}
