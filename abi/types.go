@@ -315,40 +315,43 @@ func aggregate(k Kind, word, tag string, fields []Field) (*Type, error) {
 	}
 	seen := map[string]bool{}
 	for i, f := range fields {
-		what := fmt.Sprintf("%s: member %q", name, f.Name)
-		if f.Name == "" {
-			what = fmt.Sprintf("%s: unnamed member %d", name, i)
+		// Spelled only for an error: package init describes many structs.
+		what := func() string {
+			if f.Name == "" {
+				return fmt.Sprintf("%s: unnamed member %d", name, i)
+			}
+			return fmt.Sprintf("%s: member %q", name, f.Name)
 		}
 		if f.Type == nil {
-			return nil, typeErr("%s has no type", what)
+			return nil, typeErr("%s has no type", what())
 		}
 		if f.Align != 0 && !powerOfTwo(f.Align) {
-			return nil, typeErr("%s: alignment %d is not a power of two", what, f.Align)
+			return nil, typeErr("%s: alignment %d is not a power of two", what(), f.Align)
 		}
 		switch {
 		case f.BitField:
 			if !f.Type.isInteger() {
-				return nil, typeErr("%s: a bit-field must have an integer type, not %s", what, f.Type.name)
+				return nil, typeErr("%s: a bit-field must have an integer type, not %s", what(), f.Type.name)
 			}
 			if f.Bits < 0 {
-				return nil, typeErr("%s: negative bit-field width %d", what, f.Bits)
+				return nil, typeErr("%s: negative bit-field width %d", what(), f.Bits)
 			}
 			if f.Bits == 0 && f.Name != "" {
-				return nil, typeErr("%s: a zero-width bit-field must be unnamed", what)
+				return nil, typeErr("%s: a zero-width bit-field must be unnamed", what())
 			}
 			if max := bitWidthMax(f.Type, maxIntSize(f.Type)); f.Bits > max {
-				return nil, typeErr("%s: width %d exceeds its type %s", what, f.Bits, f.Type.name)
+				return nil, typeErr("%s: width %d exceeds its type %s", what(), f.Bits, f.Type.name)
 			}
 		case f.Name == "" && f.Type.kind != KindStruct && f.Type.kind != KindUnion:
-			return nil, typeErr("%s: only a struct or union member may be anonymous, not %s", what, f.Type.name)
+			return nil, typeErr("%s: only a struct or union member may be anonymous, not %s", what(), f.Type.name)
 		case f.Name == "" && (f.Align != 0 || f.Packed):
 			// In C the attributes of an anonymous member are its type's.
-			return nil, typeErr("%s: an anonymous member takes no attributes; give them to its struct or union type", what)
+			return nil, typeErr("%s: an anonymous member takes no attributes; give them to its struct or union type", what())
 		case f.Bits != 0:
-			return nil, typeErr("%s: Bits %d without BitField", what, f.Bits)
+			return nil, typeErr("%s: Bits %d without BitField", what(), f.Bits)
 		}
 		if f.Type.IsFlexible() && (k != KindStruct || i != len(fields)-1) {
-			return nil, typeErr("%s: a flexible array must be the last member of a struct", what)
+			return nil, typeErr("%s: a flexible array must be the last member of a struct", what())
 		}
 		if f.Name == "" && !f.BitField {
 			for _, n := range f.Type.memberNames() {
