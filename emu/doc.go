@@ -43,7 +43,11 @@
 // addresses below 4 GiB, which its real heap addresses are not.) Go
 // programs run under qemu-user with GODEBUG=asyncpreemptoff=1: qemu's
 // delivery of the preemption signal to arbitrary instructions is not
-// reliable enough for the Go runtime.
+// reliable enough for the Go runtime. On i386 they also run with
+// GOMAXPROCS=1: qemu-i386 keeps one descriptor table for all of a
+// process's threads, so two threads setting up their TLS at once can
+// swap it. A Go runner that dies inside the Go runtime anyway (a signal,
+// or a runtime.throw) is the emulator's doing: ErrEmulator.
 //
 // The package is not a server and does not predict outcomes: it only
 // builds, runs and reports what the real machine did. It imports abi, sp

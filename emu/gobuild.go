@@ -262,10 +262,17 @@ func safeRune(r rune) rune {
 
 // goRunEnv turns off the Go runtime's asynchronous preemption under
 // qemu-user, whose signal delivery to a goroutine interrupted at an
-// arbitrary instruction is not reliable enough for it.
+// arbitrary instruction is not reliable enough for it. On i386 it also
+// keeps the runtime to one P: qemu-i386 shares one descriptor table
+// among a process's threads (see ErrEmulator), so threads that set up
+// their TLS at the same moment can swap it, and with more Ps the runtime
+// starts several threads at once as it starts.
 func goRunEnv(t Target) []string {
 	if t.Native() {
 		return nil
+	}
+	if t.GOARCH == "386" {
+		return []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1"}
 	}
 	return []string{"GODEBUG=asyncpreemptoff=1"}
 }

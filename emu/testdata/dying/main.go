@@ -1,9 +1,12 @@
 // Command dying dies the way $SPRIG_DIE says, for emu's tests of how a
-// Go runner's death under qemu-user is classified.
+// Go runner's death under qemu-user is classified (or, for "procs",
+// says how many Ps its runtime has).
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime"
 	_ "unsafe" // for go:linkname
 )
 
@@ -20,6 +23,9 @@ func main() {
 		panic("a bug in the runner")
 	case "deadlock":
 		select {}
+	case "procs":
+		fmt.Fprintf(os.Stderr, "GOMAXPROCS=%d\n", runtime.GOMAXPROCS(0))
+		os.Exit(3)
 	case "signal":
 		p, _ := os.FindProcess(os.Getpid())
 		p.Signal(os.Kill)
