@@ -3,7 +3,6 @@ package rig_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,26 +16,11 @@ import (
 	"github.com/rumpsprig/sprig/sp/strace"
 )
 
-// cacheDir is one compilation cache for the package's tests, so the guest
-// is compiled once per run.
-var cacheDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sprig-rig-test-")
-	if err != nil {
-		panic(err)
-	}
-	cacheDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 func newRig(t *testing.T, o rig.Options) *rig.Rig {
 	t.Helper()
-	if o.CacheDir == "" {
-		o.CacheDir = cacheDir
-	}
+	// An empty CacheDir is the default cache, which every package's tests
+	// share: the guest is compiled once, not once per package (a compile
+	// takes half a minute under -race).
 	r, err := rig.New(context.Background(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close(context.Background()) })

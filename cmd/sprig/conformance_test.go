@@ -103,7 +103,6 @@ func freeTCPPort(t *testing.T) int {
 // arm and mips. Scenarios that need sprig's kernel extension (kill,
 // mmap) may be unsupported, saying why.
 func TestRunServerAgainstASeparateCCompatibleServe(t *testing.T) {
-	withCache(t)
 	urls := map[string]string{
 		"unix": "unix://" + filepath.Join(t.TempDir(), "rump.sock"),
 		"tcp":  fmt.Sprintf("tcp://127.0.0.1:%d", freeTCPPort(t)),
@@ -161,7 +160,6 @@ func TestRunServerAgainstASeparateCCompatibleServe(t *testing.T) {
 // same outcomes; --destructive adds efault; an unsupported scenario is a
 // skipped JUnit testcase.
 func TestRunServerReportFormats(t *testing.T) {
-	withCache(t)
 	url := "unix://" + filepath.Join(t.TempDir(), "rump.sock")
 	startServe(t, "--url", url, "--abi", "mips", "--c-compatible")
 
@@ -191,7 +189,6 @@ func TestRunServerReportFormats(t *testing.T) {
 // names only the machine word, which evbmips shares between byte orders;
 // sprig says so and asks for --server-abi instead of guessing.
 func TestRunServerWithAnAmbiguousBannerNeedsServerABI(t *testing.T) {
-	withCache(t)
 	sock := filepath.Join(t.TempDir(), "c.sock")
 	ln, err := net.Listen("unix", sock)
 	require.NoError(t, err)
@@ -217,7 +214,6 @@ func TestRunServerWithAnAmbiguousBannerNeedsServerABI(t *testing.T) {
 // without sprig's kernel extensions the scenarios needing them are
 // unsupported, which judges nothing, and the run agrees with the theory.
 func TestMatrixAgainstAnOutsideServer(t *testing.T) {
-	withCache(t)
 	dir := t.TempDir()
 	cserver := "unix://" + filepath.Join(dir, "c.sock")
 	startServe(t, "--url", cserver, "--abi", "amd64", "--c-compatible")

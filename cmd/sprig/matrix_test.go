@@ -118,7 +118,6 @@ func sortStrings(s []string) {
 }
 
 func TestMatrixRunsCellsAndExitsZeroWhenObservedEqualsPredicted(t *testing.T) {
-	withCache(t)
 	code, out, errOut := sprig(t, "matrix", "--abis", "i386,arm", "--scenario", "file-io,stat")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	// Off a terminal (a CI log): one plain line per cell as it finishes.
@@ -190,7 +189,6 @@ func TestMatrixPredictPrintsTheCommittedVerdict(t *testing.T) {
 // deadline forced tiny, scenarios end in errors (retried once), which are
 // reported as errors with their own exit status, never as disagreements.
 func TestMatrixDeadlinesTooTightAreErrorsNotDisagreements(t *testing.T) {
-	withCache(t)
 	code, out, errOut := sprig(t, "matrix", "--abis", "amd64", "--modes", "native", "--scenario", "concurrent,fork", "--timeout", "1ms", "--format", "json")
 	require.Equal(t, exitError, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	var rep struct {
@@ -218,7 +216,6 @@ func TestMatrixDeadlinesTooTightAreErrorsNotDisagreements(t *testing.T) {
 // context) during a run writes the report of the cells that finished and
 // exits 130.
 func TestMatrixInterruptedWritesThePartialReport(t *testing.T) {
-	withCache(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(700*time.Millisecond, cancel)
 	var out, errb bytes.Buffer

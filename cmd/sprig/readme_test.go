@@ -82,7 +82,6 @@ func needsTools(command string) string {
 // (timings, worker counts and tool versions aside). With -update-readme
 // the blocks are rewritten from the program.
 func TestREADMEExamplesAreTheProgramsOutput(t *testing.T) {
-	withCache(t)
 	t.Setenv("NO_COLOR", "1")
 	raw, err := os.ReadFile(readmePath)
 	require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,16 +12,6 @@ import (
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
 )
-
-// testCache is one compilation cache for the package's tests, so the
-// guest is compiled once per test run.
-var testCache = sync.OnceValue(func() string {
-	dir, err := os.MkdirTemp("", "sprig-cmd-test-")
-	if err != nil {
-		panic(err)
-	}
-	return dir
-})
 
 // beSprigEnv makes the test binary run sprig's main instead of the
 // tests, so a test can start sprig as a separate process without a build.
@@ -33,18 +22,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	code := m.Run()
-	os.RemoveAll(testCache())
-	os.Exit(code)
-}
-
-func withCache(t *testing.T) {
-	t.Helper()
-	t.Setenv("SPRIG_CACHE_DIR", testCache())
+	os.Exit(m.Run())
 }
 
 func TestRunArm64AgainstAmd64PassesEveryScenario(t *testing.T) {
-	withCache(t)
 	code, out, errOut := sprig(t, "run", "--abi", "arm64", "--server-abi", "amd64")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Regexp(t, `(?m)^PASS  handshake `, out)
@@ -52,7 +33,6 @@ func TestRunArm64AgainstAmd64PassesEveryScenario(t *testing.T) {
 }
 
 func TestRunI386NativeFailsWithFieldLevelExplanations(t *testing.T) {
-	withCache(t)
 	code, out, _ := sprig(t, "run", "--abi", "i386", "--server-abi", "amd64", "--scenario", "getpid", "--scenario", "kill-raise")
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, out, "rsp_sysresp.rsys_retval[0]: client read offset 4 of a 12-byte rsp_sysresp (i386 layout); server put it at offset 8 of 24 bytes (amd64 layout); the client's bytes are the server's 4..8 (a5 a5 a5 a5), under the server's padding C leaves uninitialised")
@@ -67,7 +47,6 @@ func TestRunI386NativeFailsWithFieldLevelExplanations(t *testing.T) {
 }
 
 func TestRunJSONIsAReport(t *testing.T) {
-	withCache(t)
 	code, out, _ := sprig(t, "run", "--abi", "mips", "--server-abi", "amd64", "--mode", "server-translates", "--scenario", "stat", "--format", "json")
 	require.Equal(t, exitOK, code)
 	var rep struct {
@@ -81,14 +60,12 @@ func TestRunJSONIsAReport(t *testing.T) {
 }
 
 func TestRunTraceIsStraceLike(t *testing.T) {
-	withCache(t)
 	code, out, _ := sprig(t, "run", "--abi", "arm64", "--server-abi", "amd64", "--scenario", "file-io", "--trace")
 	require.Equal(t, exitOK, code)
 	assert.Regexp(t, regexp.MustCompile(`(?m)^arm64 → open\("/tmp/sprig-file-io-\d+-0/f", O_CREAT\|O_RDWR, 0644\) = \d+$`), out)
 }
 
 func TestRunUsageErrors(t *testing.T) {
-	withCache(t)
 	for _, args := range [][]string{
 		{"run", "--destructive"},
 		{"run", "--server", "ftp://host/x"},
@@ -126,7 +103,6 @@ func TestScenariosDocIsCurrent(t *testing.T) {
 // with exactly the keys docs/run-json.md documents: an undocumented key
 // fails, and so does a documented one gone missing.
 func TestRunJSONFollowsItsDocumentedSchema(t *testing.T) {
-	withCache(t)
 	code, out, _ := sprig(t, "run", "--abi", "i386", "--server-abi", "amd64", "--scenario", "getpid,fork", "--format", "json")
 	require.Equal(t, exitFail, code)
 	type result struct {

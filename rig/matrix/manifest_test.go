@@ -2,7 +2,6 @@ package matrix_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -16,26 +15,12 @@ import (
 	"github.com/rumpsprig/sprig/sp"
 )
 
-// testRig is one rig for the package's tests, so the guest is compiled
-// (or loaded from a fresh cache) once.
+// testRig is one rig for the package's tests, with the default
+// compilation cache that every package's tests share, so the guest is
+// compiled once.
 var testRig = sync.OnceValues(func() (*rig.Rig, error) {
-	dir, err := os.MkdirTemp("", "sprig-matrix-test-")
-	if err != nil {
-		return nil, err
-	}
-	cacheDirs = append(cacheDirs, dir)
-	return rig.New(context.Background(), rig.Options{CacheDir: dir})
+	return rig.New(context.Background(), rig.Options{})
 })
-
-var cacheDirs []string
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	for _, d := range cacheDirs {
-		os.RemoveAll(d)
-	}
-	os.Exit(code)
-}
 
 func newRig(t *testing.T) *rig.Rig {
 	t.Helper()
