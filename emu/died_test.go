@@ -28,6 +28,7 @@ func TestOnlyTheRuntimesOwnDeathUnderQemuIsTheEmulators(t *testing.T) {
 		{"signal", true},
 		{"panic", false},
 		{"deadlock", false},
+		{"recursion", false},
 	} {
 		t.Run(tc.die, func(t *testing.T) {
 			t.Setenv("SPRIG_DIE", tc.die)

@@ -266,7 +266,9 @@ func safeRune(r rune) rune {
 // keeps the runtime to one P: qemu-i386 shares one descriptor table
 // among a process's threads (see ErrEmulator), so threads that set up
 // their TLS at the same moment can swap it, and with more Ps the runtime
-// starts several threads at once as it starts.
+// starts more threads at once as it starts. That makes the race rarer,
+// not impossible (sysmon and threads for blocking calls still start);
+// the matrix runs a run the emulator failed again.
 func goRunEnv(t Target) []string {
 	if t.Native() {
 		return nil

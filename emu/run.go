@@ -238,9 +238,13 @@ var ErrEmulator = errors.New("the Go runtime died under qemu-user")
 
 // runtimeThrew tells whether a Go program's stderr shows the runtime's
 // own consistency check failing (runtime.throw), as opposed to a panic or
-// to the fatal errors a program can cause itself (a deadlock, concurrent
-// map writes), whose tracebacks leave runtime.throw out.
+// to the fatal errors a program can cause itself: a deadlock or
+// concurrent map writes (whose tracebacks leave runtime.throw out), and
+// a stack overflow or running out of memory (which throw, and are named).
 func runtimeThrew(stderr string) bool {
+	if strings.Contains(stderr, "fatal error: stack overflow") || strings.Contains(stderr, "out of memory") {
+		return false
+	}
 	return strings.Contains(stderr, "fatal error: ") && strings.Contains(stderr, "\nruntime.throw(")
 }
 

@@ -47,9 +47,10 @@ type Options struct {
 	// termination checks, so that it stops at its deadline even when it
 	// computes without host calls; a Guest is always compiled so. The
 	// checks make guest code several times slower. Without them a guest
-	// stops at its next host call after its deadline (every wait, clock
-	// reading or I/O is one), and one that never makes one is abandoned:
-	// its run reports the timeout and it keeps its goroutine.
+	// stops at its next wait or socket call after its deadline (the
+	// embedded guest makes them all the time), and one that never makes
+	// one is abandoned: its run reports the timeout and it keeps its
+	// goroutine and memory until it returns.
 	Interruptible bool
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	_ "unsafe" // for go:linkname
 )
 
@@ -23,6 +24,9 @@ func main() {
 		panic("a bug in the runner")
 	case "deadlock":
 		select {}
+	case "recursion":
+		debug.SetMaxStack(1 << 20) // overflow soon, even under qemu
+		fmt.Println(recurse(1))
 	case "procs":
 		fmt.Fprintf(os.Stderr, "GOMAXPROCS=%d\n", runtime.GOMAXPROCS(0))
 		os.Exit(3)
@@ -32,3 +36,5 @@ func main() {
 		select {}
 	}
 }
+
+func recurse(n int) int { return recurse(n+1) + n }

@@ -158,3 +158,18 @@ func applySegments(t *testing.T, wasm []byte) []byte {
 	}
 	return mem
 }
+
+// A module whose segments run past its memory fails to instantiate after
+// the rewrite as before.
+func TestACoalescedModuleWithASegmentOutOfBoundsStillFails(t *testing.T) {
+	wasm := testModule(false, seg{0, "ab", false}, seg{4, "cd", false}, seg{65535, "xy", false})
+	out := coalesceData(wasm)
+	require.NotEqual(t, wasm, out, "the first two merge")
+	ctx := context.Background()
+	for _, m := range [][]byte{wasm, out} {
+		rt := wazero.NewRuntime(ctx)
+		_, err := rt.Instantiate(ctx, m)
+		assert.Error(t, err)
+		rt.Close(ctx)
+	}
+}

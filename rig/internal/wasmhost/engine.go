@@ -40,9 +40,11 @@ type Options struct {
 	// so that an instance stops at its deadline even in a loop that makes
 	// no host call. The checks (a call at every loop iteration) make
 	// guest code several times slower. Without them an instance stops at
-	// its next host call after its deadline, which is how a guest waits,
-	// reads the clock or does I/O; one computing without any is
-	// abandoned (see Run.Instance).
+	// its next call of poll_oneoff or of a sprig host function after its
+	// deadline: every wait of a Go guest and all of its socket I/O are
+	// such calls (its clock readings and its stderr are other WASI calls,
+	// which do not stop it). One that makes none is abandoned (see
+	// Run.Instance).
 	Interruptible bool
 }
 
@@ -53,6 +55,10 @@ type Engine struct {
 	cache    wazero.CompilationCache
 	gcLimit  string // GOMEMLIMIT for Go guests: half their memory
 	CacheDir string // the directory in use, "" when uncached
+
+	mu        sync.Mutex
+	abandoned int  // instances given up on that still run
+	closed    bool // Close was called; the last abandoned instance releases
 }
 
 // DefaultCacheDir returns where compiled guests are cached by default.
@@ -90,11 +96,18 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 		}
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := instantiateWASI(ctx, e.rt); err != nil {
+	// With termination checks wazero stops an instance itself, and frees
+	// its memory when the instance's call unwinds; the host functions
+	// must leave that to it. Without them they end a stopped instance.
+	wrap := stoppable
+	if o.Interruptible {
+		wrap = func(f api.GoModuleFunc) api.GoModuleFunc { return f }
+	}
+	if err := instantiateWASI(ctx, e.rt, wrap); err != nil {
 		e.Close(ctx)
 		return nil, err
 	}
-	if err := instantiateHostModule(ctx, e.rt); err != nil {
+	if err := instantiateHostModule(ctx, e.rt, wrap); err != nil {
 		e.Close(ctx)
 		return nil, err
 	}
@@ -112,20 +125,34 @@ var wakeMount = wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(wakeFS{}, W
 
 // instantiateWASI instantiates wazero's WASI with poll_oneoff replaced by
 // one that waits for the guest's bound connections (see poll.go).
-func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
+func instantiateWASI(ctx context.Context, rt wazero.Runtime, wrap func(api.GoModuleFunc) api.GoModuleFunc) error {
 	i32 := api.ValueTypeI32
 	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	b.NewFunctionBuilder().
-		WithGoModuleFunction(stoppable(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithGoModuleFunction(wrap(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
 		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").
 		Export("poll_oneoff")
 	_, err := b.Instantiate(ctx)
 	return err
 }
 
-// Close releases the runtime.
+// Close releases the runtime. While an abandoned instance still runs,
+// the runtime (and that instance's memory) stays until it returns.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	if e.abandoned > 0 {
+		return nil
+	}
+	return e.release(ctx)
+}
+
+func (e *Engine) release(ctx context.Context) error {
 	err := e.rt.Close(ctx)
 	if e.cache != nil {
 		e.cache.Close(ctx)
@@ -160,9 +187,10 @@ var abandonAfter = 2 * time.Second
 
 // Instance runs one guest instance with cfg until it exits or ctx ends.
 // An instance that has not stopped abandonAfter past the end of ctx (it
-// computes without host calls, and was compiled without
-// Options.Interruptible) is abandoned: Instance returns ErrAbandoned, and
-// the instance keeps its goroutine and memory until it returns, if ever.
+// was compiled without Options.Interruptible and has called neither
+// poll_oneoff nor a sprig host function since) is abandoned: Instance
+// returns ErrAbandoned, and the instance keeps its goroutine and memory
+// until it returns, if ever.
 func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	js, err := marshalConfig(cfg)
 	if err != nil {
@@ -195,12 +223,22 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 	if r.started != nil {
 		r.started(mod)
 	}
+	e := r.Engine
 	called := make(chan error, 1)
+	abandoned := false // under e.mu
 	go func() {
 		_, err := start.Call(ctx)
 		// Closing frees the memory, so only once no guest code runs.
 		mod.Close(context.Background())
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		called <- err
+		if abandoned {
+			e.abandoned--
+			if e.closed && e.abandoned == 0 {
+				e.release(context.Background())
+			}
+		}
 	}()
 	select {
 	case err = <-called:
@@ -210,7 +248,16 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 		case err = <-called:
 			t.Stop()
 		case <-t.C:
-			return Exit{Code: -1, Stderr: stderr.String(), Err: fmt.Errorf("wasmhost: guest stopped: %w: %w", ctx.Err(), ErrAbandoned)}
+			e.mu.Lock()
+			select {
+			case err = <-called: // it returned just now
+				e.mu.Unlock()
+			default:
+				abandoned = true
+				e.abandoned++
+				e.mu.Unlock()
+				return Exit{Code: -1, Stderr: stderr.String(), Err: fmt.Errorf("wasmhost: guest stopped: %w: %w", ctx.Err(), ErrAbandoned)}
+			}
 		}
 	}
 	ex := Exit{Stderr: stderr.String()}
@@ -229,7 +276,7 @@ func (r *Run) Instance(ctx context.Context, cfg *guestapi.Config) Exit {
 }
 
 // ErrAbandoned marks an instance that did not stop after its deadline.
-var ErrAbandoned = errors.New("it made no host call after its deadline and was abandoned, still running")
+var ErrAbandoned = errors.New("it did not stop after its deadline and was abandoned, still running")
 
 // exitIfStopped ends the instance from inside a host call once its
 // context has ended, as WASI's proc_exit ends it: without wazero's

@@ -82,6 +82,10 @@ func (st *instanceState) stop() {
 	st.stopped = true
 	for _, c := range st.conns {
 		c.interrupt()
+		// A send blocked on a server that does not read must end too.
+		if w, ok := c.c.(interface{ SetWriteDeadline(time.Time) error }); ok {
+			w.SetWriteDeadline(time.Unix(1, 0))
+		}
 	}
 }
 
@@ -129,11 +133,11 @@ func read(m api.Module, p, n uint32) ([]byte, bool) {
 	return m.Memory().Read(p, n)
 }
 
-func instantiateHostModule(ctx context.Context, rt wazero.Runtime) error {
+func instantiateHostModule(ctx context.Context, rt wazero.Runtime, wrap func(api.GoModuleFunc) api.GoModuleFunc) error {
 	i32 := api.ValueTypeI32
 	b := rt.NewHostModuleBuilder(guestapi.ModuleName)
 	fn := func(name string, f api.GoModuleFunc, params ...api.ValueType) {
-		b.NewFunctionBuilder().WithGoModuleFunction(stoppable(f), params, []api.ValueType{i32}).Export(name)
+		b.NewFunctionBuilder().WithGoModuleFunction(wrap(f), params, []api.ValueType{i32}).Export(name)
 	}
 	fn("config", hostConfig, i32, i32)
 	fn("dial", hostDial, i32, i32)

@@ -1,6 +1,7 @@
 package wasmhost
 
 import (
+	"sync/atomic"
 	"syscall"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -19,6 +20,10 @@ var memoryAllocator experimental.MemoryAllocator = experimental.MemoryAllocatorF
 
 type reservedMemory struct{ buf []byte }
 
+// liveReservations counts reservations not yet freed, for tests that
+// check nothing keeps a guest's memory.
+var liveReservations atomic.Int64
+
 // reserveMemory maps max bytes; when that fails it falls back to a
 // memory that grows by copying, as wazero's own does.
 func reserveMemory(capacity, max uint64) experimental.LinearMemory {
@@ -26,6 +31,7 @@ func reserveMemory(capacity, max uint64) experimental.LinearMemory {
 		buf, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE,
 			syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
 		if err == nil {
+			liveReservations.Add(1)
 			return &reservedMemory{buf: buf[:0]}
 		}
 	}
@@ -44,6 +50,7 @@ func (m *reservedMemory) Free() {
 	if m.buf != nil {
 		syscall.Munmap(m.buf[:cap(m.buf)])
 		m.buf = nil
+		liveReservations.Add(-1)
 	}
 }
 
