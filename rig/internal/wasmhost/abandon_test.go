@@ -2,6 +2,7 @@ package wasmhost
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -95,4 +96,27 @@ func TestAnInstanceWaitingInAHostCallStopsAtItsDeadline(t *testing.T) {
 	require.ErrorIs(t, ex.Err, context.DeadlineExceeded)
 	assert.NotErrorIs(t, ex.Err, ErrAbandoned)
 	assert.True(t, mod.IsClosed())
+}
+
+// A stop ends a send blocked on a server that does not read, so the
+// instance reaches the end of its host call and exits.
+func TestAStopEndsABlockedSend(t *testing.T) {
+	client, server := net.Pipe() // a write waits for a read that never comes
+	defer server.Close()
+	st := newInstanceState(&Run{}, nil)
+	st.conns[0] = newHostConn(client)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := st.conns[0].c.Write(make([]byte, 1<<20))
+		wrote <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	st.stop()
+	select {
+	case err := <-wrote:
+		assert.Error(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the send is still blocked after the stop")
+	}
+	st.closeAll()
 }
