@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"context"
 	"net"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -25,11 +26,32 @@ var wasmSpin = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
 	0x41, 0x00, 0x2d, 0x00, 0x00, 0x45, 0x0d, 0x00, // br_if 0 (mem[0] == 0)
 	0x0b, 0x0b}
 
+// noCollections turns Go's collector off until the test ends, for a test
+// whose guest spins in compiled code: the collector cannot stop such a
+// goroutine for its stop-the-world, so a collection would stall the
+// whole test binary until the guest is released. Call it first, and
+// release the guest in a cleanup registered after it.
+func noCollections(t *testing.T) {
+	old := debug.SetGCPercent(-1)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+}
+
+// releaseAtEnd releases a spinning guest when the test ends, should it
+// still run.
+func releaseAtEnd(t *testing.T, mod api.Module) {
+	t.Cleanup(func() {
+		if !mod.IsClosed() {
+			mod.Memory().WriteByte(0, 1)
+		}
+	})
+}
+
 // A guest compiled without termination checks that computes past its
 // deadline is abandoned, not waited for forever; one compiled with them
 // is stopped.
 func TestAnInstanceComputingPastItsDeadlineIsAbandonedUnlessInterruptible(t *testing.T) {
 	defer func(d time.Duration) { abandonAfter = d }(abandonAfter)
+	noCollections(t)
 	for _, interruptible := range []bool{false, true} {
 		abandonAfter = 100 * time.Millisecond
 		if interruptible {
@@ -45,6 +67,7 @@ func TestAnInstanceComputingPastItsDeadlineIsAbandonedUnlessInterruptible(t *tes
 		ex := run.Instance(ictx, &guestapi.Config{})
 		cancel()
 		mod := <-mods
+		releaseAtEnd(t, mod)
 		require.ErrorIs(t, ex.Err, context.DeadlineExceeded, "interruptible %v", interruptible)
 		if interruptible {
 			assert.NotErrorIs(t, ex.Err, ErrAbandoned)
@@ -77,6 +100,7 @@ var wasmPollThenSpin = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
 // deadline is stopped there: it never gets back to its own code.
 func TestAnInstanceWaitingInAHostCallStopsAtItsDeadline(t *testing.T) {
 	defer func(d time.Duration) { abandonAfter = d }(abandonAfter)
+	noCollections(t)
 	abandonAfter = 5 * time.Second
 	ctx := context.Background()
 	e, err := NewEngine(ctx, wasmPollThenSpin, Options{CacheDir: "-"})
@@ -88,11 +112,7 @@ func TestAnInstanceWaitingInAHostCallStopsAtItsDeadline(t *testing.T) {
 	defer cancel()
 	ex := run.Instance(ictx, &guestapi.Config{})
 	mod := <-mods
-	defer func() {
-		if !mod.IsClosed() {
-			mod.Memory().WriteByte(0, 1) // it spins after all: release it
-		}
-	}()
+	releaseAtEnd(t, mod) // should it spin after all
 	require.ErrorIs(t, ex.Err, context.DeadlineExceeded)
 	assert.NotErrorIs(t, ex.Err, ErrAbandoned)
 	assert.True(t, mod.IsClosed())

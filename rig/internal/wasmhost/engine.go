@@ -44,7 +44,8 @@ type Options struct {
 	// deadline: every wait of a Go guest and all of its socket I/O are
 	// such calls (its clock readings and its stderr are other WASI calls,
 	// which do not stop it). One that makes none is abandoned (see
-	// Run.Instance).
+	// Run.Instance), and stalls the host's next garbage collection, which
+	// cannot stop a goroutine inside compiled wasm code.
 	Interruptible bool
 }
 

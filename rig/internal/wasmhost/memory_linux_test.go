@@ -26,6 +26,7 @@ func TestTheCopyingFallbackKeepsItsBytes(t *testing.T) {
 // memory until it returns, then frees it.
 func TestStoppedAndAbandonedInstancesFreeTheirMemory(t *testing.T) {
 	defer func(d time.Duration) { abandonAfter = d }(abandonAfter)
+	noCollections(t)
 	abandonAfter = 5 * time.Second
 	ctx := context.Background()
 	before := liveReservations.Load()
@@ -52,6 +53,7 @@ func TestStoppedAndAbandonedInstancesFreeTheirMemory(t *testing.T) {
 	ex := (&Run{Engine: e, started: func(m api.Module) { mods <- m }}).Instance(ictx, &guestapi.Config{})
 	require.ErrorIs(t, ex.Err, ErrAbandoned)
 	mod := <-mods
+	releaseAtEnd(t, mod)
 	require.NoError(t, e.Close(ctx), "closing under a running guest")
 	time.Sleep(20 * time.Millisecond) // the guest goes on reading its memory
 	assert.Equal(t, before+1, liveReservations.Load(), "the abandoned instance keeps its memory")
