@@ -168,6 +168,15 @@ func (hc *hostConn) interrupt() {
 	hc.c.SetReadDeadline(time.Unix(1, 0))
 }
 
+// stop ends every wait on hc for good, as its instance ends: a wait for
+// data, and a send blocked on a server that does not read.
+func (hc *hostConn) stop() {
+	hc.interrupt()
+	if w, ok := hc.c.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		w.SetWriteDeadline(time.Unix(1, 0))
+	}
+}
+
 // clearInterrupt forgets an interrupt no wait consumed.
 func (hc *hostConn) clearInterrupt() {
 	hc.mu.Lock()

@@ -81,11 +81,7 @@ func (st *instanceState) stop() {
 	defer st.mu.Unlock()
 	st.stopped = true
 	for _, c := range st.conns {
-		c.interrupt()
-		// A send blocked on a server that does not read must end too.
-		if w, ok := c.c.(interface{ SetWriteDeadline(time.Time) error }); ok {
-			w.SetWriteDeadline(time.Unix(1, 0))
-		}
+		c.stop()
 	}
 }
 
