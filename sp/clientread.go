@@ -69,6 +69,11 @@ func (c *Client) lead(ctx context.Context, reqno uint64) bool {
 // calls still wait. The caller's context no longer stops any read.
 func (c *Client) release() {
 	c.disarmStop()
+	c.releaseDisarmed()
+}
+
+// releaseDisarmed is release for a caller that disarmed its stop itself.
+func (c *Client) releaseDisarmed() {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
 	c.r.busy = !c.r.ended && c.w.anyWaiting()
@@ -82,12 +87,15 @@ func (c *Client) release() {
 // closed), or ctx ends (the error).
 func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 	if ctx.Done() != nil {
-		c.armStop(c.watch(ctx))
+		c.watchAndArm(ctx)
 	}
-	for {
-		if err := expired(ctx); err != nil {
-			c.release()
-			return err
+	// once checked ctx just before; every later frame checks it again.
+	for first := true; ; first = false {
+		if !first {
+			if err := expired(ctx); err != nil {
+				c.release()
+				return err
+			}
 		}
 		if _, err := c.r.br.Peek(1); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
@@ -103,9 +111,11 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 			c.end(err)
 			return nil
 		}
+		// The reply to reqno is this caller's: handle hands it over.
+		mine := f.Reqno == reqno && (f.Class == ClassResp || f.Class == ClassError)
 		c.handle(f)
-		if !c.w.waiting(reqno) {
-			c.release()
+		if mine || !c.w.waiting(reqno) {
+			c.releaseDisarmed() // disarmed before the frame was read
 			return nil
 		}
 		c.armStop(token)
@@ -148,21 +158,22 @@ type watch struct {
 	stop func() bool
 }
 
-// watch returns the watch on ctx's end, made now unless the last
-// leading caller's context ends with the same channel.
-func (c *Client) watch(ctx context.Context) *watch {
+// watchAndArm lets the end of ctx cut the leading caller's wait for the
+// next frame short. The watch is made now unless the last leading
+// caller's context ends with the same channel.
+func (c *Client) watchAndArm(ctx context.Context) {
 	c.r.imu.Lock()
 	defer c.r.imu.Unlock()
-	if w := c.r.watching; w != nil && w.done == ctx.Done() {
-		return w
+	w := c.r.watching
+	if w == nil || w.done != ctx.Done() {
+		if w != nil {
+			w.stop()
+		}
+		w = &watch{done: ctx.Done()}
+		w.stop = context.AfterFunc(ctx, func() { c.stopRead(w) })
+		c.r.watching = w
 	}
-	if w := c.r.watching; w != nil {
-		w.stop()
-	}
-	w := &watch{done: ctx.Done()}
-	w.stop = context.AfterFunc(ctx, func() { c.stopRead(w) })
-	c.r.watching = w
-	return w
+	c.r.armed = w
 }
 
 // unwatch drops the watch, when the connection ends.

@@ -92,6 +92,7 @@ type Framer struct {
 	WriteTimeout time.Duration
 
 	wmu  sync.Mutex
+	wbuf []byte // under wmu: the frame being written, kept for the next
 	rbuf [HeaderSize]byte
 }
 
@@ -138,9 +139,8 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	fr := &Frame{Header: h}
+	fr := newFrame(h)
 	if n := h.BodyLen(); n > 0 {
-		fr.Body = make([]byte, n)
 		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
@@ -152,6 +152,30 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 		f.Trace(Received, fr)
 	}
 	return fr, nil
+}
+
+// smallBody is the largest body newFrame allocates with its Frame: a
+// syscall's reply and most requests' arguments.
+const smallBody = 64
+
+// frameSmall is a Frame with room for a small body, so that reading one
+// costs one allocation, not two.
+type frameSmall struct {
+	f   Frame
+	buf [smallBody]byte
+}
+
+// newFrame returns a Frame for h with its Body allocated, unread.
+func newFrame(h Header) *Frame {
+	n := h.BodyLen()
+	if n <= smallBody {
+		fs := &frameSmall{f: Frame{Header: h}}
+		if n > 0 {
+			fs.f.Body = fs.buf[:n:n]
+		}
+		return &fs.f
+	}
+	return &Frame{Header: h, Body: make([]byte, n)}
 }
 
 // ParseHeader parses a header read by ReadHeader in the current byte
@@ -249,34 +273,31 @@ func (f *Framer) appendFrame(dst []byte, h Header, body ...[]byte) ([]byte, erro
 }
 
 // writeFrameAfter sends the frames already encoded in before (by
-// appendFrame), then header h and body, in one Write.
+// appendFrame), then header h and body, in one Write. The frame is
+// assembled in the Framer's own buffer under the write lock, which
+// writes hold anyway.
 func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error {
-	bp := writeBufs.Get().(*[]byte)
-	buf, err := f.appendFrame(append((*bp)[:0], before...), h, body...)
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	buf, err := f.appendFrame(append(f.wbuf[:0], before...), h, body...)
 	if err != nil {
-		writeBufs.Put(bp)
 		return err
 	}
-	f.wmu.Lock()
+	if cap(buf) <= maxKeptWrite {
+		f.wbuf = buf // big ones (large COPYOUTs) are left to the collector
+	}
 	if f.WriteTimeout > 0 {
 		if d, ok := f.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
 			d.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
 		}
 	}
 	_, err = f.w.Write(buf)
-	f.wmu.Unlock()
-	if cap(buf) <= maxPooledWrite {
-		*bp = buf
-		writeBufs.Put(bp)
-	}
 	return err
 }
 
-// writeBufs recycles the buffers frames are assembled in; big ones (large
-// COPYOUTs) are left to the collector.
-var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
-
-const maxPooledWrite = 64 << 10
+// maxKeptWrite is the largest write buffer a Framer keeps for the next
+// frame.
+const maxKeptWrite = 64 << 10
 
 // writeRaw sends bytes exactly as given, for tests that must produce what
 // a well-behaved peer never would.

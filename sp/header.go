@@ -24,19 +24,28 @@ func (h Header) BodyLen() uint64 { return h.Len - HeaderSize }
 
 // put writes h into b[:HeaderSize] in order o.
 func (h Header) put(o abi.ByteOrder, b []byte) {
-	o.PutUint64(b[offLen:], h.Len)
-	o.PutUint64(b[offReqno:], h.Reqno)
-	o.PutUint16(b[offClass:], uint16(h.Class))
-	o.PutUint16(b[offType:], uint16(h.Type))
-	o.PutUint32(b[offU:], h.U)
+	_ = b[HeaderSize-1]
+	if littleEndian(o) {
+		le := binary.LittleEndian
+		le.PutUint64(b[offLen:], h.Len)
+		le.PutUint64(b[offReqno:], h.Reqno)
+		le.PutUint16(b[offClass:], uint16(h.Class))
+		le.PutUint16(b[offType:], uint16(h.Type))
+		le.PutUint32(b[offU:], h.U)
+		return
+	}
+	be := binary.BigEndian
+	be.PutUint64(b[offLen:], h.Len)
+	be.PutUint64(b[offReqno:], h.Reqno)
+	be.PutUint16(b[offClass:], uint16(h.Class))
+	be.PutUint16(b[offType:], uint16(h.Type))
+	be.PutUint32(b[offU:], h.U)
 }
 
 // parseHeader reads a header from b[:HeaderSize] in order o.
 func parseHeader(o abi.ByteOrder, b []byte) Header {
-	// Decoded with encoding/binary's own orders, not through the
-	// interface: b escaping through an interface call cost an allocation
-	// every frame.
-	if o != abi.ByteOrder(binary.BigEndian) && (o == abi.ByteOrder(binary.LittleEndian) || o.Uint16([]byte{1, 0}) == 1) {
+	_ = b[HeaderSize-1]
+	if littleEndian(o) {
 		le := binary.LittleEndian
 		return Header{Len: le.Uint64(b[offLen:]), Reqno: le.Uint64(b[offReqno:]),
 			Class: Class(le.Uint16(b[offClass:])), Type: Type(le.Uint16(b[offType:])), U: le.Uint32(b[offU:])}
@@ -44,6 +53,18 @@ func parseHeader(o abi.ByteOrder, b []byte) Header {
 	be := binary.BigEndian
 	return Header{Len: be.Uint64(b[offLen:]), Reqno: be.Uint64(b[offReqno:]),
 		Class: Class(be.Uint16(b[offClass:])), Type: Type(be.Uint16(b[offType:])), U: be.Uint32(b[offU:])}
+}
+
+// littleEndian reports whether o stores the least significant byte
+// first. Headers are coded with encoding/binary's own orders, not
+// through the interface: calls through it are not inlined (in Go
+// compiled to wasm a header cost a dozen calls), and b escaping through
+// one cost an allocation every frame.
+func littleEndian(o abi.ByteOrder) bool {
+	if o == abi.ByteOrder(binary.LittleEndian) {
+		return true
+	}
+	return o != abi.ByteOrder(binary.BigEndian) && o.Uint16([]byte{1, 0}) == 1
 }
 
 func (h Header) String() string {

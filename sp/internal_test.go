@@ -56,6 +56,62 @@ func TestARecycledWaiterCarriesNothingOfItsLastRequest(t *testing.T) {
 	}
 }
 
+// Many requests pending at once: more than the ring holds, so numbers
+// share slots and overflow into the map. Each response must reach its
+// own waiter whatever order they come in, a number nobody waits for must
+// find nobody, and fail must close every channel, ring and overflow.
+func TestManyPendingWaitersEachGetTheirOwnResponse(t *testing.T) {
+	w := newWaiters(7)
+	const n = 3*waiterRing + 5
+	chans := map[uint64]chan *Frame{}
+	var order []uint64
+	for range n {
+		reqno, ch, err := w.addLimit(uint64(100 + len(order)))
+		require.NoError(t, err)
+		chans[reqno] = ch
+		order = append(order, reqno)
+	}
+	assert.NotEmpty(t, w.more, "the test must reach the overflow map")
+	for i, reqno := range order {
+		max, ok := w.limit(reqno)
+		require.True(t, ok)
+		assert.Equal(t, uint64(100+i), max, "limit of %d", reqno)
+	}
+	// Deliver from the back, and remove every third without a response.
+	for i := len(order) - 1; i >= 0; i-- {
+		reqno := order[i]
+		if i%3 == 0 {
+			assert.Nil(t, w.remove(reqno))
+			assert.False(t, w.waiting(reqno))
+			continue
+		}
+		f := &Frame{Header: Header{Reqno: reqno, Class: ClassResp}}
+		require.True(t, w.deliver(f), "deliver %d", reqno)
+		assert.False(t, w.deliver(f), "a second response to %d", reqno)
+		got := <-chans[reqno]
+		assert.Same(t, f, got, "waiter %d got another's response", reqno)
+	}
+	assert.False(t, w.deliver(&Frame{Header: Header{Reqno: order[len(order)-1] + waiterRing}}), "nobody waits for that number")
+	assert.False(t, w.anyWaiting())
+
+	// Add again on top of the delivered but not yet removed ones, then end.
+	var live []chan *Frame
+	for range waiterRing + 3 {
+		_, ch, err := w.add()
+		require.NoError(t, err)
+		live = append(live, ch)
+	}
+	w.fail(errors.New("gone"))
+	for i, ch := range live {
+		select {
+		case _, ok := <-ch:
+			assert.False(t, ok, "channel %d", i)
+		default:
+			assert.Fail(t, "fail left a channel open", "channel %d", i)
+		}
+	}
+}
+
 // The declaration is cached, but a descriptor changed since (or another
 // one) must be declared as it is now.
 func TestADeclarationFollowsItsDescriptor(t *testing.T) {

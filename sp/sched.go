@@ -62,6 +62,23 @@ type call struct {
 	// held are encoded COPYOUT frames waiting to go out with the call's
 	// next frame (ServerConfig.CoalesceCopyOut).
 	held []byte
+
+	// What running the call needs, in the call's own allocation.
+	req  SyscallRequest
+	mem  connMemory
+	resp [maxSysresp]byte // the encoded rsp_sysresp
+}
+
+// maxSysresp is room for an rsp_sysresp on every ABI sprig has (24
+// bytes on LP64); a larger one is allocated.
+const maxSysresp = 32
+
+// syscallFrame is a SYSCALL request with a small argument struct and the
+// call that runs it, allocated together: one allocation a syscall.
+type syscallFrame struct {
+	f    Frame
+	c    call
+	args [smallBody]byte
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.

@@ -217,7 +217,7 @@ func (sc *serverConn) handle(in inFrame) after {
 	case ClassReq:
 		switch f.Type {
 		case TypeSyscall:
-			if c := sc.startSyscall(f); c != nil && !sc.runInline(c) {
+			if c := sc.startSyscall(f, in.call); c != nil && !sc.runInline(c) {
 				return readMoved
 			}
 			return readOn
@@ -479,15 +479,19 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 	return true
 }
 
-// startSyscall takes a SYSCALL frame: it queues the call for a worker,
-// answers it TRYAGAIN, or returns it to be run inline by the reading
-// goroutine (a quick call, see QuickKernel).
-func (sc *serverConn) startSyscall(f *Frame) *call {
+// startSyscall takes a SYSCALL frame and the call readSyscall allocated
+// with it (nil: a new one): it queues the call for a worker, answers it
+// TRYAGAIN, or returns it to be run inline by the reading goroutine (a
+// quick call, see QuickKernel).
+func (sc *serverConn) startSyscall(f *Frame, c *call) *call {
 	if sc.inExec.Load() {
 		sc.sendError(f.Reqno, ErrorInExec)
 		return nil
 	}
-	c := &call{f: f, bytes: int64(HeaderSize + len(f.Body) + callOverhead)}
+	if c == nil {
+		c = new(call)
+	}
+	c.f, c.bytes = f, int64(HeaderSize+len(f.Body)+callOverhead)
 	if !sc.budget.tryAcquire(c.bytes) {
 		sc.log.Warn("frame budget exhausted; answering TRYAGAIN")
 		sc.sendError(f.Reqno, ErrorTryAgain)
@@ -573,20 +577,21 @@ func (sc *serverConn) runCall(c *call) {
 	ctx := sc.gen
 	sc.genMu.Unlock()
 	f := c.f
-	req := &SyscallRequest{
+	c.mem = connMemory{sc: sc, c: c}
+	c.req = SyscallRequest{
 		Num:  netbsd.Sysno(f.U),
 		Body: f.Body,
 		ABI:  sc.info.ABI,
-		Mem:  &connMemory{sc: sc, c: c},
+		Mem:  &c.mem,
 
 		layouts: sc.codec.l, layoutsOf: sc.info.ABI,
 	}
-	res := sc.proc.Syscall(ctx, req)
+	res := sc.proc.Syscall(ctx, &c.req)
 	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back
 	if sc.ctx.Err() != nil {
 		return
 	}
-	sc.sendAfter(c, Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.Sysresp(res))
+	sc.sendAfter(c, Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.AppendSysresp(c.resp[:0], res))
 }
 
 // deliver hands a client's response to the kernel request waiting for it.

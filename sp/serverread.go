@@ -37,6 +37,7 @@ const (
 type inFrame struct {
 	*Frame
 	guest guestBodyParts
+	call  *call // for a SYSCALL: the call to run it, allocated with the frame
 }
 
 // readFrame reads the next frame. Before the handshake it also notices a
@@ -105,17 +106,14 @@ func swapped(o abi.ByteOrder) abi.ByteOrder {
 
 // readBody reads h's body, keeping what the frame's kind allows.
 func (sc *serverConn) readBody(h Header) (inFrame, error) {
+	if h.Class == ClassReq && h.Type == TypeSyscall {
+		return sc.readSyscall(h)
+	}
 	n := h.BodyLen()
 	f := &Frame{Header: h}
 	in := inFrame{Frame: f}
 	var keep uint64
 	switch {
-	case h.Class == ClassReq && h.Type == TypeSyscall:
-		keep = min(n, sc.argBound(netbsd.Sysno(h.U)))
-		if keep < n {
-			sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
-				"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
-		}
 	case h.Class == ClassReq && h.Type == TypeHandshake &&
 		(HandshakeKind(h.U) == HandshakeGuest || HandshakeKind(h.U) == HandshakeExec):
 		var g guestBodyReader
@@ -150,6 +148,39 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			if h.Class == ClassResp {
 				sc.budget.release(int64(keep))
 			}
+			return in, err
+		}
+	}
+	if n > keep {
+		sc.discarded.Add(n - keep)
+		if err := sc.fr.Discard(h, n-keep); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// readSyscall reads a SYSCALL request: its argument struct, kept in one
+// allocation with the frame and the call that will run it, and the
+// surplus past the struct, discarded.
+func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
+	n := h.BodyLen()
+	keep := min(n, sc.argBound(netbsd.Sysno(h.U)))
+	if keep < n {
+		sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
+			"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
+	}
+	sf := &syscallFrame{f: Frame{Header: h}}
+	in := inFrame{Frame: &sf.f, call: &sf.c}
+	switch {
+	case keep == 0:
+	case keep <= smallBody:
+		sf.f.Body = sf.args[:keep:keep]
+	default:
+		sf.f.Body = make([]byte, keep)
+	}
+	if keep > 0 {
+		if err := sc.fr.ReadBodyPart(h, sf.f.Body); err != nil {
 			return in, err
 		}
 	}

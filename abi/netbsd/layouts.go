@@ -1,6 +1,7 @@
 package netbsd
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -23,8 +24,11 @@ type Layouts struct {
 	TmpfsArgs     *abi.Layout     // struct tmpfs_args
 	Termios       *abi.Layout     // struct termios
 
+	// args caches argument layouts, copied on write: a syscall's first
+	// use per ABI adds one, every call reads them (clients and servers
+	// both, once a syscall), and a read takes no lock.
 	argsMu sync.Mutex
-	args   map[Sysno]*abi.ArgsLayout
+	args   atomic.Pointer[map[Sysno]*abi.ArgsLayout]
 }
 
 // MaxCachedLayouts bounds the layouts LayoutsFor keeps: the built-in ABIs
@@ -80,7 +84,6 @@ func LayoutsFor(d *abi.Descriptor) *Layouts {
 		Rlimit:        abi.LayoutOf(own, RlimitType),
 		TmpfsArgs:     abi.LayoutOf(own, TmpfsArgsType),
 		Termios:       abi.LayoutOf(own, TermiosType),
-		args:          map[Sysno]*abi.ArgsLayout{},
 	}
 
 	c.Lock()
@@ -114,17 +117,30 @@ func cachedLayouts() int {
 // Args returns the argument struct layout of syscall n, or nil when sprig
 // does not describe that syscall.
 func (l *Layouts) Args(n Sysno) *abi.ArgsLayout {
-	l.argsMu.Lock()
-	defer l.argsMu.Unlock()
-	if a, ok := l.args[n]; ok {
-		return a
+	if m := l.args.Load(); m != nil {
+		if a, ok := (*m)[n]; ok {
+			return a
+		}
 	}
 	sc := Lookup(n)
 	if sc == nil {
 		return nil
 	}
+	l.argsMu.Lock()
+	defer l.argsMu.Unlock()
+	old := l.args.Load()
+	if old != nil {
+		if a, ok := (*old)[n]; ok {
+			return a
+		}
+	}
 	a := abi.SyscallArgs(l.ABI, sc.Args...)
-	l.args[n] = a
+	m := make(map[Sysno]*abi.ArgsLayout, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	m[n] = a
+	l.args.Store(&m)
 	return a
 }
 

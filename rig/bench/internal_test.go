@@ -140,6 +140,7 @@ func TestRotateStartsAtTheKth(t *testing.T) {
 	assert.Equal(t, []Variant{Native, Wasm, Floor}, rotate(v, 1))
 	assert.Equal(t, []Variant{Wasm, Floor, Native}, rotate(v, 5))
 	assert.Equal(t, []Variant{Floor, Native, Wasm}, v, "the input is left alone")
+	assert.Empty(t, rotate([]Variant{}, 3), "MeasureOp of the wasm variant alone rotates no others")
 }
 
 func TestConfigErrorsNameTheBadField(t *testing.T) {

@@ -149,7 +149,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // Groups of operations in a report.
 const GroupSyscalls = "syscalls"
 
+// rotate returns xs turned left by k places.
 func rotate[T any](xs []T, k int) []T {
+	if len(xs) == 0 {
+		return nil
+	}
 	k %= len(xs)
 	return append(append([]T(nil), xs[k:]...), xs[:k]...)
 }
