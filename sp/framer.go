@@ -47,7 +47,12 @@ func (e *ProtocolError) Error() string {
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
-type orderBox struct{ o abi.ByteOrder }
+// orderBox is a Framer's byte order, and whether it is little-endian,
+// worked out once rather than per header.
+type orderBox struct {
+	o  abi.ByteOrder
+	le bool
+}
 
 // Frame is one decoded frame: header plus raw body. Bodies are decoded by
 // a Codec for the ABI the peer uses.
@@ -84,7 +89,9 @@ type Framer struct {
 	// MaxFrame bounds the length a peer may announce; larger frames fail
 	// with ErrFrameTooLarge before anything is allocated.
 	MaxFrame uint64
-	// Trace, when set, sees every frame read or written.
+	// Trace, when set, sees every frame read or written. A frame
+	// WriteFrame sends is traced with the write lock held, just before
+	// it goes out: the hook must not write on this Framer.
 	Trace func(Direction, *Frame)
 	// WriteTimeout, when positive and the writer has SetWriteDeadline (a
 	// net.Conn), bounds each frame's Write: a peer that stops reading
@@ -105,7 +112,7 @@ func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 
 // SetByteOrder changes the order used from the next frame on.
 func (f *Framer) SetByteOrder(o abi.ByteOrder) {
-	f.order.Store(&orderBox{o})
+	f.order.Store(&orderBox{o: o, le: littleEndian(o)})
 }
 
 // ByteOrder returns the order in use.
@@ -183,7 +190,7 @@ func newFrame(h Header) *Frame {
 // a caller that must bound what it keeps of a body (a server) reads it
 // with ReadBodyPart and Discard instead of ReadBody.
 func (f *Framer) ParseHeader(raw [HeaderSize]byte) (Header, error) {
-	h := parseHeader(f.ByteOrder(), raw[:])
+	h := decodeHeader(f.order.Load().le, raw[:])
 	return h, f.checkLen(h)
 }
 
@@ -261,7 +268,7 @@ func (f *Framer) appendFrame(dst []byte, h Header, body ...[]byte) ([]byte, erro
 	}
 	start := len(dst)
 	dst = append(dst, make([]byte, HeaderSize)...)
-	h.put(f.ByteOrder(), dst[start:])
+	h.encode(f.order.Load().le, dst[start:])
 	for _, b := range body {
 		dst = append(dst, b...)
 	}

@@ -22,10 +22,10 @@ type Header struct {
 // BodyLen returns the number of body bytes the header announces.
 func (h Header) BodyLen() uint64 { return h.Len - HeaderSize }
 
-// put writes h into b[:HeaderSize] in order o.
-func (h Header) put(o abi.ByteOrder, b []byte) {
+// encode writes h into b[:HeaderSize], little-endian or big-endian.
+func (h Header) encode(le bool, b []byte) {
 	_ = b[HeaderSize-1]
-	if littleEndian(o) {
+	if le {
 		le := binary.LittleEndian
 		le.PutUint64(b[offLen:], h.Len)
 		le.PutUint64(b[offReqno:], h.Reqno)
@@ -43,9 +43,13 @@ func (h Header) put(o abi.ByteOrder, b []byte) {
 }
 
 // parseHeader reads a header from b[:HeaderSize] in order o.
-func parseHeader(o abi.ByteOrder, b []byte) Header {
+func parseHeader(o abi.ByteOrder, b []byte) Header { return decodeHeader(littleEndian(o), b) }
+
+// decodeHeader reads a header from b[:HeaderSize], little-endian or
+// big-endian.
+func decodeHeader(le bool, b []byte) Header {
 	_ = b[HeaderSize-1]
-	if littleEndian(o) {
+	if le {
 		le := binary.LittleEndian
 		return Header{Len: le.Uint64(b[offLen:]), Reqno: le.Uint64(b[offReqno:]),
 			Class: Class(le.Uint16(b[offClass:])), Type: Type(le.Uint16(b[offType:])), U: le.Uint32(b[offU:])}
@@ -59,7 +63,8 @@ func parseHeader(o abi.ByteOrder, b []byte) Header {
 // first. Headers are coded with encoding/binary's own orders, not
 // through the interface: calls through it are not inlined (in Go
 // compiled to wasm a header cost a dozen calls), and b escaping through
-// one cost an allocation every frame.
+// one cost an allocation every frame. Framers ask once, not per header:
+// comparing interfaces is a call too.
 func littleEndian(o abi.ByteOrder) bool {
 	if o == abi.ByteOrder(binary.LittleEndian) {
 		return true
