@@ -1,6 +1,7 @@
 package sp_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,11 +17,7 @@ import (
 // frame written, nor for the bookkeeping in between (waiters, the
 // syscall request, the reply's body).
 func TestANullSyscallAllocatesOnlyTheFramesItReads(t *testing.T) {
-	d := mustABI("amd64")
-	ts := startServer(t, "unix", sp.DefaultServerConfig(d))
-	c, _ := dialClient(t, ts.url, sp.DefaultClientConfig(d))
-	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
+	c, ctx := guestClient(t)
 	var err error
 	allocs := testing.AllocsPerRun(2000, func() {
 		if _, e := c.Syscall(ctx, netbsd.SYS_getpid); e != nil {
@@ -31,15 +28,22 @@ func TestANullSyscallAllocatesOnlyTheFramesItReads(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 2.0, "allocations per getpid round trip, both sides")
 }
 
+// guestClient is an amd64 client that has made its GUEST handshake with
+// a server of the test kernel in this process.
+func guestClient(tb testing.TB) (*sp.Client, context.Context) {
+	d := mustABI("amd64")
+	ts := startServer(tb, "unix", sp.DefaultServerConfig(d))
+	c, _ := dialClient(tb, ts.url, sp.DefaultClientConfig(d))
+	ctx := ctxT(tb)
+	require.NoError(tb, c.HandshakeGuest(ctx))
+	return c, ctx
+}
+
 // BenchmarkNullSyscallInProcess is a getpid round trip with client and
 // server in one process, for profiling sp itself (rig/bench times it
 // against its floor, across processes).
 func BenchmarkNullSyscallInProcess(b *testing.B) {
-	d := mustABI("amd64")
-	ts := startServer(b, "unix", sp.DefaultServerConfig(d))
-	c, _ := dialClient(b, ts.url, sp.DefaultClientConfig(d))
-	ctx := ctxT(b)
-	require.NoError(b, c.HandshakeGuest(ctx))
+	c, ctx := guestClient(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Syscall(ctx, netbsd.SYS_getpid); err != nil {

@@ -144,20 +144,29 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	}
 	if keep > 0 {
 		f.Body = make([]byte, keep)
-		if err := sc.fr.ReadBodyPart(h, f.Body); err != nil {
-			if h.Class == ClassResp {
-				sc.budget.release(int64(keep))
-			}
-			return in, err
-		}
 	}
-	if n > keep {
-		sc.discarded.Add(n - keep)
-		if err := sc.fr.Discard(h, n-keep); err != nil {
-			return in, err
+	if err := sc.readKeeping(h, f.Body); err != nil {
+		if keep > 0 && h.Class == ClassResp {
+			sc.budget.release(int64(keep))
 		}
+		return in, err
 	}
 	return in, nil
+}
+
+// readKeeping reads the body of h into kept, what of it the server
+// keeps, and reads and discards the rest.
+func (sc *serverConn) readKeeping(h Header, kept []byte) error {
+	if len(kept) > 0 {
+		if err := sc.fr.ReadBodyPart(h, kept); err != nil {
+			return err
+		}
+	}
+	if rest := h.BodyLen() - uint64(len(kept)); rest > 0 {
+		sc.discarded.Add(rest)
+		return sc.fr.Discard(h, rest)
+	}
+	return nil
 }
 
 // readSyscall reads a SYSCALL request: its argument struct, kept in one
@@ -179,18 +188,7 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 	default:
 		sf.f.Body = make([]byte, keep)
 	}
-	if keep > 0 {
-		if err := sc.fr.ReadBodyPart(h, sf.f.Body); err != nil {
-			return in, err
-		}
-	}
-	if n > keep {
-		sc.discarded.Add(n - keep)
-		if err := sc.fr.Discard(h, n-keep); err != nil {
-			return in, err
-		}
-	}
-	return in, nil
+	return in, sc.readKeeping(h, sf.f.Body)
 }
 
 // argBound is how much of a SYSCALL body the server keeps.
