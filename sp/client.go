@@ -468,21 +468,24 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 	// non-blocking receive costs far less than a select in Go's wasm.
 	select {
 	case f, ok := <-ch:
-		if !ok {
-			return nil, c.Err()
-		}
-		return f, nil
+		return c.answer(f, ok)
 	default:
 	}
 	select {
 	case f, ok := <-ch:
-		if !ok {
-			return nil, c.Err()
-		}
-		return f, nil
+		return c.answer(f, ok)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// answer is what a caller's channel gave it: its reply, or (closed) why
+// the connection ended.
+func (c *Client) answer(f *Frame, ok bool) (*Frame, error) {
+	if !ok {
+		return nil, c.Err()
+	}
+	return f, nil
 }
 
 // handle acts on one frame from the server, on the reading goroutine.

@@ -89,17 +89,13 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 	if ctx.Done() != nil {
 		c.watchAndArm(ctx)
 	}
-	// once checked ctx just before; every later frame checks it again.
-	for first := true; ; first = false {
-		if !first {
-			if err := expired(ctx); err != nil {
-				c.release()
-				return err
-			}
-		}
+	// once checked ctx just before; each frame that is not the answer
+	// checks it again.
+	for {
 		if _, err := c.r.br.Peek(1); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-				continue // stopped between frames: nothing is lost
+				c.release() // stopped between frames: nothing is lost
+				return ctx.Err()
 			}
 			c.end(err)
 			return nil
@@ -119,6 +115,10 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) error {
 			return nil
 		}
 		c.armStop(token)
+		if err := expired(ctx); err != nil {
+			c.release()
+			return err
+		}
 	}
 }
 

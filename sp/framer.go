@@ -172,17 +172,26 @@ type frameSmall struct {
 	buf [smallBody]byte
 }
 
+// setBody gives the frame a body of n bytes, in buf when it fits.
+func (fs *frameSmall) setBody(n uint64) {
+	switch {
+	case n == 0:
+	case n <= smallBody:
+		fs.f.Body = fs.buf[:n:n]
+	default:
+		fs.f.Body = make([]byte, n)
+	}
+}
+
 // newFrame returns a Frame for h with its Body allocated, unread.
 func newFrame(h Header) *Frame {
 	n := h.BodyLen()
-	if n <= smallBody {
-		fs := &frameSmall{f: Frame{Header: h}}
-		if n > 0 {
-			fs.f.Body = fs.buf[:n:n]
-		}
-		return &fs.f
+	if n > smallBody {
+		return &Frame{Header: h, Body: make([]byte, n)} // buf would be wasted
 	}
-	return &Frame{Header: h, Body: make([]byte, n)}
+	fs := &frameSmall{f: Frame{Header: h}}
+	fs.setBody(n)
+	return &fs.f
 }
 
 // ParseHeader parses a header read by ReadHeader in the current byte

@@ -76,9 +76,8 @@ const maxSysresp = 32
 // syscallFrame is a SYSCALL request with a small argument struct and the
 // call that runs it, allocated together: one allocation a syscall.
 type syscallFrame struct {
-	f    Frame
-	c    call
-	args [smallBody]byte
+	frameSmall
+	c call
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.

@@ -179,16 +179,9 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 		sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
 			"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
 	}
-	sf := &syscallFrame{f: Frame{Header: h}}
-	in := inFrame{Frame: &sf.f, call: &sf.c}
-	switch {
-	case keep == 0:
-	case keep <= smallBody:
-		sf.f.Body = sf.args[:keep:keep]
-	default:
-		sf.f.Body = make([]byte, keep)
-	}
-	return in, sc.readKeeping(h, sf.f.Body)
+	sf := &syscallFrame{frameSmall: frameSmall{f: Frame{Header: h}}}
+	sf.setBody(keep)
+	return inFrame{Frame: &sf.f, call: &sf.c}, sc.readKeeping(h, sf.f.Body)
 }
 
 // argBound is how much of a SYSCALL body the server keeps.

@@ -73,10 +73,8 @@ func (w *waiters) del(reqno uint64) *waiter {
 		*slot = nil
 		return wt
 	}
-	wt, ok := w.more[reqno]
-	if ok {
-		delete(w.more, reqno)
-	}
+	wt := w.more[reqno]
+	delete(w.more, reqno)
 	return wt
 }
 
@@ -124,10 +122,8 @@ func (w *waiters) limit(reqno uint64) (uint64, bool) {
 // waiting reports whether a response to reqno is still awaited: its
 // waiter is registered and nothing came for it yet.
 func (w *waiters) waiting(reqno uint64) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	wt := w.get(reqno)
-	return wt != nil && !wt.delivered
+	_, ok := w.limit(reqno)
+	return ok
 }
 
 // anyWaiting reports whether any response is still awaited.
