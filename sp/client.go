@@ -453,18 +453,24 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 		return nil, err
 	}
 	h.Reqno = reqno
-	defer c.w.remove(reqno)
 	if err := c.fr.WriteFrame(h, body); err != nil {
+		c.w.remove(reqno)
 		// Part of the frame may have gone: the stream is lost.
 		c.end(err)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
 	}
 	if c.lead(ctx, reqno) {
-		if err := c.readUntilAnswered(ctx, reqno); err != nil {
+		f, err := c.readUntilAnswered(ctx, reqno)
+		if f != nil {
+			return f, nil // claimed: the waiter is gone already
+		}
+		if err != nil {
+			c.w.remove(reqno)
 			return nil, err
 		}
 	}
-	// A caller that read its own reply finds it here at once; a
+	defer c.w.remove(reqno)
+	// A reply another goroutine read may be here already; a
 	// non-blocking receive costs far less than a select in Go's wasm.
 	select {
 	case f, ok := <-ch:

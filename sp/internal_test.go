@@ -112,6 +112,48 @@ func TestManyPendingWaitersEachGetTheirOwnResponse(t *testing.T) {
 	}
 }
 
+// A reader that takes its own response claims its waiter: the waiter is
+// gone at once (nothing awaited, later responses to it unwanted), only
+// one claim or delivery succeeds, and its slot and waiter serve the
+// requests after it, in the ring and in the overflow map.
+func TestAClaimedWaiterIsGoneAndReused(t *testing.T) {
+	w := newWaiters(1)
+	first, _, err := w.add()
+	require.NoError(t, err)
+	require.True(t, w.claim(first))
+	assert.False(t, w.waiting(first))
+	assert.False(t, w.anyWaiting(), "a claimed response is no longer awaited")
+	assert.False(t, w.claim(first), "a second claim")
+	assert.False(t, w.deliver(&Frame{Header: Header{Reqno: first, Class: ClassResp}}), "a response after the claim")
+	assert.Nil(t, w.remove(first), "removing a claimed waiter finds nothing")
+
+	// A delivered response can no longer be claimed; its owner takes it
+	// from the channel.
+	second, ch, err := w.add()
+	require.NoError(t, err)
+	f := &Frame{Header: Header{Reqno: second, Class: ClassResp}}
+	require.True(t, w.deliver(f))
+	assert.False(t, w.claim(second), "claim after deliver")
+	assert.Same(t, f, <-ch)
+	w.remove(second)
+
+	// Claims in the overflow map, out of order, leave the others waiting.
+	var nos []uint64
+	for range waiterRing + 2 {
+		reqno, _, err := w.add()
+		require.NoError(t, err)
+		nos = append(nos, reqno)
+	}
+	require.NotEmpty(t, w.more, "the test must reach the overflow map")
+	for i := len(nos) - 1; i >= 0; i-- {
+		require.True(t, w.anyWaiting(), "waiters left before %d", nos[i])
+		require.True(t, w.claim(nos[i]), "claim %d", nos[i])
+	}
+	assert.False(t, w.anyWaiting())
+	assert.Empty(t, w.more)
+	assert.NotEmpty(t, w.free, "claimed waiters are kept for reuse")
+}
+
 // The declaration is cached, but a descriptor changed since (or another
 // one) must be declared as it is now.
 func TestADeclarationFollowsItsDescriptor(t *testing.T) {

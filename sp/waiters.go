@@ -152,10 +152,33 @@ func (w *waiters) remove(reqno uint64) *Frame {
 	case late = <-wt.ch:
 	default:
 	}
+	w.recycle(wt)
+	return late
+}
+
+// recycle keeps a removed waiter, its channel empty, for reuse; w.mu is
+// held.
+func (w *waiters) recycle(wt *waiter) {
 	if len(w.free) < maxFreeWaiters {
 		w.free = append(w.free, wt)
 	}
-	return late
+}
+
+// claim removes the waiter for reqno as its response arrives, for a
+// reader that takes the response itself: what deliver and remove do,
+// without the channel. False when nobody waits for it (or its response
+// came already).
+func (w *waiters) claim(reqno uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wt := w.get(reqno)
+	if wt == nil || wt.delivered {
+		return false
+	}
+	w.del(reqno)
+	w.awaited--
+	w.recycle(wt)
+	return true
 }
 
 // deliver hands f to its waiter; false when nobody waits for it (or
