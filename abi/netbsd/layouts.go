@@ -1,7 +1,6 @@
 package netbsd
 
 import (
-	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -24,12 +23,18 @@ type Layouts struct {
 	TmpfsArgs     *abi.Layout     // struct tmpfs_args
 	Termios       *abi.Layout     // struct termios
 
-	// args caches argument layouts, copied on write: a syscall's first
-	// use per ABI adds one, every call reads them (clients and servers
-	// both, once a syscall), and a read takes no lock.
-	argsMu sync.Mutex
-	args   atomic.Pointer[map[Sysno]*abi.ArgsLayout]
+	// args caches argument layouts by syscall number: a syscall's first
+	// use per ABI lays its arguments out, every call reads them (clients
+	// and servers both, once a syscall), and a read is one atomic load,
+	// no lock and no hashing (a map lookup cost a tenth of sp's own work
+	// per call in Go compiled to wasm).
+	args [argSlots]atomic.Pointer[abi.ArgsLayout]
 }
+
+// argSlots covers the numbers of the syscalls sprig describes
+// (TestEverySyscallHasAnArgsSlot); a number past it is laid out on each
+// use.
+const argSlots = 512
 
 // MaxCachedLayouts bounds the layouts LayoutsFor keeps: the built-in ABIs
 // and a few user ones. Past it, the least recently used entry is dropped
@@ -117,8 +122,10 @@ func cachedLayouts() int {
 // Args returns the argument struct layout of syscall n, or nil when sprig
 // does not describe that syscall.
 func (l *Layouts) Args(n Sysno) *abi.ArgsLayout {
-	if m := l.args.Load(); m != nil {
-		if a, ok := (*m)[n]; ok {
+	var slot *atomic.Pointer[abi.ArgsLayout]
+	if uint64(n) < argSlots {
+		slot = &l.args[n]
+		if a := slot.Load(); a != nil {
 			return a
 		}
 	}
@@ -126,21 +133,10 @@ func (l *Layouts) Args(n Sysno) *abi.ArgsLayout {
 	if sc == nil {
 		return nil
 	}
-	l.argsMu.Lock()
-	defer l.argsMu.Unlock()
-	old := l.args.Load()
-	if old != nil {
-		if a, ok := (*old)[n]; ok {
-			return a
-		}
-	}
 	a := abi.SyscallArgs(l.ABI, sc.Args...)
-	m := make(map[Sysno]*abi.ArgsLayout, 1)
-	if old != nil {
-		m = maps.Clone(*old)
+	if slot != nil && !slot.CompareAndSwap(nil, a) {
+		a = slot.Load() // another caller laid it out first: one layout for all
 	}
-	m[n] = a
-	l.args.Store(&m)
 	return a
 }
 

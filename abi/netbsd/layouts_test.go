@@ -69,3 +69,28 @@ func BenchmarkLayoutsFor(b *testing.B) {
 		}
 	})
 }
+
+// Every described syscall's argument layout is cached by its number, so
+// every call finds it with one load; and each ABI lays a syscall's
+// arguments out once, whoever asks, however many ask at once.
+func TestEverySyscallHasAnArgsSlot(t *testing.T) {
+	l := netbsd.LayoutsFor(abi.MustLookup("i386"))
+	for _, sc := range netbsd.Syscalls() {
+		assert.Less(t, uint64(sc.Num), uint64(netbsd.ArgSlots), "%s's number has no slot", sc.Name)
+		a := l.Args(sc.Num)
+		require.NotNil(t, a, sc.Name)
+		assert.Same(t, a, l.Args(sc.Num), "%s laid out again", sc.Name)
+	}
+	assert.Nil(t, l.Args(netbsd.Sysno(netbsd.ArgSlots+3)), "an undescribed number past the slots")
+	assert.Nil(t, l.Args(0), "syscall 0 is not described")
+
+	fresh := netbsd.LayoutsFor(abi.MustLookup("sparc64"))
+	got := make(chan *abi.ArgsLayout, 8)
+	for range cap(got) {
+		go func() { got <- fresh.Args(netbsd.SYS_pread) }()
+	}
+	first := <-got
+	for range cap(got) - 1 {
+		assert.Same(t, first, <-got, "callers racing for a first use got different layouts")
+	}
+}

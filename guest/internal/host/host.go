@@ -109,12 +109,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	n := hostRecv(c.h, ptr(p), uint32(len(p)), fastWaitMillis)
 	if n == eagain {
-		err := c.raw.Read(func(uintptr) bool {
-			n = hostRecv(c.h, ptr(p), uint32(len(p)), 0)
-			return n != eagain
-		})
-		if err != nil { // the wake file was closed: Close ran
-			return 0, fmt.Errorf("host: recv: %w", err)
+		var err error
+		if n, err = c.park(p); err != nil {
+			return 0, err
 		}
 	}
 	switch {
@@ -125,6 +122,21 @@ func (c *Conn) Read(p []byte) (int, error) {
 	default:
 		return 0, fmt.Errorf("host: recv: %w", guestapi.Errno(-n))
 	}
+}
+
+// park waits on the wake file until recv has something for p. It is
+// apart from Read so that only a read that parks allocates: the result
+// its closure sets lives on the heap.
+func (c *Conn) park(p []byte) (int32, error) {
+	var n int32
+	err := c.raw.Read(func(uintptr) bool {
+		n = hostRecv(c.h, ptr(p), uint32(len(p)), 0)
+		return n != eagain
+	})
+	if err != nil { // the wake file was closed: Close ran
+		return 0, fmt.Errorf("host: recv: %w", err)
+	}
+	return n, nil
 }
 
 // SetReadDeadline cuts a Read parked on the wake file short at t (with
