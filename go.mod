@@ -7,5 +7,6 @@ require (
 	github.com/tetratelabs/wazero v1.12.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.5
-	golang.org/x/sys v0.44.0
 )
+
+require golang.org/x/sys v0.44.0 // indirect

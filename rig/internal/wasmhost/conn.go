@@ -72,9 +72,6 @@ func (hc *hostConn) recvWait(p []byte, d time.Duration) (int, error) {
 	if hc.ready() {
 		return hc.recv(p)
 	}
-	if hc.rc != nil && d <= maxPollWait {
-		return hc.recvPolled(p, d)
-	}
 	if !hc.setDeadline(time.Now().Add(d)) {
 		return 0, errWouldBlock
 	}
@@ -86,34 +83,6 @@ func (hc *hostConn) recvWait(p []byte, d time.Duration) (int, error) {
 		return 0, errWouldBlock
 	}
 	return 0, err
-}
-
-// maxPollWait bounds the waits recvWait spends in poll(2), which an
-// interrupt cannot cut short; longer ones park in Go's netpoller.
-const maxPollWait = 5 * time.Millisecond
-
-// recvPolled is recvWait's short wait on a socket with a descriptor.
-func (hc *hostConn) recvPolled(p []byte, d time.Duration) (int, error) {
-	if hc.takeInterrupt() {
-		return 0, errWouldBlock
-	}
-	if err := hc.clearDeadline(); err != nil {
-		return 0, err
-	}
-	if err := pollReadable(hc.rc, d); err != nil {
-		return 0, err
-	}
-	return hc.readNow(p)
-}
-
-// takeInterrupt reports whether an interrupt came for the next wait, and
-// consumes it.
-func (hc *hostConn) takeInterrupt() bool {
-	hc.mu.Lock()
-	defer hc.mu.Unlock()
-	was := hc.interrupted
-	hc.interrupted = false
-	return was
 }
 
 // fill reads ahead without waiting, for a poll with a zero timeout.
