@@ -3,6 +3,7 @@ package sp
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // budget bounds the bytes of received frames a server holds at once: one
@@ -12,69 +13,79 @@ import (
 // COPYIN reply) has taken it, so no client can make the server hold more
 // than its share, and nothing is allocated before the budget allows it.
 type budget struct {
-	mu    sync.Mutex
-	used  int64
+	used  atomic.Int64
 	limit int64
-	freed chan struct{} // made by a waiter, closed by the next release
+
+	// Waiting: an acquire that found no room makes freed and sets
+	// waiters; the next release closes freed. Taking and giving back
+	// bytes is atomic and takes no lock, as every syscall does both,
+	// twice (its connection's budget and the server's).
+	mu      sync.Mutex
+	freed   chan struct{}
+	waiters atomic.Bool // freed is open
 }
 
 func newBudget(limit int64) *budget { return &budget{limit: limit} }
 
 // tryAcquire takes n bytes if they fit now.
 func (b *budget) tryAcquire(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used+n > b.limit {
-		return false
+	for {
+		used := b.used.Load()
+		if used+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(used, used+n) {
+			return true
+		}
 	}
-	b.used += n
-	return true
 }
 
 // acquire takes n bytes, waiting for them until ctx ends. n must not
 // exceed the limit (the server's configuration guarantees it).
 func (b *budget) acquire(ctx context.Context, n int64) error {
-	for {
+	for !b.tryAcquire(n) {
 		b.mu.Lock()
-		if b.used+n <= b.limit {
-			b.used += n
-			b.mu.Unlock()
-			return nil
-		}
 		if b.freed == nil {
 			b.freed = make(chan struct{})
 		}
 		freed := b.freed
+		b.waiters.Store(true)
 		b.mu.Unlock()
+		// A release between the failed try and waiters' store did not
+		// see the waiter: try again before waiting. (A release after it
+		// sees waiters and closes freed.)
+		if b.tryAcquire(n) {
+			return nil
+		}
 		select {
 		case <-freed:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	return nil
 }
 
 func (b *budget) release(n int64) {
 	if n == 0 {
 		return
 	}
-	b.mu.Lock()
-	b.used -= n
-	if b.used < 0 {
+	if b.used.Add(-n) < 0 {
 		panic("sp: budget released more than it held")
 	}
+	if !b.waiters.Load() {
+		return
+	}
+	b.mu.Lock()
 	if b.freed != nil {
 		close(b.freed)
 		b.freed = nil
 	}
+	b.waiters.Store(false)
 	b.mu.Unlock()
 }
 
-func (b *budget) inUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
+func (b *budget) inUse() int64 { return b.used.Load() }
 
 // budgets is a connection's budget and the server's, taken together.
 type budgets struct{ conn, srv *budget }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -101,12 +103,22 @@ type Framer struct {
 	wmu  sync.Mutex
 	wbuf []byte // under wmu: the frame being written, kept for the next
 	rbuf [HeaderSize]byte
+	// The writer's descriptor, for a write that must not wait, and its
+	// write deadline (under wmu).
+	wnow *nowWriter // nil: none
+	wd   interface{ SetWriteDeadline(time.Time) error }
 }
 
 // NewFramer returns a Framer speaking the byte order of d on rw.
 func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	f := &Framer{r: r, w: w, MaxFrame: DefaultMaxFrame}
 	f.SetByteOrder(d.ByteOrder())
+	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
+	if sc, ok := w.(syscall.Conn); ok && f.wd != nil {
+		if rc, err := sc.SyscallConn(); err == nil {
+			f.wnow = newNowWriter(rc)
+		}
+	}
 	return f
 }
 
@@ -302,14 +314,36 @@ func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error 
 	if cap(buf) <= maxKeptWrite {
 		f.wbuf = buf // big ones (large COPYOUTs) are left to the collector
 	}
-	if f.WriteTimeout > 0 {
-		if d, ok := f.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
-			d.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
-		}
+	return f.write(buf)
+}
+
+// write sends b, waiting at most WriteTimeout for the peer to make room.
+// Most frames fit in the socket's buffer at once: those are written
+// without a deadline, which would cost a timer change per frame, and
+// only a frame that must wait for room gets one.
+func (f *Framer) write(b []byte) error {
+	if f.WriteTimeout <= 0 || f.wd == nil {
+		_, err := f.w.Write(b)
+		return err
 	}
-	_, err = f.w.Write(buf)
+	if f.wnow != nil {
+		n, err := f.wnow.writeNow(b)
+		switch {
+		case n == len(b):
+			return nil
+		case err != nil && !errors.Is(err, errWouldWait) && !errors.Is(err, os.ErrDeadlineExceeded):
+			// (A deadline met here is an earlier write's, which waited.)
+			return err
+		}
+		b = b[n:]
+	}
+	f.wd.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
+	_, err := f.w.Write(b)
 	return err
 }
+
+// errWouldWait: a write that must not wait could not write everything.
+var errWouldWait = errors.New("the write would wait")
 
 // maxKeptWrite is the largest write buffer a Framer keeps for the next
 // frame.

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package sp
+
+import "syscall"
+
+// nowWriter: off unix, every write under a WriteTimeout sets a deadline.
+type nowWriter struct{}
+
+func newNowWriter(syscall.RawConn) *nowWriter { return nil }
+
+func (*nowWriter) writeNow([]byte) (int, error) { return 0, errWouldWait }
