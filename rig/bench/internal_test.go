@@ -85,8 +85,10 @@ func TestThePeerAnswersEachTurnWithExactlyItsBytes(t *testing.T) {
 }
 
 func TestStatsAreMinMedianMax(t *testing.T) {
-	assert.Equal(t, Stats{1, 3, 9}, statsOf([]float64{9, 1, 3}))
-	assert.Equal(t, Stats{1, 2.5, 4}, statsOf([]float64{4, 1, 2, 3}), "an even count's median is the mean of the middle two")
+	s := statsOf([]float64{9, 1, 3})
+	assert.Equal(t, Stats{Min: 1, Median: 3, Max: 9, runs: []float64{1, 3, 9}}, s)
+	s = statsOf([]float64{4, 1, 2, 3})
+	assert.Equal(t, 2.5, s.Median, "an even count's median is the mean of the middle two")
 	assert.Equal(t, Stats{}, statsOf(nil))
 }
 
@@ -164,7 +166,7 @@ func TestConfigErrorsNameTheBadField(t *testing.T) {
 }
 
 func TestTheTextReportJudgesTheTargets(t *testing.T) {
-	st := func(x float64) Stats { return Stats{x * 0.9, x, x * 1.1} }
+	st := func(x float64) Stats { return statsOf([]float64{x * 0.9, x, x * 1.1}) }
 	r := &Report{SchemaVersion: SchemaVersion, Runs: 3, Calls: 100, CPUs: 2, Server: ServerInfo{Started: true, Banner: "RUMPSP-0.4-NetBSD-7.99.34/amd64", ABI: "amd64"},
 		Ops: []OpReport{{Op: "getpid", Group: GroupSyscalls, Exchange: Script{{24, 48}}, BytesIn: 24, BytesOut: 48,
 			Floor:  &Figure{US: st(20)},
@@ -182,13 +184,21 @@ func TestTheTextReportJudgesTheTargets(t *testing.T) {
 	require.NoError(t, r.WriteText(&b))
 	out := b.String()
 	assert.Contains(t, out, "22.0 [19.8–24.2]")
-	assert.Regexp(t, `null syscall +native getpid ÷ floor +1\.10 ≤ 1\.15 +met`, out)
-	assert.Regexp(t, `wasm guest +wasm getpid ÷ native getpid +2\.70 ≤ 1\.30 +NOT MET`, out)
+	assert.Regexp(t, `null syscall +native getpid ÷ floor +1\.10 ≤ 1\.15 +met +\(2 of 3 runs met it\)`, out, "0.99 and 1.10 meet 1.15, 1.21 does not")
+	assert.Regexp(t, `wasm guest +wasm getpid ÷ native getpid +2\.70 ≤ 1\.30 +NOT MET +\(0 of 3 runs met it\)`, out)
+	assert.Regexp(t, `256 clients .* met +\(3 of 3 runs met it\)`, out)
 	assert.Contains(t, out, "100k [90.0–110]")
+	assert.NotContains(t, out, "busy machine", "a floor steady within 1.2× is not noisy")
+
+	// A floor whose runs differ past twice is reported as noisy.
+	r.Ops[0].Floor.US = statsOf([]float64{10, 20, 35})
+	b.Reset()
+	require.NoError(t, r.WriteText(&b))
+	assert.Contains(t, b.String(), "A busy machine: the floor's getpid took 10.0 to 35.0 µs (3.5×)")
 
 	js, err := json.Marshal(r)
 	require.NoError(t, err)
-	for _, key := range []string{`"schema_version":1`, `"x_floor":{`, `"x_native":{`, `"exchange":[{"in":24,"out":48}]`, `"p99_over_p50":{`, `"targets":[`} {
+	for _, key := range []string{`"runs_met":2,"runs":3`, `"schema_version":1`, `"x_floor":{`, `"x_native":{`, `"exchange":[{"in":24,"out":48}]`, `"p99_over_p50":{`, `"targets":[`} {
 		assert.Contains(t, string(js), key)
 	}
 }

@@ -241,7 +241,13 @@ func targets(r *Report) []Target {
 		if s == nil {
 			return
 		}
-		out = append(out, Target{Name: name, Metric: metric, Value: s.Median, Limit: limit, Met: s.Median <= limit})
+		t := Target{Name: name, Metric: metric, Value: s.Median, Limit: limit, Met: s.Median <= limit, Runs: len(s.runs)}
+		for _, v := range s.runs {
+			if v <= limit {
+				t.RunsMet++
+			}
+		}
+		out = append(out, t)
 	}
 	op := func(name string) *OpReport {
 		for i := range r.Ops {
