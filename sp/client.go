@@ -414,6 +414,7 @@ func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte)
 		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 	}
 	r, err := c.codec.ParseSysresp(c.fit(f.Body, c.codec.SysrespSize()))
+	c.fr.reuse(f) // parsed: nothing refers to it
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s reply: %w", num, err)
 	}

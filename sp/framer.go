@@ -107,6 +107,9 @@ type Framer struct {
 	// write deadline (under wmu).
 	wnow *nowWriter // nil: none
 	wd   interface{ SetWriteDeadline(time.Time) error }
+	// Small frames ReadBody made: the last one, and one its reader gave
+	// back (reuse) for the next to be made in.
+	lastSmall, spare atomic.Pointer[frameSmall]
 }
 
 // NewFramer returns a Framer speaking the byte order of d on rw.
@@ -158,7 +161,7 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	fr := newFrame(h)
+	fr := f.newFrame(h)
 	if n := h.BodyLen(); n > 0 {
 		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -204,6 +207,33 @@ func newFrame(h Header) *Frame {
 	fs := &frameSmall{f: Frame{Header: h}}
 	fs.setBody(n)
 	return &fs.f
+}
+
+// newFrame is newFrame in the frame given back last, if any.
+func (f *Framer) newFrame(h Header) *Frame {
+	n := h.BodyLen()
+	if n > smallBody {
+		return newFrame(h)
+	}
+	fs := f.spare.Swap(nil)
+	if fs == nil {
+		fs = new(frameSmall)
+	}
+	fs.f = Frame{Header: h}
+	fs.setBody(n)
+	f.lastSmall.Store(fs)
+	return &fs.f
+}
+
+// reuse takes back fr, the last frame ReadBody returned, once its reader
+// is done with it and nothing else holds it: the next small frame is
+// made in it. A client so reads its replies without allocating. A frame
+// a Trace hook has seen may be kept by the hook, so it is never reused;
+// any other frame is ignored.
+func (f *Framer) reuse(fr *Frame) {
+	if fs := f.lastSmall.Load(); fs != nil && &fs.f == fr && f.Trace == nil {
+		f.spare.Store(fs)
+	}
 }
 
 // ParseHeader parses a header read by ReadHeader in the current byte

@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -168,4 +169,53 @@ func TestADeclarationFollowsItsDescriptor(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, first, changed, "a stale declaration of a changed descriptor")
 	assert.Contains(t, string(changed), `"long":{"size":8,"align":8}`)
+}
+
+// A small frame given back is where the next small frame is read; a
+// frame that is not the last one read, a large one, or one a Trace hook
+// saw is never reused.
+func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
+	var wire bytes.Buffer
+	send := NewFramer(nil, &wire, abi.MustLookup("amd64"))
+	for i := range 5 {
+		n := 48
+		if i == 3 {
+			n = smallBody + 1
+		}
+		require.NoError(t, send.WriteFrame(Header{Reqno: uint64(i), Class: ClassResp, Type: TypeSyscall}, bytes.Repeat([]byte{byte(i)}, n)))
+	}
+	fr := NewFramer(&wire, nil, abi.MustLookup("amd64"))
+	read := func() *Frame {
+		f, err := fr.ReadFrame()
+		require.NoError(t, err)
+		return f
+	}
+	f0 := read()
+	f1 := read()
+	fr.reuse(f0) // not the last one read
+	f2 := read()
+	assert.NotSame(t, f0, f2, "a frame read before the last one was reused")
+	assert.Equal(t, bytes.Repeat([]byte{0}, 48), f0.Body, "the earlier frame changed")
+	assert.NotSame(t, f1, f2)
+	fr.reuse(f2)
+	f3 := read() // large: made on its own
+	assert.NotSame(t, f2, f3)
+	assert.Equal(t, bytes.Repeat([]byte{2}, 48), f2.Body, "a large frame was read into a small one")
+	f4 := read()
+	assert.Same(t, f2, f4, "the frame given back was not reused")
+	assert.Equal(t, uint64(4), f4.Reqno)
+	assert.Equal(t, bytes.Repeat([]byte{4}, 48), f4.Body)
+
+	// With a Trace hook, frames are never reused.
+	wire.Reset()
+	for i := range 2 {
+		require.NoError(t, send.WriteFrame(Header{Reqno: uint64(i), Class: ClassResp, Type: TypeSyscall}, bytes.Repeat([]byte{byte(i)}, 48)))
+	}
+	var seen []*Frame
+	fr.Trace = func(_ Direction, f *Frame) { seen = append(seen, f) }
+	g0 := read()
+	fr.reuse(g0)
+	g1 := read()
+	assert.NotSame(t, g0, g1, "a frame the hook saw was reused")
+	assert.Equal(t, bytes.Repeat([]byte{0}, 48), seen[0].Body, "the hook's frame changed")
 }
