@@ -460,7 +460,7 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 		c.end(err)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
 	}
-	if c.lead(ctx, reqno) {
+	if c.lead(ctx, ch) {
 		f, err := c.readUntilAnswered(ctx, reqno)
 		if f != nil {
 			return f, nil // claimed: the waiter is gone already

@@ -48,13 +48,15 @@ type reading struct {
 	endOnce sync.Once
 }
 
-// lead decides who reads for the caller of request reqno: true when the
-// caller is to read itself. Otherwise somebody else already reads, or
-// now does, or the reply or the connection's end has come.
-func (c *Client) lead(ctx context.Context, reqno uint64) bool {
+// lead decides who reads for the caller whose reply comes in ch: true
+// when the caller is to read itself. Otherwise somebody else already
+// reads, or now does, or the reply or the connection's end has come.
+// (A reply another goroutine read waits in ch; looking at its length
+// takes no lock.)
+func (c *Client) lead(ctx context.Context, ch chan *Frame) bool {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
-	if c.r.busy || c.r.ended || !c.w.waiting(reqno) {
+	if c.r.busy || c.r.ended || len(ch) > 0 {
 		return false
 	}
 	c.r.busy = true
@@ -114,7 +116,7 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) (*Frame, e
 			return f, nil
 		}
 		c.handle(f)
-		if !c.w.waiting(reqno) {
+		if c.ended() { // serving a request ended the connection
 			c.releaseDisarmed()
 			return nil, nil
 		}
@@ -123,6 +125,16 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) (*Frame, e
 			c.release()
 			return nil, err
 		}
+	}
+}
+
+// ended reports whether the connection has ended.
+func (c *Client) ended() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -20,11 +20,13 @@ type waiters struct {
 	// by one and few are pending at once, so the ring nearly always
 	// answers, without hashing (a map cost a tenth of a round trip in
 	// Go compiled to wasm).
-	ring    [waiterRing]*waiter
-	more    map[uint64]*waiter
-	free    []*waiter // removed waiters, for reuse
-	awaited int       // pending waiters with no response yet
-	err     error     // set when the connection has ended
+	ring [waiterRing]*waiter
+	more map[uint64]*waiter
+	free []*waiter // removed waiters, for reuse
+	// Pending waiters with no response yet: changed under mu, read
+	// without it (anyWaiting, once per call).
+	awaited atomic.Int64
+	err     error // set when the connection has ended
 }
 
 // waiterRing is the ring's size, a power of two.
@@ -103,7 +105,7 @@ func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	}
 	wt.reqno, wt.max, wt.delivered = w.number(), max, false
 	w.put(wt)
-	w.awaited++
+	w.awaited.Add(1)
 	return wt.reqno, wt.ch, nil
 }
 
@@ -127,11 +129,7 @@ func (w *waiters) waiting(reqno uint64) bool {
 }
 
 // anyWaiting reports whether any response is still awaited.
-func (w *waiters) anyWaiting() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.awaited > 0
-}
+func (w *waiters) anyWaiting() bool { return w.awaited.Load() > 0 }
 
 // remove forgets a waiter that stopped waiting. It returns the response
 // if one was delivered after the waiter stopped listening, so that its
@@ -145,7 +143,7 @@ func (w *waiters) remove(reqno uint64) *Frame {
 		return nil
 	}
 	if !wt.delivered {
-		w.awaited--
+		w.awaited.Add(-1)
 	}
 	var late *Frame
 	select {
@@ -176,7 +174,7 @@ func (w *waiters) claim(reqno uint64) bool {
 		return false
 	}
 	w.del(reqno)
-	w.awaited--
+	w.awaited.Add(-1)
 	w.recycle(wt)
 	return true
 }
@@ -192,7 +190,7 @@ func (w *waiters) deliver(f *Frame) bool {
 		return false
 	}
 	wt.delivered = true
-	w.awaited--
+	w.awaited.Add(-1)
 	wt.ch <- f
 	return true
 }
@@ -216,7 +214,7 @@ func (w *waiters) fail(err error) {
 		close(wt.ch)
 	}
 	w.more, w.free = nil, nil
-	w.awaited = 0
+	w.awaited.Store(0)
 }
 
 // failure returns why the connection ended, or nil while it is alive.
