@@ -50,9 +50,9 @@ type reading struct {
 
 // lead decides who reads for the caller whose reply comes in ch: true
 // when the caller is to read itself. Otherwise somebody else already
-// reads, or now does, or the reply or the connection's end has come.
-// (A reply another goroutine read waits in ch; looking at its length
-// takes no lock.)
+// reads, or now does, or the reply has come (another goroutine read it
+// into ch, whose length takes no lock to look at), or the connection
+// has ended.
 func (c *Client) lead(ctx context.Context, ch chan *Frame) bool {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -117,12 +118,31 @@ func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	f := &Framer{r: r, w: w, MaxFrame: DefaultMaxFrame}
 	f.SetByteOrder(d.ByteOrder())
 	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
-	if sc, ok := w.(syscall.Conn); ok && f.wd != nil {
-		if rc, err := sc.SyscallConn(); err == nil {
-			f.wnow = newNowWriter(rc)
-		}
-	}
+	f.wnow = nowWriterFor(w)
 	return f
+}
+
+// nowWriterFor is a nowWriter for w when w is a socket whose Write is
+// the descriptor's own: a type that merely embeds one may do more in
+// Write (count, capture, throttle), and must see every frame.
+func nowWriterFor(w io.Writer) *nowWriter {
+	var c interface {
+		net.Conn
+		syscall.Conn
+	}
+	switch w := w.(type) {
+	case *net.UnixConn:
+		c = w
+	case *net.TCPConn:
+		c = w
+	default:
+		return nil
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return newNowWriter(rc, c)
 }
 
 // SetByteOrder changes the order used from the next frame on.

@@ -219,3 +219,10 @@ func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
 	assert.NotSame(t, g0, g1, "a frame the hook saw was reused")
 	assert.Equal(t, bytes.Repeat([]byte{0}, 48), seen[0].Body, "the hook's frame changed")
 }
+
+// waiting (for the tests) reports whether a response to reqno is still awaited: its
+// waiter is registered and nothing came for it yet.
+func (w *waiters) waiting(reqno uint64) bool {
+	_, ok := w.limit(reqno)
+	return ok
+}

@@ -121,13 +121,6 @@ func (w *waiters) limit(reqno uint64) (uint64, bool) {
 	return wt.max, true
 }
 
-// waiting reports whether a response to reqno is still awaited: its
-// waiter is registered and nothing came for it yet.
-func (w *waiters) waiting(reqno uint64) bool {
-	_, ok := w.limit(reqno)
-	return ok
-}
-
 // anyWaiting reports whether any response is still awaited.
 func (w *waiters) anyWaiting() bool { return w.awaited.Load() > 0 }
 

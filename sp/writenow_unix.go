@@ -2,22 +2,27 @@
 
 package sp
 
-import "syscall"
+import (
+	"net"
+	"os"
+	"syscall"
+)
 
 // nowWriter writes to a socket what it takes at once, through its file
 // descriptor (Go keeps sockets in non-blocking mode). It is made once
 // per Framer and used under its write lock: the function RawConn.Write
 // calls is bound once, so a write allocates nothing.
 type nowWriter struct {
-	rc  syscall.RawConn
-	fn  func(uintptr) bool
-	b   []byte
-	n   int
-	err error
+	rc   syscall.RawConn
+	conn net.Conn // for errors in net.Conn.Write's shape
+	fn   func(uintptr) bool
+	b    []byte
+	n    int
+	err  error
 }
 
-func newNowWriter(rc syscall.RawConn) *nowWriter {
-	w := &nowWriter{rc: rc}
+func newNowWriter(rc syscall.RawConn, conn net.Conn) *nowWriter {
+	w := &nowWriter{rc: rc, conn: conn}
 	w.fn = w.write
 	return w
 }
@@ -44,7 +49,9 @@ func (w *nowWriter) writeNow(b []byte) (n int, err error) {
 	case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
 		return n, errWouldWait
 	case err != nil:
-		return n, err
+		// As net.Conn.Write reports it.
+		return n, &net.OpError{Op: "write", Net: w.conn.LocalAddr().Network(), Source: w.conn.LocalAddr(),
+			Addr: w.conn.RemoteAddr(), Err: os.NewSyscallError("write", err)}
 	case n < len(b):
 		return n, errWouldWait
 	}

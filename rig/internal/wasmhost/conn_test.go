@@ -9,14 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// recv's short wait (the guest's first wait for a reply): data that
-// comes during it is returned, a wait with none ends with its timeout,
-// an interrupt that came before it ends it at once, and the end of the
-// stream is reported.
 // dataWait is the wait of the tests whose data comes: long enough for a
 // loaded machine to write within it (the guest asks for 1 ms).
 const dataWait = 2 * time.Second
 
+// recv's short wait (the guest's first wait for a reply): data that
+// comes during it is returned, a wait with none ends with its timeout,
+// an interrupt that came before it ends it at once, and the end of the
+// stream is reported.
 func TestAShortRecvWaitReturnsDataThatComesDuringIt(t *testing.T) {
 	f := newPollFixture(t)
 	peer := f.conn(7)
