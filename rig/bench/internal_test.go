@@ -92,6 +92,13 @@ func TestStatsAreMinMedianMax(t *testing.T) {
 	assert.Equal(t, Stats{}, statsOf(nil))
 }
 
+func TestFiguresShowThreeSignificantDigitsWhateverTheirSign(t *testing.T) {
+	for x, want := range map[float64]string{1234.5: "1234", 123.4: "123", 12.34: "12.3", 1.234: "1.23",
+		-1.234: "-1.23", -13.53: "-13.5", -131.2: "-131", 0: "0.00"} {
+		assert.Equal(t, want, num(x), "%v", x)
+	}
+}
+
 func TestQuantileIsTheNearestRank(t *testing.T) {
 	var d []time.Duration
 	for i := 1; i <= 100; i++ {

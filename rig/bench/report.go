@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -262,11 +263,13 @@ func (p *printer) f(format string, a ...any) {
 }
 
 // num formats a figure with three significant digits or so.
+// num shows three significant digits, or all of an integer part past
+// them; a negative figure (a slope below the floor's noise) alike.
 func num(x float64) string {
-	switch {
-	case x >= 100:
+	switch a := math.Abs(x); {
+	case a >= 100:
 		return fmt.Sprintf("%.0f", x)
-	case x >= 10:
+	case a >= 10:
 		return fmt.Sprintf("%.1f", x)
 	default:
 		return fmt.Sprintf("%.2f", x)
