@@ -207,8 +207,10 @@ type frameSmall struct {
 	buf [smallBody]byte
 }
 
-// setBody gives the frame a body of n bytes, in buf when it fits.
-func (fs *frameSmall) setBody(n uint64) {
+// init makes fs the frame of h with a body of n bytes, unread, in buf
+// when it fits.
+func (fs *frameSmall) init(h Header, n uint64) *Frame {
+	fs.f = Frame{Header: h}
 	switch {
 	case n == 0:
 	case n <= smallBody:
@@ -216,33 +218,22 @@ func (fs *frameSmall) setBody(n uint64) {
 	default:
 		fs.f.Body = make([]byte, n)
 	}
-}
-
-// newFrame returns a Frame for h with its Body allocated, unread.
-func newFrame(h Header) *Frame {
-	n := h.BodyLen()
-	if n > smallBody {
-		return &Frame{Header: h, Body: make([]byte, n)} // buf would be wasted
-	}
-	fs := &frameSmall{f: Frame{Header: h}}
-	fs.setBody(n)
 	return &fs.f
 }
 
-// newFrame is newFrame in the frame given back last, if any.
+// newFrame returns a Frame for h with its Body allocated, unread: a
+// small one in the frame given back last, if any.
 func (f *Framer) newFrame(h Header) *Frame {
 	n := h.BodyLen()
 	if n > smallBody {
-		return newFrame(h)
+		return &Frame{Header: h, Body: make([]byte, n)} // buf would be wasted
 	}
 	fs := f.spare.Swap(nil)
 	if fs == nil {
 		fs = new(frameSmall)
 	}
-	fs.f = Frame{Header: h}
-	fs.setBody(n)
 	f.lastSmall.Store(fs)
-	return &fs.f
+	return fs.init(h, n)
 }
 
 // reuse takes back fr, the last frame ReadBody returned, once its reader

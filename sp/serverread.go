@@ -179,9 +179,9 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 		sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
 			"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
 	}
-	sf := &syscallFrame{frameSmall: frameSmall{f: Frame{Header: h}}}
-	sf.setBody(keep)
-	return inFrame{Frame: &sf.f, call: &sf.c}, sc.readKeeping(h, sf.f.Body)
+	sf := new(syscallFrame)
+	f := sf.init(h, keep)
+	return inFrame{Frame: f, call: &sf.c}, sc.readKeeping(h, f.Body)
 }
 
 // argBound is how much of a SYSCALL body the server keeps.

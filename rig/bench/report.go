@@ -262,7 +262,6 @@ func (p *printer) f(format string, a ...any) {
 	}
 }
 
-// num formats a figure with three significant digits or so.
 // num shows three significant digits, or all of an integer part past
 // them; a negative figure (a slope below the floor's noise) alike.
 func num(x float64) string {
