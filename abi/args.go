@@ -1,6 +1,9 @@
 package abi
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Pad is the type of NetBSD's explicit "int PAD" syscall argument, which
 // keeps a following 64-bit off_t 8-aligned on 32-bit ABIs. A Field whose
@@ -73,10 +76,18 @@ func (a *ArgsLayout) Values() int {
 // uint64(int64(v))). Every byte that is not a datum is set to fill, which
 // lets a caller poison slot padding to catch peers that read it.
 func (a *ArgsLayout) Encode(fill byte, vals ...uint64) ([]byte, error) {
+	return a.AppendEncode(make([]byte, 0, a.Size), fill, vals...)
+}
+
+// AppendEncode is Encode that appends the struct to dst, so that a
+// caller with a buffer at hand encodes without allocating.
+func (a *ArgsLayout) AppendEncode(dst []byte, fill byte, vals ...uint64) ([]byte, error) {
 	if len(vals) != a.Values() {
-		return nil, fmt.Errorf("abi: syscall args: %d values for %d arguments", len(vals), a.Values())
+		return dst, fmt.Errorf("abi: syscall args: %d values for %d arguments", len(vals), a.Values())
 	}
-	b := make([]byte, a.Size)
+	start := len(dst)
+	dst = slices.Grow(dst, a.Size)[:start+a.Size]
+	b := dst[start:]
 	for i := range b {
 		b[i] = fill
 	}
@@ -90,11 +101,11 @@ func (a *ArgsLayout) Encode(fill byte, vals ...uint64) ([]byte, error) {
 		v := vals[vi]
 		vi++
 		if !FitsUnsigned(v, s.Datum.Size) && !(s.Type.Signed(a.ABI) && FitsSigned(int64(v), s.Datum.Size)) {
-			return nil, &RangeError{Path: s.Name, Type: s.Type, Size: s.Datum.Size, Value: fmt.Sprintf("%#x", v)}
+			return dst[:start], &RangeError{Path: s.Name, Type: s.Type, Size: s.Datum.Size, Value: fmt.Sprintf("%#x", v)}
 		}
 		PutUint(o, b[s.Datum.Offset:], s.Datum.Size, v)
 	}
-	return b, nil
+	return dst, nil
 }
 
 // Decode reads one value per non-PAD argument from the datum bytes only,
@@ -103,6 +114,12 @@ func (a *ArgsLayout) Encode(fill byte, vals ...uint64) ([]byte, error) {
 // reading past a short body would see its zeroed buffer slack; missing
 // says how many of the struct's bytes were absent.
 func (a *ArgsLayout) Decode(b []byte) (vals []uint64, missing int) {
+	return a.AppendDecode(make([]uint64, 0, len(a.Slots)), b)
+}
+
+// AppendDecode is Decode that appends the values to dst, so that a
+// caller with room at hand decodes without allocating.
+func (a *ArgsLayout) AppendDecode(dst []uint64, b []byte) (vals []uint64, missing int) {
 	if len(b) < a.Size {
 		missing = a.Size - len(b)
 		full := make([]byte, a.Size)
@@ -110,7 +127,6 @@ func (a *ArgsLayout) Decode(b []byte) (vals []uint64, missing int) {
 		b = full
 	}
 	o := a.ABI.ByteOrder()
-	vals = make([]uint64, 0, len(a.Slots))
 	for _, s := range a.Slots {
 		if s.Pad() {
 			continue
@@ -119,7 +135,7 @@ func (a *ArgsLayout) Decode(b []byte) (vals []uint64, missing int) {
 		if s.Type.Signed(a.ABI) {
 			v = uint64(SignExtend(v, s.Datum.Size))
 		}
-		vals = append(vals, v)
+		dst = append(dst, v)
 	}
-	return vals, missing
+	return dst, missing
 }

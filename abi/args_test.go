@@ -131,3 +131,56 @@ func TestSyscallArgsNoArgs(t *testing.T) {
 	assert.Empty(t, b)
 	assert.Nil(t, netbsd.LayoutsFor(abi.MustLookup("amd64")).Args(9999))
 }
+
+// AppendEncode and AppendDecode add to what dst holds, and add exactly
+// what Encode and Decode return, on every ABI.
+func TestSyscallArgsAppendKeepWhatIsThere(t *testing.T) {
+	for _, d := range abi.All() {
+		a := lseekArgs(d.Name)
+		want, err := a.Encode(0xee, 3, 0x0000000100000002, 2)
+		require.NoError(t, err)
+		prefix := []byte("head")
+		got, err := a.AppendEncode(append([]byte(nil), prefix...), 0xee, 3, 0x0000000100000002, 2)
+		require.NoError(t, err)
+		assert.Equal(t, append(prefix, want...), got, d.Name)
+
+		got, err = a.AppendEncode(prefix, 0, 1, 2) // too few values
+		require.Error(t, err)
+		assert.Equal(t, prefix, got, "%s: a failed encoding left bytes behind", d.Name)
+
+		vals, missing := a.Decode(want)
+		more, missing2 := a.AppendDecode([]uint64{7}, want)
+		assert.Equal(t, append([]uint64{7}, vals...), more, d.Name)
+		assert.Equal(t, missing, missing2)
+	}
+}
+
+// otherOrder is a byte order that is not one of encoding/binary's.
+type otherOrder struct{ abi.ByteOrder }
+
+// PutUint and Uint agree with the order they are given, encoding/binary's
+// own (called directly) or any other (called through the interface).
+func TestScalarsInEveryKindOfOrder(t *testing.T) {
+	for _, o := range []abi.ByteOrder{abi.LittleEndian.ByteOrder(), abi.BigEndian.ByteOrder(),
+		otherOrder{abi.LittleEndian.ByteOrder()}, otherOrder{abi.BigEndian.ByteOrder()}} {
+		for _, size := range []int{1, 2, 4, 8} {
+			v := uint64(0x0102030405060708) & (1<<(8*size) - 1)
+			if size == 8 {
+				v = 0x0102030405060708
+			}
+			b := bytes.Repeat([]byte{0xaa}, 10)
+			abi.PutUint(o, b[1:], size, v)
+			want := make([]byte, 8)
+			o.PutUint64(want, v)
+			if o.Uint16([]byte{1, 0}) != 1 { // big-endian: the low bytes are last
+				want = want[8-size:]
+			} else {
+				want = want[:size]
+			}
+			assert.Equal(t, want, b[1:1+size], "%T size %d", o, size)
+			assert.Equal(t, byte(0xaa), b[0])
+			assert.Equal(t, byte(0xaa), b[1+size], "%T size %d wrote past its bytes", o, size)
+			assert.Equal(t, v, abi.Uint(o, b[1:], size), "%T size %d", o, size)
+		}
+	}
+}

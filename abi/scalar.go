@@ -1,39 +1,97 @@
 package abi
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
 
 // PutUint stores the low size bytes of v at b[0:size] in order o.
+//
+// encoding/binary's two orders are called directly, not through o: a
+// call through the interface would make every caller's b escape to the
+// heap, so that no buffer on a caller's stack could be encoded into.
 func PutUint(o ByteOrder, b []byte, size int, v uint64) {
-	switch size {
-	case 1:
+	switch {
+	case size == 1:
 		b[0] = byte(v)
-	case 2:
-		o.PutUint16(b, uint16(v))
-	case 4:
-		o.PutUint32(b, uint32(v))
-	case 8:
-		o.PutUint64(b, v)
-	default:
+	case size != 2 && size != 4 && size != 8:
 		panic(fmt.Sprintf("abi: no %d-byte integers", size))
+	case o == binary.LittleEndian:
+		le := binary.LittleEndian
+		switch size {
+		case 2:
+			le.PutUint16(b, uint16(v))
+		case 4:
+			le.PutUint32(b, uint32(v))
+		default:
+			le.PutUint64(b, v)
+		}
+	case o == binary.BigEndian:
+		be := binary.BigEndian
+		switch size {
+		case 2:
+			be.PutUint16(b, uint16(v))
+		case 4:
+			be.PutUint32(b, uint32(v))
+		default:
+			be.PutUint64(b, v)
+		}
+	default:
+		copy(b[:size], putOther(o, size, v))
 	}
 }
 
-// Uint reads a size-byte unsigned integer from b in order o.
-func Uint(o ByteOrder, b []byte, size int) uint64 {
+// putOther encodes v in an order other than encoding/binary's, into a
+// scratch of its own (see PutUint).
+func putOther(o ByteOrder, size int, v uint64) []byte {
+	t := make([]byte, size)
 	switch size {
-	case 1:
-		return uint64(b[0])
 	case 2:
-		return uint64(o.Uint16(b))
+		o.PutUint16(t, uint16(v))
 	case 4:
-		return uint64(o.Uint32(b))
-	case 8:
-		return o.Uint64(b)
+		o.PutUint32(t, uint32(v))
+	default:
+		o.PutUint64(t, v)
 	}
-	panic(fmt.Sprintf("abi: no %d-byte integers", size))
+	return t
+}
+
+// Uint reads a size-byte unsigned integer from b in order o (called
+// directly for encoding/binary's orders, as in PutUint).
+func Uint(o ByteOrder, b []byte, size int) uint64 {
+	switch {
+	case size == 1:
+		return uint64(b[0])
+	case size != 2 && size != 4 && size != 8:
+		panic(fmt.Sprintf("abi: no %d-byte integers", size))
+	case o == binary.LittleEndian:
+		le := binary.LittleEndian
+		switch size {
+		case 2:
+			return uint64(le.Uint16(b))
+		case 4:
+			return uint64(le.Uint32(b))
+		}
+		return le.Uint64(b)
+	case o == binary.BigEndian:
+		be := binary.BigEndian
+		switch size {
+		case 2:
+			return uint64(be.Uint16(b))
+		case 4:
+			return uint64(be.Uint32(b))
+		}
+		return be.Uint64(b)
+	}
+	t := append([]byte(nil), b[:size]...) // another order reads a copy (see PutUint)
+	switch size {
+	case 2:
+		return uint64(o.Uint16(t))
+	case 4:
+		return uint64(o.Uint32(t))
+	}
+	return o.Uint64(t)
 }
 
 // SignExtend interprets the low size bytes of v as a two's complement

@@ -107,7 +107,8 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 	if !ok || (ent.ext != 0 && p.k.cfg.Extensions&ent.ext == 0) || req.ABI == nil || req.Mem == nil {
 		return fail(netbsd.ENOSYS)
 	}
-	args, missing, ok := req.Args()
+	c := &call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req}
+	args, missing, ok := req.AppendArgs(c.argv[:0])
 	if !ok {
 		return fail(netbsd.ENOSYS)
 	}
@@ -115,7 +116,8 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 		p.k.log.Debug("short argument struct; missing bytes read as zero",
 			"pid", p.pid, "syscall", req.Num.String(), "missing", missing)
 	}
-	return ent.fn(&call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req, args: args})
+	c.args = args
+	return ent.fn(c)
 }
 
 // call is one syscall in progress: the process, the decoded arguments and
@@ -127,6 +129,7 @@ type call struct {
 	ctx  context.Context
 	req  *sp.SyscallRequest
 	args []uint64
+	argv [8]uint64 // room for args: NetBSD's syscalls take at most 8
 }
 
 // arg returns argument i (PAD arguments excluded) as its bit pattern;

@@ -2,6 +2,7 @@ package sp_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,11 +13,10 @@ import (
 )
 
 // A null syscall's round trip, client and server in one process,
-// allocates only the server's request (with the call that runs it):
-// the client reads each reply into the frame of the reply before it.
-// Nothing is allocated per frame written, nor for the bookkeeping in
-// between (waiters, the syscall request, the reply's body).
-func TestANullSyscallAllocatesOnlyTheServersFrame(t *testing.T) {
+// allocates nothing: the server reads each SYSCALL into the frame (and
+// call) of the one before, the client each reply into the frame of the
+// reply before, and the arguments are encoded on the caller's stack.
+func TestANullSyscallRoundTripAllocatesNothing(t *testing.T) {
 	c, ctx := guestClient(t)
 	var err error
 	allocs := testing.AllocsPerRun(2000, func() {
@@ -25,7 +25,41 @@ func TestANullSyscallAllocatesOnlyTheServersFrame(t *testing.T) {
 		}
 	})
 	require.NoError(t, err)
-	assert.LessOrEqual(t, allocs, 1.0, "allocations per getpid round trip, both sides")
+	assert.Zero(t, allocs, "allocations per getpid round trip, both sides")
+}
+
+// The server reuses a SYSCALL's frame only when nothing else can hold
+// it: frames a server Trace hook saw keep what they carried.
+func TestSyscallFramesATraceHookSawKeepTheirBodies(t *testing.T) {
+	d := mustABI("amd64")
+	cfg := sp.DefaultServerConfig(d)
+	var mu sync.Mutex
+	var seen []*sp.Frame
+	cfg.Trace = func(_ *sp.ConnInfo, dir sp.Direction, f *sp.Frame) {
+		if dir == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeSyscall {
+			mu.Lock()
+			seen = append(seen, f)
+			mu.Unlock()
+		}
+	}
+	ts := startServer(t, "unix", cfg)
+	c, _ := dialClient(t, ts.url, sp.DefaultClientConfig(d))
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	const calls = 20
+	for fd := 100; fd < 100+calls; fd++ {
+		_, err := c.Syscall(ctx, netbsd.SYS_close, fd)
+		require.NoError(t, err)
+	}
+	codec := sp.NewCodec(d)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, calls)
+	for i, f := range seen {
+		fd, err := codec.ParseInt(f.Body[:4])
+		require.NoError(t, err)
+		assert.Equal(t, int32(100+i), fd, "the body of SYSCALL %d changed after the hook saw it", i)
+	}
 }
 
 // guestClient is an amd64 client that has made its GUEST handshake with

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -323,16 +324,24 @@ func (c *Client) Fork(ctx context.Context, conn io.ReadWriteCloser, cfg ClientCo
 // register_t a 64-bit result such as lseek's off_t spans Retval[0] and
 // Retval[1]; Result.Off joins it.
 func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Result, error) {
-	vals := make([]uint64, len(args))
+	var room [maxArgs]uint64 // NetBSD's syscalls take at most 8 arguments
+	vals := room[:0]
 	for i, a := range args {
 		v, ok := argValue(a)
 		if !ok {
 			return Result{}, fmt.Errorf("sp: %s: argument %d is a %T, not an integer", num, i, a)
 		}
-		vals[i] = v
+		vals = append(vals, v)
 	}
 	return c.syscall(ctx, num, vals)
 }
+
+// Room on the stack for a syscall's arguments and their struct: more
+// takes an allocation, fewer none.
+const (
+	maxArgs       = 8
+	maxArgsStruct = 8 * maxArgs
+)
 
 func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (Result, error) {
 	a := c.codec.l.Args(num)
@@ -342,7 +351,9 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 	var call *xlate.Call
 	if c.xs != nil && a != nil {
 		var err error
-		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, args); err != nil {
+		// A copy for the session, which may keep it: args may be the
+		// caller's stack.
+		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, slices.Clone(args)); err != nil {
 			// What cannot be translated is refused, never sent mangled.
 			rf := xlate.IsRefusal(err)
 			if rf == nil {
@@ -352,10 +363,11 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 			return Result{Errno: rf.Errno, abi: c.cfg.ABI}, nil
 		}
 	}
+	var room [maxArgsStruct]byte
 	var body []byte
 	if a != nil {
 		var err error
-		if body, err = a.Encode(c.cfg.ArgFill, args...); err != nil {
+		if body, err = a.AppendEncode(room[:0], c.cfg.ArgFill, args...); err != nil {
 			if call != nil {
 				call.Abort()
 			}
@@ -499,6 +511,7 @@ func (c *Client) answer(f *Frame, ok bool) (*Frame, error) {
 func (c *Client) handle(f *Frame) {
 	if f.Class == ClassReq {
 		c.serve(f)
+		c.fr.reuse(f) // served: Memory keeps none of it (see Memory.CopyOut)
 		return
 	}
 	if f.Class != ClassResp && f.Class != ClassError {

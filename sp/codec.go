@@ -156,6 +156,17 @@ func (c *Codec) CopydataSize() int { return c.l.Copydata.Size }
 // (COPYOUT). An addr or n too wide for the ABI is an error: it would be
 // silently truncated on the wire.
 func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
+	b, err := c.appendCopydata(make([]byte, 0, c.l.Copydata.Size+len(data)), n, addr)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, data...), nil
+}
+
+// appendCopydata appends the fixed part of an rsp_copydata (Copydata
+// without data), so that a frame can carry it and its data as two
+// parts with no body assembled in between.
+func (c *Codec) appendCopydata(dst []byte, n, addr uint64) ([]byte, error) {
 	l := c.l.Copydata
 	lenF, addrF := l.Fields[0], l.Fields[1]
 	if !abi.FitsUnsigned(n, lenF.Size) {
@@ -164,12 +175,17 @@ func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
 	if !abi.FitsUnsigned(addr, addrF.Size) {
 		return nil, fmt.Errorf("sp: address %#x does not fit %s's %d-byte pointer", addr, c.ABI.Name, addrF.Size)
 	}
-	b := make([]byte, l.Size+len(data))
+	start := len(dst)
+	dst = append(dst, make([]byte, l.Size)...)
+	b := dst[start:]
 	abi.PutUint(c.o(), b[lenF.Offset:], lenF.Size, n)
 	abi.PutUint(c.o(), b[addrF.Offset:], addrF.Size, addr)
-	copy(b[l.Size:], data)
-	return b, nil
+	return dst, nil
 }
+
+// maxCopydata is room for the fixed part of an rsp_copydata on every ABI
+// sprig has (16 bytes on LP64).
+const maxCopydata = 16
 
 // ParseCopydata decodes an rsp_copydata. With data (COPYOUT) the body must
 // hold exactly len data bytes after the fixed part; without, the body must

@@ -196,37 +196,49 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	return fr, nil
 }
 
-// smallBody is the largest body newFrame allocates with its Frame: a
-// syscall's reply and most requests' arguments.
+// smallBody is the largest body a frameSmall carries in its own
+// allocation: a syscall's reply and most requests' arguments.
 const smallBody = 64
 
+// maxReusedBody is the largest body a frame given back keeps room for:
+// the COPYOUT of a read of a few KiB is read without allocating.
+const maxReusedBody = 8 << 10
+
 // frameSmall is a Frame with room for a small body, so that reading one
-// costs one allocation, not two.
+// costs one allocation, not two. A frame the Framer reuses also keeps
+// the room a larger body needed (up to maxReusedBody) for the next.
 type frameSmall struct {
-	f   Frame
-	buf [smallBody]byte
+	f    Frame
+	buf  [smallBody]byte
+	room []byte
 }
 
-// init makes fs the frame of h with a body of n bytes, unread, in buf
-// when it fits.
+// init makes fs the frame of h with a body of n bytes, unread: in buf
+// when it fits, else in room when that is large enough.
 func (fs *frameSmall) init(h Header, n uint64) *Frame {
 	fs.f = Frame{Header: h}
 	switch {
 	case n == 0:
 	case n <= smallBody:
 		fs.f.Body = fs.buf[:n:n]
+	case n <= uint64(cap(fs.room)):
+		fs.f.Body = fs.room[:n:n]
 	default:
 		fs.f.Body = make([]byte, n)
+		if n <= maxReusedBody {
+			fs.room = fs.f.Body
+		}
 	}
 	return &fs.f
 }
 
-// newFrame returns a Frame for h with its Body allocated, unread: a
-// small one in the frame given back last, if any.
+// newFrame returns a Frame for h with its Body allocated, unread: in the
+// frame given back last, if any, when the body is not too large.
 func (f *Framer) newFrame(h Header) *Frame {
 	n := h.BodyLen()
-	if n > smallBody {
-		return &Frame{Header: h, Body: make([]byte, n)} // buf would be wasted
+	if n > maxReusedBody {
+		f.lastSmall.Store(nil)
+		return &Frame{Header: h, Body: make([]byte, n)} // not worth keeping
 	}
 	fs := f.spare.Swap(nil)
 	if fs == nil {
@@ -237,10 +249,10 @@ func (f *Framer) newFrame(h Header) *Frame {
 }
 
 // reuse takes back fr, the last frame ReadBody returned, once its reader
-// is done with it and nothing else holds it: the next small frame is
-// made in it. A client so reads its replies without allocating. A frame
-// a Trace hook has seen may be kept by the hook, so it is never reused;
-// any other frame is ignored.
+// is done with it and nothing else holds it: the next frame is made in
+// it. A client so reads its replies, and the requests it serves, without
+// allocating. A frame a Trace hook has seen may be kept by the hook, so
+// it is never reused; any other frame is ignored.
 func (f *Framer) reuse(fr *Frame) {
 	if fs := f.lastSmall.Load(); fs != nil && &fs.f == fr && f.Trace == nil {
 		f.spare.Store(fs)

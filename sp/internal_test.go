@@ -171,17 +171,16 @@ func TestADeclarationFollowsItsDescriptor(t *testing.T) {
 	assert.Contains(t, string(changed), `"long":{"size":8,"align":8}`)
 }
 
-// A small frame given back is where the next small frame is read; a
-// frame that is not the last one read, a large one, or one a Trace hook
-// saw is never reused.
+// A frame given back is where the next frame is read, and keeps the
+// room a larger body needed for the next; a frame that is not the last
+// one read, one too large to keep, or one a Trace hook saw is never
+// reused.
 func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
 	var wire bytes.Buffer
 	send := NewFramer(nil, &wire, abi.MustLookup("amd64"))
-	for i := range 5 {
-		n := 48
-		if i == 3 {
-			n = smallBody + 1
-		}
+	medium := smallBody + 16
+	sizes := []int{48, 48, 48, maxReusedBody + 1, 48, medium, medium}
+	for i, n := range sizes {
 		require.NoError(t, send.WriteFrame(Header{Reqno: uint64(i), Class: ClassResp, Type: TypeSyscall}, bytes.Repeat([]byte{byte(i)}, n)))
 	}
 	fr := NewFramer(&wire, nil, abi.MustLookup("amd64"))
@@ -198,13 +197,24 @@ func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
 	assert.Equal(t, bytes.Repeat([]byte{0}, 48), f0.Body, "the earlier frame changed")
 	assert.NotSame(t, f1, f2)
 	fr.reuse(f2)
-	f3 := read() // large: made on its own
+	f3 := read() // too large to keep: made on its own
 	assert.NotSame(t, f2, f3)
-	assert.Equal(t, bytes.Repeat([]byte{2}, 48), f2.Body, "a large frame was read into a small one")
+	assert.Equal(t, bytes.Repeat([]byte{2}, 48), f2.Body, "a large frame was read into the frame given back")
+	fr.reuse(f3) // ignored: never kept
 	f4 := read()
 	assert.Same(t, f2, f4, "the frame given back was not reused")
 	assert.Equal(t, uint64(4), f4.Reqno)
 	assert.Equal(t, bytes.Repeat([]byte{4}, 48), f4.Body)
+	fr.reuse(f4)
+	f5 := read() // larger than a small body: in room the frame grows
+	assert.Same(t, f2, f5)
+	assert.Equal(t, bytes.Repeat([]byte{5}, medium), f5.Body)
+	room := &f5.Body[0]
+	fr.reuse(f5)
+	f6 := read()
+	assert.Same(t, f2, f6)
+	assert.Same(t, room, &f6.Body[0], "the room the last body needed was not reused")
+	assert.Equal(t, bytes.Repeat([]byte{6}, medium), f6.Body)
 
 	// With a Trace hook, frames are never reused.
 	wire.Reset()

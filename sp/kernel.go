@@ -52,7 +52,9 @@ type Process interface {
 	Exec(ctx context.Context, name string) error
 	// Syscall runs one syscall. It must honour ctx: the server cancels it
 	// when the client disconnects, when an EXEC handshake ends the
-	// process's other syscalls, or when the server shuts down.
+	// process's other syscalls, or when the server shuts down. req, its
+	// Body and its Mem are the server's again once Syscall returns (it
+	// reads the next syscall into them): a kernel must not keep them.
 	Syscall(ctx context.Context, req *SyscallRequest) Result
 	// Exit ends the process: its fds close. The server calls it once,
 	// when the client disconnects or a pending fork is dropped.
@@ -103,15 +105,21 @@ type SyscallRequest struct {
 // missing counts argument bytes absent from a short body, read as zero
 // the way a C server reads its buffer's slack.
 func (r *SyscallRequest) Args() (vals []uint64, missing int, ok bool) {
+	return r.AppendArgs(nil)
+}
+
+// AppendArgs is Args that appends the values to dst, so that a kernel
+// with room at hand decodes them without allocating.
+func (r *SyscallRequest) AppendArgs(dst []uint64) (vals []uint64, missing int, ok bool) {
 	l := r.layouts
 	if l == nil || r.layoutsOf != r.ABI {
 		l = netbsd.LayoutsFor(r.ABI)
 	}
 	a := l.Args(r.Num)
 	if a == nil {
-		return nil, 0, false
+		return dst, 0, false
 	}
-	vals, missing = a.Decode(r.Body)
+	vals, missing = a.AppendDecode(dst, r.Body)
 	return vals, missing, true
 }
 
@@ -188,7 +196,8 @@ type Memory interface {
 	// fault with a short reply, and any reply without a NUL is
 	// ErrNameTooLong, as the rump kernel's copyinstr decides.)
 	CopyInStr(ctx context.Context, addr uint64, max int) (string, error)
-	// CopyOut stores data at addr.
+	// CopyOut stores data at addr. It must not keep data once it
+	// returns: a client reads the server's next frame into it.
 	CopyOut(ctx context.Context, addr uint64, data []byte) error
 	// AnonMmap maps size bytes of zeroed anonymous memory in the client
 	// and returns their address. A client that cannot fails with an

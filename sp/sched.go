@@ -64,6 +64,7 @@ type call struct {
 	held []byte
 
 	// What running the call needs, in the call's own allocation.
+	own  *syscallFrame // the allocation, when the call came in one
 	req  SyscallRequest
 	mem  connMemory
 	resp [maxSysresp]byte // the encoded rsp_sysresp
@@ -78,6 +79,14 @@ const maxSysresp = 32
 type syscallFrame struct {
 	frameSmall
 	c call
+}
+
+// reset readies a recycled frame for the next SYSCALL, keeping the room
+// its call's COPYOUT buffer grew.
+func (sf *syscallFrame) reset() {
+	held := sf.c.held[:0]
+	*sf = syscallFrame{}
+	sf.c.held = held
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.
@@ -261,6 +270,7 @@ func (s *scheduler) leaveRingLocked(sc *serverConn) {
 func (s *scheduler) work(sc *serverConn, c *call) {
 	for {
 		sc.runCall(c)
+		sc.recycle(c)
 		s.mu.Lock()
 		s.doneLocked(sc)
 		for {

@@ -74,6 +74,12 @@ type serverConn struct {
 	execs     sync.WaitGroup // EXEC handshakes waiting for syscalls to leave
 	aux       sync.WaitGroup // goroutines sending this client answers for others (TRYAGAIN of an evicted call)
 	discarded atomic.Uint64  // body bytes read and dropped unkept
+
+	// A finished SYSCALL frame, with its call and the COPYOUT buffer the
+	// call grew, kept for the next SYSCALL to be read into: a syscall
+	// then allocates nothing to be read, run and answered. Never kept
+	// with a Trace hook, which may keep frames.
+	spare atomic.Pointer[syscallFrame]
 }
 
 func newServerConn(s *Server, c net.Conn) *serverConn {
@@ -392,7 +398,7 @@ func (sc *serverConn) sendAfter(c *call, h Header, body ...[]byte) error {
 		return sc.send(h, body...)
 	}
 	held := c.held
-	c.held = nil
+	c.held = held[:0] // written out below: its room serves the next COPYOUT
 	err := sc.fr.writeFrameAfter(held, h, body...)
 	if err != nil {
 		if sc.ctx.Err() == nil {
@@ -525,7 +531,19 @@ func (sc *serverConn) startSyscall(f *Frame, c *call) *call {
 func (sc *serverConn) runInline(c *call) bool {
 	sc.runCall(c)
 	sc.srv.sched.finishInline(sc)
-	return !c.handedOff
+	moved := c.handedOff
+	sc.recycle(c)
+	return !moved
+}
+
+// recycle keeps the frame of call c, which has run and been answered,
+// for the next SYSCALL (serverConn.spare). Nothing refers to it any
+// more: the kernel must not keep a request past its Syscall (Process),
+// and every frame c wrote has been copied out.
+func (sc *serverConn) recycle(c *call) {
+	if c.own != nil && sc.fr.Trace == nil {
+		sc.spare.Store(c.own)
+	}
 }
 
 // handOff gives reading to a new goroutine, once per inline call, before

@@ -66,7 +66,8 @@ func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([
 		// The reply could not reach us: the reader would drop the client.
 		return nil, fmt.Errorf("%w: %s of %d bytes exceeds the frame limit %d", ErrFault, t, n, limit)
 	}
-	body, err := m.sc.codec.Copydata(uint64(n), addr, nil)
+	var room [maxCopydata]byte
+	body, err := m.sc.codec.appendCopydata(room[:0], uint64(n), addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFault, err)
 	}
@@ -110,21 +111,22 @@ func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (strin
 }
 
 func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
-	body, err := m.sc.codec.Copydata(uint64(len(data)), addr, data)
+	var room [maxCopydata]byte
+	head, err := m.sc.codec.appendCopydata(room[:0], uint64(len(data)), addr)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrFault, err)
 	}
 	h := Header{Reqno: m.sc.w.number(), Class: ClassReq, Type: TypeCopyOut}
-	if c := m.c; c != nil && m.sc.srv.cfg.CoalesceCopyOut && len(c.held)+HeaderSize+len(body) <= maxHeld {
+	if c := m.c; c != nil && m.sc.srv.cfg.CoalesceCopyOut && len(c.held)+HeaderSize+len(head)+len(data) <= maxHeld {
 		// The client only needs the bytes before the call's reply, which
 		// carries them in the same write.
-		c.held, err = m.sc.fr.appendFrame(c.held, h, body)
+		c.held, err = m.sc.fr.appendFrame(c.held, h, head, data)
 		if err != nil {
 			return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
 		}
 		return nil
 	}
-	if err := m.sc.sendAfter(m.c, h, body); err != nil {
+	if err := m.sc.sendAfter(m.c, h, head, data); err != nil {
 		return fmt.Errorf("%w: COPYOUT %d bytes at %#x: %v", ErrFault, len(data), addr, err)
 	}
 	return nil

@@ -110,12 +110,12 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		return sc.readSyscall(h)
 	}
 	n := h.BodyLen()
-	f := &Frame{Header: h}
-	in := inFrame{Frame: f}
 	var keep uint64
 	switch {
 	case h.Class == ClassReq && h.Type == TypeHandshake &&
 		(HandshakeKind(h.U) == HandshakeGuest || HandshakeKind(h.U) == HandshakeExec):
+		f := &Frame{Header: h}
+		in := inFrame{Frame: f}
 		var g guestBodyReader
 		if err := sc.fr.copyBody(h, &g); err != nil {
 			return in, err
@@ -137,14 +137,21 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			// Never allocate before the budgets allow it. The wait ends
 			// as soon as the kernel takes earlier replies.
 			if err := sc.budget.acquire(sc.ctx, int64(n)); err != nil {
-				return in, err
+				return inFrame{}, err
 			}
 			keep = n
 		}
 	}
-	if keep > 0 {
-		f.Body = make([]byte, keep)
+	var f *Frame
+	if keep > 0 && keep <= smallBody {
+		f = new(frameSmall).init(h, keep) // a COPYIN answer of a few words: one allocation
+	} else {
+		f = &Frame{Header: h}
+		if keep > 0 {
+			f.Body = make([]byte, keep)
+		}
 	}
+	in := inFrame{Frame: f}
 	if err := sc.readKeeping(h, f.Body); err != nil {
 		if keep > 0 && h.Class == ClassResp {
 			sc.budget.release(int64(keep))
@@ -179,7 +186,13 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 		sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
 			"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
 	}
-	sf := new(syscallFrame)
+	sf := sc.spare.Swap(nil)
+	if sf == nil {
+		sf = new(syscallFrame)
+	} else {
+		sf.reset()
+	}
+	sf.c.own = sf
 	f := sf.init(h, keep)
 	return inFrame{Frame: f, call: &sf.c}, sc.readKeeping(h, f.Body)
 }
