@@ -1,6 +1,10 @@
 package kern
 
-import "github.com/rumpsprig/sprig/abi/netbsd"
+import (
+	"sync"
+
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
 
 // A regular file's data lives in pages of fs.pageSize bytes, allocated
 // when first written. Holes (past writes, extending truncates, seeks past
@@ -9,22 +13,46 @@ import "github.com/rumpsprig/sprig/abi/netbsd"
 // fs.mu.
 
 // readAt returns up to max bytes of n's data at off (none at or past the
-// end).
+// end). Up to ioBufSize of them come in a pooled buffer (putIOBuf).
 func (fs *fileSystem) readAt(n *inode, off int64, max int) []byte {
 	if off < 0 || off >= n.size || max <= 0 {
 		return nil
 	}
 	end := min(n.size, off+int64(max))
-	out := make([]byte, end-off)
+	var out []byte
+	pooled := end-off <= ioBufSize
+	if pooled {
+		out = ioBufs.Get().(*[ioBufSize]byte)[:end-off]
+	} else {
+		out = make([]byte, end-off)
+	}
 	for pos := off; pos < end; {
 		pg, po := pos/fs.pageSize, pos%fs.pageSize
 		chunk := min(fs.pageSize-po, end-pos)
 		if p := n.pages[pg]; p != nil {
 			copy(out[pos-off:], p[po:po+chunk])
+		} else if pooled {
+			clear(out[pos-off : pos-off+chunk]) // a hole reads as zeros
 		}
 		pos += chunk
 	}
 	return out
+}
+
+// ioBufs are the buffers reads of up to ioBufSize bytes copy a file's
+// data into. A read's bytes are needed only until its COPYOUT is done
+// (sp.Memory.CopyOut keeps none), so each buffer serves read after read
+// instead of being garbage for the collector after each.
+var ioBufs = sync.Pool{New: func() any { return new([ioBufSize]byte) }}
+
+const ioBufSize = 64 << 10
+
+// putIOBuf gives back a buffer readAt took from ioBufs; other slices
+// are left alone.
+func putIOBuf(b []byte) {
+	if cap(b) == ioBufSize {
+		ioBufs.Put((*[ioBufSize]byte)(b[:ioBufSize]))
+	}
 }
 
 // mayWrite checks, before the data is copied in, that length bytes at

@@ -26,7 +26,7 @@ func sysRead(c *call, f *file) sp.Result {
 	data, e := c.fs.readFile(f.node, f.off, n)
 	f.off += int64(len(data))
 	f.mu.Unlock()
-	return c.readOut(data, e)
+	return c.readOutFile(data, e)
 }
 
 // write(2): fd, buf, nbyte. Each kind of file takes the bytes its own
@@ -107,7 +107,7 @@ func sysPread(c *call, f *file) sp.Result {
 	if e != 0 {
 		return fail(e)
 	}
-	return c.readOut(c.fs.readFile(f.node, off, n))
+	return c.readOutFile(c.fs.readFile(f.node, off, n))
 }
 
 // pwrite(2): fd, buf, nbyte, PAD, offset. As on NetBSD, a file opened
@@ -155,6 +155,14 @@ func (c *call) readOut(data []byte, e netbsd.Errno) sp.Result {
 		return fail(e)
 	}
 	return result(uint64(len(data)), c.copyOut(c.arg(1), data))
+}
+
+// readOutFile is readOut for the bytes readFile returned: their buffer
+// goes back to its pool once they have been copied out.
+func (c *call) readOutFile(data []byte, e netbsd.Errno) sp.Result {
+	r := c.readOut(data, e)
+	putIOBuf(data)
+	return r
 }
 
 // readFile reads up to n bytes of a vnode at off. Reading a directory is

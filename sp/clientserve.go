@@ -127,7 +127,7 @@ func (c *Client) serve(f *Frame) {
 
 // reply answers the server's request f.
 func (c *Client) reply(f *Frame, t Type, body []byte) {
-	if err := c.fr.WriteFrame(Header{Reqno: f.Reqno, Class: ClassResp, Type: t}, body); err != nil {
+	if err := c.fr.writeFrameData(nil, Header{Reqno: f.Reqno, Class: ClassResp, Type: t}, nil, body); err != nil {
 		c.log.Info("reply to the server failed", "frame", f.Header.String(), "err", err)
 	}
 }

@@ -108,6 +108,11 @@ type Framer struct {
 	// write deadline (under wmu).
 	wnow *nowWriter // nil: none
 	wd   interface{ SetWriteDeadline(time.Time) error }
+	// The socket for a large body's gathered write (nil: none), and the
+	// parts of that write (under wmu).
+	wv    net.Conn
+	parts net.Buffers
+	room  [2][]byte // parts' backing: the header and the data
 	// Small frames ReadBody made: the last one, and one its reader gave
 	// back (reuse) for the next to be made in.
 	lastSmall, spare atomic.Pointer[frameSmall]
@@ -119,6 +124,12 @@ func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	f.SetByteOrder(d.ByteOrder())
 	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
 	f.wnow = nowWriterFor(w)
+	switch w := w.(type) {
+	case *net.UnixConn:
+		f.wv = w
+	case *net.TCPConn:
+		f.wv = w
+	}
 	return f
 }
 
@@ -201,8 +212,9 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 const smallBody = 64
 
 // maxReusedBody is the largest body a frame given back keeps room for:
-// the COPYOUT of a read of a few KiB is read without allocating.
-const maxReusedBody = 8 << 10
+// the COPYOUT of a read of up to 64 KiB is read without allocating. A
+// client so keeps at most that much besides its write buffer.
+const maxReusedBody = 64<<10 + 64
 
 // frameSmall is a Frame with room for a small body, so that reading one
 // costs one allocation, not two. A frame the Framer reuses also keeps
@@ -332,25 +344,46 @@ func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
 // send them, and traces the frame as sent: it is the caller's to write
 // (writeFrameAfter) before anything that must follow it.
 func (f *Framer) appendFrame(dst []byte, h Header, body ...[]byte) ([]byte, error) {
+	dst, h, err := f.appendHeader(dst, h, body)
+	if err != nil {
+		return dst, err
+	}
+	start := len(dst)
+	for _, b := range body {
+		dst = append(dst, b...)
+	}
+	f.traceSent(h, dst[start:])
+	return dst, nil
+}
+
+// appendHeader encodes header h of a frame carrying body onto dst.
+func (f *Framer) appendHeader(dst []byte, h Header, body [][]byte) ([]byte, Header, error) {
 	n := HeaderSize
 	for _, b := range body {
 		n += len(b)
 	}
 	h.Len = uint64(n)
 	if h.Len > f.MaxFrame {
-		return dst, &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+		return dst, h, &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
 	}
 	start := len(dst)
 	dst = append(dst, make([]byte, HeaderSize)...)
 	h.encode(f.order.Load().le, dst[start:])
-	for _, b := range body {
-		dst = append(dst, b...)
+	return dst, h, nil
+}
+
+// traceSent shows the Trace hook a frame about to go out, whose body is
+// the concatenation of parts.
+func (f *Framer) traceSent(h Header, parts ...[]byte) {
+	if f.Trace == nil {
+		return
 	}
-	if f.Trace != nil {
-		// The hook may keep the frame; give it its own copy.
-		f.Trace(Sent, &Frame{Header: h, Body: append([]byte(nil), dst[start+HeaderSize:]...)})
+	// The hook may keep the frame; give it its own copy.
+	var body []byte
+	for _, p := range parts {
+		body = append(body, p...)
 	}
-	return dst, nil
+	f.Trace(Sent, &Frame{Header: h, Body: body})
 }
 
 // writeFrameAfter sends the frames already encoded in before (by
@@ -369,6 +402,41 @@ func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error 
 	}
 	return f.write(buf)
 }
+
+// writeFrameData is writeFrameAfter for a body of a small head (copied
+// behind the header) and data. Large data on a socket is not copied but
+// written from where it lies, in the same writev as the header. Only
+// data is kept past the call's own frame (in parts, during the write),
+// so a head on its caller's stack stays there.
+func (f *Framer) writeFrameData(before []byte, h Header, head, data []byte) error {
+	if f.wv == nil || len(data) < gatherMin {
+		return f.writeFrameAfter(before, h, head, data)
+	}
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	buf, h, err := f.appendHeader(append(f.wbuf[:0], before...), h, [][]byte{head, data})
+	if err != nil {
+		return err
+	}
+	buf = append(buf, head...)
+	f.wbuf = buf
+	f.traceSent(h, head, data)
+	// Such a write rarely fits the socket at once: it waits under a
+	// WriteTimeout deadline, as any write that must wait does.
+	if f.WriteTimeout > 0 && f.wd != nil {
+		f.wd.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
+	}
+	f.room = [2][]byte{buf, data}
+	f.parts = f.room[:]
+	_, err = f.parts.WriteTo(f.wv) // one writev, looped until all is out
+	f.room = [2][]byte{}           // keep no reference to data
+	return err
+}
+
+// gatherMin is the data size from which writeFrameData writes data in a
+// writev of its own: copying it behind its header costs more than the
+// extra iovec (and, past maxKeptWrite, an allocation a frame).
+const gatherMin = 16 << 10
 
 // write sends b, waiting at most WriteTimeout for the peer to make room.
 // Most frames fit in the socket's buffer at once: those are written

@@ -120,3 +120,63 @@ func TestAConnectionWithItsOwnWriteSeesEveryFrame(t *testing.T) {
 	require.ErrorAs(t, err, &op, "%v", err)
 	assert.Equal(t, "write", op.Op)
 }
+
+// A frame with large data goes out in one gathered write, after the
+// frames held before it, without its data being copied behind its
+// header; it arrives as any frame does, and a Trace hook sees it whole.
+// Elsewhere (a writer that is not a bare socket) it is written the
+// ordinary way, with the same bytes.
+func TestAFrameWithLargeDataIsWrittenFromWhereTheDataLies(t *testing.T) {
+	d := abi.MustLookup("amd64")
+	head := []byte("0123456789abcdef")
+	data := bytes.Repeat([]byte("data"), gatherMin/2)
+	for _, via := range []string{"socket", "buffer"} {
+		t.Run(via, func(t *testing.T) {
+			a, b := unixPair(t)
+			var fr *Framer
+			var buf bytes.Buffer
+			if via == "socket" {
+				fr = NewFramer(a, a, d)
+			} else {
+				fr = NewFramer(nil, &buf, d)
+			}
+			var traced []*Frame
+			fr.Trace = func(_ Direction, f *Frame) { traced = append(traced, f) }
+			held, err := fr.appendFrame(nil, Header{Reqno: 1, Class: ClassReq, Type: TypeCopyOut}, []byte("held"))
+			require.NoError(t, err)
+			got := make(chan []*Frame, 1)
+			peer := NewFramer(b, nil, d)
+			if via == "buffer" {
+				peer = NewFramer(&buf, nil, d)
+			}
+			read := func() {
+				var fs []*Frame
+				for range 2 {
+					f, err := peer.ReadFrame()
+					if err != nil {
+						break
+					}
+					fs = append(fs, f)
+				}
+				got <- fs
+			}
+			if via == "socket" {
+				go read() // the frame is larger than the socket's buffer
+			}
+			require.NoError(t, fr.writeFrameData(held, Header{Reqno: 2, Class: ClassReq, Type: TypeCopyOut}, head, data))
+			if via == "buffer" {
+				read()
+			}
+			fs := <-got
+			require.Len(t, fs, 2)
+			assert.Equal(t, []byte("held"), fs[0].Body)
+			assert.Equal(t, uint64(2), fs[1].Reqno)
+			assert.Equal(t, append(append([]byte(nil), head...), data...), fs[1].Body, "the frame's body")
+			require.Len(t, traced, 2)
+			assert.Equal(t, fs[1].Body, traced[1].Body, "what the hook saw")
+			if via == "socket" {
+				assert.Less(t, cap(fr.wbuf), len(data), "the data was copied into the write buffer")
+			}
+		})
+	}
+}

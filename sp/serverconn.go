@@ -391,15 +391,16 @@ func (sc *serverConn) send(h Header, body ...[]byte) error {
 	return err
 }
 
-// sendAfter writes the frames c holds back (its coalesced COPYOUTs) and
-// then one frame, in one write.
-func (sc *serverConn) sendAfter(c *call, h Header, body ...[]byte) error {
-	if c == nil || len(c.held) == 0 {
-		return sc.send(h, body...)
+// sendAfter writes the frames c holds back (its coalesced COPYOUTs), if
+// any, and then one frame of head and data, in one write. A failed
+// write ends the connection, as in send.
+func (sc *serverConn) sendAfter(c *call, h Header, head, data []byte) error {
+	var held []byte
+	if c != nil {
+		held = c.held
+		c.held = held[:0] // written out below: its room serves the next COPYOUT
 	}
-	held := c.held
-	c.held = held[:0] // written out below: its room serves the next COPYOUT
-	err := sc.fr.writeFrameAfter(held, h, body...)
+	err := sc.fr.writeFrameData(held, h, head, data)
 	if err != nil {
 		if sc.ctx.Err() == nil {
 			sc.log.Warn("write failed; dropping client", "frame", h.String(), "err", err)
@@ -609,7 +610,7 @@ func (sc *serverConn) runCall(c *call) {
 	if sc.ctx.Err() != nil {
 		return
 	}
-	sc.sendAfter(c, Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.AppendSysresp(c.resp[:0], res))
+	sc.sendAfter(c, Header{Reqno: f.Reqno, Class: ClassResp, Type: TypeSyscall}, sc.codec.AppendSysresp(c.resp[:0], res), nil)
 }
 
 // deliver hands a client's response to the kernel request waiting for it.

@@ -31,7 +31,7 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 	if c != nil && !self {
 		sc.handOff(c) // only a reader can deliver the answer
 	}
-	if err := sc.sendAfter(c, Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body); err != nil {
+	if err := sc.sendAfter(c, Header{Reqno: reqno, Class: ClassReq, Type: t, U: u}, body, nil); err != nil {
 		return nil, err
 	}
 	if self {
