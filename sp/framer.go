@@ -406,8 +406,8 @@ func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error 
 // writeFrameData is writeFrameAfter for a body of a small head (copied
 // behind the header) and data. Large data on a socket is not copied but
 // written from where it lies, in the same writev as the header. Only
-// data is kept past the call's own frame (in parts, during the write),
-// so a head on its caller's stack stays there.
+// data is stored outside the call (in parts, for the length of the
+// write), so that a head on the caller's stack can stay there.
 func (f *Framer) writeFrameData(before []byte, h Header, head, data []byte) error {
 	if f.wv == nil || len(data) < gatherMin {
 		return f.writeFrameAfter(before, h, head, data)
