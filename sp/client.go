@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"slices"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -351,9 +350,7 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 	var call *xlate.Call
 	if c.xs != nil && a != nil {
 		var err error
-		// A copy for the session, which may keep it: args may be the
-		// caller's stack.
-		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, slices.Clone(args)); err != nil {
+		if call, args, err = c.xs.Begin(ctx, c.cfg.Memory, num, args); err != nil {
 			// What cannot be translated is refused, never sent mangled.
 			rf := xlate.IsRefusal(err)
 			if rf == nil {

@@ -75,7 +75,8 @@ type call struct {
 const maxSysresp = 32
 
 // syscallFrame is a SYSCALL request with a small argument struct and the
-// call that runs it, allocated together: one allocation a syscall.
+// call that runs it, allocated together, and recycled for the next
+// SYSCALL once the call is answered (serverConn.spare).
 type syscallFrame struct {
 	frameSmall
 	c call
