@@ -123,8 +123,9 @@ type Client struct {
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
 
-	w *waiters // request numbers and the syscalls waiting for replies
-	r reading  // who reads the server's frames (clientread.go)
+	w    *waiters // request numbers and the syscalls waiting for replies
+	r    reading  // who reads the server's frames (clientread.go)
+	gone givenUp  // client-translates calls given up on (clientgivenup.go)
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc
@@ -374,7 +375,7 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 	r, err := c.SyscallBody(ctx, num, body)
 	if call != nil {
 		if err != nil {
-			call.Abort()
+			c.abandon(call, err)
 		} else {
 			if why := call.Spoiled(); why != "" {
 				c.log.Info("typed data could not be translated; answering ENOSYS", "syscall", num.String(), "why", why)
@@ -475,8 +476,8 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 			return f, nil // claimed: the waiter is gone already
 		}
 		if err != nil {
-			c.w.remove(reqno)
-			return nil, err
+			late := c.w.remove(reqno)
+			return nil, c.gaveUp(reqno, late != nil, err)
 		}
 	}
 	defer c.w.remove(reqno)
@@ -491,7 +492,8 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 	case f, ok := <-ch:
 		return c.answer(f, ok)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		late := c.w.remove(reqno)
+		return nil, c.gaveUp(reqno, late != nil, ctx.Err())
 	}
 }
 
@@ -517,7 +519,7 @@ func (c *Client) handle(f *Frame) {
 		c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
 		return
 	}
-	if !c.w.deliver(f) {
+	if !c.w.deliver(f) && !(c.xs != nil && c.gone.answered(f.Reqno)) {
 		c.log.Info("response to no outstanding request", "frame", f.Header.String())
 	}
 }
@@ -534,6 +536,7 @@ func (c *Client) end(err error) {
 		c.rwc.Close()
 		c.cancel()
 		c.unwatch()
+		c.gone.end()
 		c.r.mu.Lock()
 		c.r.ended = true
 		c.r.mu.Unlock()

@@ -2,13 +2,16 @@ package sp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 
-	"github.com/rumpsprig/sprig/abi"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/sp/internal/xlate"
 )
 
 // Waiters are recycled: a response delivered after its waiter stopped
@@ -235,4 +238,35 @@ func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
 func (w *waiters) waiting(reqno uint64) bool {
 	_, ok := w.limit(reqno)
 	return ok
+}
+
+// A call given up on keeps its regions until its late reply comes, even
+// one that came before the call was kept, or until the connection ends;
+// past maxGivenUp calls, or once the connection has ended, a call is
+// forgotten at once.
+func TestACallGivenUpOnKeepsItsRegionsUntilItsReplyComes(t *testing.T) {
+	xs := xlate.NewSession(xlate.NewPair(abi.MustLookup("mips"), abi.MustLookup("amd64")), xlate.DefaultConfig())
+	begin := func() *xlate.Call {
+		call, _, err := xs.Begin(context.Background(), nil, netbsd.SYS___fstat50, []uint64{3, 0x10000})
+		require.NoError(t, err)
+		return call
+	}
+	var g givenUp
+	require.True(t, g.keep(7, begin()))
+	assert.Equal(t, 1, xs.Regions())
+	assert.False(t, g.answered(8), "a reply to another request ended the call")
+	assert.Equal(t, 1, xs.Regions())
+	assert.True(t, g.answered(7))
+	assert.Zero(t, xs.Regions(), "the late reply left the call's regions")
+
+	assert.False(t, g.answered(9)) // the reply comes first
+	assert.False(t, g.keep(9, begin()), "a call whose reply came was kept")
+
+	for n := range maxGivenUp {
+		require.True(t, g.keep(uint64(100+n), begin()))
+	}
+	assert.False(t, g.keep(99, begin()), "more than maxGivenUp calls were kept")
+	g.end()
+	assert.Equal(t, 2, xs.Regions(), "only the two calls refused above are left to their callers")
+	assert.False(t, g.keep(1000, begin()), "a call was kept after the connection ended")
 }

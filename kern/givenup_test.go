@@ -1,0 +1,77 @@
+package kern_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/kern"
+	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
+)
+
+// In client-translates mode a call whose caller gave up still runs on
+// the server, and its late COPYOUT is found by address only. It must
+// still find its own call's region, not that of a neighbour in flight
+// whose guessed 4 KiB extent covers the address: that neighbour (here a
+// correct fstat) would take the bytes for its typed data, fail to
+// translate them and answer ENOSYS.
+func TestALateCopyOfACallGivenUpOnLeavesOtherCallsAlone(t *testing.T) {
+	kcfg := kern.DefaultConfig()
+	kcfg.ABI = abi.MustLookup("amd64")
+	k, err := kern.New(kcfg)
+	require.NoError(t, err)
+	url := serve(t, k, sp.DefaultServerConfig(kcfg.ABI))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	mem := sptest.NewMemory(0x10000, 1<<20)
+	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
+	cc.Mode = sp.ModeClientTranslates
+	cc.Memory = mem
+	c, err := sp.Dial(ctx, url, cc)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.HandshakeGuest(ctx))
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+	require.NoError(t, err)
+	fd := r.Retval[0]
+	sb, _ := mem.AllocBytes(512)
+	next, _ := mem.AllocBytes(4096)
+	require.Equal(t, sb+512, next, "the pread's buffer lies inside the fstat's guessed extent")
+	_, err = c.Syscall(ctx, netbsd.SYS_pwrite, fd, next, 64, 0)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() { // preads given up on at once: their COPYOUTs come late
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			cctx, cc := context.WithTimeout(ctx, time.Duration(i%200)*time.Microsecond)
+			c.Syscall(cctx, netbsd.SYS_pread, fd, next, 64, 0)
+			cc()
+		}
+	}()
+	enosys := 0
+	const fstats = 4000
+	for range fstats {
+		r, err := c.Syscall(ctx, netbsd.SYS___fstat50, fd, sb)
+		require.NoError(t, err)
+		if r.Errno == netbsd.ENOSYS {
+			enosys++
+		}
+	}
+	close(stop)
+	wg.Wait()
+	require.Zero(t, enosys, "fstat answered ENOSYS %d times of %d", enosys, fstats)
+}
