@@ -2,18 +2,14 @@ package kern_test
 
 import (
 	"bytes"
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
-	"github.com/rumpsprig/sprig/kern"
 	"github.com/rumpsprig/sprig/sp"
-	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // The frames of a pread and a pwrite, and their COPYOUT and COPYIN, cost
@@ -21,21 +17,7 @@ import (
 // KiB: what is left is the kernel's and the client Memory's own. Client
 // and server run in this process.
 func TestACopyRoundTripAllocatesOnlyWhatTheKernelAndMemoryKeep(t *testing.T) {
-	d := abi.MustLookup("amd64")
-	cfg := kern.DefaultConfig()
-	cfg.ABI = d
-	k, err := kern.New(cfg)
-	require.NoError(t, err)
-	url := serve(t, k, sp.DefaultServerConfig(d))
-	mem := sptest.NewMemory(0x10000, 1<<20)
-	cc := sp.DefaultClientConfig(d)
-	cc.Memory = mem
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := sp.Dial(ctx, url, cc)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.HandshakeGuest(ctx))
+	c, mem, ctx := amd64Client(t, sp.DefaultClientConfig(abi.MustLookup("amd64")))
 	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
 	require.NoError(t, err)
 	require.Zero(t, r.Errno)

@@ -10,9 +10,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
-	"github.com/rumpsprig/sprig/kern"
 	"github.com/rumpsprig/sprig/sp"
-	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // In client-translates mode a call whose caller gave up still runs on
@@ -22,21 +20,9 @@ import (
 // correct fstat) would take the bytes for its typed data, fail to
 // translate them and answer ENOSYS.
 func TestALateCopyOfACallGivenUpOnLeavesOtherCallsAlone(t *testing.T) {
-	kcfg := kern.DefaultConfig()
-	kcfg.ABI = abi.MustLookup("amd64")
-	k, err := kern.New(kcfg)
-	require.NoError(t, err)
-	url := serve(t, k, sp.DefaultServerConfig(kcfg.ABI))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	mem := sptest.NewMemory(0x10000, 1<<20)
 	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
 	cc.Mode = sp.ModeClientTranslates
-	cc.Memory = mem
-	c, err := sp.Dial(ctx, url, cc)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.HandshakeGuest(ctx))
+	c, mem, ctx := amd64Client(t, cc)
 	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
 	require.NoError(t, err)
 	fd := r.Retval[0]
