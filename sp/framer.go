@@ -467,8 +467,11 @@ func (f *Framer) write(b []byte) error {
 var errWouldWait = errors.New("the write would wait")
 
 // maxKeptWrite is the largest write buffer a Framer keeps for the next
-// frame.
-const maxKeptWrite = 64 << 10
+// frame: room for a frame carrying 64 KiB of data (a COPYIN answer or a
+// COPYOUT of a 64 KiB read), its header and the COPYOUTs held before it,
+// so that a connection without gathered writes (the guest's) does not
+// allocate one such buffer a frame.
+const maxKeptWrite = 68 << 10
 
 // writeRaw sends bytes exactly as given, for tests that must produce what
 // a well-behaved peer never would.
