@@ -118,6 +118,9 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("wasmhost: compiling guest: %w", err)
 	}
 	e.compiled = m
+	if e.cache != nil {
+		pruneCache(dir, time.Now()) // see cache.go
+	}
 	return e, nil
 }
 
