@@ -411,7 +411,7 @@ func callErr(ctx context.Context, c *sp.Client, num netbsd.Sysno, args ...uint64
 	return c.Syscall(ctx, num, vals...)
 }
 
-// amd64Client is a client configured by cc (its Memory of 1 MiB set
+// amd64Client is a client configured by cc (its Memory of 4 MiB set
 // here) that has made its GUEST handshake with an amd64 kernel of the
 // default configuration behind a sprig server.
 func amd64Client(t *testing.T, cc sp.ClientConfig) (*sp.Client, *sptest.Memory, context.Context) {
@@ -421,7 +421,7 @@ func amd64Client(t *testing.T, cc sp.ClientConfig) (*sp.Client, *sptest.Memory, 
 	k, err := kern.New(cfg)
 	require.NoError(t, err)
 	url := serve(t, k, sp.DefaultServerConfig(cfg.ABI))
-	mem := sptest.NewMemory(0x10000, 1<<20)
+	mem := sptest.NewMemory(0x10000, 4<<20)
 	cc.Memory = mem
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)

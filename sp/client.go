@@ -123,9 +123,10 @@ type Client struct {
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
 
-	w    *waiters // request numbers and the syscalls waiting for replies
-	r    reading  // who reads the server's frames (clientread.go)
-	gone givenUp  // client-translates calls given up on (clientgivenup.go)
+	w      *waiters // request numbers and the syscalls waiting for replies
+	r      reading  // who reads the server's frames (clientread.go)
+	gone   givenUp  // client-translates calls given up on (clientgivenup.go)
+	stream []byte   // the reader's buffer for a large COPYOUT (nextFrame)
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc

@@ -1,9 +1,11 @@
 package sp_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // noDeadlines hides a connection's read deadline, as a plain
@@ -137,5 +140,54 @@ func TestACallPastItsDeadlineIsNotSentEvenBeforeTheTimerFires(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	_, err = c.Syscall(ctxT(t), netbsd.SYS_getppid)
 	require.NoError(t, err)
+	waitFake(t, done)
+}
+
+// A COPYOUT too large for the client's reused frame goes to memory as it
+// is read, a chunk at a time, with the checks of any COPYOUT: one whose
+// rsp_copydata disagrees with its frame is dropped unwritten, and the
+// connection goes on.
+func TestALargeCopyOutIsWrittenToMemoryAsItIsRead(t *testing.T) {
+	const base, size = 0x10000, 300 << 10
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+		f := newFakeConn(conn)
+		if err := f.acceptGuest(); err != nil {
+			return err
+		}
+		call, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+		if err != nil {
+			return err
+		}
+		bad, _ := f.codec.Copydata(size/2, base, data) // says half of what it carries
+		if err := f.send(sp.Header{Class: sp.ClassReq, Type: sp.TypeCopyOut}, bad); err != nil {
+			return err
+		}
+		good, _ := f.codec.Copydata(size, base+8, data)
+		if err := f.send(sp.Header{Reqno: 1, Class: sp.ClassReq, Type: sp.TypeCopyOut}, good); err != nil {
+			return err
+		}
+		return f.reply(call.Reqno, 0, [2]uint64{size, 0})
+	})
+	mem := &countingMemory{Memory: sptest.NewMemory(base, size+64)}
+	cfg := sp.DefaultClientConfig(mustABI("amd64"))
+	cfg.Memory = mem
+	var log logBuf
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	c := dialFake(t, url, cfg)
+	require.NoError(t, c.HandshakeGuest(ctxT(t)))
+	r, err := c.Syscall(ctxT(t), netbsd.SYS_read, 3, base+8, size)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(size), r.Retval[0])
+	writes := mem.calls.Load()
+	got, err := mem.CopyIn(ctxT(t), base, size+8)
+	require.NoError(t, err)
+	assert.Equal(t, make([]byte, 8), got[:8], "the bad COPYOUT wrote to memory")
+	assert.True(t, bytes.Equal(data, got[8:]), "the bytes in memory are not those sent")
+	assert.Greater(t, writes, int64(1), "the COPYOUT went to memory in one piece")
+	assert.Contains(t, log.String(), "bad copyout request")
 	waitFake(t, done)
 }

@@ -1,6 +1,9 @@
 package sp
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // serve answers one request from the server, on the reading goroutine,
 // as the C client does.
@@ -130,4 +133,67 @@ func (c *Client) reply(f *Frame, t Type, body []byte) {
 	if err := c.fr.writeFrameData(nil, Header{Reqno: f.Reqno, Class: ClassResp, Type: t}, nil, body); err != nil {
 		c.log.Info("reply to the server failed", "frame", f.Header.String(), "err", err)
 	}
+}
+
+// nextFrame reads the server's next frame, or serves it as it reads it
+// and returns nil: a COPYOUT too large for the client's reused frame
+// (a read of more than 64 KiB) streams into Memory a chunk at a time,
+// as a fresh body for each would be garbage for the collector at once.
+// Only where the data goes to Memory as it came (no translation, no
+// Faithful reading of the C client's own, no Trace hook to show it to).
+func (c *Client) nextFrame() (*Frame, error) {
+	raw, err := c.fr.ReadHeader()
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.fr.ParseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	if h.Class == ClassReq && h.Type == TypeCopyOut && h.BodyLen() > maxReusedBody &&
+		c.xs == nil && !c.cfg.Faithful && c.fr.Trace == nil && c.cfg.Memory != nil {
+		return nil, c.streamCopyOut(h)
+	}
+	return c.fr.readBodyOf(h)
+}
+
+// streamChunk is how much of a streamed COPYOUT goes to Memory at once.
+const streamChunk = 64 << 10
+
+// streamCopyOut serves the COPYOUT of header h, its body unread, as
+// serve does a whole one: the same checks, the same memory writes, the
+// same complaints.
+func (c *Client) streamCopyOut(h Header) error {
+	if c.stream == nil {
+		c.stream = make([]byte, streamChunk)
+	}
+	fixed := c.codec.CopydataSize()
+	head := c.stream[:fixed]
+	if err := c.fr.ReadBodyPart(h, head); err != nil {
+		return err
+	}
+	rest := h.BodyLen() - uint64(fixed)
+	n, addr, _, err := c.codec.ParseCopydata(head, false)
+	if err == nil && n != rest {
+		err = fmt.Errorf("%w: rsp_copydata says %d bytes, the frame carries %d", ErrBodySize, n, rest)
+	}
+	if err != nil {
+		c.log.Warn("bad copyout request", "frame", h.String(), "err", err)
+		return c.fr.Discard(h, rest)
+	}
+	var memErr error
+	for off := uint64(0); off < rest; {
+		chunk := c.stream[:min(uint64(len(c.stream)), rest-off)]
+		if err := c.fr.ReadBodyPart(h, chunk); err != nil {
+			return err
+		}
+		if memErr == nil {
+			memErr = c.cfg.Memory.CopyOut(c.ctx, addr+off, chunk)
+		}
+		off += uint64(len(chunk))
+	}
+	if memErr != nil {
+		c.log.Warn("copyout to a bad address; a C client would crash here", "addr", addr, "len", rest, "err", memErr)
+	}
+	return nil
 }

@@ -192,6 +192,11 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.readBodyOf(h)
+}
+
+// readBodyOf is ReadBody for a header already parsed.
+func (f *Framer) readBodyOf(h Header) (*Frame, error) {
 	fr := f.newFrame(h)
 	if n := h.BodyLen(); n > 0 {
 		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
