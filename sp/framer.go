@@ -402,8 +402,8 @@ func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error 
 	if err != nil {
 		return err
 	}
-	if cap(buf) <= maxKeptWrite {
-		f.wbuf = buf // big ones (large COPYOUTs) are left to the collector
+	if len(buf) <= maxKeptWrite {
+		f.wbuf = buf // bigger ones (large COPYOUTs) are left to the collector
 	}
 	return f.write(buf)
 }
@@ -471,11 +471,12 @@ func (f *Framer) write(b []byte) error {
 // errWouldWait: a write that must not wait could not write everything.
 var errWouldWait = errors.New("the write would wait")
 
-// maxKeptWrite is the largest write buffer a Framer keeps for the next
-// frame: room for a frame carrying 64 KiB of data (a COPYIN answer or a
+// maxKeptWrite is the largest write a Framer keeps its buffer for, for
+// the next frame: a frame carrying 64 KiB of data (a COPYIN answer or a
 // COPYOUT of a 64 KiB read), its header and the COPYOUTs held before it,
 // so that a connection without gathered writes (the guest's) does not
-// allocate one such buffer a frame.
+// allocate one such buffer a frame. (The buffer append grew for it may
+// be a page or so larger.)
 const maxKeptWrite = 68 << 10
 
 // writeRaw sends bytes exactly as given, for tests that must produce what

@@ -2,6 +2,7 @@ package sp
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -178,5 +179,30 @@ func TestAFrameWithLargeDataIsWrittenFromWhereTheDataLies(t *testing.T) {
 				assert.Less(t, cap(fr.wbuf), len(data), "the data was copied into the write buffer")
 			}
 		})
+	}
+}
+
+// A Framer without gathered writes (the wasm guest's connection is no
+// socket) keeps its write buffer for frames carrying 64 KiB of data, with
+// and without COPYOUTs held before them: writing one allocates nothing.
+func TestA64KiBFrameIsWrittenFromTheKeptBuffer(t *testing.T) {
+	data := make([]byte, 64<<10)
+	head := make([]byte, maxCopydata)
+	held := make([]byte, maxHeld-HeaderSize-maxCopydata-1)
+	for _, tc := range []struct {
+		name         string
+		before, head []byte
+	}{
+		{"a COPYIN answer", nil, nil},
+		{"a COPYOUT", nil, head},
+		{"a COPYOUT after held ones", held, head},
+	} {
+		f := NewFramer(nil, io.Discard, abi.MustLookup("amd64"))
+		var err error
+		allocs := testing.AllocsPerRun(20, func() {
+			err = f.writeFrameData(tc.before, Header{Class: ClassResp, Type: TypeCopyIn}, tc.head, data)
+		})
+		require.NoError(t, err)
+		assert.Zero(t, allocs, "allocations writing %s of 64 KiB", tc.name)
 	}
 }

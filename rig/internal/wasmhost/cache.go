@@ -10,28 +10,37 @@ import (
 
 // wazero never removes what it caches, and a compiled guest is some 20
 // MB: each new guest (a sprig release, a rebuilt guest) would add one for
-// good. So after each compilation an Engine prunes the cache: in each of
-// wazero's directories (one per wazero version and platform) it removes
-// entries written more than cacheMaxAge ago, and all but the newest
-// cacheKeep. A hit does not renew an entry (wazero only reads it), so a
-// guest in daily use is compiled anew once every cacheMaxAge.
+// good. So each new Engine prunes its cache once the guest is compiled
+// or loaded: in each of wazero's directories (one per wazero version and
+// platform) it removes entries written more than cacheMaxAge ago, and
+// all but the newest cacheKeep. A hit does not renew an entry (wazero
+// only reads it), so a guest in daily use is compiled anew once every
+// cacheMaxAge, or sooner where more than cacheKeep guests are built.
 const (
 	cacheMaxAge = 30 * 24 * time.Hour
 	cacheKeep   = 8
+	// staleWrite is how old the temporary file of a write must be to be
+	// taken for one that died: a living write renames its file within
+	// seconds, and one that finds it gone fails its compilation.
+	staleWrite = 24 * time.Hour
 )
 
 // pruneCache prunes the compilation cache in dir as of now and returns
 // how many files it removed. Only files in dir's wazero-* directories
 // are touched: entries, and the temporary files of writes that died
-// more than an hour ago. What cannot be read or removed (another
+// (staleWrite). What cannot be read or removed (another
 // process's prune got there first) is left.
 func pruneCache(dir string, now time.Time) int {
-	subdirs, err := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	top, err := os.ReadDir(dir)
 	if err != nil {
 		return 0
 	}
 	removed := 0
-	for _, sub := range subdirs {
+	for _, d := range top {
+		if !d.IsDir() || !strings.HasPrefix(d.Name(), "wazero-") {
+			continue
+		}
+		sub := filepath.Join(dir, d.Name())
 		entries, err := os.ReadDir(sub)
 		if err != nil {
 			continue
@@ -50,7 +59,7 @@ func pruneCache(dir string, now time.Time) int {
 			switch {
 			case isCacheKey(e.Name()):
 				files = append(files, entry{path, info.ModTime()})
-			case strings.HasSuffix(e.Name(), ".tmp") && now.Sub(info.ModTime()) > time.Hour:
+			case strings.HasSuffix(e.Name(), ".tmp") && now.Sub(info.ModTime()) > staleWrite:
 				// What a compilation that died left half written.
 				if os.Remove(path) == nil {
 					removed++

@@ -42,10 +42,10 @@ func TestPruningTheCacheKeepsTheNewestEntriesOfEachWazero(t *testing.T) {
 	}
 	gone = append(gone,
 		cacheFile(t, dir, "wazero-v1.11.0-amd64-linux/"+key(1), cacheMaxAge+time.Hour),
-		cacheFile(t, dir, "wazero-v1.12.0-amd64-linux/"+key(99)+".123.tmp", 2*time.Hour))
+		cacheFile(t, dir, "wazero-v1.12.0-amd64-linux/"+key(99)+".123.tmp", staleWrite+time.Hour))
 	kept = append(kept,
 		cacheFile(t, dir, "wazero-v1.11.0-amd64-linux/"+key(2), cacheMaxAge-time.Hour),
-		cacheFile(t, dir, "wazero-v1.12.0-amd64-linux/"+key(98)+".456.tmp", time.Minute), // being written
+		cacheFile(t, dir, "wazero-v1.12.0-amd64-linux/"+key(98)+".456.tmp", 2*time.Hour), // a slow write
 		cacheFile(t, dir, "wazero-v1.12.0-amd64-linux/notes.txt", 2*cacheMaxAge),
 		cacheFile(t, dir, "other/"+key(3), 2*cacheMaxAge),
 		cacheFile(t, dir, key(4), 2*cacheMaxAge))
@@ -78,4 +78,18 @@ func TestAnEngineLeavesItsCachePruned(t *testing.T) {
 		return nil
 	})
 	assert.Len(t, entries, 1, "the guest just compiled is cached: %v", entries)
+}
+
+// The cache directory is a path, not a pattern: pruning one whose name
+// holds a glob's metacharacters prunes it, and nothing beside it.
+func TestPruningACacheDirNamedLikeAPatternPrunesOnlyIt(t *testing.T) {
+	parent := t.TempDir()
+	for _, name := range []string{"cache*", "cache[1"} {
+		dir := filepath.Join(parent, name)
+		old := cacheFile(t, dir, "wazero-v1-amd64-linux/"+key(1), cacheMaxAge+time.Hour)
+		beside := cacheFile(t, parent, "cache-of-another-app/wazero-v1-amd64-linux/"+key(1), cacheMaxAge+time.Hour)
+		assert.Equal(t, 1, pruneCache(dir, time.Now()), name)
+		assert.NoFileExists(t, old, name)
+		assert.FileExists(t, beside, "%s: a directory beside the cache was pruned", name)
+	}
 }
