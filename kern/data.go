@@ -1,9 +1,8 @@
 package kern
 
 import (
-	"sync"
-
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/internal/bufpool"
 )
 
 // A regular file's data lives in pages of fs.pageSize bytes, allocated
@@ -13,7 +12,7 @@ import (
 // fs.mu.
 
 // readAt returns up to max bytes of n's data at off (none at or past the
-// end). Up to bigIOBufSize of them come in a pooled buffer (putIOBuf).
+// end). Up to 1 MiB of them come in a pooled buffer (putIOBuf).
 func (fs *fileSystem) readAt(n *inode, off int64, max int) []byte {
 	if off < 0 || off >= n.size || max <= 0 {
 		return nil
@@ -39,23 +38,18 @@ func (fs *fileSystem) readAt(n *inode, off int64, max int) []byte {
 // garbage for the collector after each: with a fresh 1 MiB one each
 // read, zeroing and collecting them took a quarter of the server's CPU.
 var (
-	ioBufs    = sync.Pool{New: func() any { return new([ioBufSize]byte) }}
-	bigIOBufs = sync.Pool{New: func() any { return new([bigIOBufSize]byte) }}
-)
-
-const (
-	ioBufSize    = 64 << 10
-	bigIOBufSize = 1 << 20 // MaxIO's default
+	ioBufs    = bufpool.New(64<<10, 16)
+	bigIOBufs = bufpool.New(1<<20, 4) // MaxIO's default
 )
 
 // getIOBuf returns n bytes to copy a read's data into, unzeroed when
 // pooled is true.
 func getIOBuf(n int) (b []byte, pooled bool) {
 	switch {
-	case n <= ioBufSize:
-		return ioBufs.Get().(*[ioBufSize]byte)[:n], true
-	case n <= bigIOBufSize:
-		return bigIOBufs.Get().(*[bigIOBufSize]byte)[:n], true
+	case n <= ioBufs.Size():
+		return ioBufs.Get()[:n], true
+	case n <= bigIOBufs.Size():
+		return bigIOBufs.Get()[:n], true
 	}
 	return make([]byte, n), false
 }
@@ -63,12 +57,8 @@ func getIOBuf(n int) (b []byte, pooled bool) {
 // putIOBuf gives back a buffer getIOBuf took from a pool; other slices
 // are left alone.
 func putIOBuf(b []byte) {
-	switch cap(b) {
-	case ioBufSize:
-		ioBufs.Put((*[ioBufSize]byte)(b[:ioBufSize]))
-	case bigIOBufSize:
-		bigIOBufs.Put((*[bigIOBufSize]byte)(b[:bigIOBufSize]))
-	}
+	ioBufs.Put(b)
+	bigIOBufs.Put(b)
 }
 
 // mayWrite checks, before the data is copied in, that length bytes at

@@ -123,10 +123,9 @@ type Client struct {
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
 
-	w      *waiters // request numbers and the syscalls waiting for replies
-	r      reading  // who reads the server's frames (clientread.go)
-	gone   givenUp  // client-translates calls given up on (clientgivenup.go)
-	stream []byte   // the reader's buffer for a large COPYOUT (nextFrame)
+	w     *waiters // request numbers and the syscalls waiting for replies
+	r     reading  // who reads the server's frames (clientread.go)
+	large Frame    // the reader's frame for a large COPYOUT (serveLarge)
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc
@@ -263,7 +262,7 @@ func (c *Client) HandshakeExec(ctx context.Context, name string) error {
 }
 
 func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte) error {
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeHandshake, U: uint32(kind)}, body)
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeHandshake, U: uint32(kind)}, body, nil)
 	if err != nil {
 		return fmt.Errorf("sp: %s handshake: %w", kind, err)
 	}
@@ -281,7 +280,7 @@ func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte)
 // cookie a new connection presents in HandshakeFork.
 func (c *Client) Prefork(ctx context.Context) (Cookie, error) {
 	var ck Cookie
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypePrefork}, nil)
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypePrefork}, nil, nil)
 	if err != nil {
 		return ck, fmt.Errorf("sp: prefork: %w", err)
 	}
@@ -373,10 +372,12 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 			return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 		}
 	}
-	r, err := c.SyscallBody(ctx, num, body)
+	r, err := c.syscallBody(ctx, num, body, call)
 	if call != nil {
 		if err != nil {
-			c.abandon(call, err)
+			if !errors.As(err, new(*givenUpError)) {
+				call.Abort() // else the waiters forget it (giveUp)
+			}
 		} else {
 			if why := call.Spoiled(); why != "" {
 				c.log.Info("typed data could not be translated; answering ENOSYS", "syscall", num.String(), "why", why)
@@ -420,7 +421,12 @@ func argValue(a any) (uint64, bool) {
 // wire ABI's layout, for syscalls sprig does not describe. No typed data
 // is translated in client-translates mode.
 func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte) (Result, error) {
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body)
+	return c.syscallBody(ctx, num, body, nil)
+}
+
+// syscallBody is SyscallBody for the translated call, if any, behind it.
+func (c *Client) syscallBody(ctx context.Context, num netbsd.Sysno, body []byte, call *xlate.Call) (Result, error) {
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body, call)
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 	}
@@ -434,10 +440,11 @@ func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte)
 }
 
 // roundTrip sends a request and waits for its response, resending after
-// TRYAGAIN as the C client does.
-func (c *Client) roundTrip(ctx context.Context, h Header, body []byte) (*Frame, error) {
+// TRYAGAIN as the C client does. call, when not nil, is the translated
+// call the request carries (see giveUp).
+func (c *Client) roundTrip(ctx context.Context, h Header, body []byte, call *xlate.Call) (*Frame, error) {
 	for try := 0; ; try++ {
-		f, err := c.once(ctx, h, body)
+		f, err := c.once(ctx, h, body, call)
 		if err != nil {
 			return nil, err
 		}
@@ -456,7 +463,7 @@ func (c *Client) roundTrip(ctx context.Context, h Header, body []byte) (*Frame, 
 	}
 }
 
-func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error) {
+func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Call) (*Frame, error) {
 	if err := expired(ctx); err != nil {
 		return nil, err
 	}
@@ -477,8 +484,7 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 			return f, nil // claimed: the waiter is gone already
 		}
 		if err != nil {
-			late := c.w.remove(reqno)
-			return nil, c.gaveUp(reqno, late != nil, err)
+			return nil, c.giveUp(reqno, call, err)
 		}
 	}
 	defer c.w.remove(reqno)
@@ -493,8 +499,7 @@ func (c *Client) once(ctx context.Context, h Header, body []byte) (*Frame, error
 	case f, ok := <-ch:
 		return c.answer(f, ok)
 	case <-ctx.Done():
-		late := c.w.remove(reqno)
-		return nil, c.gaveUp(reqno, late != nil, ctx.Err())
+		return nil, c.giveUp(reqno, call, ctx.Err())
 	}
 }
 
@@ -520,7 +525,7 @@ func (c *Client) handle(f *Frame) {
 		c.log.Warn("frame of unknown class from server", "frame", f.Header.String())
 		return
 	}
-	if !c.w.deliver(f) && !(c.xs != nil && c.gone.answered(f.Reqno)) {
+	if !c.w.deliver(f) {
 		c.log.Info("response to no outstanding request", "frame", f.Header.String())
 	}
 }
@@ -537,7 +542,6 @@ func (c *Client) end(err error) {
 		c.rwc.Close()
 		c.cancel()
 		c.unwatch()
-		c.gone.end()
 		c.r.mu.Lock()
 		c.r.ended = true
 		c.r.mu.Unlock()

@@ -143,51 +143,66 @@ func TestACallPastItsDeadlineIsNotSentEvenBeforeTheTimerFires(t *testing.T) {
 	waitFake(t, done)
 }
 
-// A COPYOUT too large for the client's reused frame goes to memory as it
-// is read, a chunk at a time, with the checks of any COPYOUT: one whose
-// rsp_copydata disagrees with its frame is dropped unwritten, and the
-// connection goes on.
-func TestALargeCopyOutIsWrittenToMemoryAsItIsRead(t *testing.T) {
+// A COPYOUT too large for the client's reused frame is read whole into a
+// pooled buffer and served like any other: the same checks (one whose
+// rsp_copydata disagrees with its frame is dropped, one past the end of
+// memory writes nothing) and the same bytes in memory; the connection
+// goes on. One cut short by a server that hangs up writes nothing.
+func TestALargeCopyOutIsServedLikeAnyOther(t *testing.T) {
 	const base, size = 0x10000, 300 << 10
 	data := make([]byte, size)
 	for i := range data {
 		data[i] = byte(i*7 + i>>11)
 	}
-	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
-			return err
+	for _, cut := range []bool{false, true} {
+		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+			f := newFakeConn(conn)
+			if err := f.acceptGuest(); err != nil {
+				return err
+			}
+			call, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+			if err != nil {
+				return err
+			}
+			if cut {
+				whole, _ := f.codec.Copydata(size, base+8, data)
+				frame := append(rawHeader(uint64(sp.HeaderSize+len(whole)), 0, sp.ClassReq, sp.TypeCopyOut, 0), whole[:len(whole)/2]...)
+				_, err := conn.Write(frame)
+				return err // and hang up
+			}
+			bad, _ := f.codec.Copydata(size/2, base, data) // says half of what it carries
+			past, _ := f.codec.Copydata(size, base+size+16, data)
+			good, _ := f.codec.Copydata(size, base+8, data)
+			for _, body := range [][]byte{bad, past, good} {
+				if err := f.send(sp.Header{Class: sp.ClassReq, Type: sp.TypeCopyOut}, body); err != nil {
+					return err
+				}
+			}
+			return f.reply(call.Reqno, 0, [2]uint64{size, 0})
+		})
+		mem := &countingMemory{Memory: sptest.NewMemory(base, 2*size)}
+		cfg := sp.DefaultClientConfig(mustABI("amd64"))
+		cfg.Memory = mem
+		var log logBuf
+		cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		c := dialFake(t, url, cfg)
+		require.NoError(t, c.HandshakeGuest(ctxT(t)))
+		r, err := c.Syscall(ctxT(t), netbsd.SYS_read, 3, base+8, size)
+		got, cerr := mem.Memory.CopyIn(ctxT(t), base, 2*size)
+		require.NoError(t, cerr)
+		if cut {
+			require.ErrorIs(t, err, sp.ErrClosed)
+			assert.Equal(t, make([]byte, 2*size), got, "a COPYOUT cut short wrote to memory")
+			waitFake(t, done)
+			continue
 		}
-		call, err := f.expect(sp.ClassReq, sp.TypeSyscall)
-		if err != nil {
-			return err
-		}
-		bad, _ := f.codec.Copydata(size/2, base, data) // says half of what it carries
-		if err := f.send(sp.Header{Class: sp.ClassReq, Type: sp.TypeCopyOut}, bad); err != nil {
-			return err
-		}
-		good, _ := f.codec.Copydata(size, base+8, data)
-		if err := f.send(sp.Header{Reqno: 1, Class: sp.ClassReq, Type: sp.TypeCopyOut}, good); err != nil {
-			return err
-		}
-		return f.reply(call.Reqno, 0, [2]uint64{size, 0})
-	})
-	mem := &countingMemory{Memory: sptest.NewMemory(base, size+64)}
-	cfg := sp.DefaultClientConfig(mustABI("amd64"))
-	cfg.Memory = mem
-	var log logBuf
-	cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
-	c := dialFake(t, url, cfg)
-	require.NoError(t, c.HandshakeGuest(ctxT(t)))
-	r, err := c.Syscall(ctxT(t), netbsd.SYS_read, 3, base+8, size)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(size), r.Retval[0])
-	writes := mem.calls.Load()
-	got, err := mem.CopyIn(ctxT(t), base, size+8)
-	require.NoError(t, err)
-	assert.Equal(t, make([]byte, 8), got[:8], "the bad COPYOUT wrote to memory")
-	assert.True(t, bytes.Equal(data, got[8:]), "the bytes in memory are not those sent")
-	assert.Greater(t, writes, int64(1), "the COPYOUT went to memory in one piece")
-	assert.Contains(t, log.String(), "bad copyout request")
-	waitFake(t, done)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(size), r.Retval[0])
+		assert.Equal(t, make([]byte, 8), got[:8], "the bad COPYOUT wrote to memory")
+		assert.True(t, bytes.Equal(data, got[8:8+size]), "the bytes in memory are not those sent")
+		assert.Equal(t, make([]byte, size-8), got[8+size:], "the COPYOUT past the end of memory wrote to it")
+		assert.Equal(t, int64(2), mem.calls.Load(), "memory calls: the COPYOUT past the end and the good one")
+		assert.Contains(t, log.String(), "bad copyout request")
+		waitFake(t, done)
+	}
 }

@@ -2,7 +2,8 @@ package sp
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/rumpsprig/sprig/internal/bufpool"
 )
 
 // serve answers one request from the server, on the reading goroutine,
@@ -135,12 +136,11 @@ func (c *Client) reply(f *Frame, t Type, body []byte) {
 	}
 }
 
-// nextFrame reads the server's next frame, or serves it as it reads it
-// and returns nil: a COPYOUT too large for the client's reused frame
-// (a read of more than 64 KiB) streams into Memory a chunk at a time,
-// as a fresh body for each would be garbage for the collector at once.
-// Only where the data goes to Memory as it came (no translation, no
-// Faithful reading of the C client's own, no Trace hook to show it to).
+// nextFrame reads the server's next frame, or serves it and returns nil:
+// a COPYOUT too large for the client's reused frame (a read of more than
+// 64 KiB) is read into a pooled buffer, as a fresh body for each would be
+// garbage for the collector at once, and served from there like any
+// other. Not with a Trace hook, which may keep the frames it sees.
 func (c *Client) nextFrame() (*Frame, error) {
 	raw, err := c.fr.ReadHeader()
 	if err != nil {
@@ -150,50 +150,29 @@ func (c *Client) nextFrame() (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.Class == ClassReq && h.Type == TypeCopyOut && h.BodyLen() > maxReusedBody &&
-		c.xs == nil && !c.cfg.Faithful && c.fr.Trace == nil && c.cfg.Memory != nil {
-		return nil, c.streamCopyOut(h)
+	if n := h.BodyLen(); h.Class == ClassReq && h.Type == TypeCopyOut && n > maxReusedBody && n <= uint64(largeBodies.Size()) && c.fr.Trace == nil {
+		return nil, c.serveLarge(h)
 	}
 	return c.fr.readBodyOf(h)
 }
 
-// streamChunk is how much of a streamed COPYOUT goes to Memory at once.
-const streamChunk = 64 << 10
+// largeBodies are the buffers of serveLarge, for the COPYOUT of a read
+// of up to 1 MiB (kern's MaxIO by default) and its rsp_copydata. The
+// clients of a process share them.
+var largeBodies = bufpool.New(1<<20+64, 4)
 
-// streamCopyOut serves the COPYOUT of header h, its body unread, as
-// serve does a whole one: the same checks, the same memory writes, the
-// same complaints.
-func (c *Client) streamCopyOut(h Header) error {
-	if c.stream == nil {
-		c.stream = make([]byte, streamChunk)
-	}
-	fixed := c.codec.CopydataSize()
-	head := c.stream[:fixed]
-	if err := c.fr.ReadBodyPart(h, head); err != nil {
+// serveLarge reads the large COPYOUT of header h whole, as ReadBody
+// would, into a pooled buffer and serves it; the buffer goes back
+// afterwards (Memory keeps nothing of what CopyOut was given).
+func (c *Client) serveLarge(h Header) error {
+	buf := largeBodies.Get()
+	defer largeBodies.Put(buf)
+	f := &c.large
+	*f = Frame{Header: h, Body: buf[:h.BodyLen():h.BodyLen()]}
+	defer func() { *f = Frame{} }()
+	if err := c.fr.ReadBodyPart(h, f.Body); err != nil {
 		return err
 	}
-	rest := h.BodyLen() - uint64(fixed)
-	n, addr, _, err := c.codec.ParseCopydata(head, false)
-	if err == nil && n != rest {
-		err = fmt.Errorf("%w: rsp_copydata says %d bytes, the frame carries %d", ErrBodySize, n, rest)
-	}
-	if err != nil {
-		c.log.Warn("bad copyout request", "frame", h.String(), "err", err)
-		return c.fr.Discard(h, rest)
-	}
-	var memErr error
-	for off := uint64(0); off < rest; {
-		chunk := c.stream[:min(uint64(len(c.stream)), rest-off)]
-		if err := c.fr.ReadBodyPart(h, chunk); err != nil {
-			return err
-		}
-		if memErr == nil {
-			memErr = c.cfg.Memory.CopyOut(c.ctx, addr+off, chunk)
-		}
-		off += uint64(len(chunk))
-	}
-	if memErr != nil {
-		c.log.Warn("copyout to a bad address; a C client would crash here", "addr", addr, "len", rest, "err", memErr)
-	}
+	c.serve(f)
 	return nil
 }

@@ -240,33 +240,47 @@ func (w *waiters) waiting(reqno uint64) bool {
 	return ok
 }
 
-// A call given up on keeps its regions until its late reply comes, even
-// one that came before the call was kept, or until the connection ends;
-// past maxGivenUp calls, or once the connection has ended, a call is
-// forgotten at once.
-func TestACallGivenUpOnKeepsItsRegionsUntilItsReplyComes(t *testing.T) {
+// A request given up on keeps what its late reply must end (here a
+// translated call's regions) until that reply comes or the connection
+// ends, under the lock replies are delivered under: a reply either finds
+// its waiter or what was left behind, whenever it comes. Past maxGivenUp
+// requests, or once the connection has ended, abandon keeps nothing.
+func TestARequestGivenUpOnIsForgottenWhenItsReplyComes(t *testing.T) {
 	xs := xlate.NewSession(xlate.NewPair(abi.MustLookup("mips"), abi.MustLookup("amd64")), xlate.DefaultConfig())
 	begin := func() *xlate.Call {
 		call, _, err := xs.Begin(context.Background(), nil, netbsd.SYS___fstat50, []uint64{3, 0x10000})
 		require.NoError(t, err)
 		return call
 	}
-	var g givenUp
-	require.True(t, g.keep(7, begin()))
-	assert.Equal(t, 1, xs.Regions())
-	assert.False(t, g.answered(8), "a reply to another request ended the call")
-	assert.Equal(t, 1, xs.Regions())
-	assert.True(t, g.answered(7))
-	assert.Zero(t, xs.Regions(), "the late reply left the call's regions")
-
-	assert.False(t, g.answered(9)) // the reply comes first
-	assert.False(t, g.keep(9, begin()), "a call whose reply came was kept")
-
-	for n := range maxGivenUp {
-		require.True(t, g.keep(uint64(100+n), begin()))
+	reply := func(reqno uint64) *Frame {
+		return &Frame{Header: Header{Reqno: reqno, Class: ClassResp, Type: TypeSyscall}}
 	}
-	assert.False(t, g.keep(99, begin()), "more than maxGivenUp calls were kept")
-	g.end()
+	w := newWaiters(1)
+	reqno, _, err := w.add()
+	require.NoError(t, err)
+	require.True(t, w.abandon(reqno, begin().Abort))
+	assert.Equal(t, 1, xs.Regions())
+	assert.False(t, w.anyWaiting(), "a request given up on is still awaited")
+	assert.False(t, w.deliver(reply(reqno+100)), "a reply to another request was taken")
+	assert.Equal(t, 1, xs.Regions())
+	assert.True(t, w.deliver(reply(reqno)), "the late reply was not taken")
+	assert.Zero(t, xs.Regions(), "the late reply left the call's regions")
+	assert.False(t, w.deliver(reply(reqno)), "a second reply was taken")
+
+	// The reply came before the caller gave up: nothing is kept.
+	reqno, _, err = w.add()
+	require.NoError(t, err)
+	require.True(t, w.deliver(reply(reqno)))
+	assert.False(t, w.abandon(reqno, begin().Abort), "a request whose reply came was kept")
+
+	for range maxGivenUp {
+		reqno, _, err := w.add()
+		require.NoError(t, err)
+		require.True(t, w.abandon(reqno, begin().Abort))
+	}
+	reqno, _, err = w.add()
+	require.NoError(t, err)
+	assert.False(t, w.abandon(reqno, begin().Abort), "more than maxGivenUp requests were kept")
+	w.fail(errors.New("gone"))
 	assert.Equal(t, 2, xs.Regions(), "only the two calls refused above are left to their callers")
-	assert.False(t, g.keep(1000, begin()), "a call was kept after the connection ended")
 }

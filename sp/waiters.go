@@ -27,6 +27,9 @@ type waiters struct {
 	// without it (anyWaiting, once per call).
 	awaited atomic.Int64
 	err     error // set when the connection has ended
+	// Requests whose callers gave up but whose replies may still come,
+	// with what to run when they do (abandon).
+	abandoned map[uint64]func()
 }
 
 // waiterRing is the ring's size, a power of two.
@@ -174,17 +177,56 @@ func (w *waiters) claim(reqno uint64) bool {
 
 // deliver hands f to its waiter; false when nobody waits for it (or
 // its response came already). The waiter stays registered until it
-// removes itself, so remove finds a response it did not take.
+// removes itself, so remove finds a response it did not take. The
+// response to a request given up on (abandon) runs its forget instead.
 func (w *waiters) deliver(f *Frame) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	wt := w.get(f.Reqno)
 	if wt == nil || wt.delivered {
-		return false
+		forget, ok := w.abandoned[f.Reqno]
+		delete(w.abandoned, f.Reqno)
+		w.mu.Unlock()
+		if ok {
+			forget()
+		}
+		return ok
 	}
 	wt.delivered = true
 	w.awaited.Add(-1)
 	wt.ch <- f
+	w.mu.Unlock()
+	return true
+}
+
+// abandon removes the waiter of reqno, whose owner gave up on it, as
+// remove does; but while its response has yet to come it keeps forget,
+// to run when the response comes (deliver) or the connection ends
+// (fail), and returns true. False means forget is the caller's to run:
+// the response came already, the connection has ended, or maxGivenUp
+// requests are kept already.
+func (w *waiters) abandon(reqno uint64, forget func()) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wt := w.del(reqno)
+	if wt == nil {
+		return false
+	}
+	answered := wt.delivered
+	if !answered {
+		w.awaited.Add(-1)
+	}
+	select {
+	case <-wt.ch:
+	default:
+	}
+	w.recycle(wt)
+	if answered || w.err != nil || len(w.abandoned) >= maxGivenUp {
+		return false
+	}
+	if w.abandoned == nil {
+		w.abandoned = map[uint64]func(){}
+	}
+	w.abandoned[reqno] = forget
 	return true
 }
 
@@ -193,10 +235,11 @@ func (w *waiters) deliver(f *Frame) bool {
 // failure returns err.
 func (w *waiters) fail(err error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.err == nil {
 		w.err = err
 	}
+	abandoned := w.abandoned
+	w.abandoned = nil
 	for i, wt := range w.ring {
 		if wt != nil {
 			close(wt.ch)
@@ -208,6 +251,10 @@ func (w *waiters) fail(err error) {
 	}
 	w.more, w.free = nil, nil
 	w.awaited.Store(0)
+	w.mu.Unlock()
+	for _, forget := range abandoned {
+		forget()
+	}
 }
 
 // failure returns why the connection ended, or nil while it is alive.
