@@ -61,3 +61,35 @@ func TestALateCopyOfACallGivenUpOnLeavesOtherCallsAlone(t *testing.T) {
 	wg.Wait()
 	require.Zero(t, enosys, "fstat answered ENOSYS %d times of %d", enosys, fstats)
 }
+
+// A pread given up on and an fstat after it on the same buffer: the
+// pread's late COPYOUT lands at the address the fstat's region starts at
+// too, and goes to the region that can take it (the pread's plain bytes),
+// not to the later one whose typed struct it is not.
+func TestALateCopyGoesToTheRegionThatTakesIt(t *testing.T) {
+	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
+	cc.Mode = sp.ModeClientTranslates
+	c, mem, ctx := amd64Client(t, cc)
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+	require.NoError(t, err)
+	fd := r.Retval[0]
+	buf, _ := mem.AllocBytes(4096)
+	_, err = c.Syscall(ctx, netbsd.SYS_pwrite, fd, buf, 64, 0)
+	require.NoError(t, err)
+	enosys, gaveUp := 0, 0
+	const n = 1500
+	for i := range n {
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(i%100)*time.Microsecond)
+		if _, err := c.Syscall(cctx, netbsd.SYS_pread, fd, buf, 64, 0); err != nil {
+			gaveUp++
+		}
+		cancel()
+		r, err := c.Syscall(ctx, netbsd.SYS___fstat50, fd, buf)
+		require.NoError(t, err)
+		if r.Errno == netbsd.ENOSYS {
+			enosys++
+		}
+	}
+	t.Logf("%d of %d preads given up on", gaveUp, n)
+	require.Zero(t, enosys, "fstat answered ENOSYS %d times of %d", enosys, n)
+}

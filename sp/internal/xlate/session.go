@@ -321,23 +321,44 @@ func (s *Session) mapAddress(v uint64, size int) (uint64, bool) {
 	return v, abi.FitsUnsigned(v, size)
 }
 
-// find returns the region a server address falls in and the offset
-// there: of those that hold it, the one starting closest below it, the
-// later one on a tie (two arguments at one address).
-func (s *Session) findLocked(addr uint64) (*region, uint64) {
+// find returns the region a copy of n bytes at a server address falls
+// in and the offset there: of those that hold the address, the one
+// starting closest below it. Of regions that start alike (two arguments
+// at one address, or a call given up on and a later one on the same
+// buffer) it prefers one that can take the copy whole, then the later.
+func (s *Session) findLocked(addr uint64, n int) (*region, uint64) {
 	var best *region
 	for _, r := range s.regions {
 		if addr < r.wire || addr-r.wire >= max(r.wext, 1) {
 			continue
 		}
-		if best == nil || r.wire > best.wire || (r.wire == best.wire && r.seq > best.seq) {
+		switch {
+		case best == nil || r.wire > best.wire:
 			best = r
+		case r.wire == best.wire:
+			rt, bt := r.takes(addr-r.wire, n), best.takes(addr-best.wire, n)
+			if rt && !bt || rt == bt && r.seq > best.seq {
+				best = r
+			}
 		}
 	}
 	if best == nil {
 		return nil, 0
 	}
 	return best, addr - best.wire
+}
+
+// takes reports whether a copy of n bytes at offset off fits r: within
+// its extent and, for typed data, in whole elements.
+func (r *region) takes(off uint64, n int) bool {
+	if off+uint64(n) > max(r.wext, 1) {
+		return false
+	}
+	if r.points != netbsd.PointsData || r.el == nil || r.el.raw && (r.lenEl == nil || r.lenEl.raw) {
+		return true // untyped, as locate decides
+	}
+	ws := uint64(r.el.s.Size)
+	return ws > 0 && n > 0 && off%ws == 0 && uint64(n)%ws == 0
 }
 
 // spoilLocked marks r's call as untranslatable.

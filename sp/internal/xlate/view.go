@@ -38,7 +38,7 @@ func (v *view) locate(op string, addr uint64, n int) (target, error) {
 	s := v.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, off := s.findLocked(addr)
+	r, off := s.findLocked(addr, n)
 	if r == nil {
 		if s.p.narrow {
 			return target{}, fmt.Errorf("%w: %s of %d bytes at %#x: no window holds it", ErrFault, op, n, addr)
