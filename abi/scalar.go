@@ -4,41 +4,35 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // PutUint stores the low size bytes of v at b[0:size] in order o.
 //
-// encoding/binary's two orders are called directly, not through o: a
+// encoding/binary's two orders are coded directly, not through o (a
+// big-endian value is a little-endian one with its bytes reversed): a
 // call through the interface would make every caller's b escape to the
 // heap, so that no buffer on a caller's stack could be encoded into.
 func PutUint(o ByteOrder, b []byte, size int, v uint64) {
+	checkSize(size)
 	switch {
-	case size == 1:
-		b[0] = byte(v)
-	case size != 2 && size != 4 && size != 8:
-		panic(fmt.Sprintf("abi: no %d-byte integers", size))
-	case o == binary.LittleEndian:
-		le := binary.LittleEndian
-		switch size {
-		case 2:
-			le.PutUint16(b, uint16(v))
-		case 4:
-			le.PutUint32(b, uint32(v))
-		default:
-			le.PutUint64(b, v)
-		}
+	case size == 1 || o == binary.LittleEndian:
 	case o == binary.BigEndian:
-		be := binary.BigEndian
-		switch size {
-		case 2:
-			be.PutUint16(b, uint16(v))
-		case 4:
-			be.PutUint32(b, uint32(v))
-		default:
-			be.PutUint64(b, v)
-		}
+		v = bits.ReverseBytes64(v) >> (64 - 8*size)
 	default:
 		copy(b[:size], putOther(o, size, v))
+		return
+	}
+	le := binary.LittleEndian
+	switch size {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		le.PutUint16(b, uint16(v))
+	case 4:
+		le.PutUint32(b, uint32(v))
+	default:
+		le.PutUint64(b, v)
 	}
 }
 
@@ -57,41 +51,42 @@ func putOther(o ByteOrder, size int, v uint64) []byte {
 	return t
 }
 
-// Uint reads a size-byte unsigned integer from b in order o (called
+// Uint reads a size-byte unsigned integer from b in order o (coded
 // directly for encoding/binary's orders, as in PutUint).
 func Uint(o ByteOrder, b []byte, size int) uint64 {
-	switch {
-	case size == 1:
-		return uint64(b[0])
-	case size != 2 && size != 4 && size != 8:
-		panic(fmt.Sprintf("abi: no %d-byte integers", size))
-	case o == binary.LittleEndian:
-		le := binary.LittleEndian
+	checkSize(size)
+	if size != 1 && o != binary.LittleEndian && o != binary.BigEndian {
+		t := append([]byte(nil), b[:size]...) // another order reads a copy (see PutUint)
 		switch size {
 		case 2:
-			return uint64(le.Uint16(b))
+			return uint64(o.Uint16(t))
 		case 4:
-			return uint64(le.Uint32(b))
+			return uint64(o.Uint32(t))
 		}
-		return le.Uint64(b)
-	case o == binary.BigEndian:
-		be := binary.BigEndian
-		switch size {
-		case 2:
-			return uint64(be.Uint16(b))
-		case 4:
-			return uint64(be.Uint32(b))
-		}
-		return be.Uint64(b)
+		return o.Uint64(t)
 	}
-	t := append([]byte(nil), b[:size]...) // another order reads a copy (see PutUint)
+	le := binary.LittleEndian
+	var v uint64
 	switch size {
+	case 1:
+		return uint64(b[0])
 	case 2:
-		return uint64(o.Uint16(t))
+		v = uint64(le.Uint16(b))
 	case 4:
-		return uint64(o.Uint32(t))
+		v = uint64(le.Uint32(b))
+	default:
+		v = le.Uint64(b)
 	}
-	return o.Uint64(t)
+	if o == binary.BigEndian {
+		v = bits.ReverseBytes64(v) >> (64 - 8*size)
+	}
+	return v
+}
+
+func checkSize(size int) {
+	if size != 1 && size != 2 && size != 4 && size != 8 {
+		panic(fmt.Sprintf("abi: no %d-byte integers", size))
+	}
 }
 
 // SignExtend interprets the low size bytes of v as a two's complement
