@@ -1,7 +1,6 @@
 package sp
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -54,46 +53,12 @@ type Codec struct {
 	// PadFill fills padding bytes of encoded bodies.
 	PadFill byte
 
-	l  *netbsd.Layouts
-	le bool // the ABI is little-endian
+	l *netbsd.Layouts
 }
 
 // NewCodec returns a Codec for d with the default padding fill.
 func NewCodec(d *abi.Descriptor) *Codec {
-	return &Codec{ABI: d, l: netbsd.LayoutsFor(d), le: !d.BigEndian(), PadFill: DefaultPadFill}
-}
-
-// uint reads a size-byte integer in the codec's byte order, and putUint
-// writes one: a syscall's reply is coded with encoding/binary's concrete
-// orders, which inline, rather than through abi.ByteOrder, an interface
-// call a word in Go compiled to wasm.
-func (c *Codec) uint(b []byte, size int) uint64 {
-	switch {
-	case size == 4 && c.le:
-		return uint64(binary.LittleEndian.Uint32(b))
-	case size == 8 && c.le:
-		return binary.LittleEndian.Uint64(b)
-	case size == 4:
-		return uint64(binary.BigEndian.Uint32(b))
-	case size == 8:
-		return binary.BigEndian.Uint64(b)
-	}
-	return abi.Uint(c.o(), b, size)
-}
-
-func (c *Codec) putUint(b []byte, size int, v uint64) {
-	switch {
-	case size == 4 && c.le:
-		binary.LittleEndian.PutUint32(b, uint32(v))
-	case size == 8 && c.le:
-		binary.LittleEndian.PutUint64(b, v)
-	case size == 4:
-		binary.BigEndian.PutUint32(b, uint32(v))
-	case size == 8:
-		binary.BigEndian.PutUint64(b, v)
-	default:
-		abi.PutUint(c.o(), b, size, v)
-	}
+	return &Codec{ABI: d, l: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
 }
 
 // Layouts returns the layouts of the codec's ABI, looked up once.
@@ -124,11 +89,12 @@ func (c *Codec) AppendSysresp(dst []byte, r Result) []byte {
 			b[i] = c.PadFill
 		}
 	}
+	o := c.o()
 	errOff := l.Fields[0].Offset
 	rv := l.Fields[1]
-	c.putUint(b[errOff:], 4, uint64(uint32(r.Errno)))
+	abi.PutUint(o, b[errOff:], 4, uint64(uint32(r.Errno)))
 	for i, v := range r.Retval {
-		c.putUint(b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
+		abi.PutUint(o, b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
 	}
 	return dst
 }
@@ -141,10 +107,11 @@ func (c *Codec) ParseSysresp(body []byte) (Result, error) {
 	if len(body) != l.Size {
 		return Result{}, bodyErr("rsp_sysresp", len(body), l.Size, c.ABI)
 	}
+	o := c.o()
 	rv := l.Fields[1]
-	r := Result{Errno: netbsd.Errno(int32(c.uint(body[l.Fields[0].Offset:], 4))), abi: c.ABI}
+	r := Result{Errno: netbsd.Errno(int32(abi.Uint(o, body[l.Fields[0].Offset:], 4))), abi: c.ABI}
 	for i := range r.Retval {
-		r.Retval[i] = c.uint(body[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size)
+		r.Retval[i] = abi.Uint(o, body[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size)
 	}
 	return r, nil
 }
