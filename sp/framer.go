@@ -123,37 +123,30 @@ func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	f := &Framer{r: r, w: w, MaxFrame: DefaultMaxFrame}
 	f.SetByteOrder(d.ByteOrder())
 	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
-	f.wnow = nowWriterFor(w)
-	switch w := w.(type) {
-	case *net.UnixConn:
-		f.wv = w
-	case *net.TCPConn:
-		f.wv = w
+	if s := bareSocket(w); s != nil {
+		f.wv = s
+		if rc, err := s.SyscallConn(); err == nil {
+			f.wnow = newNowWriter(rc, s)
+		}
 	}
 	return f
 }
 
-// nowWriterFor is a nowWriter for w when w is a socket whose Write is
-// the descriptor's own: a type that merely embeds one may do more in
+// bareSocket returns w when it is a unix or TCP socket whose Write is
+// the descriptor's own, which a Framer may write around (through the
+// descriptor, or gathered): a type that merely embeds one may do more in
 // Write (count, capture, throttle), and must see every frame.
-func nowWriterFor(w io.Writer) *nowWriter {
-	var c interface {
-		net.Conn
-		syscall.Conn
-	}
+func bareSocket(w io.Writer) interface {
+	net.Conn
+	syscall.Conn
+} {
 	switch w := w.(type) {
 	case *net.UnixConn:
-		c = w
+		return w
 	case *net.TCPConn:
-		c = w
-	default:
-		return nil
+		return w
 	}
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	return newNowWriter(rc, c)
+	return nil
 }
 
 // SetByteOrder changes the order used from the next frame on.
