@@ -134,6 +134,11 @@ func (w *waiters) anyWaiting() bool { return w.awaited.Load() > 0 }
 func (w *waiters) remove(reqno uint64) *Frame {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.removeLocked(reqno)
+}
+
+// removeLocked is remove with w.mu held.
+func (w *waiters) removeLocked(reqno uint64) *Frame {
 	wt := w.del(reqno)
 	if wt == nil {
 		return nil
@@ -207,20 +212,9 @@ func (w *waiters) deliver(f *Frame) bool {
 func (w *waiters) abandon(reqno uint64, forget func()) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	wt := w.del(reqno)
-	if wt == nil {
-		return false
-	}
-	answered := wt.delivered
-	if !answered {
-		w.awaited.Add(-1)
-	}
-	select {
-	case <-wt.ch:
-	default:
-	}
-	w.recycle(wt)
-	if answered || w.err != nil || len(w.abandoned) >= maxGivenUp {
+	// Its owner gave up without taking a response: one delivered is
+	// still in the channel, and comes back as late.
+	if late := w.removeLocked(reqno); late != nil || w.err != nil || len(w.abandoned) >= maxGivenUp {
 		return false
 	}
 	if w.abandoned == nil {
