@@ -123,9 +123,8 @@ type Client struct {
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
 
-	w     *waiters // request numbers and the syscalls waiting for replies
-	r     reading  // who reads the server's frames (clientread.go)
-	large Frame    // the reader's frame for a large COPYOUT (serveLarge)
+	w *waiters // request numbers and the syscalls waiting for replies
+	r reading  // who reads the server's frames (clientread.go)
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc
@@ -172,6 +171,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
 	c.fr.MaxFrame = cfg.MaxFrame
 	c.fr.Trace = cfg.Trace
+	c.fr.poolLarge = true // handle and syscallBody give every frame back
 	return c, nil
 }
 

@@ -106,18 +106,16 @@ func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) (*Frame, e
 		}
 		// A frame has begun: it is read whole, whatever ctx says now.
 		token := c.disarmStop()
-		f, err := c.nextFrame()
+		f, err := c.fr.ReadFrame()
 		if err != nil {
 			c.end(err)
 			return nil, nil
 		}
-		if f != nil && f.Reqno == reqno && (f.Class == ClassResp || f.Class == ClassError) && c.w.claim(reqno) {
+		if f.Reqno == reqno && (f.Class == ClassResp || f.Class == ClassError) && c.w.claim(reqno) {
 			c.releaseDisarmed() // disarmed before the frame was read
 			return f, nil
 		}
-		if f != nil {
-			c.handle(f)
-		}
+		c.handle(f)
 		if c.ended() { // serving a request ended the connection
 			c.releaseDisarmed()
 			return nil, nil
@@ -143,14 +141,12 @@ func (c *Client) ended() bool {
 // readBackground reads for the waiting calls until none waits.
 func (c *Client) readBackground() {
 	for {
-		f, err := c.nextFrame()
+		f, err := c.fr.ReadFrame()
 		if err != nil {
 			c.end(err)
 			return
 		}
-		if f != nil {
-			c.handle(f)
-		}
+		c.handle(f)
 		c.r.mu.Lock()
 		if !c.w.anyWaiting() {
 			c.r.busy = false

@@ -1,10 +1,6 @@
 package sp
 
-import (
-	"errors"
-
-	"github.com/rumpsprig/sprig/internal/bufpool"
-)
+import "errors"
 
 // serve answers one request from the server, on the reading goroutine,
 // as the C client does.
@@ -134,45 +130,4 @@ func (c *Client) reply(f *Frame, t Type, body []byte) {
 	if err := c.fr.writeFrameData(nil, Header{Reqno: f.Reqno, Class: ClassResp, Type: t}, nil, body); err != nil {
 		c.log.Info("reply to the server failed", "frame", f.Header.String(), "err", err)
 	}
-}
-
-// nextFrame reads the server's next frame, or serves it and returns nil:
-// a COPYOUT too large for the client's reused frame (a read of more than
-// 64 KiB) is read into a pooled buffer, as a fresh body for each would be
-// garbage for the collector at once, and served from there like any
-// other. Not with a Trace hook, which may keep the frames it sees.
-func (c *Client) nextFrame() (*Frame, error) {
-	raw, err := c.fr.ReadHeader()
-	if err != nil {
-		return nil, err
-	}
-	h, err := c.fr.ParseHeader(raw)
-	if err != nil {
-		return nil, err
-	}
-	if n := h.BodyLen(); h.Class == ClassReq && h.Type == TypeCopyOut && n > maxReusedBody && n <= uint64(largeBodies.Size()) && c.fr.Trace == nil {
-		return nil, c.serveLarge(h)
-	}
-	return c.fr.readBodyOf(h)
-}
-
-// largeBodies are the buffers of serveLarge, for the COPYOUT of a read
-// of up to 1 MiB (kern's MaxIO by default) and its rsp_copydata. The
-// clients of a process share them.
-var largeBodies = bufpool.New(1<<20+64, 4)
-
-// serveLarge reads the large COPYOUT of header h whole, as ReadBody
-// would, into a pooled buffer and serves it; the buffer goes back
-// afterwards (Memory keeps nothing of what CopyOut was given).
-func (c *Client) serveLarge(h Header) error {
-	buf := largeBodies.Get()
-	defer largeBodies.Put(buf)
-	f := &c.large
-	*f = Frame{Header: h, Body: buf[:h.BodyLen():h.BodyLen()]}
-	defer func() { *f = Frame{} }()
-	if err := c.fr.ReadBodyPart(h, f.Body); err != nil {
-		return err
-	}
-	c.serve(f)
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/internal/bufpool"
 )
 
 // DefaultMaxFrame is the largest frame a Framer accepts unless configured
@@ -116,6 +117,9 @@ type Framer struct {
 	// Small frames ReadBody made: the last one, and one its reader gave
 	// back (reuse) for the next to be made in.
 	lastSmall, spare atomic.Pointer[frameSmall]
+	// poolLarge: the reader gives back every frame it is done with, so a
+	// body too large to keep room for may come from largeBodies.
+	poolLarge bool
 }
 
 // NewFramer returns a Framer speaking the byte order of d on rw.
@@ -185,11 +189,6 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.readBodyOf(h)
-}
-
-// readBodyOf is ReadBody for a header already parsed.
-func (f *Framer) readBodyOf(h Header) (*Frame, error) {
 	fr := f.newFrame(h)
 	if n := h.BodyLen(); n > 0 {
 		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
@@ -218,9 +217,10 @@ const maxReusedBody = 64<<10 + 64
 // costs one allocation, not two. A frame the Framer reuses also keeps
 // the room a larger body needed (up to maxReusedBody) for the next.
 type frameSmall struct {
-	f    Frame
-	buf  [smallBody]byte
-	room []byte
+	f      Frame
+	buf    [smallBody]byte
+	room   []byte
+	pooled []byte // the largeBodies buffer f.Body lies in, if any
 }
 
 // init makes fs the frame of h with a body of n bytes, unread: in buf
@@ -243,10 +243,13 @@ func (fs *frameSmall) init(h Header, n uint64) *Frame {
 }
 
 // newFrame returns a Frame for h with its Body allocated, unread: in the
-// frame given back last, if any, when the body is not too large.
+// frame given back last, if any, when the body is not too large, and
+// for a larger one (a COPYOUT of more than 64 KiB) in a pooled buffer
+// when the reader gives its frames back (poolLarge).
 func (f *Framer) newFrame(h Header) *Frame {
 	n := h.BodyLen()
-	if n > maxReusedBody {
+	pooled := n > maxReusedBody && n <= uint64(largeBodies.Size()) && f.poolLarge && f.Trace == nil
+	if n > maxReusedBody && !pooled {
 		f.lastSmall.Store(nil)
 		return &Frame{Header: h, Body: make([]byte, n)} // not worth keeping
 	}
@@ -255,16 +258,32 @@ func (f *Framer) newFrame(h Header) *Frame {
 		fs = new(frameSmall)
 	}
 	f.lastSmall.Store(fs)
+	if pooled {
+		fs.pooled = largeBodies.Get()
+		fs.f = Frame{Header: h, Body: fs.pooled[:n:n]}
+		return &fs.f
+	}
 	return fs.init(h, n)
 }
 
+// largeBodies are the buffers of frames too large for a reused frame's
+// room, for the COPYOUT of a read of up to 1 MiB (kern's MaxIO by
+// default) and its rsp_copydata: a fresh body for each would be garbage
+// for the collector at once. The clients of a process share them.
+var largeBodies = bufpool.New(1<<20+64, 4)
+
 // reuse takes back fr, the last frame ReadBody returned, once its reader
 // is done with it and nothing else holds it: the next frame is made in
-// it. A client so reads its replies, and the requests it serves, without
-// allocating. A frame a Trace hook has seen may be kept by the hook, so
-// it is never reused; any other frame is ignored.
+// it, and a pooled body goes back to its pool. A client so reads its
+// replies, and the requests it serves, without allocating. A frame a
+// Trace hook has seen may be kept by the hook, so it is never reused;
+// any other frame is ignored.
 func (f *Framer) reuse(fr *Frame) {
 	if fs := f.lastSmall.Load(); fs != nil && &fs.f == fr && f.Trace == nil {
+		if fs.pooled != nil {
+			largeBodies.Put(fs.pooled)
+			fs.f.Body, fs.pooled = nil, nil
+		}
 		f.spare.Store(fs)
 	}
 }
