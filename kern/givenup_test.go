@@ -11,6 +11,7 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // In client-translates mode a call whose caller gave up still runs on
@@ -20,17 +21,10 @@ import (
 // correct fstat) would take the bytes for its typed data, fail to
 // translate them and answer ENOSYS.
 func TestALateCopyOfACallGivenUpOnLeavesOtherCallsAlone(t *testing.T) {
-	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
-	cc.Mode = sp.ModeClientTranslates
-	c, mem, ctx := amd64Client(t, cc)
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
-	require.NoError(t, err)
-	fd := r.Retval[0]
+	c, mem, ctx, fd := translatingClientWithAFile(t)
 	sb, _ := mem.AllocBytes(512)
 	next, _ := mem.AllocBytes(4096)
 	require.Equal(t, sb+512, next, "the pread's buffer lies inside the fstat's guessed extent")
-	_, err = c.Syscall(ctx, netbsd.SYS_pwrite, fd, next, 64, 0)
-	require.NoError(t, err)
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -67,15 +61,8 @@ func TestALateCopyOfACallGivenUpOnLeavesOtherCallsAlone(t *testing.T) {
 // too, and goes to the region that can take it (the pread's plain bytes),
 // not to the later one whose typed struct it is not.
 func TestALateCopyGoesToTheRegionThatTakesIt(t *testing.T) {
-	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
-	cc.Mode = sp.ModeClientTranslates
-	c, mem, ctx := amd64Client(t, cc)
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
-	require.NoError(t, err)
-	fd := r.Retval[0]
+	c, mem, ctx, fd := translatingClientWithAFile(t)
 	buf, _ := mem.AllocBytes(4096)
-	_, err = c.Syscall(ctx, netbsd.SYS_pwrite, fd, buf, 64, 0)
-	require.NoError(t, err)
 	enosys, gaveUp := 0, 0
 	const n = 1500
 	for i := range n {
@@ -92,4 +79,21 @@ func TestALateCopyGoesToTheRegionThatTakesIt(t *testing.T) {
 	}
 	t.Logf("%d of %d preads given up on", gaveUp, n)
 	require.Zero(t, enosys, "fstat answered ENOSYS %d times of %d", enosys, n)
+}
+
+// translatingClientWithAFile is a mips client that translates its own
+// frames for an amd64 kernel (amd64Client), with fd open on a file of 64
+// bytes.
+func translatingClientWithAFile(t *testing.T) (*sp.Client, *sptest.Memory, context.Context, uint64) {
+	t.Helper()
+	cc := sp.DefaultClientConfig(abi.MustLookup("mips"))
+	cc.Mode = sp.ModeClientTranslates
+	c, mem, ctx := amd64Client(t, cc)
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+	require.NoError(t, err)
+	fd := r.Retval[0]
+	data, _ := mem.AllocBytes(64)
+	_, err = c.Syscall(ctx, netbsd.SYS_pwrite, fd, data, 64, 0)
+	require.NoError(t, err)
+	return c, mem, ctx, fd
 }
