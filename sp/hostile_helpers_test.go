@@ -152,14 +152,21 @@ func (p *wirePeer) expectError(reqno uint64, code sp.ErrorCode) {
 // ignoring whatever it sends first, and returns how long it took.
 func (p *wirePeer) expectDropped(d time.Duration) time.Duration {
 	p.t.Helper()
+	took, ok := p.awaitDrop(d)
+	if !ok {
+		require.Fail(p.t, "the server did not drop the client", "within %v", d)
+	}
+	return took
+}
+
+// awaitDrop is expectDropped that reports a wait past d (false) instead
+// of failing the test, for a goroutine other than the test's.
+func (p *wirePeer) awaitDrop(d time.Duration) (time.Duration, bool) {
 	start := time.Now()
 	p.conn.SetReadDeadline(start.Add(d))
 	_, err := io.Copy(io.Discard, p.conn)
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		require.Fail(p.t, "the server did not drop the client", "within %v", d)
-	}
-	return time.Since(start)
+	return time.Since(start), !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // pipe makes a pipe in p's process and returns its read and write fds.
