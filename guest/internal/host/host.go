@@ -62,8 +62,14 @@ type Conn struct {
 	raw  syscall.RawConn
 }
 
-// fastWaitMillis bounds Read's first wait in the host.
-const fastWaitMillis = 1
+// fastWaitMillis bounds Read's first wait in the host. It was 1 ms, which
+// cost a fifth of a guest's getpid: the host waits with a read deadline,
+// so the thread sleeping in Go's network poller sleeps with a timeout of
+// at most this, and a kernel timer due before the next scheduler tick is
+// armed and cancelled on every wait, which is slow in a virtual machine
+// (RATIONALE.md, "A guest's first wait"). 20 ms is past the tick of a
+// kernel running at 100 Hz or more.
+const fastWaitMillis = 20
 
 // Dial asks the host to connect to url.
 func Dial(url string) (*Conn, error) {
