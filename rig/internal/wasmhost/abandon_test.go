@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/rumpsprig/sprig/guest/guestapi"
@@ -139,4 +140,46 @@ func TestAStopEndsABlockedSend(t *testing.T) {
 		t.Fatal("the send is still blocked after the stop")
 	}
 	st.closeAll()
+}
+
+// A spawned instance stops with its parent's context, cancelled as well
+// as past its deadline: the parent's Instance waits for its children, so
+// a child that outlived a cancelled parent would hold the parent's
+// caller until the child ended by itself (here, in an hour).
+func TestASpawnedInstanceStopsWhenItsParentIsCancelled(t *testing.T) {
+	noCollections(t)
+	ctx := context.Background()
+	e, err := NewEngine(ctx, wasmPollThenSpin, Options{CacheDir: "-"})
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	mods := make(chan api.Module, 2)
+	run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+	// The parent is a host call's view of an instance: its state, and a
+	// module whose memory holds the child's configuration.
+	parent, err := e.rt.InstantiateWithConfig(ctx, wasmSpin, wazero.NewModuleConfig().WithName("parent").WithStartFunctions())
+	require.NoError(t, err)
+	defer parent.Close(ctx)
+	cfg := []byte(`{"role":"fork-child"}`)
+	require.True(t, parent.Memory().Write(8, cfg))
+	st := newInstanceState(run, nil)
+	pctx, cancel := context.WithCancel(ctx) // no deadline
+	defer cancel()
+	stack := []uint64{8, uint64(len(cfg))}
+	hostSpawn(withState(pctx, st), parent, stack)
+	require.GreaterOrEqual(t, api.DecodeI32(stack[0]), int32(0), "spawn answered errno %d", -api.DecodeI32(stack[0]))
+	child := <-mods
+	releaseAtEnd(t, child)            // should it get past its wait after all
+	time.Sleep(20 * time.Millisecond) // into its hour in poll_oneoff
+	cancel()
+	ended := make(chan struct{})
+	go func() {
+		st.wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the child still runs 5 s after its parent was cancelled")
+	}
+	assert.True(t, child.IsClosed())
 }

@@ -333,11 +333,11 @@ func hostSpawn(ctx context.Context, m api.Module, stack []uint64) {
 	st.children[h] = done
 	st.kids.Add(1)
 	st.mu.Unlock()
-	// The child outlives the host call but not the parent's deadline.
-	childCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	if dl, ok := ctx.Deadline(); ok {
-		childCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
-	}
+	// The child outlives the host call, not the parent's context: it
+	// stops when that ends, cancelled or past its deadline. The parent's
+	// Instance waits for its children, so a child that outlived a
+	// cancelled parent would hold the parent's caller until it ended.
+	childCtx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer st.kids.Done()
 		ex := st.run.Instance(childCtx, &cfg)
