@@ -1,6 +1,9 @@
 package sp
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // serve answers one request from the server, on the reading goroutine,
 // as the C client does.
@@ -34,7 +37,8 @@ func (c *Client) serve(f *Frame) {
 		case mem == nil:
 			err = errNoMemory
 		case f.Type == TypeCopyIn:
-			data, err = mem.CopyIn(ctx, addr, max)
+			data, err = c.copyIn(ctx, mem, addr, max)
+			defer c.copiedIn()
 		default:
 			var s string
 			s, err = mem.CopyInStr(ctx, addr, max)
@@ -122,6 +126,40 @@ func (c *Client) serve(f *Frame) {
 	default:
 		// The C client aborts here; sprig logs and carries on.
 		c.log.Warn("unknown request from server", "frame", f.Header.String())
+	}
+}
+
+// copyIn reads the n bytes a COPYIN asks for. A Memory that can append
+// them to a buffer of the client's (CopyInAppender) gets one the client
+// reuses: the client's own for up to maxReusedBody bytes, a pooled one
+// up to largeBodies' size, which copiedIn gives back once the answer is
+// written. Serving runs on the reading goroutine, one request at a time,
+// and the answer's write keeps nothing of its data (a Trace hook gets a
+// copy of its own).
+func (c *Client) copyIn(ctx context.Context, mem Memory, addr uint64, n int) ([]byte, error) {
+	ap, ok := mem.(CopyInAppender)
+	if !ok {
+		return mem.CopyIn(ctx, addr, n)
+	}
+	var buf []byte
+	switch {
+	case n <= maxReusedBody:
+		if cap(c.copyInBuf) < n {
+			c.copyInBuf = make([]byte, 0, max(n, 512))
+		}
+		buf = c.copyInBuf[:0]
+	case n <= largeBodies.Size():
+		c.copyInPooled = largeBodies.Get()
+		buf = c.copyInPooled[:0]
+	}
+	return ap.AppendCopyIn(ctx, buf, addr, n)
+}
+
+// copiedIn gives back the pooled buffer copyIn took, if any.
+func (c *Client) copiedIn() {
+	if c.copyInPooled != nil {
+		largeBodies.Put(c.copyInPooled)
+		c.copyInPooled = nil
 	}
 }
 

@@ -205,6 +205,15 @@ type Memory interface {
 	AnonMmap(ctx context.Context, size uint64) (uint64, error)
 }
 
+// CopyInAppender is an optional interface of a client's Memory that can
+// copy into a buffer it is given: AppendCopyIn appends the n bytes at addr
+// to dst and returns the result, as CopyIn returns them, or dst and the
+// error CopyIn would return. A Client serves COPYIN requests from it into
+// buffers it reuses, so the bytes of a pwrite cost no allocation.
+type CopyInAppender interface {
+	AppendCopyIn(ctx context.Context, dst []byte, addr uint64, n int) ([]byte, error)
+}
+
 var (
 	// ErrFault is wrapped by Memory errors for an address the client
 	// cannot access; it wraps netbsd.EFAULT, so errors.Is matches both.

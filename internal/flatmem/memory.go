@@ -33,7 +33,10 @@ type Memory struct {
 	signals []int32
 }
 
-var _ sp.Memory = (*Memory)(nil)
+var (
+	_ sp.Memory         = (*Memory)(nil)
+	_ sp.CopyInAppender = (*Memory)(nil)
+)
 
 // New returns buf as an address space starting at base. Its allocations
 // overwrite buf, which the caller must not use meanwhile.
@@ -127,14 +130,19 @@ func (m *Memory) span(addr uint64, n int) (int, error) {
 }
 
 // CopyIn implements sp.Memory.
-func (m *Memory) CopyIn(_ context.Context, addr uint64, n int) ([]byte, error) {
+func (m *Memory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	return m.AppendCopyIn(ctx, nil, addr, n)
+}
+
+// AppendCopyIn implements sp.CopyInAppender.
+func (m *Memory) AppendCopyIn(_ context.Context, dst []byte, addr uint64, n int) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	off, err := m.span(addr, n)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	return append([]byte(nil), m.buf[off:off+n]...), nil
+	return append(dst, m.buf[off:off+n]...), nil
 }
 
 // CopyInStr implements sp.Memory: the string up to the first NUL within

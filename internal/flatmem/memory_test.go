@@ -265,3 +265,26 @@ func TestFlatMemoryConcurrentUse(t *testing.T) {
 	}
 	assert.Len(t, m.Signals(), workers*rounds)
 }
+
+// AppendCopyIn appends what CopyIn would return to the buffer it is given,
+// in place when the buffer has room, and leaves the buffer as it was on a
+// fault.
+func TestFlatMemoryAppendCopyIn(t *testing.T) {
+	m := newFlat()
+	require.NoError(t, m.CopyOut(ctx, flatBase+16, []byte("bytes at 16")))
+	room := make([]byte, 2, 64)
+	copy(room, "<>")
+	got, err := m.AppendCopyIn(ctx, room, flatBase+16, 11)
+	require.NoError(t, err)
+	assert.Equal(t, "<>bytes at 16", string(got))
+	assert.Same(t, &room[0], &got[0], "appended in the buffer's own room")
+
+	got, err = m.AppendCopyIn(ctx, room[:1], flatBase+250, 7)
+	require.ErrorIs(t, err, sp.ErrFault)
+	assert.Equal(t, "<", string(got))
+	want, err := m.CopyIn(ctx, flatBase+16, 11)
+	require.NoError(t, err)
+	got, err = m.AppendCopyIn(ctx, nil, flatBase+16, 11)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
