@@ -128,12 +128,12 @@ type Client struct {
 
 	ctx    context.Context // ends with the connection: bounds Memory calls
 	cancel context.CancelFunc
+	done   chan struct{}
+	crash  *CrashError // set by the reading goroutine before it ends
 
 	// The buffers the reading goroutine serves COPYINs into (copyIn).
 	copyInBuf    []byte
 	copyInPooled []byte
-	done         chan struct{}
-	crash        *CrashError // set by the reading goroutine before it ends
 }
 
 // NewClient reads the server's banner from rwc, settles the ABI it will
