@@ -91,11 +91,12 @@ func (a *ArgsLayout) AppendEncode(dst []byte, fill byte, vals ...uint64) ([]byte
 	for i := range b {
 		b[i] = fill
 	}
-	o := a.ABI.ByteOrder()
+	e := a.ABI.Endian
 	vi := 0
-	for _, s := range a.Slots {
+	for i := range a.Slots {
+		s := &a.Slots[i]
 		if s.Pad() {
-			PutUint(o, b[s.Datum.Offset:], s.Datum.Size, 0)
+			e.PutUint(b[s.Datum.Offset:], s.Datum.Size, 0)
 			continue
 		}
 		v := vals[vi]
@@ -103,7 +104,7 @@ func (a *ArgsLayout) AppendEncode(dst []byte, fill byte, vals ...uint64) ([]byte
 		if !FitsUnsigned(v, s.Datum.Size) && !(s.Type.Signed(a.ABI) && FitsSigned(int64(v), s.Datum.Size)) {
 			return dst[:start], &RangeError{Path: s.Name, Type: s.Type, Size: s.Datum.Size, Value: fmt.Sprintf("%#x", v)}
 		}
-		PutUint(o, b[s.Datum.Offset:], s.Datum.Size, v)
+		e.PutUint(b[s.Datum.Offset:], s.Datum.Size, v)
 	}
 	return dst, nil
 }
@@ -126,12 +127,13 @@ func (a *ArgsLayout) AppendDecode(dst []uint64, b []byte) (vals []uint64, missin
 		copy(full, b)
 		b = full
 	}
-	o := a.ABI.ByteOrder()
-	for _, s := range a.Slots {
+	e := a.ABI.Endian
+	for i := range a.Slots {
+		s := &a.Slots[i]
 		if s.Pad() {
 			continue
 		}
-		v := Uint(o, b[s.Datum.Offset:], s.Datum.Size)
+		v := e.Uint(b[s.Datum.Offset:], s.Datum.Size)
 		if s.Type.Signed(a.ABI) {
 			v = uint64(SignExtend(v, s.Datum.Size))
 		}

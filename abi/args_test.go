@@ -183,4 +183,17 @@ func TestScalarsInEveryKindOfOrder(t *testing.T) {
 			assert.Equal(t, v, abi.Uint(o, b[1:], size), "%T size %d", o, size)
 		}
 	}
+	// An Endian's own PutUint and Uint agree with its encoding/binary order.
+	for _, e := range []abi.Endian{abi.LittleEndian, abi.BigEndian} {
+		o := e.ByteOrder()
+		for _, size := range []int{1, 2, 4, 8} {
+			v := uint64(0xf1f2f3f4f5f6f7f8) >> (64 - 8*size)
+			got := bytes.Repeat([]byte{0xaa}, 10)
+			e.PutUint(got[1:], size, v)
+			want := bytes.Repeat([]byte{0xaa}, 10)
+			abi.PutUint(o, want[1:], size, v)
+			assert.Equal(t, want, got, "%s size %d", e, size)
+			assert.Equal(t, v, e.Uint(got[1:], size), "%s size %d", e, size)
+		}
+	}
 }

@@ -9,30 +9,19 @@ import (
 
 // PutUint stores the low size bytes of v at b[0:size] in order o.
 //
-// encoding/binary's two orders are coded directly, not through o (a
-// big-endian value is a little-endian one with its bytes reversed): a
-// call through the interface would make every caller's b escape to the
-// heap, so that no buffer on a caller's stack could be encoded into.
+// encoding/binary's two orders are coded directly (Endian.PutUint), not
+// through o: a call through the interface would make every caller's b
+// escape to the heap, so that no buffer on a caller's stack could be
+// encoded into.
 func PutUint(o ByteOrder, b []byte, size int, v uint64) {
-	checkSize(size)
 	switch {
 	case size == 1 || o == binary.LittleEndian:
+		LittleEndian.PutUint(b, size, v)
 	case o == binary.BigEndian:
-		v = bits.ReverseBytes64(v) >> (64 - 8*size)
+		BigEndian.PutUint(b, size, v)
 	default:
+		checkSize(size)
 		copy(b[:size], putOther(o, size, v))
-		return
-	}
-	le := binary.LittleEndian
-	switch size {
-	case 1:
-		b[0] = byte(v)
-	case 2:
-		le.PutUint16(b, uint16(v))
-	case 4:
-		le.PutUint32(b, uint32(v))
-	default:
-		le.PutUint64(b, v)
 	}
 }
 
@@ -54,17 +43,50 @@ func putOther(o ByteOrder, size int, v uint64) []byte {
 // Uint reads a size-byte unsigned integer from b in order o (coded
 // directly for encoding/binary's orders, as in PutUint).
 func Uint(o ByteOrder, b []byte, size int) uint64 {
-	checkSize(size)
-	if size != 1 && o != binary.LittleEndian && o != binary.BigEndian {
-		t := append([]byte(nil), b[:size]...) // another order reads a copy (see PutUint)
-		switch size {
-		case 2:
-			return uint64(o.Uint16(t))
-		case 4:
-			return uint64(o.Uint32(t))
-		}
-		return o.Uint64(t)
+	switch {
+	case size == 1 || o == binary.LittleEndian:
+		return LittleEndian.Uint(b, size)
+	case o == binary.BigEndian:
+		return BigEndian.Uint(b, size)
 	}
+	checkSize(size)
+	t := append([]byte(nil), b[:size]...) // another order reads a copy (see PutUint)
+	switch size {
+	case 2:
+		return uint64(o.Uint16(t))
+	case 4:
+		return uint64(o.Uint32(t))
+	}
+	return o.Uint64(t)
+}
+
+// PutUint stores the low size bytes of v at b[0:size] in e's order. It
+// is PutUint with the order known by its name: comparing a ByteOrder
+// with encoding/binary's costs a runtime call per comparison, which in
+// Go compiled to wasm was a percent of a guest's syscall (issue 13).
+// A big-endian value is a little-endian one with its bytes reversed.
+func (e Endian) PutUint(b []byte, size int, v uint64) {
+	checkSize(size)
+	if e == BigEndian {
+		v = bits.ReverseBytes64(v) >> (64 - 8*size)
+	}
+	le := binary.LittleEndian
+	switch size {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		le.PutUint16(b, uint16(v))
+	case 4:
+		le.PutUint32(b, uint32(v))
+	default:
+		le.PutUint64(b, v)
+	}
+}
+
+// Uint reads a size-byte unsigned integer from b in e's order (see
+// Endian.PutUint).
+func (e Endian) Uint(b []byte, size int) uint64 {
+	checkSize(size)
 	le := binary.LittleEndian
 	var v uint64
 	switch size {
@@ -77,7 +99,7 @@ func Uint(o ByteOrder, b []byte, size int) uint64 {
 	default:
 		v = le.Uint64(b)
 	}
-	if o == binary.BigEndian {
+	if e == BigEndian {
 		v = bits.ReverseBytes64(v) >> (64 - 8*size)
 	}
 	return v

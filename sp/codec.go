@@ -89,12 +89,12 @@ func (c *Codec) AppendSysresp(dst []byte, r Result) []byte {
 			b[i] = c.PadFill
 		}
 	}
-	o := c.o()
+	e := c.ABI.Endian
 	errOff := l.Fields[0].Offset
-	rv := l.Fields[1]
-	abi.PutUint(o, b[errOff:], 4, uint64(uint32(r.Errno)))
+	rv := &l.Fields[1]
+	e.PutUint(b[errOff:], 4, uint64(uint32(r.Errno)))
 	for i, v := range r.Retval {
-		abi.PutUint(o, b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
+		e.PutUint(b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
 	}
 	return dst
 }
@@ -107,11 +107,11 @@ func (c *Codec) ParseSysresp(body []byte) (Result, error) {
 	if len(body) != l.Size {
 		return Result{}, bodyErr("rsp_sysresp", len(body), l.Size, c.ABI)
 	}
-	o := c.o()
-	rv := l.Fields[1]
-	r := Result{Errno: netbsd.Errno(int32(abi.Uint(o, body[l.Fields[0].Offset:], 4))), abi: c.ABI}
+	e := c.ABI.Endian
+	rv := &l.Fields[1]
+	r := Result{Errno: netbsd.Errno(int32(e.Uint(body[l.Fields[0].Offset:], 4))), abi: c.ABI}
 	for i := range r.Retval {
-		r.Retval[i] = abi.Uint(o, body[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size)
+		r.Retval[i] = e.Uint(body[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size)
 	}
 	return r, nil
 }
@@ -135,7 +135,7 @@ func (c *Codec) Copydata(n, addr uint64, data []byte) ([]byte, error) {
 // parts with no body assembled in between.
 func (c *Codec) appendCopydata(dst []byte, n, addr uint64) ([]byte, error) {
 	l := c.l.Copydata
-	lenF, addrF := l.Fields[0], l.Fields[1]
+	lenF, addrF := &l.Fields[0], &l.Fields[1]
 	if !abi.FitsUnsigned(n, lenF.Size) {
 		return nil, fmt.Errorf("sp: copy length %d does not fit %s's %d-byte size_t", n, c.ABI.Name, lenF.Size)
 	}
@@ -145,8 +145,8 @@ func (c *Codec) appendCopydata(dst []byte, n, addr uint64) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, make([]byte, l.Size)...)
 	b := dst[start:]
-	abi.PutUint(c.o(), b[lenF.Offset:], lenF.Size, n)
-	abi.PutUint(c.o(), b[addrF.Offset:], addrF.Size, addr)
+	c.ABI.Endian.PutUint(b[lenF.Offset:], lenF.Size, n)
+	c.ABI.Endian.PutUint(b[addrF.Offset:], addrF.Size, addr)
 	return dst, nil
 }
 
@@ -162,9 +162,9 @@ func (c *Codec) ParseCopydata(body []byte, withData bool) (n, addr uint64, data 
 	if len(body) < l.Size || (!withData && len(body) != l.Size) {
 		return 0, 0, nil, bodyErr("rsp_copydata", len(body), l.Size, c.ABI)
 	}
-	lenF, addrF := l.Fields[0], l.Fields[1]
-	n = abi.Uint(c.o(), body[lenF.Offset:], lenF.Size)
-	addr = abi.Uint(c.o(), body[addrF.Offset:], addrF.Size)
+	lenF, addrF := &l.Fields[0], &l.Fields[1]
+	n = c.ABI.Endian.Uint(body[lenF.Offset:], lenF.Size)
+	addr = c.ABI.Endian.Uint(body[addrF.Offset:], addrF.Size)
 	if withData {
 		data = body[l.Size:]
 		if uint64(len(data)) != n {
@@ -208,7 +208,7 @@ func (c *Codec) word(v uint64, size int, what string) ([]byte, error) {
 		return nil, fmt.Errorf("sp: %#x does not fit %s's %d-byte %s", v, c.ABI.Name, size, what)
 	}
 	b := make([]byte, size)
-	abi.PutUint(c.o(), b, size, v)
+	c.ABI.Endian.PutUint(b, size, v)
 	return b, nil
 }
 
@@ -216,7 +216,7 @@ func (c *Codec) parseWord(body []byte, size int, what string) (uint64, error) {
 	if len(body) != size {
 		return 0, bodyErr(what, len(body), size, c.ABI)
 	}
-	return abi.Uint(c.o(), body, size), nil
+	return c.ABI.Endian.Uint(body, size), nil
 }
 
 // HandshakeFork encodes a handshake_fork.
