@@ -203,3 +203,15 @@ func ExampleScalarNamed() {
 	// "long int"             long               i386 size 4
 	// "_Bool"                _Bool              i386 size 1
 }
+
+// An Endian stores and reads integers of 1, 2, 4 or 8 bytes in its order.
+func ExampleEndian_PutUint() {
+	b := make([]byte, 4)
+	for _, e := range []abi.Endian{abi.LittleEndian, abi.BigEndian} {
+		e.PutUint(b, 4, 0x11223344)
+		fmt.Printf("%s: % x, read back %#x\n", e, b, e.Uint(b, 4))
+	}
+	// Output:
+	// little: 44 33 22 11, read back 0x11223344
+	// big: 11 22 33 44, read back 0x11223344
+}
