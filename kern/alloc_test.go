@@ -49,6 +49,26 @@ func TestACopyRoundTripAllocatesOnlyWhatTheKernelAndMemoryKeep(t *testing.T) {
 	}
 }
 
+// Arguments given as values (SyscallValues) are not boxed: a pread whose
+// buffer address and offset change call after call allocates only the
+// kernel's call, where Syscall boxes the address each time.
+func TestSyscallValuesBoxNothing(t *testing.T) {
+	c, mem, ctx := amd64Client(t, sp.DefaultClientConfig(abi.MustLookup("amd64")))
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	fd := r.Retval[0]
+	buf, _ := mem.AllocBytes(4096)
+	var i uint64
+	allocs := testing.AllocsPerRun(200, func() {
+		i++
+		r, err = c.SyscallValues(ctx, netbsd.SYS_pread, fd, buf+i%64, 64, i%64)
+	})
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	assert.LessOrEqual(t, allocs, 1.0, "allocations per pread with fresh values: the kernel's call")
+}
+
 // A client serves COPYINs into buffers it reuses: each pwrite still
 // writes its own bytes, whatever size came before it, and with a Trace
 // hook every COPYIN answer the hook saw keeps the bytes it carried.

@@ -340,6 +340,15 @@ func (c *Client) Syscall(ctx context.Context, num netbsd.Sysno, args ...any) (Re
 	return c.syscall(ctx, num, vals)
 }
 
+// SyscallValues is Syscall with each argument given as its bit pattern
+// (a negative int as uint64(int64(v)), a pointer as the client's
+// address). Unlike Syscall's, its arguments need no boxing into an
+// interface, which allocates for any value of 256 or more (an address,
+// say): a caller in a loop that uses it allocates nothing for them.
+func (c *Client) SyscallValues(ctx context.Context, num netbsd.Sysno, vals ...uint64) (Result, error) {
+	return c.syscall(ctx, num, vals)
+}
+
 // Room on the stack for a syscall's arguments and their struct: more
 // takes an allocation, fewer none.
 const (

@@ -191,3 +191,29 @@ func ExampleClientConfig_trace() {
 	// sent     REQ SYSCALL reqno=2 len=24 u=20, 0-byte body
 	// received RESP SYSCALL reqno=2 len=48, 24-byte body
 }
+
+// SyscallValues takes each argument as its bit pattern: -1 as all ones,
+// an address as it is. Nothing is boxed into an interface, so a loop of
+// such calls allocates nothing for its arguments.
+func ExampleClient_SyscallValues() {
+	ctx := context.Background()
+	d := abi.MustLookup("amd64")
+	srv, _ := sp.NewServer(sptest.NewKernel(), sp.DefaultServerConfig(d))
+	clientEnd, serverEnd := net.Pipe()
+	go srv.ServeConn(serverEnd)
+	c, err := sp.NewClient(clientEnd, sp.DefaultClientConfig(d))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if err := c.HandshakeGuest(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fd := int64(-1)
+	r, _ := c.SyscallValues(ctx, netbsd.SYS_close, uint64(fd))
+	fmt.Println("close(-1):", r.Err())
+	// Output:
+	// close(-1): EBADF: bad file descriptor
+}

@@ -220,13 +220,21 @@ func (w *Workload) getpid(ctx context.Context) error {
 	return err
 }
 
-// xfer runs pread or pwrite of size bytes at buf and offset 0.
+// xfer runs pread or pwrite of size bytes at buf and offset 0. Its
+// arguments go as values (SyscallValues): boxed into interfaces, the
+// buffer's address would cost an allocation a call, the caller's cost
+// and not the client's.
 func (w *Workload) xfer(ctx context.Context, num netbsd.Sysno, buf uint64, size int) error {
-	r, err := w.call(ctx, num, w.fd, buf, size, 0)
-	if err == nil && r.Retval[0] != uint64(size) {
+	r, err := w.c.SyscallValues(ctx, num, w.fd, buf, uint64(size), 0)
+	switch {
+	case err != nil:
+		return err
+	case r.Errno != 0:
+		return fmt.Errorf("%s: %w", num, r.Errno)
+	case r.Retval[0] != uint64(size):
 		return fmt.Errorf("%s of %d bytes returned %d", num, size, r.Retval[0])
 	}
-	return err
+	return nil
 }
 
 func (w *Workload) same(what string, got, want []byte) error {
