@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
@@ -29,6 +30,11 @@ type Process struct {
 	cred   cred
 	limits [netbsd.RLIM_NLIMITS]netbsd.Rlimit
 	exited bool
+
+	// spare is the call the process's last syscall ran in, for the next
+	// one (Syscall): a call allocated per syscall was the kernel's only
+	// allocation on a getpid or a pread.
+	spare atomic.Pointer[call]
 }
 
 // rforkFlag chooses what a child does with its parent's descriptor

@@ -107,9 +107,19 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 	if !ok || (ent.ext != 0 && p.k.cfg.Extensions&ent.ext == 0) || req.ABI == nil || req.Mem == nil {
 		return fail(netbsd.ENOSYS)
 	}
-	c := &call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req}
+	// A call runs in the call the process's last syscall ran in, once
+	// that one is done: no syscall keeps its call past its return.
+	// Syscalls of one process that run at once (threads) take a fresh
+	// call each.
+	c := p.spare.Swap(nil)
+	if c == nil {
+		c = new(call)
+	}
+	*c = call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req}
 	args, missing, ok := req.AppendArgs(c.argv[:0])
 	if !ok {
+		*c = call{}
+		p.spare.Store(c)
 		return fail(netbsd.ENOSYS)
 	}
 	if missing > 0 {
@@ -117,7 +127,10 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 			"pid", p.pid, "syscall", req.Num.String(), "missing", missing)
 	}
 	c.args = args
-	return ent.fn(c)
+	r := ent.fn(c)
+	*c = call{} // keeps neither the request nor its context alive
+	p.spare.Store(c)
+	return r
 }
 
 // call is one syscall in progress: the process, the decoded arguments and
