@@ -2,6 +2,7 @@ package kern_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // A getpid and a pread allocate nothing, client, server and kernel
@@ -20,10 +22,8 @@ import (
 // run in this process.
 func TestARoundTripThroughKernAllocatesOnlyTheCopyInAnswer(t *testing.T) {
 	c, mem, ctx := amd64Client(t, sp.DefaultClientConfig(abi.MustLookup("amd64")))
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
-	require.NoError(t, err)
-	require.Zero(t, r.Errno)
-	fd := r.Retval[0]
+	fd := openData(t, c, mem, ctx)
+	var err error
 	assert.Zero(t, testing.AllocsPerRun(200, func() { _, err = c.Syscall(ctx, netbsd.SYS_getpid) }), "allocations per getpid")
 	require.NoError(t, err)
 	for _, size := range []int{64, 64 << 10, 1 << 20} {
@@ -55,12 +55,11 @@ func TestARoundTripThroughKernAllocatesOnlyTheCopyInAnswer(t *testing.T) {
 // where Syscall boxes the address each time.
 func TestSyscallValuesBoxNothing(t *testing.T) {
 	c, mem, ctx := amd64Client(t, sp.DefaultClientConfig(abi.MustLookup("amd64")))
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
-	require.NoError(t, err)
-	require.Zero(t, r.Errno)
-	fd := r.Retval[0]
+	fd := openData(t, c, mem, ctx)
 	buf, _ := mem.AllocBytes(4096)
 	var i uint64
+	var r sp.Result
+	var err error
 	allocs := testing.AllocsPerRun(200, func() {
 		i++
 		r, err = c.SyscallValues(ctx, netbsd.SYS_pread, fd, buf+i%64, 64, i%64)
@@ -89,10 +88,7 @@ func TestCopyInsServedFromReusedBuffersCarryEachWritesOwnBytes(t *testing.T) {
 				}
 			}
 			c, mem, ctx := amd64Client(t, cc)
-			r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
-			require.NoError(t, err)
-			require.Zero(t, r.Errno)
-			fd := r.Retval[0]
+			fd := openData(t, c, mem, ctx)
 			mu.Lock()
 			answers = nil // the open's COPYINSTR
 			mu.Unlock()
@@ -146,4 +142,13 @@ func TestAHoleReadAfterOtherReadsIsZeros(t *testing.T) {
 			}
 		}
 	})
+}
+
+// openData opens /data, created read-write, through c.
+func openData(t *testing.T, c *sp.Client, mem *sptest.Memory, ctx context.Context) uint64 {
+	t.Helper()
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/data"), netbsd.O_CREAT|netbsd.O_RDWR, 0o600)
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	return r.Retval[0]
 }
