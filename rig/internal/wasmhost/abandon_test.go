@@ -47,6 +47,17 @@ func releaseAtEnd(t *testing.T, mod api.Module) {
 	})
 }
 
+// watchedRun is a Run of wasm on an engine of its own, closed when the
+// test ends, that hands the test each instance as it starts.
+func watchedRun(t *testing.T, wasm []byte, o Options) (*Run, <-chan api.Module) {
+	ctx := context.Background()
+	e, err := NewEngine(ctx, wasm, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { e.Close(ctx) })
+	mods := make(chan api.Module, 4)
+	return &Run{Engine: e, started: func(m api.Module) { mods <- m }}, mods
+}
+
 // A guest compiled without termination checks that computes past its
 // deadline is abandoned, not waited for forever; one compiled with them
 // is stopped.
@@ -59,11 +70,7 @@ func TestAnInstanceComputingPastItsDeadlineIsAbandonedUnlessInterruptible(t *tes
 			abandonAfter = 5 * time.Second // far longer than stopping takes
 		}
 		ctx := context.Background()
-		e, err := NewEngine(ctx, wasmSpin, Options{CacheDir: "-", Interruptible: interruptible})
-		require.NoError(t, err)
-		defer e.Close(ctx)
-		mods := make(chan api.Module, 1)
-		run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+		run, mods := watchedRun(t, wasmSpin, Options{CacheDir: "-", Interruptible: interruptible})
 		ictx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		ex := run.Instance(ictx, &guestapi.Config{})
 		cancel()
@@ -104,11 +111,7 @@ func TestAnInstanceWaitingInAHostCallStopsAtItsDeadline(t *testing.T) {
 	noCollections(t)
 	abandonAfter = 5 * time.Second
 	ctx := context.Background()
-	e, err := NewEngine(ctx, wasmPollThenSpin, Options{CacheDir: "-"})
-	require.NoError(t, err)
-	defer e.Close(ctx)
-	mods := make(chan api.Module, 1)
-	run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+	run, mods := watchedRun(t, wasmPollThenSpin, Options{CacheDir: "-"})
 	ictx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	ex := run.Instance(ictx, &guestapi.Config{})
@@ -149,11 +152,8 @@ func TestAStopEndsABlockedSend(t *testing.T) {
 func TestASpawnedInstanceStopsWhenItsParentIsCancelled(t *testing.T) {
 	noCollections(t)
 	ctx := context.Background()
-	e, err := NewEngine(ctx, wasmPollThenSpin, Options{CacheDir: "-"})
-	require.NoError(t, err)
-	defer e.Close(ctx)
-	mods := make(chan api.Module, 2)
-	run := &Run{Engine: e, started: func(m api.Module) { mods <- m }}
+	run, mods := watchedRun(t, wasmPollThenSpin, Options{CacheDir: "-"})
+	e := run.Engine
 	// The parent is a host call's view of an instance: its state, and a
 	// module whose memory holds the child's configuration.
 	parent, err := e.rt.InstantiateWithConfig(ctx, wasmSpin, wazero.NewModuleConfig().WithName("parent").WithStartFunctions())
