@@ -183,16 +183,24 @@ func TestScalarsInEveryKindOfOrder(t *testing.T) {
 			assert.Equal(t, v, abi.Uint(o, b[1:], size), "%T size %d", o, size)
 		}
 	}
-	// An Endian's own PutUint and Uint agree with its encoding/binary order.
-	for _, e := range []abi.Endian{abi.LittleEndian, abi.BigEndian} {
+	// An Endian stores the bytes its encoding/binary order would, and
+	// nothing around them; a value that names no order is little-endian,
+	// as its ByteOrder is.
+	for _, e := range []abi.Endian{abi.LittleEndian, abi.BigEndian, "middle"} {
 		o := e.ByteOrder()
 		for _, size := range []int{1, 2, 4, 8} {
 			v := uint64(0xf1f2f3f4f5f6f7f8) >> (64 - 8*size)
 			got := bytes.Repeat([]byte{0xaa}, 10)
 			e.PutUint(got[1:], size, v)
-			want := bytes.Repeat([]byte{0xaa}, 10)
-			abi.PutUint(o, want[1:], size, v)
-			assert.Equal(t, want, got, "%s size %d", e, size)
+			full := make([]byte, 8)
+			o.PutUint64(full, v)
+			want := full[:size]
+			if e == abi.BigEndian {
+				want = full[8-size:]
+			}
+			assert.Equal(t, want, got[1:1+size], "%s size %d", e, size)
+			assert.Equal(t, []byte{0xaa}, got[:1], "%s size %d wrote before its bytes", e, size)
+			assert.Equal(t, []byte{0xaa}, got[1+size:2+size], "%s size %d wrote past its bytes", e, size)
 			assert.Equal(t, v, e.Uint(got[1:], size), "%s size %d", e, size)
 		}
 	}

@@ -209,7 +209,10 @@ type Memory interface {
 // copy into a buffer it is given: AppendCopyIn appends the n bytes at addr
 // to dst and returns the result, as CopyIn returns them, or dst and the
 // error CopyIn would return. A Client serves COPYIN requests from it into
-// buffers it reuses, so the bytes of a pwrite cost no allocation.
+// buffers it reuses, so the bytes of a pwrite cost no allocation. Where
+// it is implemented the client calls it instead of CopyIn: a Memory that
+// wraps another (to count or fail copies, say) and overrides CopyIn must
+// override AppendCopyIn too, or not promote it.
 type CopyInAppender interface {
 	AppendCopyIn(ctx context.Context, dst []byte, addr uint64, n int) ([]byte, error)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // dataWait is the wait of the tests whose data comes: long enough for a
-// loaded machine to write within it (the guest asks for 1 ms).
+// loaded machine to write within it (the guest asks for 20 ms).
 const dataWait = 2 * time.Second
 
 // recv's short wait (the guest's first wait for a reply): data that

@@ -30,8 +30,8 @@ import (
 // That path costs Go's wasm runtime a park, a trip through its scheduler
 // and two poll_oneoff calls per wait, several times what a blocking recv
 // costs; for a reply that comes within microseconds it is most of a
-// syscall's CPU. So a guest first yields and calls recv with a short wait
-// (guest/internal/host waits 1 ms), parking only when nothing came. The
+// syscall's CPU. So a guest first calls recv with a short wait
+// (guest/internal/host waits 20 ms), parking only when nothing came. The
 // host ends such a wait early at the guest's next timer as the last
 // poll_oneoff with a clock told it (setNextTimer), so only a timer set
 // since then can be late, by that short wait at most.
