@@ -131,9 +131,9 @@ type Client struct {
 	done   chan struct{}
 	crash  *CrashError // set by the reading goroutine before it ends
 
-	// The buffers the reading goroutine serves COPYINs into (copyIn).
-	copyInBuf    []byte
-	copyInPooled []byte
+	// The buffer the reading goroutine serves COPYINs of up to 64 KiB
+	// into (copyIn).
+	copyInBuf []byte
 }
 
 // NewClient reads the server's banner from rwc, settles the ABI it will

@@ -37,8 +37,9 @@ func (c *Client) serve(f *Frame) {
 		case mem == nil:
 			err = errNoMemory
 		case f.Type == TypeCopyIn:
-			data, err = c.copyIn(ctx, mem, addr, max)
-			defer c.copiedIn()
+			var pooled []byte
+			data, pooled, err = c.copyIn(ctx, mem, addr, max)
+			defer largeBodies.Put(pooled) // once the answer is written; nil is ignored
 		default:
 			var s string
 			s, err = mem.CopyInStr(ctx, addr, max)
@@ -131,15 +132,16 @@ func (c *Client) serve(f *Frame) {
 
 // copyIn reads the n bytes a COPYIN asks for. A Memory that can append
 // them to a buffer of the client's (CopyInAppender) gets one the client
-// reuses: the client's own for up to maxReusedBody bytes, a pooled one
-// up to largeBodies' size, which copiedIn gives back once the answer is
-// written. Serving runs on the reading goroutine, one request at a time,
-// and the answer's write keeps nothing of its data (a Trace hook gets a
-// copy of its own).
-func (c *Client) copyIn(ctx context.Context, mem Memory, addr uint64, n int) ([]byte, error) {
+// reuses: the client's own for up to maxReusedBody bytes, else a pooled
+// one up to largeBodies' size, returned as pooled for the caller to give
+// back once the answer is written. Serving runs on the reading
+// goroutine, one request at a time, and the answer's write keeps nothing
+// of its data (a Trace hook gets a copy of its own).
+func (c *Client) copyIn(ctx context.Context, mem Memory, addr uint64, n int) (data, pooled []byte, err error) {
 	ap, ok := mem.(CopyInAppender)
 	if !ok {
-		return mem.CopyIn(ctx, addr, n)
+		data, err = mem.CopyIn(ctx, addr, n)
+		return data, nil, err
 	}
 	var buf []byte
 	switch {
@@ -149,18 +151,11 @@ func (c *Client) copyIn(ctx context.Context, mem Memory, addr uint64, n int) ([]
 		}
 		buf = c.copyInBuf[:0]
 	case n <= largeBodies.Size():
-		c.copyInPooled = largeBodies.Get()
-		buf = c.copyInPooled[:0]
+		pooled = largeBodies.Get()
+		buf = pooled[:0]
 	}
-	return ap.AppendCopyIn(ctx, buf, addr, n)
-}
-
-// copiedIn gives back the pooled buffer copyIn took, if any.
-func (c *Client) copiedIn() {
-	if c.copyInPooled != nil {
-		largeBodies.Put(c.copyInPooled)
-		c.copyInPooled = nil
-	}
+	data, err = ap.AppendCopyIn(ctx, buf, addr, n)
+	return data, pooled, err
 }
 
 // reply answers the server's request f.
