@@ -115,11 +115,10 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 	if c == nil {
 		c = new(call)
 	}
+	defer p.giveBack(c)
 	*c = call{p: p, k: p.k, fs: p.k.fs, ctx: ctx, req: req}
 	args, missing, ok := req.AppendArgs(c.argv[:0])
 	if !ok {
-		*c = call{}
-		p.spare.Store(c)
 		return fail(netbsd.ENOSYS)
 	}
 	if missing > 0 {
@@ -127,10 +126,14 @@ func (p *Process) Syscall(ctx context.Context, req *sp.SyscallRequest) sp.Result
 			"pid", p.pid, "syscall", req.Num.String(), "missing", missing)
 	}
 	c.args = args
-	r := ent.fn(c)
-	*c = call{} // keeps neither the request nor its context alive
+	return ent.fn(c)
+}
+
+// giveBack keeps c, whose syscall has returned, for the process's next
+// one, holding neither the request nor its context.
+func (p *Process) giveBack(c *call) {
+	*c = call{}
 	p.spare.Store(c)
-	return r
 }
 
 // call is one syscall in progress: the process, the decoded arguments and
