@@ -334,15 +334,13 @@ func hostSpawn(ctx context.Context, m api.Module, stack []uint64) {
 	st.kids.Add(1)
 	st.mu.Unlock()
 	// The child outlives the host call, not the parent's context: it
-	// stops when that ends, cancelled or past its deadline. The parent's
-	// Instance waits for its children, so a child that outlived a
-	// cancelled parent would hold the parent's caller until it ended.
-	childCtx, cancel := context.WithCancel(ctx)
+	// runs under that, and stops when it ends, cancelled or past its
+	// deadline. The parent's Instance waits for its children, so a child
+	// that outlived a cancelled parent would hold the parent's caller
+	// until it ended.
 	go func() {
 		defer st.kids.Done()
-		ex := st.run.Instance(childCtx, &cfg)
-		cancel()
-		done <- ex
+		done <- st.run.Instance(ctx, &cfg)
 	}()
 	stack[0] = api.EncodeI32(h)
 }
