@@ -63,8 +63,8 @@ func SyscallArgs(d *Descriptor, args ...Field) *ArgsLayout {
 // Values returns the number of non-PAD arguments.
 func (a *ArgsLayout) Values() int {
 	n := 0
-	for _, s := range a.Slots {
-		if !s.Pad() {
+	for i := range a.Slots { // by index: a Slot is too large to copy for a look
+		if !a.Slots[i].Pad() {
 			n++
 		}
 	}
