@@ -376,7 +376,7 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 	}
 	var room [maxArgsStruct]byte
 	var body []byte
-	if a != nil {
+	if a != nil && (a.Size > 0 || len(args) > 0) { // (getpid's has nothing to encode)
 		var err error
 		if body, err = a.AppendEncode(room[:0], c.cfg.ArgFill, args...); err != nil {
 			if call != nil {
@@ -480,19 +480,23 @@ func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Ca
 	if err := expired(ctx); err != nil {
 		return nil, err
 	}
+	done := ctx.Done()
+	if c.leadFirst(done) {
+		return c.onceLeading(ctx, done, h, body, call)
+	}
 	reqno, ch, err := c.w.add()
 	if err != nil {
 		return nil, err
 	}
 	h.Reqno = reqno
-	if err := c.fr.WriteFrame(h, body); err != nil {
+	if err := c.fr.writeOne(h, body); err != nil {
 		c.w.remove(reqno)
 		// Part of the frame may have gone: the stream is lost.
 		c.end(err)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
 	}
-	if c.lead(ctx, ch) {
-		f, err := c.readUntilAnswered(ctx, reqno)
+	if c.lead(done, ch) {
+		f, err := c.readUntilAnswered(ctx, done, reqno, true)
 		if f != nil {
 			return f, nil // claimed: the waiter is gone already
 		}
@@ -514,6 +518,26 @@ func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Ca
 	case <-ctx.Done():
 		return nil, c.giveUp(reqno, call, ctx.Err())
 	}
+}
+
+// onceLeading is once for a caller that became the reader before it
+// sent its request (leadFirst): nobody else can read its reply, so it
+// needs no waiter, and the request costs no registration and no claim.
+func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header, body []byte, call *xlate.Call) (*Frame, error) {
+	h.Reqno = c.w.number()
+	if err := c.fr.writeOne(h, body); err != nil {
+		// Part of the frame may have gone: the stream is lost.
+		c.end(err) // (its reading ends with it)
+		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	f, err := c.readUntilAnswered(ctx, done, h.Reqno, false)
+	switch {
+	case f != nil:
+		return f, nil
+	case err != nil:
+		return nil, c.giveUp(h.Reqno, call, err)
+	}
+	return nil, c.Err() // the connection ended
 }
 
 // answer is what a caller's channel gave it: its reply, or (closed) why

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -17,10 +18,13 @@ import (
 // When the caller leaves with calls still waiting, a goroutine of the
 // client reads for them until none waits. A caller whose context can end
 // leads only on a connection with read deadlines (net.Conn, the guest's
-// host connection): its context's end sets the deadline, so it stops at
-// the next frame boundary and nothing of a frame is lost. A frame that
-// has begun to arrive is read whole first. Elsewhere such callers leave
-// the reading to the client's goroutine.
+// host connection): its context's end sets the deadline, so it stops
+// before the next frame's header is whole, and the part that came stays
+// in the read buffer for the next reader. A frame whose header has come
+// is read whole first. Elsewhere such callers leave the reading to the
+// client's goroutine. A caller that finds nobody reading becomes the
+// reader before it sends its request (leadFirst), so that its reply can
+// reach nobody else and needs no waiter.
 
 // readDeadliner is a connection whose reads can be cut short.
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
@@ -48,22 +52,36 @@ type reading struct {
 	endOnce sync.Once
 }
 
+// leadFirst makes a caller about to send its request the reader, when
+// nobody reads and it may read (see lead): its reply then cannot reach
+// anybody but itself. done is the caller's context's.
+func (c *Client) leadFirst(done <-chan struct{}) bool {
+	c.r.mu.Lock()
+	ok := !c.r.busy && !c.r.ended && (done == nil || c.r.deadline != nil)
+	c.r.busy = c.r.busy || ok
+	c.r.mu.Unlock()
+	return ok
+}
+
 // lead decides who reads for the caller whose reply comes in ch: true
 // when the caller is to read itself. Otherwise somebody else already
 // reads, or now does, or the reply has come (another goroutine read it
 // into ch, whose length takes no lock to look at), or the connection
-// has ended.
-func (c *Client) lead(ctx context.Context, ch chan *Frame) bool {
+// has ended. done is the caller's context's.
+func (c *Client) lead(done <-chan struct{}, ch chan *Frame) bool {
+	// (No defers on this path: in Go compiled to wasm each is a call.)
 	c.r.mu.Lock()
-	defer c.r.mu.Unlock()
 	if c.r.busy || c.r.ended || len(ch) > 0 {
+		c.r.mu.Unlock()
 		return false
 	}
 	c.r.busy = true
-	if ctx.Done() == nil || c.r.deadline != nil {
+	if done == nil || c.r.deadline != nil {
+		c.r.mu.Unlock()
 		return true
 	}
 	go c.readBackground()
+	c.r.mu.Unlock()
 	return false
 }
 
@@ -77,41 +95,50 @@ func (c *Client) release() {
 // releaseDisarmed is release for a caller that disarmed its stop itself.
 func (c *Client) releaseDisarmed() {
 	c.r.mu.Lock()
-	defer c.r.mu.Unlock()
 	c.r.busy = !c.r.ended && c.w.anyWaiting()
 	if c.r.busy {
 		go c.readBackground()
 	}
+	c.r.mu.Unlock()
 }
 
 // readUntilAnswered reads frames until request reqno is answered, the
-// connection ends (the request's channel is then closed) or ctx ends
-// (the error). A reply it reads itself it returns, its waiter removed:
-// handing it over through the waiter's channel cost a tenth of a round
-// trip in Go's wasm. A reply another goroutine read is in the channel.
-func (c *Client) readUntilAnswered(ctx context.Context, reqno uint64) (*Frame, error) {
-	if ctx.Done() != nil {
-		c.watchAndArm(ctx)
+// connection ends (the request's channel is then closed) or ctx, whose
+// Done is done, ends (the error). A reply it reads itself it returns,
+// its waiter removed if registered: handing it over through the
+// waiter's channel cost a tenth of a round trip in Go's wasm. A reply
+// another goroutine read is in the channel. An unregistered request
+// (onceLeading) has no waiter: its caller read from before it sent it,
+// so the reply is its own.
+func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, reqno uint64, registered bool) (*Frame, error) {
+	if done != nil {
+		c.watchAndArm(ctx, done)
 	}
 	// once checked ctx just before; each frame that is not the answer
 	// checks it again.
 	for {
-		if _, err := c.r.br.Peek(1); err != nil {
+		// The header is peeked, not read: a deadline that stops the
+		// caller in its middle loses none of it.
+		p, err := c.r.br.Peek(HeaderSize)
+		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-				c.release() // stopped between frames: nothing is lost
+				c.release() // stopped before a whole header: what came stays buffered
 				return nil, ctx.Err()
+			}
+			if len(p) > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF // the stream ended inside a header
 			}
 			c.end(err)
 			return nil, nil
 		}
-		// A frame has begun: it is read whole, whatever ctx says now.
+		// A header has come: its frame is read whole, whatever ctx says now.
 		token := c.disarmStop()
-		f, err := c.fr.ReadFrame()
+		f, err := c.fr.frameAt(p)
 		if err != nil {
 			c.end(err)
 			return nil, nil
 		}
-		if f.Reqno == reqno && (f.Class == ClassResp || f.Class == ClassError) && c.w.claim(reqno) {
+		if f.Reqno == reqno && (f.Class == ClassResp || f.Class == ClassError) && (!registered || c.w.claim(reqno)) {
 			c.releaseDisarmed() // disarmed before the frame was read
 			return f, nil
 		}
@@ -174,22 +201,22 @@ type watch struct {
 	stop func() bool
 }
 
-// watchAndArm lets the end of ctx cut the leading caller's wait for the
-// next frame short. The watch is made now unless the last leading
-// caller's context ends with the same channel.
-func (c *Client) watchAndArm(ctx context.Context) {
+// watchAndArm lets the end of ctx, whose Done is done, cut the leading
+// caller's wait for the next frame short. The watch is made now unless
+// the last leading caller's context ends with the same channel.
+func (c *Client) watchAndArm(ctx context.Context, done <-chan struct{}) {
 	c.r.imu.Lock()
-	defer c.r.imu.Unlock()
 	w := c.r.watching
-	if w == nil || w.done != ctx.Done() {
+	if w == nil || w.done != done {
 		if w != nil {
 			w.stop()
 		}
-		w = &watch{done: ctx.Done()}
+		w = &watch{done: done}
 		w.stop = context.AfterFunc(ctx, func() { c.stopRead(w) })
 		c.r.watching = w
 	}
 	c.r.armed = w
+	c.r.imu.Unlock()
 }
 
 // unwatch drops the watch, when the connection ends.
@@ -217,13 +244,13 @@ func (c *Client) armStop(token *watch) {
 // It returns the token that was armed.
 func (c *Client) disarmStop() *watch {
 	c.r.imu.Lock()
-	defer c.r.imu.Unlock()
 	token := c.r.armed
 	c.r.armed = nil
 	if c.r.stopped {
 		c.r.deadline.SetReadDeadline(time.Time{})
 		c.r.stopped = false
 	}
+	c.r.imu.Unlock()
 	return token
 }
 

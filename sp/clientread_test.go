@@ -206,3 +206,66 @@ func TestALargeCopyOutIsServedLikeAnyOther(t *testing.T) {
 		waitFake(t, done)
 	}
 }
+
+// A caller whose context ends while only part of a reply's header has
+// come must still return at once: the header is peeked, not read, so
+// what came stays buffered, and the next call, reading on from there,
+// skips the abandoned reply whole and gets its own.
+func TestACallerStoppedInsideAHeaderLeavesItForTheNextReader(t *testing.T) {
+	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
+		f := newFakeConn(conn)
+		if err := f.acceptGuest(); err != nil {
+			return err
+		}
+		first, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+		if err != nil {
+			return err
+		}
+		var reply bytes.Buffer
+		codec := sp.NewCodec(mustABI("amd64"))
+		if err := sp.NewFramer(nil, &reply, mustABI("amd64")).WriteFrame(
+			sp.Header{Reqno: first.Reqno, Class: sp.ClassResp, Type: sp.TypeSyscall},
+			codec.Sysresp(sp.Result{Retval: [2]uint64{111, 0}})); err != nil {
+			return err
+		}
+		const cut = 10 // inside the 24-byte header
+		if _, err := conn.Write(reply.Bytes()[:cut]); err != nil {
+			return err
+		}
+		// The rest comes only once the client has sent its next call,
+		// which it can do only once the first caller has given up.
+		second, err := f.expect(sp.ClassReq, sp.TypeSyscall)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.Write(reply.Bytes()[cut:]); err != nil {
+			return err
+		}
+		return f.reply(second.Reqno, 0, [2]uint64{222, 0})
+	})
+	u, err := sp.ParseURL(url)
+	require.NoError(t, err)
+	conn, err := u.Dial(ctxT(t))
+	require.NoError(t, err)
+	c, err := sp.NewClient(conn, sp.DefaultClientConfig(mustABI("amd64")))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.HandshakeGuest(ctxT(t)))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Syscall(ctx, netbsd.SYS_getpid)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	r, err := c.Syscall(ctxT(t), netbsd.SYS_getpid)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(222), r.Retval[0], "the second call got the first one's reply")
+	waitFake(t, done)
+	select {
+	case <-c.Done():
+		require.FailNow(t, "the connection ended", "%v", c.Err())
+	default:
+	}
+}

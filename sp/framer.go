@@ -1,11 +1,13 @@
 package sp
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -85,8 +87,9 @@ func (d Direction) String() string {
 // one goroutine; writes may come from many, and each frame goes out in a
 // single Write so a peer never sees a split header.
 type Framer struct {
-	r io.Reader
-	w io.Writer
+	r  io.Reader
+	br *bufio.Reader // r, when it is one: a frame already buffered is read without copying twice
+	w  io.Writer
 
 	order atomic.Pointer[orderBox] // changes at most once, on a sniffed handshake
 
@@ -125,6 +128,9 @@ type Framer struct {
 // NewFramer returns a Framer speaking the byte order of d on rw.
 func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	f := &Framer{r: r, w: w, MaxFrame: DefaultMaxFrame}
+	if br, ok := r.(*bufio.Reader); ok && br.Size() >= HeaderSize {
+		f.br = br // (a smaller one cannot hold a header to peek at)
+	}
 	f.SetByteOrder(d.ByteOrder())
 	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
 	if s := bareSocket(w); s != nil {
@@ -175,11 +181,63 @@ func (f *Framer) ReadHeader() ([HeaderSize]byte, error) {
 
 // ReadFrame reads one whole frame.
 func (f *Framer) ReadFrame() (*Frame, error) {
+	if f.br != nil {
+		return f.readBuffered()
+	}
 	raw, err := f.ReadHeader()
 	if err != nil {
 		return nil, err
 	}
 	return f.ReadBody(raw)
+}
+
+// readBuffered is ReadFrame from a bufio.Reader: the header is looked at
+// where it lies, and a body the buffer holds already is copied out of
+// it once. It fails as ReadFrame through io.ReadFull does: io.EOF
+// before the first byte of a frame, io.ErrUnexpectedEOF inside one, and
+// any other error as it came, having consumed what arrived. Reading a
+// reply this way takes a few calls where io.ReadFull took a dozen, which
+// counts in Go compiled to wasm.
+func (f *Framer) readBuffered() (*Frame, error) {
+	p, err := f.br.Peek(HeaderSize)
+	if err != nil {
+		f.br.Discard(len(p))
+		if len(p) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return f.frameAt(p)
+}
+
+// frameAt reads the frame whose header p is, as peeked from f.br.
+func (f *Framer) frameAt(p []byte) (*Frame, error) {
+	h := decodeHeader(f.order.Load().le, p)
+	f.br.Discard(HeaderSize)
+	if err := f.checkLen(h); err != nil {
+		return nil, err
+	}
+	fr := f.newFrame(h)
+	if body := fr.Body; len(body) > 0 {
+		// bufio's Read copies what it holds without reading more: a
+		// body that came with its header takes no io.ReadFull.
+		n, err := f.br.Read(body)
+		if n < len(body) {
+			if err == nil {
+				_, err = io.ReadFull(f.br, body[n:])
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
+			}
+		}
+	}
+	if f.Trace != nil {
+		f.Trace(Received, fr)
+	}
+	return fr, nil
 }
 
 // ReadBody parses a header read by ReadHeader in the current byte order,
@@ -354,7 +412,34 @@ func (f *Framer) checkLen(h Header) error {
 // WriteFrame sends header h (its Len is computed here) and body in one
 // Write.
 func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
+	switch len(body) {
+	case 0:
+		return f.writeOne(h, nil)
+	case 1:
+		return f.writeOne(h, body[0])
+	}
 	return f.writeFrameAfter(nil, h, body...)
+}
+
+// writeOne is WriteFrame for a body in one piece, as most frames are,
+// straight into the write buffer: a request costs a few calls, not the
+// dozen of the general path, which counts in Go compiled to wasm.
+func (f *Framer) writeOne(h Header, body []byte) error {
+	h.Len = uint64(HeaderSize + len(body))
+	if h.Len > f.MaxFrame {
+		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+	}
+	f.wmu.Lock()
+	buf := slices.Grow(f.wbuf[:0], int(h.Len))[:h.Len]
+	h.encode(f.order.Load().le, buf)
+	copy(buf[HeaderSize:], body)
+	f.traceSent(h, body)
+	if len(buf) <= maxKeptWrite {
+		f.wbuf = buf
+	}
+	err := f.write(buf) // (no defer: in Go compiled to wasm it is a call)
+	f.wmu.Unlock()
+	return err
 }
 
 // appendFrame encodes header h and body onto dst, as WriteFrame would

@@ -7,6 +7,7 @@ package sp_test
 // -fuzz '^FuzzX$'` explores from them.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -149,15 +150,27 @@ func FuzzFramerReadFrame(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, d := range ordered {
 			whole := fzReadAllFrames(t, d, bytes.NewReader(data), len(data))
-			bytewise := fzReadAllFrames(t, d, iotest.OneByteReader(bytes.NewReader(data)), len(data))
-			if len(whole.frames) != len(bytewise.frames) || whole.end != bytewise.end {
-				t.Fatalf("%s: a one-byte reader gives %d frames ending %q, a whole reader %d ending %q",
-					d.Name, len(bytewise.frames), bytewise.end, len(whole.frames), whole.end)
+			// A Framer on a bufio.Reader reads through it (readBuffered):
+			// it must read the same frames and end the same way, whether
+			// a frame lies whole in the buffer or arrives a byte at a time
+			// into one smaller than the frame.
+			others := map[string]fzFramesRead{
+				"a one-byte reader":                fzReadAllFrames(t, d, iotest.OneByteReader(bytes.NewReader(data)), len(data)),
+				"a bufio.Reader":                   fzReadAllFrames(t, d, bufio.NewReader(bytes.NewReader(data)), len(data)),
+				"a 16-byte bufio.Reader, bytewise": fzReadAllFrames(t, d, bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 16), len(data)),
+			}
+			for name, other := range others {
+				if len(whole.frames) != len(other.frames) || whole.end != other.end {
+					t.Fatalf("%s: %s gives %d frames ending %q, a whole reader %d ending %q",
+						d.Name, name, len(other.frames), other.end, len(whole.frames), whole.end)
+				}
 			}
 			off := 0
 			for i, fr := range whole.frames {
-				if !bytes.Equal(fr.Body, bytewise.frames[i].Body) || fr.Header != bytewise.frames[i].Header {
-					t.Fatalf("%s: frame %d differs between readers", d.Name, i)
+				for name, other := range others {
+					if !bytes.Equal(fr.Body, other.frames[i].Body) || fr.Header != other.frames[i].Header {
+						t.Fatalf("%s: frame %d differs between a whole reader and %s", d.Name, i, name)
+					}
 				}
 				// Writing the frame back must give exactly the bytes read.
 				back := fzFrame(t, d, fr.Header, fr.Body)

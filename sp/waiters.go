@@ -93,9 +93,10 @@ func (w *waiters) add() (uint64, chan *Frame, error) { return w.addLimit(math.Ma
 // bytes; a reader asks limit before it reads a response's body.
 func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.err != nil {
-		return 0, nil, w.err
+		err := w.err
+		w.mu.Unlock()
+		return 0, nil, err
 	}
 	// A waiter is reused once removed: its owner reads its channel no
 	// more, and remove drains it. Waiters whose channel fail closed are
@@ -109,6 +110,7 @@ func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	wt.reqno, wt.max, wt.delivered = w.number(), max, false
 	w.put(wt)
 	w.awaited.Add(1)
+	w.mu.Unlock()
 	return wt.reqno, wt.ch, nil
 }
 
@@ -169,14 +171,15 @@ func (w *waiters) recycle(wt *waiter) {
 // came already).
 func (w *waiters) claim(reqno uint64) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	wt := w.get(reqno)
 	if wt == nil || wt.delivered {
+		w.mu.Unlock()
 		return false
 	}
 	w.del(reqno)
 	w.awaited.Add(-1)
 	w.recycle(wt)
+	w.mu.Unlock()
 	return true
 }
 
