@@ -221,7 +221,9 @@ func (c *Client) ABI() *abi.Descriptor { return c.cfg.ABI }
 func (c *Client) Close() error {
 	c.cancel()
 	err := c.rwc.Close()
-	c.endIfIdle()
+	// Ended here, not left to a reader: one that has its reply in hand
+	// reads no more, and would leave Close waiting for ever.
+	c.end(ErrClosed)
 	<-c.done
 	return err
 }
@@ -523,9 +525,11 @@ func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Ca
 // onceLeading is once for a caller that became the reader before it
 // sent its request (leadFirst): nobody else can read its reply, so it
 // needs no waiter, and the request costs no registration and no claim.
+// A caller that gives up stays the reader until giveUp has recorded
+// what its late reply must find.
 func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header, body []byte, call *xlate.Call) (*Frame, error) {
 	h.Reqno = c.w.number()
-	if err := c.fr.writeOne(h, body); err != nil {
+	if err := c.sendLeading(h, body); err != nil {
 		// Part of the frame may have gone: the stream is lost.
 		c.end(err) // (its reading ends with it)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
@@ -535,9 +539,28 @@ func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header
 	case f != nil:
 		return f, nil
 	case err != nil:
-		return nil, c.giveUp(h.Reqno, call, err)
+		// Given up while still the reader: a reader that came
+		// before giveUp kept the call would drop the late reply.
+		err = c.giveUp(h.Reqno, call, err)
+		c.release()
+		return nil, err
 	}
 	return nil, c.Err() // the connection ended
+}
+
+// sendLeading writes the request of a caller that leads. Should a Trace
+// hook or the writer panic, the caller stops being the reader, so that
+// one who recovers finds the client working.
+func (c *Client) sendLeading(h Header, body []byte) error {
+	sent := false
+	defer func() {
+		if !sent {
+			c.releaseDisarmed()
+		}
+	}()
+	err := c.fr.writeOne(h, body)
+	sent = true
+	return err
 }
 
 // answer is what a caller's channel gave it: its reply, or (closed) why

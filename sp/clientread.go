@@ -109,7 +109,8 @@ func (c *Client) releaseDisarmed() {
 // waiter's channel cost a tenth of a round trip in Go's wasm. A reply
 // another goroutine read is in the channel. An unregistered request
 // (onceLeading) has no waiter: its caller read from before it sent it,
-// so the reply is its own.
+// so the reply is its own; when ctx ends, the caller stays the reader
+// for onceLeading to give up and release.
 func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, reqno uint64, registered bool) (*Frame, error) {
 	if done != nil {
 		c.watchAndArm(ctx, done)
@@ -122,7 +123,9 @@ func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, re
 		p, err := c.r.br.Peek(HeaderSize)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-				c.release() // stopped before a whole header: what came stays buffered
+				if registered {
+					c.release() // stopped before a whole header: what came stays buffered
+				} // else onceLeading gives up first, then releases
 				return nil, ctx.Err()
 			}
 			if len(p) > 0 && err == io.EOF {
@@ -149,7 +152,9 @@ func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, re
 		}
 		c.armStop(token)
 		if err := expired(ctx); err != nil {
-			c.release()
+			if registered {
+				c.release()
+			}
 			return nil, err
 		}
 	}
@@ -181,17 +186,6 @@ func (c *Client) readBackground() {
 			return
 		}
 		c.r.mu.Unlock()
-	}
-}
-
-// endIfIdle ends a connection nobody reads (Close); a reader ends it
-// itself when its read fails.
-func (c *Client) endIfIdle() {
-	c.r.mu.Lock()
-	idle := !c.r.busy
-	c.r.mu.Unlock()
-	if idle {
-		c.end(ErrClosed)
 	}
 }
 

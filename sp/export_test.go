@@ -12,3 +12,7 @@ func InjectFault(fault string) (restore func()) {
 	faultInjection = fault
 	return func() { faultInjection = old }
 }
+
+// XlateRegions reports how many regions the client's translated calls
+// hold, for tests that a given-up call's regions are forgotten.
+func XlateRegions(c *Client) int { return c.xs.Regions() }

@@ -430,6 +430,7 @@ func (f *Framer) writeOne(h Header, body []byte) error {
 		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
 	}
 	f.wmu.Lock()
+	defer f.wmu.Unlock() // a Trace hook or writer may panic
 	buf := slices.Grow(f.wbuf[:0], int(h.Len))[:h.Len]
 	h.encode(f.order.Load().le, buf)
 	copy(buf[HeaderSize:], body)
@@ -437,9 +438,7 @@ func (f *Framer) writeOne(h Header, body []byte) error {
 	if len(buf) <= maxKeptWrite {
 		f.wbuf = buf
 	}
-	err := f.write(buf) // (no defer: in Go compiled to wasm it is a call)
-	f.wmu.Unlock()
-	return err
+	return f.write(buf)
 }
 
 // appendFrame encodes header h and body onto dst, as WriteFrame would

@@ -153,11 +153,13 @@ func FuzzFramerReadFrame(f *testing.F) {
 			// A Framer on a bufio.Reader reads through it (readBuffered):
 			// it must read the same frames and end the same way, whether
 			// a frame lies whole in the buffer or arrives a byte at a time
-			// into one smaller than the frame.
+			// into one smaller than the frame; one smaller than a header
+			// is read around.
 			others := map[string]fzFramesRead{
 				"a one-byte reader":                fzReadAllFrames(t, d, iotest.OneByteReader(bytes.NewReader(data)), len(data)),
 				"a bufio.Reader":                   fzReadAllFrames(t, d, bufio.NewReader(bytes.NewReader(data)), len(data)),
-				"a 16-byte bufio.Reader, bytewise": fzReadAllFrames(t, d, bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 16), len(data)),
+				"a 32-byte bufio.Reader, bytewise": fzReadAllFrames(t, d, bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 32), len(data)),
+				"a 16-byte bufio.Reader":           fzReadAllFrames(t, d, bufio.NewReaderSize(bytes.NewReader(data), 16), len(data)),
 			}
 			for name, other := range others {
 				if len(whole.frames) != len(other.frames) || whole.end != other.end {
