@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -128,10 +127,7 @@ func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, re
 				} // else onceLeading gives up first, then releases
 				return nil, ctx.Err()
 			}
-			if len(p) > 0 && err == io.EOF {
-				err = io.ErrUnexpectedEOF // the stream ended inside a header
-			}
-			c.end(err)
+			c.end(cutShort(err, len(p)))
 			return nil, nil
 		}
 		// A header has come: its frame is read whole, whatever ctx says now.

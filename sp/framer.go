@@ -202,12 +202,18 @@ func (f *Framer) readBuffered() (*Frame, error) {
 	p, err := f.br.Peek(HeaderSize)
 	if err != nil {
 		f.br.Discard(len(p))
-		if len(p) > 0 && err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
+		return nil, cutShort(err, len(p))
 	}
 	return f.frameAt(p)
+}
+
+// cutShort is the error of a read of a header that got only got bytes
+// of it: io.EOF inside one is io.ErrUnexpectedEOF, as io.ReadFull has it.
+func cutShort(err error, got int) error {
+	if got > 0 && err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // frameAt reads the frame whose header p is, as peeked from f.br.
@@ -217,27 +223,7 @@ func (f *Framer) frameAt(p []byte) (*Frame, error) {
 	if err := f.checkLen(h); err != nil {
 		return nil, err
 	}
-	fr := f.newFrame(h)
-	if body := fr.Body; len(body) > 0 {
-		// bufio's Read copies what it holds without reading more: a
-		// body that came with its header takes no io.ReadFull.
-		n, err := f.br.Read(body)
-		if n < len(body) {
-			if err == nil {
-				_, err = io.ReadFull(f.br, body[n:])
-			}
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					err = io.ErrUnexpectedEOF
-				}
-				return nil, fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
-			}
-		}
-	}
-	if f.Trace != nil {
-		f.Trace(Received, fr)
-	}
-	return fr, nil
+	return f.readFrameBody(h)
 }
 
 // ReadBody parses a header read by ReadHeader in the current byte order,
@@ -247,19 +233,51 @@ func (f *Framer) ReadBody(raw [HeaderSize]byte) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.readFrameBody(h)
+}
+
+// readFrameBody reads the body of h, whose header has been read and
+// checked, into a new frame and traces it.
+func (f *Framer) readFrameBody(h Header) (*Frame, error) {
 	fr := f.newFrame(h)
-	if n := h.BodyLen(); n > 0 {
-		if _, err := io.ReadFull(f.r, fr.Body); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, fmt.Errorf("reading %d-byte body of %s: %w", n, h, err)
-		}
+	if err := f.readFull(fr.Body); err != nil {
+		return nil, bodyError(h, err)
 	}
 	if f.Trace != nil {
 		f.Trace(Received, fr)
 	}
 	return fr, nil
+}
+
+// readFull is io.ReadFull from the Framer's reader. From a bufio.Reader
+// a body that came with its header is copied out by one Read, which
+// copies what the buffer holds without reading more.
+func (f *Framer) readFull(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if f.br == nil {
+		_, err := io.ReadFull(f.r, b)
+		return err
+	}
+	n, err := f.br.Read(b)
+	switch {
+	case n == len(b):
+		return nil // io.ReadFull, too, drops an error that came with the last byte
+	case err != nil:
+		return err
+	}
+	_, err = io.ReadFull(f.br, b[n:])
+	return err
+}
+
+// bodyError is the error of reading the body of h that failed with err:
+// a stream that ended inside it ended unexpectedly.
+func bodyError(h Header, err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
 }
 
 // smallBody is the largest body a frameSmall carries in its own
@@ -357,11 +375,8 @@ func (f *Framer) ParseHeader(raw [HeaderSize]byte) (Header, error) {
 
 // ReadBodyPart reads exactly len(buf) bytes of the body of h into buf.
 func (f *Framer) ReadBodyPart(h Header, buf []byte) error {
-	if _, err := io.ReadFull(f.r, buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
+	if err := f.readFull(buf); err != nil {
+		return bodyError(h, err)
 	}
 	return nil
 }
@@ -384,10 +399,7 @@ func (f *Framer) Discard(h Header, n uint64) error {
 // wants of it.
 func (f *Framer) copyBody(h Header, w io.Writer) error {
 	if _, err := io.CopyN(w, f.r, int64(h.BodyLen())); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("reading %d-byte body of %s: %w", h.BodyLen(), h, err)
+		return bodyError(h, err)
 	}
 	return nil
 }
@@ -426,8 +438,8 @@ func (f *Framer) WriteFrame(h Header, body ...[]byte) error {
 // dozen of the general path, which counts in Go compiled to wasm.
 func (f *Framer) writeOne(h Header, body []byte) error {
 	h.Len = uint64(HeaderSize + len(body))
-	if h.Len > f.MaxFrame {
-		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+	if err := f.refuseTooLarge(h); err != nil {
+		return err
 	}
 	f.wmu.Lock()
 	defer f.wmu.Unlock() // a Trace hook or writer may panic
@@ -435,6 +447,21 @@ func (f *Framer) writeOne(h Header, body []byte) error {
 	h.encode(f.order.Load().le, buf)
 	copy(buf[HeaderSize:], body)
 	f.traceSent(h, body)
+	return f.writeKept(buf)
+}
+
+// refuseTooLarge refuses to send a frame of h.Len bytes past MaxFrame.
+func (f *Framer) refuseTooLarge(h Header) error {
+	if h.Len > f.MaxFrame {
+		return &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+	}
+	return nil
+}
+
+// writeKept writes buf, assembled in the Framer's write buffer, and
+// keeps the buffer for the next frame unless it grew past maxKeptWrite
+// (large COPYOUTs are left to the collector); f.wmu is held.
+func (f *Framer) writeKept(buf []byte) error {
 	if len(buf) <= maxKeptWrite {
 		f.wbuf = buf
 	}
@@ -464,8 +491,8 @@ func (f *Framer) appendHeader(dst []byte, h Header, body [][]byte) ([]byte, Head
 		n += len(b)
 	}
 	h.Len = uint64(n)
-	if h.Len > f.MaxFrame {
-		return dst, h, &ProtocolError{Header: h, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("refusing to send %d bytes (limit %d)", h.Len, f.MaxFrame)}
+	if err := f.refuseTooLarge(h); err != nil {
+		return dst, h, err
 	}
 	start := len(dst)
 	dst = append(dst, make([]byte, HeaderSize)...)
@@ -498,10 +525,7 @@ func (f *Framer) writeFrameAfter(before []byte, h Header, body ...[]byte) error 
 	if err != nil {
 		return err
 	}
-	if len(buf) <= maxKeptWrite {
-		f.wbuf = buf // bigger ones (large COPYOUTs) are left to the collector
-	}
-	return f.write(buf)
+	return f.writeKept(buf)
 }
 
 // writeFrameData is writeFrameAfter for a body of a small head (copied
