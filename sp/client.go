@@ -503,7 +503,7 @@ func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Ca
 			return f, nil // claimed: the waiter is gone already
 		}
 		if err != nil {
-			return nil, c.giveUp(reqno, call, err)
+			return nil, c.giveUpReading(reqno, call, err)
 		}
 	}
 	defer c.w.remove(reqno)
@@ -539,11 +539,7 @@ func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header
 	case f != nil:
 		return f, nil
 	case err != nil:
-		// Given up while still the reader: a reader that came
-		// before giveUp kept the call would drop the late reply.
-		err = c.giveUp(h.Reqno, call, err)
-		c.release()
-		return nil, err
+		return nil, c.giveUpReading(h.Reqno, call, err)
 	}
 	return nil, c.Err() // the connection ended
 }

@@ -8,7 +8,8 @@ import "github.com/rumpsprig/sprig/sp/internal/xlate"
 // connection ends: forgotten at once, they would leave those copies to
 // any other call in flight whose region covers the address, which would
 // take them for its own typed data. The waiters keep such calls (abandon)
-// under the lock their replies are delivered under, so a reply either
+// under the lock their replies are delivered under, and a caller that
+// was reading reads on until then (giveUpReading), so a reply either
 // finds its caller's waiter or the call left behind.
 
 // maxGivenUp bounds the calls kept for a server that answers none of
@@ -21,6 +22,16 @@ type givenUpError struct{ err error }
 
 func (e *givenUpError) Error() string { return e.err.Error() }
 func (e *givenUpError) Unwrap() error { return e.err }
+
+// giveUpReading is giveUp for a caller that was reading when its
+// context ended: it stops reading only once the call is kept, since a
+// reader that came in between would drop the late reply of a request
+// without a waiter (onceLeading) before there was anything to find.
+func (c *Client) giveUpReading(reqno uint64, call *xlate.Call, err error) error {
+	err = c.giveUp(reqno, call, err)
+	c.release()
+	return err
+}
 
 // giveUp removes the waiter of request reqno, whose caller gave up with
 // err, and returns the error for the caller. A translated call is kept

@@ -108,8 +108,8 @@ func (c *Client) releaseDisarmed() {
 // waiter's channel cost a tenth of a round trip in Go's wasm. A reply
 // another goroutine read is in the channel. An unregistered request
 // (onceLeading) has no waiter: its caller read from before it sent it,
-// so the reply is its own; when ctx ends, the caller stays the reader
-// for onceLeading to give up and release.
+// so the reply is its own. When ctx ends the caller is still the reader,
+// to give up before it stops reading (giveUpReading).
 func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, reqno uint64, registered bool) (*Frame, error) {
 	if done != nil {
 		c.watchAndArm(ctx, done)
@@ -122,10 +122,7 @@ func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, re
 		p, err := c.r.br.Peek(HeaderSize)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-				if registered {
-					c.release() // stopped before a whole header: what came stays buffered
-				} // else onceLeading gives up first, then releases
-				return nil, ctx.Err()
+				return nil, ctx.Err() // stopped before a whole header: what came stays buffered
 			}
 			c.end(cutShort(err, len(p)))
 			return nil, nil
@@ -148,9 +145,6 @@ func (c *Client) readUntilAnswered(ctx context.Context, done <-chan struct{}, re
 		}
 		c.armStop(token)
 		if err := expired(ctx); err != nil {
-			if registered {
-				c.release()
-			}
 			return nil, err
 		}
 	}
