@@ -62,6 +62,9 @@ type Codec struct {
 // a tenth of a syscall's client work in Go compiled to wasm.
 type sysrespPlan struct{ size, errOff, rvOff, rvSize int }
 
+// retval is the offset of retval word i, in the slot retvalSlot puts it.
+func (p *sysrespPlan) retval(i int) int { return p.rvOff + retvalSlot(i, p.rvSize)*p.rvSize }
+
 // NewCodec returns a Codec for d with the default padding fill.
 func NewCodec(d *abi.Descriptor) *Codec {
 	c := &Codec{ABI: d, l: netbsd.LayoutsFor(d), PadFill: DefaultPadFill}
@@ -98,12 +101,10 @@ func (c *Codec) AppendSysresp(dst []byte, r Result) []byte {
 			b[i] = c.PadFill
 		}
 	}
-	e := c.ABI.Endian
-	errOff := l.Fields[0].Offset
-	rv := &l.Fields[1]
-	e.PutUint(b[errOff:], 4, uint64(uint32(r.Errno)))
+	e, p := c.ABI.Endian, &c.sr
+	e.PutUint(b[p.errOff:], 4, uint64(uint32(r.Errno)))
 	for i, v := range r.Retval {
-		e.PutUint(b[rv.Offset+retvalSlot(i, rv.Elem.Size)*rv.Elem.Size:], rv.Elem.Size, v)
+		e.PutUint(b[p.retval(i):], p.rvSize, v)
 	}
 	return dst
 }
@@ -116,12 +117,10 @@ func (c *Codec) ParseSysresp(body []byte) (Result, error) {
 	if len(body) != p.size {
 		return Result{}, bodyErr("rsp_sysresp", len(body), p.size, c.ABI)
 	}
-	e, size := c.ABI.Endian, p.rvSize
-	first := p.rvOff + retvalSlot(0, size)*size
-	second := p.rvOff + retvalSlot(1, size)*size
+	e := c.ABI.Endian
 	return Result{
 		Errno:  netbsd.Errno(int32(e.Uint(body[p.errOff:], 4))),
-		Retval: [2]uint64{e.Uint(body[first:], size), e.Uint(body[second:], size)},
+		Retval: [2]uint64{e.Uint(body[p.retval(0):], p.rvSize), e.Uint(body[p.retval(1):], p.rvSize)},
 		abi:    c.ABI,
 	}, nil
 }
