@@ -354,11 +354,18 @@ func (r *region) takes(off uint64, n int) bool {
 	if off+uint64(n) > max(r.wext, 1) {
 		return false
 	}
-	if r.points != netbsd.PointsData || r.el == nil || r.el.raw && (r.lenEl == nil || r.lenEl.raw) {
-		return true // untyped, as locate decides
+	if r.el == nil || r.copiedAsIs() {
+		return true
 	}
 	ws := uint64(r.el.s.Size)
 	return ws > 0 && n > 0 && off%ws == 0 && uint64(n)%ws == 0
+}
+
+// copiedAsIs reports whether copies in r need no translation: it holds
+// no typed data, or its elements (and the length they are counted by)
+// are laid out alike on both sides. (Dirents are decided apart.)
+func (r *region) copiedAsIs() bool {
+	return r.points != netbsd.PointsData || r.el.raw && (r.lenEl == nil || r.lenEl.raw)
 }
 
 // spoilLocked marks r's call as untranslatable.

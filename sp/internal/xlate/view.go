@@ -53,7 +53,7 @@ func (v *view) locate(op string, addr uint64, n int) (target, error) {
 		t.typed = s.p.Client.Endian != s.p.Server.Endian
 		return t, nil
 	}
-	if r.points != netbsd.PointsData || (r.el.raw && (r.lenEl == nil || r.lenEl.raw)) {
+	if r.copiedAsIs() {
 		return t, nil
 	}
 	ws, cs := uint64(r.el.s.Size), uint64(r.el.c.Size)
