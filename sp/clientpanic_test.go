@@ -41,7 +41,7 @@ func TestARecoveredPanicInATraceHookLeavesTheClientWorking(t *testing.T) {
 			panic("hook")
 		}
 	}
-	c := dialFakeNoClose(t, url, cfg)
+	c := dialFake(t, url, cfg)
 	require.NoError(t, c.HandshakeGuest(ctxT(t)))
 	func() {
 		defer func() { recover() }()
@@ -65,11 +65,4 @@ func TestARecoveredPanicInATraceHookLeavesTheClientWorking(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		require.FailNow(t, "Close hangs")
 	}
-}
-
-func dialFakeNoClose(t *testing.T, url string, cfg sp.ClientConfig) *sp.Client {
-	t.Helper()
-	c, err := sp.Dial(ctxT(t), url, cfg)
-	require.NoError(t, err)
-	return c
 }
