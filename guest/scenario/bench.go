@@ -203,13 +203,16 @@ func (w *Workload) Close(ctx context.Context) error {
 // call runs a syscall; a syscall's errno is an error too.
 func (w *Workload) call(ctx context.Context, num netbsd.Sysno, args ...any) (sp.Result, error) {
 	r, err := w.c.Syscall(ctx, num, args...)
-	if err != nil {
-		return r, err
+	return answered(num, r, err)
+}
+
+// answered is syscall num's result as the workload takes it: a failed
+// syscall's errno is its error.
+func answered(num netbsd.Sysno, r sp.Result, err error) (sp.Result, error) {
+	if err == nil && r.Errno != 0 {
+		err = fmt.Errorf("%s: %w", num, r.Errno)
 	}
-	if r.Errno != 0 {
-		return r, fmt.Errorf("%s: %w", num, r.Errno)
-	}
-	return r, nil
+	return r, err
 }
 
 func (w *Workload) getpid(ctx context.Context) error {
@@ -226,15 +229,10 @@ func (w *Workload) getpid(ctx context.Context) error {
 // and not the client's.
 func (w *Workload) xfer(ctx context.Context, num netbsd.Sysno, buf uint64, size int) error {
 	r, err := w.c.SyscallValues(ctx, num, w.fd, buf, uint64(size), 0)
-	switch {
-	case err != nil:
-		return err
-	case r.Errno != 0:
-		return fmt.Errorf("%s: %w", num, r.Errno)
-	case r.Retval[0] != uint64(size):
+	if r, err = answered(num, r, err); err == nil && r.Retval[0] != uint64(size) {
 		return fmt.Errorf("%s of %d bytes returned %d", num, size, r.Retval[0])
 	}
-	return nil
+	return err
 }
 
 func (w *Workload) same(what string, got, want []byte) error {
