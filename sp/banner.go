@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/rumpsprig/sprig/abi"
@@ -29,17 +30,48 @@ type Banner struct {
 	// that the line ends in a newline, so it is invisible to them. Empty
 	// for C servers.
 	ABI string
+	// Preload is sprig's other extension (" preload=N"): the most bytes
+	// of PRELOAD body the server takes with one SYSCALL. Zero for C
+	// servers and for sprig servers that offer none.
+	Preload uint64
 }
 
-const bannerABIKey = " abi="
+// The extension words a sprig server appends after the machine word,
+// each " key=value". A parser ignores keys it does not know, so a later
+// sprig can add more without confusing an earlier one.
+const (
+	bannerABIKey     = "abi"
+	bannerPreloadKey = "preload"
+)
 
 // String returns the banner line without its newline.
 func (b Banner) String() string {
 	s := fmt.Sprintf("RUMPSP-%d.%d-%s-%s/%s", b.Version.Major, b.Version.Minor, b.OSType, b.OSRelease, b.Machine)
 	if b.ABI != "" {
-		s += bannerABIKey + b.ABI
+		s += " " + bannerABIKey + "=" + b.ABI
+	}
+	if b.Preload > 0 {
+		s += " " + bannerPreloadKey + "=" + strconv.FormatUint(b.Preload, 10)
 	}
 	return s
+}
+
+// parseExtensions reads the extension words after the machine word.
+func (b *Banner) parseExtensions(words string) error {
+	for _, w := range strings.Fields(words) {
+		key, val, _ := strings.Cut(w, "=")
+		switch key {
+		case bannerABIKey:
+			b.ABI = val
+		case bannerPreloadKey:
+			n, err := strconv.ParseUint(val, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a byte count", key, val)
+			}
+			b.Preload = n
+		}
+	}
+	return nil
 }
 
 // Line returns the banner as a server sends it: the line and its newline.
@@ -62,7 +94,10 @@ func ParseBanner(line string) (Banner, error) {
 		return bad("does not start with RUMPSP-")
 	}
 	var b Banner
-	rest, b.ABI, _ = strings.Cut(rest, bannerABIKey)
+	rest, ext, _ := strings.Cut(rest, " ")
+	if err := b.parseExtensions(ext); err != nil {
+		return bad(err.Error())
+	}
 	ver, rest, ok := strings.Cut(rest, "-")
 	if !ok {
 		return bad("no version")

@@ -60,6 +60,18 @@ type ClientConfig struct {
 	Faithful bool
 	// MaxFrame bounds the frames the server may send.
 	MaxFrame uint64
+	// Preload sends, with each syscall, the bytes it will copy in that
+	// the client can know beforehand (write's buffer, open's path), in a
+	// PRELOAD frame of sprig's, so that the server need not ask for them:
+	// a pwrite or an open then costs one round trip, not two. It takes
+	// effect only where the server's banner offers it (" preload=N",
+	// sprig servers) and names the client's own ABI (so that the server
+	// reads the client's layout), and never in client-translates mode.
+	// With it, Memory's CopyIn and CopyInStr are also called from the
+	// goroutine calling Syscall, while the reading goroutine may be
+	// serving another syscall's requests: Memory must allow that. Off by
+	// default: the wire then carries only NetBSD's own messages.
+	Preload bool
 	// Logger receives protocol events; nil discards them.
 	Logger *slog.Logger
 	// Trace, when set, sees every frame read or written.
@@ -122,6 +134,7 @@ type Client struct {
 	codec   *Codec
 	log     *slog.Logger
 	xs      *xlate.Session // client-translates only
+	preload uint64         // the most PRELOAD body bytes per syscall; 0: none sent
 
 	w *waiters // request numbers and the syscalls waiting for replies
 	r reading  // who reads the server's frames (clientread.go)
@@ -170,6 +183,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 		c.xs = xlate.NewSession(xlate.NewPair(cfg.ABI, c.wire), xlate.DefaultConfig())
 	}
 	c.codec = NewCodec(c.wire)
+	c.preload = usesPreload(&cfg, b)
 	c.r.br = bufio.NewReaderSize(rwc, ReadBufferSize)
 	c.r.deadline, _ = rwc.(readDeadliner)
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
@@ -206,6 +220,11 @@ func Dial(ctx context.Context, url string, cfg ClientConfig) (*Client, error) {
 
 // Banner returns the server's banner.
 func (c *Client) Banner() Banner { return c.banner }
+
+// Preloads reports whether the client sends its syscalls' copied-in
+// bytes with them: it asked to (ClientConfig.Preload) and the server
+// offers it.
+func (c *Client) Preloads() bool { return c.preload > 0 }
 
 // Version returns the protocol era in use.
 func (c *Client) Version() Version { return c.version }
@@ -268,7 +287,7 @@ func (c *Client) HandshakeExec(ctx context.Context, name string) error {
 }
 
 func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte) error {
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeHandshake, U: uint32(kind)}, body, nil)
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeHandshake, U: uint32(kind)}, body, nil, nil)
 	if err != nil {
 		return fmt.Errorf("sp: %s handshake: %w", kind, err)
 	}
@@ -286,7 +305,7 @@ func (c *Client) handshake(ctx context.Context, kind HandshakeKind, body []byte)
 // cookie a new connection presents in HandshakeFork.
 func (c *Client) Prefork(ctx context.Context) (Cookie, error) {
 	var ck Cookie
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypePrefork}, nil, nil)
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypePrefork}, nil, nil, nil)
 	if err != nil {
 		return ck, fmt.Errorf("sp: prefork: %w", err)
 	}
@@ -387,7 +406,14 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 			return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 		}
 	}
-	r, err := c.syscallBody(ctx, num, body, call)
+	var pre []byte
+	if c.preload > 0 && c.cfg.Memory != nil && len(args) > 0 {
+		var room [preloadRoom]byte
+		var pooled []byte
+		pre, pooled = c.preloadFor(ctx, room[:], num, args)
+		defer largeBodies.Put(pooled) // once the request is written; nil is ignored
+	}
+	r, err := c.request(ctx, num, body, pre, call)
 	if call != nil {
 		if err != nil {
 			if !errors.As(err, new(*givenUpError)) {
@@ -441,7 +467,13 @@ func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte)
 
 // syscallBody is SyscallBody for the translated call, if any, behind it.
 func (c *Client) syscallBody(ctx context.Context, num netbsd.Sysno, body []byte, call *xlate.Call) (Result, error) {
-	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body, call)
+	return c.request(ctx, num, body, nil, call)
+}
+
+// request runs syscall num with argument struct body, preceded by
+// PRELOAD body pre when that is not empty.
+func (c *Client) request(ctx context.Context, num netbsd.Sysno, body, pre []byte, call *xlate.Call) (Result, error) {
+	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body, pre, call)
 	if err != nil {
 		return Result{}, fmt.Errorf("sp: %s: %w", num, err)
 	}
@@ -457,9 +489,9 @@ func (c *Client) syscallBody(ctx context.Context, num netbsd.Sysno, body []byte,
 // roundTrip sends a request and waits for its response, resending after
 // TRYAGAIN as the C client does. call, when not nil, is the translated
 // call the request carries (see giveUp).
-func (c *Client) roundTrip(ctx context.Context, h Header, body []byte, call *xlate.Call) (*Frame, error) {
+func (c *Client) roundTrip(ctx context.Context, h Header, body, pre []byte, call *xlate.Call) (*Frame, error) {
 	for try := 0; ; try++ {
-		f, err := c.once(ctx, h, body, call)
+		f, err := c.once(ctx, h, body, pre, call)
 		if err != nil {
 			return nil, err
 		}
@@ -478,20 +510,20 @@ func (c *Client) roundTrip(ctx context.Context, h Header, body []byte, call *xla
 	}
 }
 
-func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Call) (*Frame, error) {
+func (c *Client) once(ctx context.Context, h Header, body, pre []byte, call *xlate.Call) (*Frame, error) {
 	if err := expired(ctx); err != nil {
 		return nil, err
 	}
 	done := ctx.Done()
 	if c.leadFirst(done) {
-		return c.onceLeading(ctx, done, h, body, call)
+		return c.onceLeading(ctx, done, h, body, pre, call)
 	}
 	reqno, ch, err := c.w.add()
 	if err != nil {
 		return nil, err
 	}
 	h.Reqno = reqno
-	if err := c.fr.writeOne(h, body); err != nil {
+	if err := c.send(h, body, pre); err != nil {
 		c.w.remove(reqno)
 		// Part of the frame may have gone: the stream is lost.
 		c.end(err)
@@ -527,9 +559,9 @@ func (c *Client) once(ctx context.Context, h Header, body []byte, call *xlate.Ca
 // needs no waiter, and the request costs no registration and no claim.
 // A caller that gives up stays the reader until giveUp has recorded
 // what its late reply must find.
-func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header, body []byte, call *xlate.Call) (*Frame, error) {
+func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header, body, pre []byte, call *xlate.Call) (*Frame, error) {
 	h.Reqno = c.w.number()
-	if err := c.sendLeading(h, body); err != nil {
+	if err := c.sendLeading(h, body, pre); err != nil {
 		// Part of the frame may have gone: the stream is lost.
 		c.end(err) // (its reading ends with it)
 		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
@@ -547,16 +579,25 @@ func (c *Client) onceLeading(ctx context.Context, done <-chan struct{}, h Header
 // sendLeading writes the request of a caller that leads. Should a Trace
 // hook or the writer panic, the caller stops being the reader, so that
 // one who recovers finds the client working.
-func (c *Client) sendLeading(h Header, body []byte) error {
+func (c *Client) sendLeading(h Header, body, pre []byte) error {
 	sent := false
 	defer func() {
 		if !sent {
 			c.releaseDisarmed()
 		}
 	}()
-	err := c.fr.writeOne(h, body)
+	err := c.send(h, body, pre)
 	sent = true
 	return err
+}
+
+// send writes request h with body, after pre when that is not empty: a
+// PRELOAD frame for the same reqno (preloadFor), in one write.
+func (c *Client) send(h Header, body, pre []byte) error {
+	if len(pre) == 0 {
+		return c.fr.writeOne(h, body)
+	}
+	return c.fr.writeAfterFrame(pre, Header{Reqno: h.Reqno, Class: ClassReq, Type: TypePreload}, h, body)
 }
 
 // answer is what a caller's channel gave it: its reply, or (closed) why

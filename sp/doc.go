@@ -60,7 +60,7 @@
 //
 // # Protocol extensions
 //
-// Both are invisible to C peers.
+// All three are invisible to C peers.
 //
 // ABI declaration (server-translates). The GUEST handshake body of a 0.4
 // client is the program name and a NUL. A declaring client appends, after
@@ -88,6 +88,23 @@
 // against a C server the client falls back to the machine word, or to
 // ClientConfig.ServerABI when that word is ambiguous.
 // ServerConfig.HideABI sends the C banner byte for byte.
+//
+// Preloaded copyin. A COPYIN is a round trip in the middle of a syscall:
+// a pwrite or an open costs two. A sprig server offers to take the bytes
+// with the syscall instead, in its banner (" preload=N", N bytes at
+// most; ServerConfig.MaxPreload), and a client that asks for it
+// (ClientConfig.Preload) sends, just before a SYSCALL and in the same
+// write, a REQ/PRELOAD (type 0x7370) of the same reqno whose body is the
+// bytes that syscall will copy in as far as abi/netbsd's pointee table
+// says (byte buffers with their length argument, strings): a run of
+// rsp_copydata entries with their data, a COPYOUT body each. The
+// server's kernel copies in from them; a copy they do not cover whole,
+// or of bytes the syscall has since copied out over, still goes to the
+// client, so the kernel sees what the COPYIN answers would have said. A
+// PRELOAD that is malformed, longer than offered, beyond the budgets or
+// not followed by its SYSCALL is dropped, and its call copies in as
+// usual. A client preloads only for a server whose banner names the
+// client's own ABI, never in client-translates mode.
 //
 // # Clients that misbehave
 //

@@ -41,7 +41,7 @@ func Example() {
 	r, _ = c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/missing"), netbsd.O_RDONLY, 0)
 	fmt.Println("open:", r.Err())
 	// Output:
-	// RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=amd64
+	// RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=amd64 preload=69632
 	// pid 2 ppid 1
 	// open: ENOENT: no such file or directory
 }

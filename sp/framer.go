@@ -450,6 +450,33 @@ func (f *Framer) writeOne(h Header, body []byte) error {
 	return f.writeKept(buf)
 }
 
+// writeAfterFrame sends the frame encoded in first (room for its header,
+// then its body; the header is written here, with fh's Len computed),
+// then header h and body, in one write from first's own buffer, which a
+// large first is not copied out of. first is the caller's again once it
+// returns.
+func (f *Framer) writeAfterFrame(first []byte, fh Header, h Header, body []byte) error {
+	fh.Len = uint64(len(first))
+	h.Len = uint64(HeaderSize + len(body))
+	if err := f.refuseTooLarge(fh); err != nil {
+		return err
+	}
+	if err := f.refuseTooLarge(h); err != nil {
+		return err
+	}
+	le := f.order.Load().le
+	fh.encode(le, first[:HeaderSize])
+	start := len(first)
+	buf := slices.Grow(first, int(h.Len))[:start+int(h.Len)]
+	h.encode(le, buf[start:])
+	copy(buf[start+HeaderSize:], body)
+	f.wmu.Lock()
+	defer f.wmu.Unlock() // a Trace hook or writer may panic
+	f.traceSent(fh, first[HeaderSize:])
+	f.traceSent(h, body)
+	return f.write(buf)
+}
+
 // refuseTooLarge refuses to send a frame of h.Len bytes past MaxFrame.
 func (f *Framer) refuseTooLarge(h Header) error {
 	if h.Len > f.MaxFrame {

@@ -1035,6 +1035,15 @@ func (p *fzPeer) readLoop() {
 // fzServerConnSeeds are conversations in the server's own byte order
 // (amd64): the golden conversation, and each error path of the golden
 // probe.
+// fzPreload is one PRELOAD entry: data at addr.
+func fzPreload(f *testing.F, d *abi.Descriptor, addr uint64, data []byte) []byte {
+	b, err := sp.NewCodec(d).Copydata(uint64(len(data)), addr, data)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
 func fzServerConnSeeds(f *testing.F) [][]byte {
 	d := abi.MustLookup("amd64")
 	fb := func(h sp.Header, body []byte) []byte { return fzFrame(f, d, h, body) }
@@ -1063,6 +1072,17 @@ func fzServerConnSeeds(f *testing.F) [][]byte {
 			sys(5, netbsd.SYS_read, 0, 0x3000, 64),
 			sys(6, netbsd.SYS___fstat50, 0, 0x4000),
 			sys(7, netbsd.SYS_close, 0)),
+		// preloaded open and write (sprig's PRELOAD), a preload cut short,
+		// and one whose SYSCALL never comes
+		cat(guest,
+			fb(fzReq(2, sp.TypePreload, 0), fzPreload(f, d, 0x1000, []byte("/golden.txt\x00"))),
+			sys(2, netbsd.SYS_open, 0x1000, netbsd.O_CREAT|netbsd.O_RDWR, 0o644),
+			fb(fzReq(3, sp.TypePreload, 0), append(fzPreload(f, d, 0x2000, []byte("hello")), fzPreload(f, d, 0x2005, []byte("!"))...)),
+			sys(3, netbsd.SYS_write, 0, 0x2000, 6),
+			fb(fzReq(4, sp.TypePreload, 0), fzPreload(f, d, 0x2000, []byte("hello"))[:19]),
+			sys(4, netbsd.SYS_write, 0, 0x2000, 5),
+			fb(fzReq(9, sp.TypePreload, 0), fzPreload(f, d, 0x2000, []byte("hello"))),
+			sys(5, netbsd.SYS_close, 0)),
 		// hostile counts and offsets (they crashed sptest.Kernel): a read
 		// of 2^64-1 bytes, a negative seek, a write far beyond any file
 		cat(guest,

@@ -62,6 +62,8 @@ type call struct {
 	// held are encoded COPYOUT frames waiting to go out with the call's
 	// next frame (ServerConfig.CoalesceCopyOut).
 	held []byte
+	// pre is what the client preloaded for the call (PRELOAD), if anything.
+	pre *preload
 
 	// What running the call needs, in the call's own allocation.
 	own  *syscallFrame // the allocation, when the call came in one

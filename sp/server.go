@@ -25,8 +25,9 @@ type ServerConfig struct {
 	Version Version
 	// OSRelease is the NetBSD release the banner names.
 	OSRelease string
-	// HideABI leaves sprig's " abi=NAME" extension out of the banner, so
-	// the banner is byte for byte what a C server sends.
+	// HideABI leaves sprig's extensions (" abi=NAME", " preload=N") out
+	// of the banner, so the banner is byte for byte what a C server
+	// sends; a server that hides them is sent no PRELOAD either.
 	HideABI bool
 	// AssumeClientABI, when set, is the ABI assumed for clients that do
 	// not declare one (instead of the server's own).
@@ -116,6 +117,15 @@ type ServerConfig struct {
 	// reply, or a request that needs an answer), in one write: what a
 	// client reads is unchanged, in the same order. Default true.
 	CoalesceCopyOut bool
+	// MaxPreload is the most PRELOAD body bytes the server takes with one
+	// SYSCALL, offered in the banner (" preload=N") to sprig clients that
+	// ask for it (ClientConfig.Preload): the bytes a syscall would copy
+	// in come with it, and a pwrite or an open costs one round trip, not
+	// two. A PRELOAD is held like a queued SYSCALL (MaxClientBytes) and
+	// dropped unread when it does not fit; its call then asks for the
+	// bytes as usual. The offer is cut to what a frame (MaxFrame) can
+	// carry. 0 offers nothing. Default DefaultMaxPreload.
+	MaxPreload uint64
 
 	// PadFill is written into padding C leaves uninitialised (the four
 	// rsp_sysresp bytes after the error on LP64). DefaultPadFill is a
@@ -159,8 +169,13 @@ func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 		PadFill:                  DefaultPadFill,
 		InlineQuickSyscalls:      true,
 		CoalesceCopyOut:          true,
+		MaxPreload:               DefaultMaxPreload,
 	}
 }
+
+// DefaultMaxPreload is ServerConfig.MaxPreload's default: a 64 KiB write
+// and its path's worth of room.
+const DefaultMaxPreload = 68 << 10
 
 func (c *ServerConfig) verify() error {
 	bad := func(field, why string) error { return fmt.Errorf("sp: server config: %s %s", field, why) }
@@ -218,10 +233,19 @@ func (c *ServerConfig) verify() error {
 	return nil
 }
 
+// preloadOffer is the PRELOAD body the server takes: MaxPreload, as far
+// as one frame carries it; 0 when the banner hides sprig's extensions.
+func (c *ServerConfig) preloadOffer() uint64 {
+	if c.HideABI {
+		return 0
+	}
+	return min(c.MaxPreload, c.MaxFrame-HeaderSize)
+}
+
 func (c *ServerConfig) banner() Banner {
 	b := Banner{Version: c.Version, OSType: "NetBSD", OSRelease: c.OSRelease, Machine: c.ABI.Machine}
 	if !c.HideABI {
-		b.ABI = c.ABI.Name
+		b.ABI, b.Preload = c.ABI.Name, c.preloadOffer()
 	}
 	return b
 }

@@ -80,6 +80,10 @@ type serverConn struct {
 	// then allocates nothing to be read, run and answered. Never kept
 	// with a Trace hook, which may keep frames.
 	spare atomic.Pointer[syscallFrame]
+
+	// pre is a PRELOAD waiting for its SYSCALL, the next frame; only the
+	// goroutine holding reading touches it.
+	pre *preload
 }
 
 func newServerConn(s *Server, c net.Conn) *serverConn {
@@ -223,7 +227,7 @@ func (sc *serverConn) handle(in inFrame) after {
 	case ClassReq:
 		switch f.Type {
 		case TypeSyscall:
-			if c := sc.startSyscall(f, in.call); c != nil && !sc.runInline(c) {
+			if c := sc.startSyscall(f, in.call, sc.claimPreload(f.Reqno)); c != nil && !sc.runInline(c) {
 				return readMoved
 			}
 			return readOn
@@ -236,6 +240,11 @@ func (sc *serverConn) handle(in inFrame) after {
 			}
 			sc.prefork(f)
 			return readOn
+		case TypePreload:
+			if sc.offeredPreload() > 0 {
+				sc.keepPreload(f)
+				return readOn
+			}
 		case TypeHandshake:
 			if HandshakeKind(f.U) == HandshakeExec && sc.srv.cfg.Version.HasExec() {
 				if !sc.exec(f, in.guest) {
@@ -490,8 +499,14 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 // with it (nil: a new one): it queues the call for a worker, answers it
 // TRYAGAIN, or returns it to be run inline by the reading goroutine (a
 // quick call, see QuickKernel).
-func (sc *serverConn) startSyscall(f *Frame, c *call) *call {
+func (sc *serverConn) startSyscall(f *Frame, c *call, pre *preload) *call {
+	drop := func() {
+		if pre != nil {
+			sc.budget.release(pre.bytes)
+		}
+	}
 	if sc.inExec.Load() {
+		drop()
 		sc.sendError(f.Reqno, ErrorInExec)
 		return nil
 	}
@@ -500,9 +515,14 @@ func (sc *serverConn) startSyscall(f *Frame, c *call) *call {
 	}
 	c.f, c.bytes = f, int64(HeaderSize+len(f.Body)+callOverhead)
 	if !sc.budget.tryAcquire(c.bytes) {
+		drop()
 		sc.log.Warn("frame budget exhausted; answering TRYAGAIN")
 		sc.sendError(f.Reqno, ErrorTryAgain)
 		return nil
+	}
+	if pre != nil {
+		// From here the call holds the preload's bytes with its own.
+		c.pre, c.bytes = pre, c.bytes+pre.bytes
 	}
 	if q := sc.srv.quick; q != nil && q.Quick(netbsd.Sysno(f.U)) && sc.srv.sched.tryInline(sc) {
 		c.inline = true

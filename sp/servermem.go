@@ -85,7 +85,18 @@ func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([
 	return f.Body, nil
 }
 
+// preloaded is what the client preloaded for the call, if anything.
+func (m *connMemory) preloaded() *preload {
+	if m.c == nil {
+		return nil
+	}
+	return m.c.pre
+}
+
 func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	if b, ok := m.preloaded().bytesAt(addr, n); ok {
+		return b, nil
+	}
 	b, err := m.copyReq(ctx, TypeCopyIn, addr, n)
 	if err == nil && len(b) != n {
 		return nil, fmt.Errorf("%w: COPYIN asked %d bytes at %#x, client sent %d", ErrFault, n, addr, len(b))
@@ -94,6 +105,9 @@ func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, er
 }
 
 func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
+	if s, err, ok := m.preloaded().stringAt(addr, max); ok {
+		return s, err
+	}
 	b, err := m.copyReq(ctx, TypeCopyInStr, addr, max)
 	if err != nil {
 		return "", err
@@ -107,10 +121,11 @@ func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (strin
 	// the rump kernel's copyinstr answers when it finds no NUL in what
 	// came back. A client reports a bad address with an empty reply, so
 	// that is ENAMETOOLONG too, as on NetBSD's rump_server.
-	return string(b), fmt.Errorf("%w: COPYINSTR at %#x: %d bytes of %d and no NUL", ErrNameTooLong, addr, len(b), max)
+	return string(b), nameTooLong(addr, len(b), max)
 }
 
 func (m *connMemory) CopyOut(ctx context.Context, addr uint64, data []byte) error {
+	m.preloaded().forget(addr, len(data))
 	var room [maxCopydata]byte
 	head, err := m.sc.codec.appendCopydata(room[:0], uint64(len(data)), addr)
 	if err != nil {

@@ -24,6 +24,9 @@ import (
 //     after the bytes are taken from the budgets; a longer reply is
 //     dropped unread and its request fails with EFAULT, and a reply to
 //     nothing is dropped unread.
+//   - PRELOAD: all of it, if it is no longer than the server offers and
+//     the budgets hold it (else nothing, and its call copies in as
+//     usual); it is held with its call.
 //   - everything else (PREFORK, AUTH, ERROR, unknown types): nothing.
 const (
 	// maxUndescribedArgs: NetBSD syscalls take at most 8 arguments of at
@@ -126,6 +129,17 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		return in, nil
 	case h.Class == ClassReq && h.Type == TypeHandshake && HandshakeKind(h.U) == HandshakeFork:
 		keep = min(n, maxForkBody)
+	case h.Class == ClassReq && h.Type == TypePreload:
+		switch max := sc.offeredPreload(); {
+		case max == 0:
+			// handle refuses it.
+		case n > max:
+			sc.log.Warn("PRELOAD longer than this server offers; dropped unread", "frame", h.String(), "offered", max)
+		case !sc.budget.tryAcquire(int64(n)):
+			sc.log.Info("no budget for a PRELOAD; dropped unread", "frame", h.String())
+		default:
+			keep = n
+		}
 	case h.Class == ClassResp && (h.Type == TypeCopyIn || h.Type == TypeAnonMmap):
 		max, ok := sc.w.limit(h.Reqno)
 		switch {
@@ -153,7 +167,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	}
 	in := inFrame{Frame: f}
 	if err := sc.readKeeping(h, f.Body); err != nil {
-		if keep > 0 && h.Class == ClassResp {
+		if keep > 0 && (h.Class == ClassResp || h.Type == TypePreload) {
 			sc.budget.release(int64(keep))
 		}
 		return in, err

@@ -53,6 +53,13 @@ const (
 	TypeAnonMmap   Type = 6
 	TypePrefork    Type = 7
 	TypeRaise      Type = 8
+
+	// TypePreload is sprig's extension, never sent to a C server: a
+	// client's REQ/PRELOAD carries the bytes its next SYSCALL (same
+	// reqno, same write) will copy in, so that the server asks for none
+	// of them (see the package doc, "Preloaded copyin"). Its number lies
+	// far from NetBSD's, which count up from 0.
+	TypePreload Type = 0x7370
 )
 
 var typeNames = [...]string{
@@ -64,6 +71,9 @@ var typeNames = [...]string{
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
 		return typeNames[t]
+	}
+	if t == TypePreload {
+		return "PRELOAD"
 	}
 	return fmt.Sprintf("Type(%d)", uint16(t))
 }

@@ -29,7 +29,10 @@ of the exchange); its second process is this sprig binary re-executed with
 ` + bench.EnvChild + `=peer. The clients are sprig's Go client and the
 WebAssembly guest (under wazero, as sprig run runs it), both in this
 process; the server is a sprig serve that bench starts in a process of its
-own (this binary again), or the server at --server.
+own (this binary again), or the server at --server. Where the server offers
+preloaded copyin (a sprig server's banner says preload=N), the operations
+that copy in run once more by a Go client that sends what they copy in with
+the syscall, and the copy pair is judged for it too.
 
 Measured: getpid (the null syscall); pairs/N for N = 1, 2, 4, 8, Kantee's
 figure of copyin+copyout pairs of 64 bytes, as a getpid and N × (pwrite

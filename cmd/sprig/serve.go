@@ -24,7 +24,7 @@ var serveDoc = doc{
 	path: "sprig serve",
 	usage: "  sprig serve [--url URL] [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi]\n" +
 		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client]\n" +
-		"              [--trace] [--debug] [--profile DIR]\n",
+		"              [--max-preload N] [--trace] [--debug] [--profile DIR]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
 qemu-user, other sprig clients. With no flags it behaves as NetBSD 7.99.34's
@@ -41,7 +41,8 @@ Flags:
   --abi ABI                 the server's ABI (default: this host's, ` + hostABIName() + `)
   --version V               protocol era, 0.1 or 0.4 (default 0.4)
   --assume-client-abi ABI   lay out undeclared clients' frames with this ABI
-  --hide-abi                send the C banner byte for byte (no " abi=NAME")
+  --hide-abi                send the C banner byte for byte (no " abi=NAME",
+                            no " preload=N")
   --c-compatible            behave exactly like a C server: hide the ABI and
                             ignore ABI declarations
   --uid N                   the clients' user id (default 0, root, as rump_server)
@@ -54,6 +55,9 @@ Flags:
                             none (default none)
   --kill-any-client         with --ext kill, let a client signal processes of
                             other clients too (default: its own tree only)
+  --max-preload N           offer sprig clients preloaded copyin: up to N bytes
+                            a syscall copies in may come with it, saving the
+                            COPYIN round trip (default ` + strconv.Itoa(sp.DefaultMaxPreload) + `; 0 offers none)
   --trace                   print every syscall strace style on stderr, each
                             line headed by its connection and the ABI its
                             frames are read in (#3 i386 → open("/tmp/f",
@@ -73,27 +77,28 @@ type serveOptions struct {
 	url, abiName, version, assume, release, extList *string
 	profile                                         *string
 	hide, ccompat, killAny, debug, trace            *bool
-	uid, gid                                        *uint
+	uid, gid, maxPreload                            *uint
 }
 
 // newServeFlags defines serve's flags; the usage line must list each.
 func newServeFlags() (*flag.FlagSet, *serveOptions) {
 	fs := newFlagSet(serveDoc.path)
 	o := &serveOptions{
-		url:     fs.String("url", "", ""),
-		abiName: fs.String("abi", hostABIName(), ""),
-		version: fs.String("version", "0.4", ""),
-		assume:  fs.String("assume-client-abi", "", ""),
-		hide:    fs.Bool("hide-abi", false, ""),
-		ccompat: fs.Bool("c-compatible", false, ""),
-		uid:     fs.Uint("uid", 0, ""),
-		gid:     fs.Uint("gid", 0, ""),
-		release: fs.String("release", kern.DefaultConfig().OSRelease, ""),
-		extList: fs.String("ext", "none", ""),
-		killAny: fs.Bool("kill-any-client", false, ""),
-		debug:   fs.Bool("debug", false, ""),
-		trace:   fs.Bool("trace", false, ""),
-		profile: fs.String("profile", "", ""),
+		url:        fs.String("url", "", ""),
+		abiName:    fs.String("abi", hostABIName(), ""),
+		version:    fs.String("version", "0.4", ""),
+		assume:     fs.String("assume-client-abi", "", ""),
+		hide:       fs.Bool("hide-abi", false, ""),
+		ccompat:    fs.Bool("c-compatible", false, ""),
+		uid:        fs.Uint("uid", 0, ""),
+		gid:        fs.Uint("gid", 0, ""),
+		release:    fs.String("release", kern.DefaultConfig().OSRelease, ""),
+		extList:    fs.String("ext", "none", ""),
+		killAny:    fs.Bool("kill-any-client", false, ""),
+		maxPreload: fs.Uint("max-preload", sp.DefaultMaxPreload, ""),
+		debug:      fs.Bool("debug", false, ""),
+		trace:      fs.Bool("trace", false, ""),
+		profile:    fs.String("profile", "", ""),
 	}
 	return fs, o
 }
@@ -153,6 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	scfg.Version, scfg.Logger, scfg.OSRelease = v, log, kcfg.OSRelease
 	scfg.HideABI = *hide || *ccompat
 	scfg.IgnoreDeclarations = *ccompat
+	scfg.MaxPreload = uint64(*o.maxPreload)
 	if *assume != "" {
 		if scfg.AssumeClientABI, err = abi.Resolve(*assume); err != nil {
 			return serveDoc.badName(stderr, err)

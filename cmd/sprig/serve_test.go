@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,4 +212,38 @@ func TestServeWithNoFlagsServesAFaithfulCClientAsRumpServerDoes(t *testing.T) {
 	}
 	assert.Equal(t, string(line), out.String(), "the console writes to the server's standard output")
 	assert.Contains(t, errOut.String(), "guest handshake")
+}
+
+func TestServeOffersPreloadedCopyinUnlessToldNot(t *testing.T) {
+	for _, tc := range []struct {
+		flags  []string
+		banner string
+	}{
+		{nil, "RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=amd64 preload=69632\n"},
+		{[]string{"--max-preload", "4096"}, "RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=amd64 preload=4096\n"},
+		{[]string{"--max-preload", "0"}, "RUMPSP-0.4-NetBSD-7.99.34/amd64 abi=amd64\n"},
+	} {
+		t.Run(fmt.Sprint(tc.flags), func(t *testing.T) {
+			url := "unix://" + filepath.Join(t.TempDir(), "rump.sock")
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errOut lockedBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, append([]string{"serve", "--url", url, "--abi", "amd64"}, tc.flags...), &out, &errOut)
+			}()
+			cfg := sp.DefaultClientConfig(abi.MustLookup("amd64"))
+			cfg.Preload = true
+			var c *sp.Client
+			require.Eventually(t, func() bool {
+				var err error
+				c, err = sp.Dial(context.Background(), url, cfg)
+				return err == nil
+			}, 5*time.Second, 10*time.Millisecond)
+			assert.Equal(t, tc.banner, c.Banner().Line())
+			assert.Equal(t, c.Banner().Preload > 0, c.Preloads())
+			c.Close()
+			cancel()
+			assert.Equal(t, exitOK, <-done, errOut.String())
+		})
+	}
 }

@@ -68,6 +68,9 @@ type BenchConfig struct {
 	Iterations int      `json:"iterations"`
 	Warmup     int      `json:"warmup"`
 	Blocks     int      `json:"blocks,omitempty"`
+	// Preload makes the client send what a syscall copies in with it,
+	// where the server offers that (sp.ClientConfig.Preload).
+	Preload bool `json:"preload,omitempty"`
 }
 
 // BenchSample is one measured block of an operation: Iterations runs took

@@ -28,8 +28,11 @@ type BenchOp struct {
 	Bytes int
 	// Summary says what one iteration does.
 	Summary string
-	run     func(ctx context.Context, w *Workload) error
-	check   func(w *Workload) error // after the timed loop
+	// CopiesIn says its syscalls copy in bytes a preloading client
+	// (sp.ClientConfig.Preload) sends along with them.
+	CopiesIn bool
+	run      func(ctx context.Context, w *Workload) error
+	check    func(w *Workload) error // after the timed loop
 }
 
 // Sizes of the bench's copies.
@@ -55,7 +58,7 @@ var benchOps = []BenchOp{
 // n COPYOUTs.
 func pairsOp(n int) BenchOp {
 	return BenchOp{
-		Name: fmt.Sprintf("pairs/%d", n), Syscalls: 1 + 2*n, Bytes: 2 * n * PairSize,
+		Name: fmt.Sprintf("pairs/%d", n), Syscalls: 1 + 2*n, Bytes: 2 * n * PairSize, CopiesIn: true,
 		Summary: fmt.Sprintf("getpid, then %d × (pwrite 64 B + pread 64 B): %d COPYIN and %d COPYOUT of 64 B", n, n, n),
 		run: func(ctx context.Context, w *Workload) error {
 			if err := w.getpid(ctx); err != nil {
@@ -88,7 +91,7 @@ func preadOp(name string, size int) BenchOp {
 
 func pwriteOp(name string, size int) BenchOp {
 	return BenchOp{
-		Name: name, Syscalls: 1, Bytes: size,
+		Name: name, Syscalls: 1, Bytes: size, CopiesIn: true,
 		Summary: fmt.Sprintf("pwrite of %d B at offset 0: one COPYIN round trip", size),
 		run:     func(ctx context.Context, w *Workload) error { return w.xfer(ctx, netbsd.SYS_pwrite, w.src, size) },
 	}
@@ -258,6 +261,7 @@ func BenchClient(ctx context.Context, cfg *guestapi.Config, env Env, trace func(
 	cc.ProgramName = "sprig-bench"
 	cc.Memory = mem
 	cc.Trace = trace
+	cc.Preload = cfg.Bench != nil && cfg.Bench.Preload
 	c, err := sp.NewClient(conn, cc)
 	if err != nil {
 		conn.Close()

@@ -1,9 +1,10 @@
 // Package bench measures sprig's sysproxy round trips against their floor:
 // the same bytes between two processes over a unix socket with nothing but
 // read and write on either side. It times sprig's Go client (sp.Client)
-// and the WebAssembly guest (under wazero, as the rig runs it) against a
-// sprig server in a process of its own (or any sysproxy server named by
-// URL): the null syscall, copies of 64 bytes, pread and pwrite, many
+// and the WebAssembly guest (under wazero, as the rig runs it), and where
+// the server offers it the Go client preloading what syscalls copy in
+// (sp.ClientConfig.Preload), against a sprig server in a process of its
+// own (or any sysproxy server named by URL): the null syscall, copies of 64 bytes, pread and pwrite, many
 // clients at once and bulk transfers, each next to the floor of its own
 // bytes, measured in the same run, interleaved. It is what `sprig bench`
 // runs and what this package's go test benchmarks report.
@@ -152,6 +153,7 @@ type Session struct {
 
 	mu      sync.Mutex
 	native  *client
+	preload *client // the Preload variant's
 	probe   *client
 	rec     *recorder
 	scripts map[string]Script
@@ -200,6 +202,11 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	return s, nil
 }
 
+// Preloads reports whether the server offers preloaded copyin to the
+// session's clients (the Preload variant): its banner offers it and
+// names the ABI they speak.
+func (s *Session) Preloads() bool { return s.banner.Preload > 0 && s.banner.ABI == s.abi.Name }
+
 // URL returns the server's URL.
 func (s *Session) URL() string { return s.url }
 
@@ -217,12 +224,7 @@ func (s *Session) Close() error {
 	clear(s.floors)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, c := range []*client{s.native, s.probe} {
-		if c != nil {
-			c.close(ctx)
-		}
-	}
-	s.native, s.probe = nil, nil
+	s.closeClients(ctx)
 	if s.engine != nil {
 		s.engine.Close(ctx)
 		s.engine = nil
@@ -408,8 +410,11 @@ func (s *Session) clientConfig() *guestapi.Config {
 // dialClient connects a native client that has made its GUEST handshake,
 // retrying a server that refuses (a full server, a moment after other
 // clients left).
-func (s *Session) dialClient(ctx context.Context, trace func(sp.Direction, *sp.Frame)) (*client, error) {
+func (s *Session) dialClient(ctx context.Context, trace func(sp.Direction, *sp.Frame), preload bool) (*client, error) {
 	cfg := s.clientConfig()
+	if preload {
+		cfg.Bench = &guestapi.BenchConfig{Preload: true}
+	}
 	var err error
 	for try := 0; try < 100; try++ {
 		var c *sp.Client

@@ -29,6 +29,10 @@ const (
 	Native Variant = "native"
 	// Wasm: the WebAssembly guest under wazero in this process.
 	Wasm Variant = "wasm"
+	// Preload: sprig's Go client in this process, sending what a syscall
+	// copies in along with it (sp.ClientConfig.Preload), against a server
+	// that offers it; the floor stays the standard protocol's bytes.
+	Preload Variant = "preload"
 )
 
 // Iterations returns how many times op runs in a measurement of calls
@@ -61,7 +65,7 @@ func (s *Session) Script(ctx context.Context, op scenario.BenchOp) (Script, erro
 	}
 	if s.probe == nil {
 		s.rec = &recorder{}
-		c, err := s.dialClient(ctx, s.rec.trace)
+		c, err := s.dialClient(ctx, s.rec.trace, false)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +106,7 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 	wasm := false
 	for _, v := range variants {
 		switch v {
-		case Floor, Native:
+		case Floor, Native, Preload:
 			others = append(others, v)
 		case Wasm:
 			wasm = true
@@ -141,12 +145,23 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 	return res, nil
 }
 
-// measure times n iterations of op by v (Floor or Native).
+// measure times n iterations of op by v (Floor, Native or Preload).
 func (s *Session) measure(ctx context.Context, v Variant, op scenario.BenchOp, n int) (time.Duration, error) {
-	if v == Floor {
+	switch v {
+	case Floor:
 		return s.measureFloor(ctx, op, n)
+	case Preload:
+		c, err := s.goClient(ctx, &s.preload, true)
+		if err != nil {
+			return 0, err
+		}
+		return c.w.Run(ctx, op, n)
 	}
-	return s.measureNative(ctx, op, n)
+	c, err := s.goClient(ctx, &s.native, false)
+	if err != nil {
+		return 0, err
+	}
+	return c.w.Run(ctx, op, n)
 }
 
 func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int) (time.Duration, error) {
@@ -167,30 +182,28 @@ func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int) 
 	return f.run(n)
 }
 
-func (s *Session) nativeClient(ctx context.Context) (*client, error) {
+// goClient returns the session's Go client kept in *slot, dialling it
+// (preloading or not) the first time.
+func (s *Session) goClient(ctx context.Context, slot **client, preload bool) (*client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.native != nil {
-		return s.native, nil
+	if *slot != nil {
+		return *slot, nil
 	}
-	c, err := s.dialClient(ctx, nil)
+	c, err := s.dialClient(ctx, nil, preload)
 	if err != nil {
 		return nil, err
 	}
+	if preload && !c.c.Preloads() {
+		c.close(ctx)
+		return nil, fmt.Errorf("bench: the server does not offer preloaded copyin (banner %q)", c.c.Banner().Line())
+	}
 	if c.w, err = scenario.NewWorkload(ctx, c.c, c.mem); err != nil {
 		c.close(ctx)
-		return nil, fmt.Errorf("bench: native client: %w", err)
+		return nil, fmt.Errorf("bench: Go client: %w", err)
 	}
-	s.native = c
+	*slot = c
 	return c, nil
-}
-
-func (s *Session) measureNative(ctx context.Context, op scenario.BenchOp, n int) (time.Duration, error) {
-	c, err := s.nativeClient(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return c.w.Run(ctx, op, n)
 }
 
 // CloseClients disconnects the native and probe clients, so that a
@@ -198,12 +211,17 @@ func (s *Session) measureNative(ctx context.Context, op scenario.BenchOp, n int)
 func (s *Session) CloseClients(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range []*client{s.native, s.probe} {
+	s.closeClients(ctx)
+}
+
+// closeClients is CloseClients with s.mu held.
+func (s *Session) closeClients(ctx context.Context) {
+	for _, c := range []*client{s.native, s.preload, s.probe} {
 		if c != nil {
 			c.close(ctx)
 		}
 	}
-	s.native, s.probe = nil, nil
+	s.native, s.preload, s.probe = nil, nil, nil
 }
 
 func (s *Session) wasmEngine(ctx context.Context) (*wasmhost.Engine, error) {
@@ -318,7 +336,7 @@ func (s *Session) MeasureClients(ctx context.Context, n, calls, rot int) (map[Va
 		callers[Floor] = append(callers[Floor], f.iteration)
 	}
 	for i := range n {
-		c, err := s.dialClient(ctx, nil)
+		c, err := s.dialClient(ctx, nil, false)
 		if err != nil {
 			return nil, fmt.Errorf("client %d of %d: %w", i+1, n, err)
 		}

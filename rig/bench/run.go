@@ -46,6 +46,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		group, vs := GroupSyscalls, []Variant{Floor, Native, Wasm}
 		if op.Bytes >= scenario.BulkSize {
 			group, vs = GroupBulk, []Variant{Floor, Native}
+		} else if s.Preloads() && (op.CopiesIn || op.Name == "getpid") {
+			vs = append(vs, Preload) // (getpid: the copy pair's N = 0)
 		}
 		if !want(op.Name) && !want(group) {
 			continue
@@ -105,6 +107,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if w := o.samples[Wasm]; w != nil {
 			or.Wasm = &Figure{US: statsOf(w), XFloor: ptr(statsOf(ratios(w, fl))), XNative: ptr(statsOf(ratios(w, o.samples[Native])))}
 		}
+		if p := o.samples[Preload]; p != nil {
+			or.Preload = &Figure{US: statsOf(p), XFloor: ptr(statsOf(ratios(p, fl))), XNative: ptr(statsOf(ratios(p, o.samples[Native])))}
+		}
 		if o.group == GroupBulk {
 			mib := float64(o.op.Bytes) / (1 << 20)
 			bw := func(us []float64) *Stats {
@@ -121,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// The copy pair: the least-squares slope of pairs/N over N, and what
 	// it costs beyond the two syscalls that carry it.
 	floorRT := us("getpid", Floor)
-	for _, v := range []Variant{Floor, Native, Wasm} {
+	for _, v := range []Variant{Floor, Native, Wasm, Preload} {
 		p, ok := pairFit(func(n int) []float64 {
 			if n == 0 {
 				return us("getpid", v)
@@ -261,8 +266,11 @@ func targets(r *Report) []Target {
 		add("null syscall", "native getpid ÷ floor", o.Native.XFloor, 1.15)
 	}
 	for _, p := range r.CopyPair {
-		if p.Variant == Native {
+		switch p.Variant {
+		case Native:
 			add("copy pair", "native copy pair's added cost ÷ floor round trip", &p.AddedFloorRT, 1)
+		case Preload:
+			add("copy pair, preloaded", "the same, the client preloading (sprig's extension)", &p.AddedFloorRT, 1)
 		}
 	}
 	if o := op("pread/64"); o != nil && o.Native != nil {

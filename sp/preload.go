@@ -1,0 +1,336 @@
+package sp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/abi/netbsd"
+)
+
+// Preloaded copyin, sprig's extension for the round trip a COPYIN costs.
+// A client that knows, from abi/netbsd's pointee table, which bytes a
+// syscall will copy in (write's buffer, open's path) sends them in a
+// REQ/PRELOAD just before the SYSCALL, in the same write; the server's
+// kernel then finds them without asking. What the kernel sees is what
+// the COPYIN answers would have said: a copy the preload does not cover
+// whole still goes to the client, and a COPYOUT over preloaded bytes
+// forgets them, so a later copyin of them asks again.
+//
+// The body is a run of entries, each an rsp_copydata of the client's ABI
+// (len, addr) and its len bytes: a COPYOUT body, one after another.
+
+// maxPreloadEntries bounds a PRELOAD's entries: a syscall has at most 8
+// arguments.
+const maxPreloadEntries = maxArgs
+
+// preRegion is len(data) bytes of the client's memory at addr.
+type preRegion struct {
+	addr uint64
+	data []byte
+}
+
+// preload is what a PRELOAD brought for the SYSCALL of the same reqno.
+// Only the call it came with touches it, from the goroutine running it.
+type preload struct {
+	reqno   uint64
+	bytes   int64 // its body, taken from the connection's budgets
+	regions []preRegion
+}
+
+// parsePreload decodes a PRELOAD body.
+func (c *Codec) parsePreload(body []byte) ([]preRegion, error) {
+	head := c.CopydataSize()
+	var out []preRegion
+	for len(body) > 0 {
+		if len(out) == maxPreloadEntries {
+			return nil, fmt.Errorf("more than %d entries", maxPreloadEntries)
+		}
+		if len(body) < head {
+			return nil, fmt.Errorf("%d bytes after the last entry, less than an rsp_copydata (%d)", len(body), head)
+		}
+		n, addr, _, _ := c.ParseCopydata(body[:head], false)
+		body = body[head:]
+		if n > uint64(len(body)) {
+			return nil, fmt.Errorf("an entry of %d bytes at %#x with %d left", n, addr, len(body))
+		}
+		out = append(out, preRegion{addr: addr, data: body[:n:n]})
+		body = body[n:]
+	}
+	return out, nil
+}
+
+// find returns the region holding addr and addr's offset in it.
+func (p *preload) find(addr uint64) (*preRegion, uint64, bool) {
+	if p == nil {
+		return nil, 0, false
+	}
+	for i := range p.regions {
+		r := &p.regions[i]
+		if addr >= r.addr && addr-r.addr < uint64(len(r.data)) {
+			return r, addr - r.addr, true
+		}
+	}
+	return nil, 0, false
+}
+
+// bytesAt returns the n preloaded bytes at addr, if one region holds
+// them all. The kernel may keep them: nothing writes a region's bytes.
+func (p *preload) bytesAt(addr uint64, n int) ([]byte, bool) {
+	r, off, ok := p.find(addr)
+	if !ok || uint64(n) > uint64(len(r.data))-off {
+		return nil, false
+	}
+	return r.data[off : off+uint64(n) : off+uint64(n)], true
+}
+
+// stringAt answers a copyinstr of at most max bytes at addr from the
+// preloaded bytes, as the client would have: the string before its NUL,
+// or max bytes without one (ENAMETOOLONG). False when the region ends
+// before either, so that only the client can say.
+func (p *preload) stringAt(addr uint64, max int) (string, error, bool) {
+	r, off, ok := p.find(addr)
+	if !ok {
+		return "", nil, false
+	}
+	rest := r.data[off:]
+	if i := bytes.IndexByte(rest[:min(len(rest), max)], 0); i >= 0 {
+		return string(rest[:i]), nil, true
+	}
+	if len(rest) >= max {
+		return string(rest[:max]), nameTooLong(addr, max, max), true
+	}
+	return "", nil, false
+}
+
+// forget drops the regions a copyout of n bytes at addr overlaps: the
+// client's memory there is no longer what was preloaded.
+func (p *preload) forget(addr uint64, n int) {
+	if p == nil || n == 0 {
+		return
+	}
+	// Overlap, in differences: no sum can wrap past the top address.
+	p.regions = slices.DeleteFunc(p.regions, func(r preRegion) bool {
+		if addr >= r.addr {
+			return addr-r.addr < uint64(len(r.data))
+		}
+		return r.addr-addr < uint64(n)
+	})
+}
+
+// nameTooLong is a copyinstr that found no NUL in max bytes (got came).
+func nameTooLong(addr uint64, got, max int) error {
+	return fmt.Errorf("%w: COPYINSTR at %#x: %d bytes of %d and no NUL", ErrNameTooLong, addr, got, max)
+}
+
+// offeredPreload is the preload this server's banner offers, 0 if none.
+func (sc *serverConn) offeredPreload() uint64 { return sc.srv.cfg.preloadOffer() }
+
+// keepPreload keeps PRELOAD f for the SYSCALL that must come next. A
+// PRELOAD nobody claimed is dropped, and so is one whose body was left
+// unread (too long, or no budget) or does not parse: their calls ask
+// for their bytes as usual.
+func (sc *serverConn) keepPreload(f *Frame) {
+	sc.dropPreload()
+	if uint64(len(f.Body)) != f.BodyLen() {
+		return // dropped unread; readBody said why
+	}
+	regions, err := sc.codec.parsePreload(f.Body)
+	if err != nil {
+		sc.budget.release(int64(len(f.Body)))
+		sc.log.Warn("malformed PRELOAD dropped; its syscall will copy in as usual", "frame", f.Header.String(), "err", err)
+		return
+	}
+	sc.pre = &preload{reqno: f.Reqno, bytes: int64(len(f.Body)), regions: regions}
+}
+
+// claimPreload returns the kept PRELOAD if it is SYSCALL reqno's; any
+// other is dropped.
+func (sc *serverConn) claimPreload(reqno uint64) *preload {
+	p := sc.pre
+	if p == nil {
+		return nil
+	}
+	if p.reqno != reqno {
+		sc.log.Info("PRELOAD not followed by its SYSCALL; dropped", "preload reqno", p.reqno, "syscall reqno", reqno)
+		sc.dropPreload()
+		return nil
+	}
+	sc.pre = nil
+	return p
+}
+
+// dropPreload gives a kept PRELOAD's bytes back.
+func (sc *serverConn) dropPreload() {
+	if p := sc.pre; p != nil {
+		sc.budget.release(p.bytes)
+		sc.pre = nil
+	}
+}
+
+// preloadArg is one argument whose pointee a syscall copies in, by value
+// index (PAD slots do not count).
+type preloadArg struct {
+	ptr int
+	// length is the value index of the byte count; -1 for a string.
+	length int
+}
+
+// preloadPlans caches preloadPlanOf by syscall.
+var preloadPlans sync.Map // netbsd.Sysno → []preloadArg
+
+// preloadPlanOf returns what syscall num copies in that a client can
+// know before it runs: byte buffers with their length argument ("const
+// void *buf" and its size_t) and strings ("const char *path"). Typed
+// data is left to COPYIN, whose answers are the same bytes anyway.
+func preloadPlanOf(num netbsd.Sysno) []preloadArg {
+	if p, ok := preloadPlans.Load(num); ok {
+		return p.([]preloadArg)
+	}
+	var plan []preloadArg
+	if sc := netbsd.Lookup(num); sc != nil {
+		pts := sc.Pointees()
+		index := map[string]int{}
+		vi := 0
+		for _, f := range sc.Args {
+			if f.Type != abi.Pad {
+				index[f.Name] = vi
+				vi++
+			}
+		}
+		for i, f := range sc.Args {
+			pt := pts[i]
+			if f.Type == abi.Pad || pt.Dir != netbsd.DirIn {
+				continue
+			}
+			switch {
+			case pt.Points == netbsd.PointsString:
+				plan = append(plan, preloadArg{ptr: index[f.Name], length: -1})
+			case pt.Points == netbsd.PointsBytes && pt.LenArg != "":
+				if l, ok := index[pt.LenArg]; ok {
+					plan = append(plan, preloadArg{ptr: index[f.Name], length: l})
+				}
+			}
+		}
+	}
+	actual, _ := preloadPlans.LoadOrStore(num, plan)
+	return actual.([]preloadArg)
+}
+
+// usesPreload decides whether a client preloads: it asked to, the
+// server offers it, and the server reads this client's frames with the
+// client's own ABI, so the entries and the addresses the kernel copies
+// from agree (not in client-translates mode, whose addresses and data
+// the client rewrites).
+func usesPreload(cfg *ClientConfig, b Banner) uint64 {
+	if !cfg.Preload || cfg.Mode == ModeClientTranslates || b.ABI != cfg.ABI.Name {
+		return 0
+	}
+	return min(b.Preload, cfg.MaxFrame-HeaderSize) // what this client's Framer will send
+}
+
+// preloadRoom is stack room for a small PRELOAD frame (a 64-byte
+// write's, or a short path's) and the SYSCALL frame written after it; a
+// larger one takes a pooled buffer.
+const preloadRoom = 384
+
+// preloadFor returns the PRELOAD frame for syscall num with values args,
+// its header left for send to write, or nil when there is nothing to
+// preload. It is built in room when it fits there, else in a buffer of
+// largeBodies' returned as pooled, for the caller to put back once the
+// frame is written.
+func (c *Client) preloadFor(ctx context.Context, room []byte, num netbsd.Sysno, args []uint64) (frame, pooled []byte) {
+	buf := room[:HeaderSize]
+	if c.preload > uint64(len(room)-HeaderSize-maxArgsStruct-HeaderSize) && c.preloadsMore(num, args, len(room)) {
+		pooled = largeBodies.Get()
+		buf = pooled[:HeaderSize]
+	}
+	buf = c.appendPreload(ctx, buf, num, args)
+	if len(buf) == HeaderSize {
+		return nil, pooled
+	}
+	return buf, pooled
+}
+
+// preloadsMore reports whether syscall num's byte buffers, with the
+// SYSCALL behind them, may not fit in room bytes. (Strings take what is
+// left: a path longer than that is asked for as usual.)
+func (c *Client) preloadsMore(num netbsd.Sysno, args []uint64, room int) bool {
+	need := uint64(2*HeaderSize + maxArgsStruct)
+	for _, a := range preloadPlanOf(num) {
+		if a.length >= 0 && a.length < len(args) {
+			need += uint64(c.codec.CopydataSize()) + min(args[a.length], c.preload)
+		}
+	}
+	return need > uint64(room)
+}
+
+// appendPreload appends a PRELOAD body for syscall num with values args
+// to dst: every pointee of the plan the client's Memory can read whole,
+// as long as the body stays within the server's offer. Bytes it cannot
+// read are left out; the server will ask for them and be told EFAULT,
+// as without a preload.
+func (c *Client) appendPreload(ctx context.Context, dst []byte, num netbsd.Sysno, args []uint64) []byte {
+	mem, limit := c.cfg.Memory, c.preload
+	head := uint64(c.codec.CopydataSize())
+	base := uint64(len(dst)) // the body starts here
+	for _, a := range preloadPlanOf(num) {
+		if a.ptr >= len(args) || (a.length >= len(args)) {
+			continue
+		}
+		addr := args[a.ptr]
+		if addr == 0 {
+			continue // the kernel answers EFAULT without asking
+		}
+		room := limit - min(limit, uint64(len(dst))-base+head)
+		start := len(dst)
+		if a.length < 0 {
+			// A string takes what is left of dst's buffer, the SYSCALL
+			// after it included; a longer one is asked for as usual.
+			spare := max(cap(dst)-len(dst)-int(head)-HeaderSize-maxArgsStruct, 0)
+			s, err := mem.CopyInStr(ctx, addr, min(int(min(room, netbsd.PATH_MAX)), spare))
+			if err != nil {
+				continue
+			}
+			var herr error
+			if dst, herr = c.codec.appendCopydata(dst, uint64(len(s))+1, addr); herr != nil {
+				dst = dst[:start]
+				continue
+			}
+			dst = append(append(dst, s...), 0)
+			continue
+		}
+		n := args[a.length]
+		if n == 0 || n > room {
+			continue
+		}
+		var err error
+		if dst, err = c.codec.appendCopydata(dst, n, addr); err == nil {
+			dst, err = appendCopyIn(ctx, mem, dst, addr, int(n))
+		}
+		if err != nil {
+			dst = dst[:start]
+		}
+	}
+	return dst
+}
+
+// appendCopyIn appends the n bytes at addr to dst, through
+// CopyInAppender where mem has it.
+func appendCopyIn(ctx context.Context, mem Memory, dst []byte, addr uint64, n int) ([]byte, error) {
+	if ap, ok := mem.(CopyInAppender); ok {
+		return ap.AppendCopyIn(ctx, dst, addr, n)
+	}
+	b, err := mem.CopyIn(ctx, addr, n)
+	if err != nil {
+		return dst, err
+	}
+	if len(b) != n {
+		return dst, errors.New("short copy")
+	}
+	return append(dst, b...), nil
+}
