@@ -207,6 +207,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 // names the ABI they speak.
 func (s *Session) Preloads() bool { return s.banner.Preload > 0 && s.banner.ABI == s.abi.Name }
 
+// Banner returns the server's banner.
+func (s *Session) Banner() sp.Banner { return s.banner }
+
 // URL returns the server's URL.
 func (s *Session) URL() string { return s.url }
 
