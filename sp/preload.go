@@ -28,10 +28,11 @@ import (
 // arguments.
 const maxPreloadEntries = maxArgs
 
-// preRegion is len(data) bytes of the client's memory at addr.
-type preRegion struct {
-	addr uint64
-	data []byte
+// PreloadEntry is one entry of a PRELOAD body: len(Data) bytes of the
+// client's memory at Addr.
+type PreloadEntry struct {
+	Addr uint64
+	Data []byte
 }
 
 // preload is what a PRELOAD brought for the SYSCALL of the same reqno.
@@ -39,13 +40,13 @@ type preRegion struct {
 type preload struct {
 	reqno   uint64
 	bytes   int64 // its body, taken from the connection's budgets
-	regions []preRegion
+	regions []PreloadEntry
 }
 
-// parsePreload decodes a PRELOAD body.
-func (c *Codec) parsePreload(body []byte) ([]preRegion, error) {
+// ParsePreload decodes a PRELOAD body. The entries' Data lie in body.
+func (c *Codec) ParsePreload(body []byte) ([]PreloadEntry, error) {
 	head := c.CopydataSize()
-	var out []preRegion
+	var out []PreloadEntry
 	for len(body) > 0 {
 		if len(out) == maxPreloadEntries {
 			return nil, fmt.Errorf("more than %d entries", maxPreloadEntries)
@@ -58,21 +59,21 @@ func (c *Codec) parsePreload(body []byte) ([]preRegion, error) {
 		if n > uint64(len(body)) {
 			return nil, fmt.Errorf("an entry of %d bytes at %#x with %d left", n, addr, len(body))
 		}
-		out = append(out, preRegion{addr: addr, data: body[:n:n]})
+		out = append(out, PreloadEntry{Addr: addr, Data: body[:n:n]})
 		body = body[n:]
 	}
 	return out, nil
 }
 
 // find returns the region holding addr and addr's offset in it.
-func (p *preload) find(addr uint64) (*preRegion, uint64, bool) {
+func (p *preload) find(addr uint64) (*PreloadEntry, uint64, bool) {
 	if p == nil {
 		return nil, 0, false
 	}
 	for i := range p.regions {
 		r := &p.regions[i]
-		if addr >= r.addr && addr-r.addr < uint64(len(r.data)) {
-			return r, addr - r.addr, true
+		if addr >= r.Addr && addr-r.Addr < uint64(len(r.Data)) {
+			return r, addr - r.Addr, true
 		}
 	}
 	return nil, 0, false
@@ -82,10 +83,10 @@ func (p *preload) find(addr uint64) (*preRegion, uint64, bool) {
 // them all. The kernel may keep them: nothing writes a region's bytes.
 func (p *preload) bytesAt(addr uint64, n int) ([]byte, bool) {
 	r, off, ok := p.find(addr)
-	if !ok || uint64(n) > uint64(len(r.data))-off {
+	if !ok || uint64(n) > uint64(len(r.Data))-off {
 		return nil, false
 	}
-	return r.data[off : off+uint64(n) : off+uint64(n)], true
+	return r.Data[off : off+uint64(n) : off+uint64(n)], true
 }
 
 // stringAt answers a copyinstr of at most max bytes at addr from the
@@ -97,7 +98,7 @@ func (p *preload) stringAt(addr uint64, max int) (string, error, bool) {
 	if !ok {
 		return "", nil, false
 	}
-	rest := r.data[off:]
+	rest := r.Data[off:]
 	if i := bytes.IndexByte(rest[:min(len(rest), max)], 0); i >= 0 {
 		return string(rest[:i]), nil, true
 	}
@@ -114,11 +115,11 @@ func (p *preload) forget(addr uint64, n int) {
 		return
 	}
 	// Overlap, in differences: no sum can wrap past the top address.
-	p.regions = slices.DeleteFunc(p.regions, func(r preRegion) bool {
-		if addr >= r.addr {
-			return addr-r.addr < uint64(len(r.data))
+	p.regions = slices.DeleteFunc(p.regions, func(r PreloadEntry) bool {
+		if addr >= r.Addr {
+			return addr-r.Addr < uint64(len(r.Data))
 		}
-		return r.addr-addr < uint64(n)
+		return r.Addr-addr < uint64(n)
 	})
 }
 
@@ -139,7 +140,7 @@ func (sc *serverConn) keepPreload(f *Frame) {
 	if uint64(len(f.Body)) != f.BodyLen() {
 		return // dropped unread; readBody said why
 	}
-	regions, err := sc.codec.parsePreload(f.Body)
+	regions, err := sc.codec.ParsePreload(f.Body)
 	if err != nil {
 		sc.budget.release(int64(len(f.Body)))
 		sc.log.Warn("malformed PRELOAD dropped; its syscall will copy in as usual", "frame", f.Header.String(), "err", err)

@@ -45,6 +45,10 @@ type traceConn struct {
 	calls   map[uint64]*tracedCall // by client reqno
 	strReqs map[uint64]uint64      // server COPYINSTR reqno → address
 	codec   *sp.Codec              // for the ABI the connection's frames are read in
+	// preStrs are the strings the last PRELOAD carried, for the SYSCALL
+	// of reqno preReqno, which follows it.
+	preReqno uint64
+	preStrs  map[uint64]string
 }
 
 // line is one line of a ring Tracer: its text, or a finished syscall
@@ -162,7 +166,26 @@ func (t *Tracer) frame(conn uint64, wire *abi.Descriptor, d sp.Direction, f *sp.
 		} else {
 			call.decode()
 		}
+		if tc.preStrs != nil && tc.preReqno == f.Reqno {
+			call.strs = tc.preStrs
+		}
+		tc.preStrs = nil
 		tc.calls[f.Reqno] = call
+	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypePreload:
+		// The strings a preloading client sent with its syscall (open's
+		// path) are shown as a COPYINSTR's answer would be.
+		tc.preStrs = nil
+		if es, err := codec.ParsePreload(f.Body); err == nil {
+			for _, e := range es {
+				if i := bytes.IndexByte(e.Data, 0); i >= 0 && i == len(e.Data)-1 {
+					if tc.preStrs == nil {
+						tc.preStrs = map[uint64]string{}
+					}
+					tc.preStrs[e.Addr] = string(e.Data[:i])
+				}
+			}
+			tc.preReqno = f.Reqno
+		}
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypeHandshake:
 		t.printf("%s → %s handshake%s", lbl, sp.HandshakeKind(f.U), guestName(f))
 	case d == sp.Received && f.Class == sp.ClassReq && f.Type == sp.TypePrefork:

@@ -62,3 +62,30 @@ func TestARingShowsWhatAWritingTracerPrints(t *testing.T) {
 	assert.Equal(t, `i386 → open("/tmp/f0", O_CREAT|O_RDWR, 0600) = 3`, written[0])
 	assert.Equal(t, written[2:], ring.Lines())
 }
+
+// A preloading client's path comes in its PRELOAD, not a COPYINSTR
+// answer; the line shows it all the same, and only for its own call.
+func TestAPreloadedPathIsShownAsACopiedInOne(t *testing.T) {
+	wire := abi.MustLookup("amd64")
+	codec := sp.NewCodec(wire)
+	var out bytes.Buffer
+	hook := strace.New(&out, "amd64").ClientFrame(1, wire)
+	args := netbsd.LayoutsFor(wire).Args(netbsd.SYS_open)
+	open := func(reqno, addr uint64, preload []byte) {
+		body, err := args.Encode(0, addr, uint64(netbsd.O_RDONLY), 0)
+		require.NoError(t, err)
+		if preload != nil {
+			hook(sp.Sent, &sp.Frame{Header: sp.Header{Reqno: reqno, Class: sp.ClassReq, Type: sp.TypePreload}, Body: preload})
+		}
+		hook(sp.Sent, &sp.Frame{Header: sp.Header{Reqno: reqno, Class: sp.ClassReq, Type: sp.TypeSyscall, U: uint32(netbsd.SYS_open)}, Body: body})
+		hook(sp.Received, &sp.Frame{Header: sp.Header{Reqno: reqno, Class: sp.ClassResp, Type: sp.TypeSyscall}, Body: codec.Sysresp(sp.Result{Retval: [2]uint64{3}})})
+	}
+	entry, err := codec.Copydata(9, 0x1000, []byte("/tmp/pre\x00"))
+	require.NoError(t, err)
+	open(7, 0x1000, entry)
+	open(8, 0x1000, nil) // no preload: nothing known of its path
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2)
+	assert.Equal(t, `amd64 → open("/tmp/pre", O_RDONLY, 0) = 3`, lines[0])
+	assert.NotContains(t, lines[1], "/tmp/pre")
+}
