@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
@@ -84,6 +85,47 @@ func ExampleDial() {
 	// Output:
 	// words: [1073741824 1] offset: 5368709120
 	// close(-1): EBADF: bad file descriptor
+}
+
+// A client that preloads sends what a write copies in with the write, so
+// the server asks for nothing: one round trip, where NetBSD's protocol
+// takes two (a COPYIN in the middle). The Trace hook shows the frames.
+func ExampleClientConfig_preload() {
+	ctx := context.Background()
+	srv, _ := sp.NewServer(sptest.NewKernel(), sp.DefaultServerConfig(abi.MustLookup("amd64")))
+	clientEnd, serverEnd := net.Pipe()
+	go srv.ServeConn(serverEnd)
+
+	cfg := sp.DefaultClientConfig(abi.MustLookup("amd64"))
+	mem := sptest.NewMemory(0x10000, 4096)
+	cfg.Memory = mem
+	cfg.Preload = true // used where the server's banner offers it
+	var trace atomic.Bool // the hook runs on whichever goroutine reads or writes
+	cfg.Trace = func(d sp.Direction, f *sp.Frame) {
+		if trace.Load() {
+			fmt.Println(d, f.Class, f.Type)
+		}
+	}
+	c, err := sp.NewClient(clientEnd, cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	fmt.Println("preloads:", c.Preloads())
+	c.HandshakeGuest(ctx)
+	r, _ := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_WRONLY, 0o644)
+	fd := r.Int()
+	trace.Store(true)
+	msg := []byte("hello")
+	r, _ = c.Syscall(ctx, netbsd.SYS_write, fd, mem.Alloc(len(msg), msg), len(msg))
+	fmt.Println("wrote", r.Int())
+	// Output:
+	// preloads: true
+	// sent REQ PRELOAD
+	// sent REQ SYSCALL
+	// received RESP SYSCALL
+	// wrote 5
 }
 
 // serveAt runs a server with sptest's kernel at url until stop is called.
