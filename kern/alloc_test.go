@@ -152,3 +152,43 @@ func openData(t *testing.T, c *sp.Client, mem *sptest.Memory, ctx context.Contex
 	require.Zero(t, r.Errno)
 	return r.Retval[0]
 }
+
+// A preloading client's pwrite allocates no more than the standard one:
+// the PRELOAD the server keeps, frame and preload in one allocation (and
+// its body apart past 128 bytes), takes the place of the COPYIN answer;
+// a stat's preloaded path allocates no more than its COPYINSTR did.
+func TestAPreloadedRoundTripAllocatesNoMoreThanTheStandardOne(t *testing.T) {
+	allocs := map[bool]map[string]float64{}
+	for _, preload := range []bool{false, true} {
+		cfg := sp.DefaultClientConfig(abi.MustLookup("amd64"))
+		cfg.Preload = preload
+		c, mem, ctx := amd64Client(t, cfg)
+		require.Equal(t, preload, c.Preloads())
+		fd := openData(t, c, mem, ctx)
+		path := mem.AllocString("/data")
+		st, _ := mem.AllocBytes(256)
+		allocs[preload] = map[string]float64{}
+		for _, size := range []int{64, 64 << 10} {
+			buf, _ := mem.AllocBytes(size)
+			args := []any{fd, buf, size, 0} // boxed once: boxing is the caller's
+			var err error
+			var got uint64
+			allocs[preload][fmt.Sprint("pwrite/", size)] = testing.AllocsPerRun(200, func() {
+				var r sp.Result
+				r, err = c.Syscall(ctx, netbsd.SYS_pwrite, args...)
+				got = r.Retval[0]
+			})
+			require.NoError(t, err)
+			require.Equal(t, uint64(size), got)
+		}
+		var r sp.Result
+		var err error
+		allocs[preload]["stat"] = testing.AllocsPerRun(200, func() { r, err = c.Syscall(ctx, netbsd.SYS___stat50, path, st) })
+		require.NoError(t, err)
+		require.Zero(t, r.Errno)
+	}
+	for op, n := range allocs[false] {
+		assert.LessOrEqual(t, allocs[true][op], n, "allocations per %s, preloaded against standard", op)
+	}
+	assert.LessOrEqual(t, allocs[true]["pwrite/64"], 1.0, "allocations per preloaded pwrite of 64 bytes")
+}

@@ -37,8 +37,10 @@ type Banner struct {
 }
 
 // The extension words a sprig server appends after the machine word,
-// each " key=value". A parser ignores keys it does not know, so a later
-// sprig can add more without confusing an earlier one.
+// each " key=value". This parser ignores keys it does not know, so that
+// later words confuse it in nothing. (A sprig before preload took all
+// after " abi=" for the ABI's name: it reads "amd64 preload=69632", finds
+// no such ABI and falls back to the machine word, as for a C server.)
 const (
 	bannerABIKey     = "abi"
 	bannerPreloadKey = "preload"

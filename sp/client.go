@@ -407,11 +407,10 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 		}
 	}
 	var pre []byte
-	if c.preload > 0 && c.cfg.Memory != nil && len(args) > 0 {
-		var room [preloadRoom]byte
+	if c.preload > 0 && c.cfg.Memory != nil && len(preloadPlanOf(num)) > 0 {
 		var pooled []byte
-		pre, pooled = c.preloadFor(ctx, room[:], num, args)
-		defer largeBodies.Put(pooled) // once the request is written; nil is ignored
+		pre, pooled = c.preloadFor(ctx, num, args)
+		defer putPreloadBuffer(pooled) // once the request is written
 	}
 	r, err := c.request(ctx, num, body, pre, call)
 	if call != nil {

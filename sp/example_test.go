@@ -99,7 +99,7 @@ func ExampleClientConfig_preload() {
 	cfg := sp.DefaultClientConfig(abi.MustLookup("amd64"))
 	mem := sptest.NewMemory(0x10000, 4096)
 	cfg.Memory = mem
-	cfg.Preload = true // used where the server's banner offers it
+	cfg.Preload = true    // used where the server's banner offers it
 	var trace atomic.Bool // the hook runs on whichever goroutine reads or writes
 	cfg.Trace = func(d sp.Direction, f *sp.Frame) {
 		if trace.Load() {

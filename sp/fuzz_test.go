@@ -1032,9 +1032,6 @@ func (p *fzPeer) readLoop() {
 	}
 }
 
-// fzServerConnSeeds are conversations in the server's own byte order
-// (amd64): the golden conversation, and each error path of the golden
-// probe.
 // fzPreload is one PRELOAD entry: data at addr.
 func fzPreload(f *testing.F, d *abi.Descriptor, addr uint64, data []byte) []byte {
 	b, err := sp.NewCodec(d).Copydata(uint64(len(data)), addr, data)
@@ -1044,6 +1041,9 @@ func fzPreload(f *testing.F, d *abi.Descriptor, addr uint64, data []byte) []byte
 	return b
 }
 
+// fzServerConnSeeds are conversations in the server's own byte order
+// (amd64): the golden conversation, and each error path of the golden
+// probe.
 func fzServerConnSeeds(f *testing.F) [][]byte {
 	d := abi.MustLookup("amd64")
 	fb := func(h sp.Header, body []byte) []byte { return fzFrame(f, d, h, body) }

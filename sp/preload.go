@@ -10,6 +10,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/internal/bufpool"
 )
 
 // Preloaded copyin, sprig's extension for the round trip a COPYIN costs.
@@ -41,12 +42,42 @@ type preload struct {
 	reqno   uint64
 	bytes   int64 // its body, taken from the connection's budgets
 	regions []PreloadEntry
+	room    [2]PreloadEntry // regions' first (a write's buffer, a rename's two paths)
+}
+
+// preloadFrame is a PRELOAD as the server reads it: the frame, the
+// preload it becomes, and room for a small body, in one allocation.
+type preloadFrame struct {
+	f     Frame
+	p     preload
+	small [preloadSmall]byte
+}
+
+// preloadSmall is the largest PRELOAD body kept in its preloadFrame: a
+// 64-byte write's, or a path's of a hundred bytes or so.
+const preloadSmall = 128
+
+// newPreloadFrame returns the frame of PRELOAD h with an unread body of
+// n bytes, and the preload it is to become.
+func newPreloadFrame(h Header, n uint64) (*Frame, *preload) {
+	pf := new(preloadFrame)
+	pf.f.Header = h
+	if n <= preloadSmall {
+		pf.f.Body = pf.small[:n:n]
+	} else {
+		pf.f.Body = make([]byte, n)
+	}
+	return &pf.f, &pf.p
 }
 
 // ParsePreload decodes a PRELOAD body. The entries' Data lie in body.
 func (c *Codec) ParsePreload(body []byte) ([]PreloadEntry, error) {
+	return c.appendPreloadEntries(nil, body)
+}
+
+// appendPreloadEntries is ParsePreload appending to out.
+func (c *Codec) appendPreloadEntries(out []PreloadEntry, body []byte) ([]PreloadEntry, error) {
 	head := c.CopydataSize()
-	var out []PreloadEntry
 	for len(body) > 0 {
 		if len(out) == maxPreloadEntries {
 			return nil, fmt.Errorf("more than %d entries", maxPreloadEntries)
@@ -95,7 +126,7 @@ func (p *preload) bytesAt(addr uint64, n int) ([]byte, bool) {
 // before either, so that only the client can say.
 func (p *preload) stringAt(addr uint64, max int) (string, error, bool) {
 	r, off, ok := p.find(addr)
-	if !ok {
+	if !ok || max < 0 {
 		return "", nil, false
 	}
 	rest := r.Data[off:]
@@ -131,22 +162,24 @@ func nameTooLong(addr uint64, got, max int) error {
 // offeredPreload is the preload this server's banner offers, 0 if none.
 func (sc *serverConn) offeredPreload() uint64 { return sc.srv.cfg.preloadOffer() }
 
-// keepPreload keeps PRELOAD f for the SYSCALL that must come next. A
-// PRELOAD nobody claimed is dropped, and so is one whose body was left
-// unread (too long, or no budget) or does not parse: their calls ask
-// for their bytes as usual.
-func (sc *serverConn) keepPreload(f *Frame) {
+// keepPreload keeps PRELOAD f, read into p (nil: its body was left
+// unread, too long or beyond the budgets, and readBody said why), for
+// the SYSCALL that must come next. A PRELOAD nobody claimed is dropped,
+// and so is one that does not parse: their calls ask for their bytes as
+// usual.
+func (sc *serverConn) keepPreload(f *Frame, p *preload) {
 	sc.dropPreload()
-	if uint64(len(f.Body)) != f.BodyLen() {
-		return // dropped unread; readBody said why
+	if p == nil {
+		return
 	}
-	regions, err := sc.codec.ParsePreload(f.Body)
+	regions, err := sc.codec.appendPreloadEntries(p.room[:0], f.Body)
 	if err != nil {
 		sc.budget.release(int64(len(f.Body)))
 		sc.log.Warn("malformed PRELOAD dropped; its syscall will copy in as usual", "frame", f.Header.String(), "err", err)
 		return
 	}
-	sc.pre = &preload{reqno: f.Reqno, bytes: int64(len(f.Body)), regions: regions}
+	p.reqno, p.bytes, p.regions = f.Reqno, int64(len(f.Body)), regions
+	sc.pre = p
 }
 
 // claimPreload returns the kept PRELOAD if it is SYSCALL reqno's; any
@@ -234,23 +267,33 @@ func usesPreload(cfg *ClientConfig, b Banner) uint64 {
 	return min(b.Preload, cfg.MaxFrame-HeaderSize) // what this client's Framer will send
 }
 
-// preloadRoom is stack room for a small PRELOAD frame (a 64-byte
-// write's, or a short path's) and the SYSCALL frame written after it; a
-// larger one takes a pooled buffer.
+// preloadRoom is the size of the buffers of smallPreloads: room for a
+// small PRELOAD frame (a 64-byte write's, or a short path's) and the
+// SYSCALL frame written after it. A larger one takes a buffer of
+// largeBodies'.
 const preloadRoom = 384
+
+// smallPreloads keeps buffers of preloadRoom bytes: the frame is written
+// through an io.Writer, so room on the stack would escape to the heap.
+var smallPreloads = bufpool.New(preloadRoom, 64)
+
+// putPreloadBuffer gives a buffer of preloadFor's back to its pool.
+func putPreloadBuffer(b []byte) {
+	smallPreloads.Put(b) // each pool ignores the other's buffers (and nil)
+	largeBodies.Put(b)
+}
 
 // preloadFor returns the PRELOAD frame for syscall num with values args,
 // its header left for send to write, or nil when there is nothing to
-// preload. It is built in room when it fits there, else in a buffer of
-// largeBodies' returned as pooled, for the caller to put back once the
-// frame is written.
-func (c *Client) preloadFor(ctx context.Context, room []byte, num netbsd.Sysno, args []uint64) (frame, pooled []byte) {
-	buf := room[:HeaderSize]
-	if c.preload > uint64(len(room)-HeaderSize-maxArgsStruct-HeaderSize) && c.preloadsMore(num, args, len(room)) {
+// preload; and the pooled buffer it lies in, for the caller to give back
+// (putPreloadBuffer) once the frame is written.
+func (c *Client) preloadFor(ctx context.Context, num netbsd.Sysno, args []uint64) (frame, pooled []byte) {
+	if c.preloadsMore(num, args, preloadRoom) {
 		pooled = largeBodies.Get()
-		buf = pooled[:HeaderSize]
+	} else {
+		pooled = smallPreloads.Get()
 	}
-	buf = c.appendPreload(ctx, buf, num, args)
+	buf := c.appendPreload(ctx, pooled[:HeaderSize], num, args)
 	if len(buf) == HeaderSize {
 		return nil, pooled
 	}
@@ -261,10 +304,12 @@ func (c *Client) preloadFor(ctx context.Context, room []byte, num netbsd.Sysno, 
 // SYSCALL behind them, may not fit in room bytes. (Strings take what is
 // left: a path longer than that is asked for as usual.)
 func (c *Client) preloadsMore(num netbsd.Sysno, args []uint64, room int) bool {
+	head := uint64(c.codec.CopydataSize())
 	need := uint64(2*HeaderSize + maxArgsStruct)
 	for _, a := range preloadPlanOf(num) {
-		if a.length >= 0 && a.length < len(args) {
-			need += uint64(c.codec.CopydataSize()) + min(args[a.length], c.preload)
+		// (A buffer past the offer is left out: it needs no room.)
+		if a.length >= 0 && a.length < len(args) && args[a.length]+head <= c.preload {
+			need += head + args[a.length]
 		}
 	}
 	return need > uint64(room)
@@ -324,7 +369,11 @@ func (c *Client) appendPreload(ctx context.Context, dst []byte, num netbsd.Sysno
 // CopyInAppender where mem has it.
 func appendCopyIn(ctx context.Context, mem Memory, dst []byte, addr uint64, n int) ([]byte, error) {
 	if ap, ok := mem.(CopyInAppender); ok {
-		return ap.AppendCopyIn(ctx, dst, addr, n)
+		out, err := ap.AppendCopyIn(ctx, dst, addr, n)
+		if err == nil && len(out)-len(dst) != n {
+			return dst, errors.New("short copy") // an entry must hold what it says
+		}
+		return out, err
 	}
 	b, err := mem.CopyIn(ctx, addr, n)
 	if err != nil {

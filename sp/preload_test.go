@@ -3,6 +3,7 @@ package sp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -316,4 +317,103 @@ func TestBannerExtensionsRoundTripAndUnknownOnesAreIgnored(t *testing.T) {
 	_, err = sp.ParseBanner("RUMPSP-0.4-NetBSD-9.3/evbmips abi=mips preload=lots\n")
 	assert.ErrorIs(t, err, sp.ErrBadBanner)
 	assert.True(t, errors.Is(err, sp.ErrBadBanner))
+}
+
+// openSeenBy runs open("/x") by a client preloading or not, on a server
+// configured by edit whose kernel answers open with script, and returns
+// what script said the kernel saw.
+func openSeenBy(t *testing.T, preload bool, edit func(*sp.ServerConfig), script func(ctx context.Context, req *sp.SyscallRequest) string) string {
+	t.Helper()
+	var got string
+	k := &copyScriptKernel{script: func(ctx context.Context, req *sp.SyscallRequest) sp.Result {
+		if req.Num == netbsd.SYS_open {
+			got = script(ctx, req)
+		}
+		return sp.Result{}
+	}}
+	scfg := sp.DefaultServerConfig(mustABI("amd64"))
+	if edit != nil {
+		edit(&scfg)
+	}
+	_, url := serveKernel(t, "unix", k, scfg)
+	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
+	ccfg.Preload = preload
+	c, mem := dialClient(t, url, ccfg)
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	_, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/x"), netbsd.O_RDONLY, 0)
+	require.NoError(t, err)
+	return got
+}
+
+// What a kernel may ask that a COPYIN could not answer (a negative
+// length, one past the frame limit) it is refused with or without a
+// preload, before the preload is looked at.
+func TestACopyACOPYINCouldNotAnswerIsRefusedPreloadedOrNot(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*sp.ServerConfig)
+		max  int
+	}{
+		"negative length":           {max: -1},
+		"longer than a frame holds": {edit: func(c *sp.ServerConfig) { c.MaxFrame, c.MaxClientBytes = 512, 1<<20 }, max: netbsd.PATH_MAX},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			script := func(ctx context.Context, req *sp.SyscallRequest) string {
+				args, _, _ := req.Args()
+				s, err := req.Mem.CopyInStr(ctx, args[0], tc.max)
+				return fmt.Sprintf("%q EFAULT=%v", s, errors.Is(err, netbsd.EFAULT))
+			}
+			standard := openSeenBy(t, false, tc.edit, script)
+			assert.Equal(t, `"" EFAULT=true`, standard)
+			assert.Equal(t, standard, openSeenBy(t, true, tc.edit, script))
+		})
+	}
+}
+
+// A preload that leaves the call no room in the budget is given up, so
+// the call runs (copying in as usual) instead of getting TRYAGAIN for
+// ever: preloading never costs a call more than its round trips.
+func TestAPreloadThatCrowdsOutItsCallIsGivenUp(t *testing.T) {
+	scfg := sp.DefaultServerConfig(mustABI("amd64"))
+	scfg.MaxFrame = 4096 + 64
+	scfg.MaxClientBytes = int64(scfg.MaxFrame) // the least allowed
+	ts := startServer(t, "unix", scfg)
+	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
+	ccfg.Preload, ccfg.TryAgain = true, 20
+	c, mem := dialClient(t, ts.url, ccfg)
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	// A PRELOAD that fits the budget, leaving the SYSCALL less than its
+	// frame and overhead.
+	n := 3975
+	r, err = c.Syscall(ctx, netbsd.SYS_write, r.Retval[0], mem.Alloc(n, nil), n)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(n), r.Retval[0])
+	assert.Zero(t, ts.srv.Stats().HeldBytes)
+}
+
+// A server that reads undeclared clients with another ABI than its banner
+// names (AssumeClientABI) would misread their preloads: it drops them,
+// and the call copies in as usual.
+func TestAServerReadingAnotherABIThanItsBannerDropsPreloads(t *testing.T) {
+	log := &frameLog{}
+	scfg := sp.DefaultServerConfig(mustABI("amd64"))
+	scfg.AssumeClientABI = mustABI("arm64") // amd64's layouts, another name
+	scfg.Trace = log.trace
+	ts := startServer(t, "unix", scfg)
+	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
+	ccfg.Preload = true
+	c, mem := dialClient(t, ts.url, ccfg)
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	log.take()
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	assert.Equal(t, []sp.Type{sp.TypePreload, sp.TypeSyscall, sp.TypeCopyInStr, sp.TypeCopyIn, sp.TypeSyscall}, log.take(),
+		"the PRELOAD dropped, the path asked for")
 }

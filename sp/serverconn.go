@@ -242,7 +242,7 @@ func (sc *serverConn) handle(in inFrame) after {
 			return readOn
 		case TypePreload:
 			if sc.offeredPreload() > 0 {
-				sc.keepPreload(f)
+				sc.keepPreload(f, in.pre)
 				return readOn
 			}
 		case TypeHandshake:
@@ -514,8 +514,15 @@ func (sc *serverConn) startSyscall(f *Frame, c *call, pre *preload) *call {
 		c = new(call)
 	}
 	c.f, c.bytes = f, int64(HeaderSize+len(f.Body)+callOverhead)
-	if !sc.budget.tryAcquire(c.bytes) {
+	ok := sc.budget.tryAcquire(c.bytes)
+	if !ok && pre != nil {
+		// The preload took the room the call needs: give it up, so that
+		// a preload never costs a call more than its round trips.
 		drop()
+		pre = nil
+		ok = sc.budget.tryAcquire(c.bytes)
+	}
+	if !ok {
 		sc.log.Warn("frame budget exhausted; answering TRYAGAIN")
 		sc.sendError(f.Reqno, ErrorTryAgain)
 		return nil

@@ -61,10 +61,19 @@ type connMemory struct {
 // next frame.
 const maxHeld = 4 << 10
 
-func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
+// refuse refuses a copy of n bytes whose answer could not reach us (the
+// reader would drop the client), before anything is asked or looked up:
+// a preloaded copy answers only what a COPYIN could have.
+func (m *connMemory) refuse(t Type, n int) error {
 	if limit := m.sc.srv.cfg.MaxFrame - HeaderSize; uint64(n) > limit {
-		// The reply could not reach us: the reader would drop the client.
-		return nil, fmt.Errorf("%w: %s of %d bytes exceeds the frame limit %d", ErrFault, t, n, limit)
+		return fmt.Errorf("%w: %s of %d bytes exceeds the frame limit %d", ErrFault, t, n, limit)
+	}
+	return nil
+}
+
+func (m *connMemory) copyReq(ctx context.Context, t Type, addr uint64, n int) ([]byte, error) {
+	if err := m.refuse(t, n); err != nil {
+		return nil, err
 	}
 	var room [maxCopydata]byte
 	body, err := m.sc.codec.appendCopydata(room[:0], uint64(n), addr)
@@ -94,6 +103,9 @@ func (m *connMemory) preloaded() *preload {
 }
 
 func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	if err := m.refuse(TypeCopyIn, n); err != nil {
+		return nil, err
+	}
 	if b, ok := m.preloaded().bytesAt(addr, n); ok {
 		return b, nil
 	}
@@ -105,6 +117,9 @@ func (m *connMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, er
 }
 
 func (m *connMemory) CopyInStr(ctx context.Context, addr uint64, max int) (string, error) {
+	if err := m.refuse(TypeCopyInStr, max); err != nil {
+		return "", err
+	}
 	if s, err, ok := m.preloaded().stringAt(addr, max); ok {
 		return s, err
 	}

@@ -40,7 +40,8 @@ const (
 type inFrame struct {
 	*Frame
 	guest guestBodyParts
-	call  *call // for a SYSCALL: the call to run it, allocated with the frame
+	call  *call    // for a SYSCALL: the call to run it, allocated with the frame
+	pre   *preload // for a PRELOAD kept whole: what it becomes, allocated with the frame
 }
 
 // readFrame reads the next frame. Before the handshake it also notices a
@@ -133,6 +134,11 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		switch max := sc.offeredPreload(); {
 		case max == 0:
 			// handle refuses it.
+		case sc.info.ABI.Name != sc.srv.cfg.ABI.Name:
+			// The client laid it out with the ABI the banner names (as a
+			// preloading client does), the server reads it with another
+			// (AssumeClientABI): its entries would be misread.
+			sc.log.Warn("PRELOAD from a client read with another ABI than the banner's; dropped unread", "frame", h.String(), "abi", sc.info.ABI.Name)
 		case n > max:
 			sc.log.Warn("PRELOAD longer than this server offers; dropped unread", "frame", h.String(), "offered", max)
 		case !sc.budget.tryAcquire(int64(n)):
@@ -156,6 +162,14 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			keep = n
 		}
 	}
+	if keep > 0 && h.Type == TypePreload {
+		f, p := newPreloadFrame(h, keep)
+		if err := sc.readKeeping(h, f.Body); err != nil {
+			sc.budget.release(int64(keep))
+			return inFrame{Frame: f}, err
+		}
+		return inFrame{Frame: f, pre: p}, nil
+	}
 	var f *Frame
 	if keep > 0 && keep <= smallBody {
 		f = new(frameSmall).init(h, keep) // a COPYIN answer of a few words: one allocation
@@ -167,7 +181,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	}
 	in := inFrame{Frame: f}
 	if err := sc.readKeeping(h, f.Body); err != nil {
-		if keep > 0 && (h.Class == ClassResp || h.Type == TypePreload) {
+		if keep > 0 && h.Class == ClassResp {
 			sc.budget.release(int64(keep))
 		}
 		return in, err
