@@ -174,7 +174,7 @@ func (sc *serverConn) keepPreload(f *Frame, p *preload) {
 	}
 	regions, err := sc.codec.appendPreloadEntries(p.room[:0], f.Body)
 	if err != nil {
-		sc.budget.release(int64(len(f.Body)))
+		sc.releasePreload(int64(len(f.Body)))
 		sc.log.Warn("malformed PRELOAD dropped; its syscall will copy in as usual", "frame", f.Header.String(), "err", err)
 		return
 	}
@@ -201,9 +201,34 @@ func (sc *serverConn) claimPreload(reqno uint64) *preload {
 // dropPreload gives a kept PRELOAD's bytes back.
 func (sc *serverConn) dropPreload() {
 	if p := sc.pre; p != nil {
-		sc.budget.release(p.bytes)
+		sc.releasePreload(p.bytes)
 		sc.pre = nil
 	}
+}
+
+// holdPreload takes n bytes of PRELOAD body from the budgets, if the
+// preloads held leave room for it (preHeld) and the budgets have it.
+func (sc *serverConn) holdPreload(n int64) bool {
+	if sc.preHeld.Load()+n > sc.srv.cfg.MaxClientBytes/2 || !sc.budget.tryAcquire(n) {
+		return false
+	}
+	sc.preHeld.Add(n)
+	return true
+}
+
+// releasePreload gives back n bytes holdPreload took.
+func (sc *serverConn) releasePreload(n int64) {
+	sc.preHeld.Add(-n)
+	sc.budget.release(n)
+}
+
+// releaseCall gives back what call c holds of the budgets, its preload's
+// bytes among them.
+func (sc *serverConn) releaseCall(c *call) {
+	if c.pre != nil {
+		sc.preHeld.Add(-c.pre.bytes)
+	}
+	sc.budget.release(c.bytes)
 }
 
 // preloadArg is one argument whose pointee a syscall copies in, by value

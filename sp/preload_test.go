@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rumpsprig/sprig/abi/netbsd"
 	"github.com/rumpsprig/sprig/sp"
+	"github.com/rumpsprig/sprig/sp/sptest"
 )
 
 // frameLog records the types of the frames a server reads and writes.
@@ -371,28 +373,51 @@ func TestACopyACOPYINCouldNotAnswerIsRefusedPreloadedOrNot(t *testing.T) {
 	}
 }
 
-// A preload that leaves the call no room in the budget is given up, so
-// the call runs (copying in as usual) instead of getting TRYAGAIN for
-// ever: preloading never costs a call more than its round trips.
+// A preload that leaves its call no room in the budget is given up, so
+// the call runs (copying in as usual) instead of getting TRYAGAIN:
+// preloading never costs a call more than its round trips. Here a
+// blocked call and thirteen queued getpids hold what the PRELOAD leaves
+// but its SYSCALL's share.
 func TestAPreloadThatCrowdsOutItsCallIsGivenUp(t *testing.T) {
 	scfg := sp.DefaultServerConfig(mustABI("amd64"))
 	scfg.MaxFrame = 4096 + 64
 	scfg.MaxClientBytes = int64(scfg.MaxFrame) // the least allowed
+	scfg.MaxSyscallsPerClient = 1
+	scfg.InlineQuickSyscalls = false
 	ts := startServer(t, "unix", scfg)
+	ts.kernel.Block = make(chan struct{})
 	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
-	ccfg.Preload, ccfg.TryAgain = true, 20
+	ccfg.Preload, ccfg.TryAgain = true, 0 // TRYAGAIN fails the call
 	c, mem := dialClient(t, ts.url, ccfg)
 	ctx := ctxT(t)
 	require.NoError(t, c.HandshakeGuest(ctx))
 	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
 	require.NoError(t, err)
 	require.Zero(t, r.Errno)
-	// A PRELOAD that fits the budget, leaving the SYSCALL less than its
-	// frame and overhead.
-	n := 3975
-	r, err = c.Syscall(ctx, netbsd.SYS_write, r.Retval[0], mem.Alloc(n, nil), n)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(n), r.Retval[0])
+	fd := r.Retval[0]
+
+	done := make(chan error, 14)
+	go func() { _, err := c.Syscall(ctx, sptest.BlockSyscall, fd); done <- err }()
+	require.Eventually(t, func() bool { return ts.srv.Stats().RunningSyscalls == 1 }, 5*time.Second, time.Millisecond)
+	for range 13 {
+		go func() { _, err := c.Syscall(ctx, netbsd.SYS_getpid); done <- err }()
+	}
+	require.Eventually(t, func() bool { return ts.srv.Stats().QueuedSyscalls == 13 }, 5*time.Second, time.Millisecond)
+	// 160 + 13 × 152 bytes held; the PRELOAD's 2016 fit, its SYSCALL's
+	// 176 after them do not.
+	wrote := make(chan sp.Result, 1)
+	go func() {
+		r, err := c.Syscall(ctx, netbsd.SYS_write, fd, mem.Alloc(2000, nil), 2000)
+		done <- err
+		wrote <- r
+	}()
+	require.Eventually(t, func() bool { return ts.srv.Stats().QueuedSyscalls == 14 }, 5*time.Second, time.Millisecond,
+		"the write is queued, not refused")
+	close(ts.kernel.Block)
+	for range 15 {
+		require.NoError(t, <-done)
+	}
+	assert.Equal(t, uint64(2000), (<-wrote).Retval[0])
 	assert.Zero(t, ts.srv.Stats().HeldBytes)
 }
 
@@ -416,4 +441,80 @@ func TestAServerReadingAnotherABIThanItsBannerDropsPreloads(t *testing.T) {
 	require.Zero(t, r.Errno)
 	assert.Equal(t, []sp.Type{sp.TypePreload, sp.TypeSyscall, sp.TypeCopyInStr, sp.TypeCopyIn, sp.TypeSyscall}, log.take(),
 		"the PRELOAD dropped, the path asked for")
+}
+
+// gatedMemory holds the copy-in of the bytes at gate until open is
+// closed: the client's answer to that COPYIN waits meanwhile.
+type gatedMemory struct {
+	*sptest.Memory
+	gate uint64
+	open chan struct{}
+}
+
+func (m *gatedMemory) AppendCopyIn(ctx context.Context, dst []byte, addr uint64, n int) ([]byte, error) {
+	if addr == m.gate {
+		<-m.open
+	}
+	return m.Memory.AppendCopyIn(ctx, dst, addr, n)
+}
+
+func (m *gatedMemory) CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	return m.AppendCopyIn(ctx, nil, addr, n)
+}
+
+// Queued calls' preloads must leave room for the COPYIN answers of the
+// calls that run: else a running call waits for an answer the reader
+// cannot take (no budget), while the calls holding the budget wait for
+// the running one's slot. Preloads hold at most half the connection's
+// budget; past it they are dropped unread.
+func TestQueuedPreloadsLeaveRoomForTheAnswersRunningCallsWaitFor(t *testing.T) {
+	scfg := sp.DefaultServerConfig(mustABI("amd64"))
+	scfg.MaxFrame = 64<<10 + 64
+	scfg.MaxClientBytes = 2 * int64(scfg.MaxFrame)
+	scfg.MaxPreload = 32 << 10
+	scfg.MaxSyscallsPerClient = 1 // the big write runs; the others queue behind it
+	scfg.InlineQuickSyscalls = false
+	ts := startServer(t, "unix", scfg)
+
+	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
+	ccfg.Preload = true
+	mem := &gatedMemory{Memory: sptest.NewMemory(0x10000, 1<<20), open: make(chan struct{})}
+	ccfg.Memory = mem
+	c, err := sp.Dial(ctxT(t), ts.url, ccfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	require.NoError(t, err)
+	fd := r.Retval[0]
+
+	const big, small, smalls = 60000, 30000, 4
+	mem.gate, _ = mem.AllocBytes(big) // past the offer: asked for by COPYIN
+	results := make(chan error, 1+smalls)
+	write := func(buf uint64, n int) {
+		r, err := c.Syscall(ctx, netbsd.SYS_write, fd, buf, n)
+		if err == nil && r.Retval[0] != uint64(n) {
+			err = fmt.Errorf("wrote %d of %d: %v", r.Retval[0], n, r.Err())
+		}
+		results <- err
+	}
+	go write(mem.gate, big)
+	require.Eventually(t, func() bool { return ts.srv.Stats().RunningSyscalls == 1 }, 5*time.Second, time.Millisecond)
+	for range smalls {
+		buf, _ := mem.AllocBytes(small)
+		go write(buf, small)
+	}
+	require.Eventually(t, func() bool { return ts.srv.Stats().QueuedSyscalls == smalls }, 5*time.Second, time.Millisecond)
+	close(mem.open) // the big write's COPYIN answer goes out now
+
+	for range 1 + smalls {
+		select {
+		case err := <-results:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a write is stuck: the server holds %d bytes", ts.srv.Stats().HeldBytes)
+		}
+	}
+	assert.Zero(t, ts.srv.Stats().HeldBytes)
 }

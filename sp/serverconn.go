@@ -84,6 +84,11 @@ type serverConn struct {
 	// pre is a PRELOAD waiting for its SYSCALL, the next frame; only the
 	// goroutine holding reading touches it.
 	pre *preload
+	// preHeld is the bytes of the PRELOADs held, pending or with their
+	// calls: at most half of MaxClientBytes, so that queued calls'
+	// preloads always leave room for the COPYIN answers running calls
+	// wait for (which the reader must take before anything else).
+	preHeld atomic.Int64
 }
 
 func newServerConn(s *Server, c net.Conn) *serverConn {
@@ -469,7 +474,7 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 	go func() {
 		defer sc.execs.Done()
 		for _, c := range queued {
-			sc.budget.release(c.bytes)
+			sc.releaseCall(c)
 			sc.sendError(c.f.Reqno, ErrorInExec)
 		}
 		// The cancelled syscalls may still need this client (their
@@ -502,7 +507,7 @@ func (sc *serverConn) exec(f *Frame, g guestBodyParts) bool {
 func (sc *serverConn) startSyscall(f *Frame, c *call, pre *preload) *call {
 	drop := func() {
 		if pre != nil {
-			sc.budget.release(pre.bytes)
+			sc.releasePreload(pre.bytes)
 		}
 	}
 	if sc.inExec.Load() {
@@ -540,13 +545,13 @@ func (sc *serverConn) startSyscall(f *Frame, c *call, pre *preload) *call {
 		v := res.victim
 		go func() {
 			defer v.aux.Done()
-			v.budget.release(ev.bytes)
+			v.releaseCall(ev)
 			v.log.Warn("syscall queue full; answering this client's newest queued syscall TRYAGAIN")
 			v.sendError(ev.f.Reqno, ErrorTryAgain)
 		}()
 	}
 	if !res.ok {
-		sc.budget.release(c.bytes)
+		sc.releaseCall(c)
 		sc.log.Warn("syscall queue full; answering TRYAGAIN", "max", sc.srv.cfg.MaxQueuedSyscalls)
 		sc.sendError(f.Reqno, ErrorTryAgain)
 	}
@@ -633,7 +638,7 @@ func (sc *serverConn) runCall(c *call) {
 		layouts: sc.codec.l, layoutsOf: sc.info.ABI,
 	}
 	res := sc.proc.Syscall(ctx, &c.req)
-	sc.budget.release(c.bytes) // before the reply: a client that has it sees the bytes back
+	sc.releaseCall(c) // before the reply: a client that has it sees the bytes back
 	if sc.ctx.Err() != nil {
 		return
 	}
@@ -673,7 +678,7 @@ func (sc *serverConn) teardown() {
 	sc.cancel()
 	sc.w.fail(errDisconnected)
 	for _, c := range sc.srv.sched.dropQueue(sc, true) {
-		sc.budget.release(c.bytes)
+		sc.releaseCall(c)
 	}
 	sc.syscalls.Wait()
 	sc.execs.Wait()

@@ -141,7 +141,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			sc.log.Warn("PRELOAD from a client read with another ABI than the banner's; dropped unread", "frame", h.String(), "abi", sc.info.ABI.Name)
 		case n > max:
 			sc.log.Warn("PRELOAD longer than this server offers; dropped unread", "frame", h.String(), "offered", max)
-		case !sc.budget.tryAcquire(int64(n)):
+		case !sc.holdPreload(int64(n)):
 			sc.log.Info("no budget for a PRELOAD; dropped unread", "frame", h.String())
 		default:
 			keep = n
@@ -165,7 +165,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	if keep > 0 && h.Type == TypePreload {
 		f, p := newPreloadFrame(h, keep)
 		if err := sc.readKeeping(h, f.Body); err != nil {
-			sc.budget.release(int64(keep))
+			sc.releasePreload(int64(keep))
 			return inFrame{Frame: f}, err
 		}
 		return inFrame{Frame: f, pre: p}, nil
