@@ -121,9 +121,11 @@ type ServerConfig struct {
 	// SYSCALL, offered in the banner (" preload=N") to sprig clients that
 	// ask for it (ClientConfig.Preload): the bytes a syscall would copy
 	// in come with it, and a pwrite or an open costs one round trip, not
-	// two. A PRELOAD is held like a queued SYSCALL (MaxClientBytes) and
-	// dropped unread when it does not fit; its call then asks for the
-	// bytes as usual. The offer is cut to what a frame (MaxFrame) can
+	// two. A PRELOAD is held like a queued SYSCALL (MaxClientBytes; all
+	// of a connection's together at most half of it, so that the COPYIN
+	// answers of running calls always find room) and dropped unread when
+	// it does not fit; its call then asks for the bytes as usual, as it
+	// does when the PRELOAD would leave the SYSCALL itself no room. The offer is cut to what a frame (MaxFrame) can
 	// carry. 0 offers nothing. Default DefaultMaxPreload.
 	MaxPreload uint64
 
