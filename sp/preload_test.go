@@ -51,12 +51,21 @@ func preloadPair(t *testing.T, preload bool, edit func(*sp.ServerConfig)) (*sp.C
 		edit(&scfg)
 	}
 	ts := startServer(t, "unix", scfg)
-	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
-	ccfg.Preload = preload
-	c, mem := dialClient(t, ts.url, ccfg)
-	require.NoError(t, c.HandshakeGuest(ctxT(t)))
+	c, mem, _ := guestOf(t, ts.url, preload)
 	log.take()
 	return c, &memoryOf{mem.Alloc, mem.AllocString, mem.Read}, log
+}
+
+// guestOf dials url with an amd64 client, preloading or not, that has
+// made its GUEST handshake.
+func guestOf(t *testing.T, url string, preload bool) (*sp.Client, *sptest.Memory, context.Context) {
+	t.Helper()
+	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
+	ccfg.Preload = preload
+	c, mem := dialClient(t, url, ccfg)
+	ctx := ctxT(t)
+	require.NoError(t, c.HandshakeGuest(ctx))
+	return c, mem, ctx
 }
 
 type memoryOf struct {
@@ -129,14 +138,20 @@ func TestPreloadIsNotSentWhereItCannotBeRead(t *testing.T) {
 				tc.client(&ccfg)
 			}
 			c, mem := dialClient(t, ts.url, ccfg)
-			ctx := ctxT(t)
-			require.NoError(t, c.HandshakeGuest(ctx))
-			r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-			require.NoError(t, err)
-			require.Zero(t, r.Errno)
+			createdFile(t, ctxT(t), c, mem, "/f")
 			assert.NotContains(t, log.take(), sp.TypePreload)
 		})
 	}
+}
+
+// createdFile makes c's GUEST handshake and creates path, returning its fd.
+func createdFile(t *testing.T, ctx context.Context, c *sp.Client, mem *sptest.Memory, path string) uint64 {
+	t.Helper()
+	require.NoError(t, c.HandshakeGuest(ctx))
+	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString(path), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
+	require.NoError(t, err)
+	require.Zero(t, r.Errno)
+	return r.Retval[0]
 }
 
 // copyScriptKernel runs every syscall through script, with the
@@ -193,11 +208,7 @@ func TestAKernelSeesThroughAPreloadWhatTheClientWouldHaveAnswered(t *testing.T) 
 	scfg := sp.DefaultServerConfig(mustABI("amd64"))
 	scfg.Trace = log.trace
 	_, url := serveKernel(t, "unix", k, scfg)
-	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
-	ccfg.Preload = true
-	c, mem := dialClient(t, url, ccfg)
-	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
+	c, mem, ctx := guestOf(t, url, true)
 	log.take()
 
 	buf := mem.Alloc(10, []byte("abcdefgh..")) // 8 bytes, then ".." beyond
@@ -338,11 +349,7 @@ func openSeenBy(t *testing.T, preload bool, edit func(*sp.ServerConfig), script 
 		edit(&scfg)
 	}
 	_, url := serveKernel(t, "unix", k, scfg)
-	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
-	ccfg.Preload = preload
-	c, mem := dialClient(t, url, ccfg)
-	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
+	c, mem, ctx := guestOf(t, url, preload)
 	_, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/x"), netbsd.O_RDONLY, 0)
 	require.NoError(t, err)
 	return got
@@ -390,13 +397,9 @@ func TestAPreloadThatCrowdsOutItsCallIsGivenUp(t *testing.T) {
 	ccfg.Preload, ccfg.TryAgain = true, 0 // TRYAGAIN fails the call
 	c, mem := dialClient(t, ts.url, ccfg)
 	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-	require.NoError(t, err)
-	require.Zero(t, r.Errno)
-	fd := r.Retval[0]
+	fd := createdFile(t, ctx, c, mem, "/f")
 
-	done := make(chan error, 14)
+	done := make(chan error, 15)
 	go func() { _, err := c.Syscall(ctx, sptest.BlockSyscall, fd); done <- err }()
 	require.Eventually(t, func() bool { return ts.srv.Stats().RunningSyscalls == 1 }, 5*time.Second, time.Millisecond)
 	for range 13 {
@@ -433,13 +436,9 @@ func TestAServerReadingAnotherABIThanItsBannerDropsPreloads(t *testing.T) {
 	ccfg := sp.DefaultClientConfig(mustABI("amd64"))
 	ccfg.Preload = true
 	c, mem := dialClient(t, ts.url, ccfg)
-	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
-	log.take()
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-	require.NoError(t, err)
-	require.Zero(t, r.Errno)
-	assert.Equal(t, []sp.Type{sp.TypePreload, sp.TypeSyscall, sp.TypeCopyInStr, sp.TypeCopyIn, sp.TypeSyscall}, log.take(),
+	createdFile(t, ctxT(t), c, mem, "/f")
+	types := log.take()
+	assert.Equal(t, []sp.Type{sp.TypePreload, sp.TypeSyscall, sp.TypeCopyInStr, sp.TypeCopyIn, sp.TypeSyscall}, types[len(types)-5:],
 		"the PRELOAD dropped, the path asked for")
 }
 
@@ -484,10 +483,7 @@ func TestQueuedPreloadsLeaveRoomForTheAnswersRunningCallsWaitFor(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	ctx := ctxT(t)
-	require.NoError(t, c.HandshakeGuest(ctx))
-	r, err := c.Syscall(ctx, netbsd.SYS_open, mem.AllocString("/f"), netbsd.O_CREAT|netbsd.O_RDWR, 0o644)
-	require.NoError(t, err)
-	fd := r.Retval[0]
+	fd := createdFile(t, ctx, c, mem.Memory, "/f")
 
 	const big, small, smalls = 60000, 30000, 4
 	mem.gate, _ = mem.AllocBytes(big) // past the offer: asked for by COPYIN
