@@ -63,10 +63,13 @@ type ServerConfig struct {
 	// DefaultMaxFrame (16 MiB + 64).
 	MaxFrame uint64
 	// MaxClientBytes bounds the bytes of frames one connection has sent
-	// that the server holds at once: queued syscalls and COPYIN or
-	// ANONMMAP replies not yet taken by the kernel. A reply that does
-	// not fit waits; a SYSCALL that does not fit gets TRYAGAIN. At
-	// least MaxFrame. Default 2 × DefaultMaxFrame.
+	// that the server holds at once: queued syscalls, their preloads, and
+	// the COPYIN or ANONMMAP answers its running syscalls wait for (each
+	// reserved, at the most it may carry, when it is asked for). A
+	// request for an answer that does not fit waits; one that could never
+	// fit beside its call's own bytes fails (EFAULT); a SYSCALL that does
+	// not fit gets TRYAGAIN. At least MaxFrame. Default 2 ×
+	// DefaultMaxFrame.
 	MaxClientBytes int64
 	// MaxServerBytes is MaxClientBytes for all connections together; at
 	// least MaxClientBytes. Default 256 MiB.

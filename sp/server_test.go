@@ -357,3 +357,32 @@ func TestClientForkIsPreforkPlusAForkHandshake(t *testing.T) {
 	assert.Equal(t, [2]uint64{3, 2}, r.Retval, "the test kernel's child of pid 2")
 	assert.Equal(t, 0, ts.srv.PendingForks())
 }
+
+// A call waiting for a COPYIN answer must not hold the room the answer
+// needs: with the least budget allowed (MaxClientBytes = MaxFrame), a
+// write of nearly a frame once hung its connection for ever, the reader
+// waiting for budget that only the call waiting for the reader held. The
+// call now reserves its answer's room when it asks, or, when that can
+// never fit beside what it holds, is refused at once (EFAULT).
+func TestACallNeverWaitsForAnAnswerItsOwnBudgetCannotHold(t *testing.T) {
+	scfg := sp.DefaultServerConfig(mustABI("amd64"))
+	scfg.MaxFrame = 4096 + 64
+	scfg.MaxClientBytes = int64(scfg.MaxFrame)
+	ts := startServer(t, "unix", scfg)
+	c, mem := dialClient(t, ts.url, sp.DefaultClientConfig(mustABI("amd64")))
+	ctx := ctxT(t)
+	fd := createdFile(t, ctx, c, mem, "/f")
+	for _, n := range []int{3800, 3990, 4096} {
+		r, err := c.Syscall(ctx, netbsd.SYS_write, fd, mem.Alloc(n, nil), n)
+		require.NoError(t, err, "write of %d bytes", n)
+		if r.Errno == 0 {
+			assert.Equal(t, uint64(n), r.Retval[0])
+		} else {
+			assert.Equal(t, netbsd.EFAULT, r.Errno, "write of %d bytes: refused, not hung", n)
+		}
+	}
+	r, err := c.Syscall(ctx, netbsd.SYS_write, fd, mem.Alloc(3800, nil), 3800)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3800), r.Retval[0], "a write that fits beside the call's own bytes is served")
+	assert.Zero(t, ts.srv.Stats().HeldBytes)
+}

@@ -648,7 +648,7 @@ func (sc *serverConn) runCall(c *call) {
 // deliver hands a client's response to the kernel request waiting for it.
 func (sc *serverConn) deliver(f *Frame) {
 	if !sc.w.deliver(f) {
-		sc.budget.release(int64(len(f.Body)))
+		sc.budget.srv.release(int64(len(f.Body)))
 		sc.log.Info("response to no outstanding request", "frame", f.Header.String())
 	}
 }

@@ -11,12 +11,33 @@ import (
 // max body bytes and waits for it, up to CopyTimeout when one is set.
 // The caller owns the returned frame's body; its bytes have already left
 // the budgets.
+//
+// The answer's room in the connection's budget is reserved here, by the
+// call that waits for it, not by the reader when the answer comes: the
+// reader must never wait for room that only the connection's calls can
+// free, as they may be waiting for it (a call holding the budget while
+// it waits for its own answer hung its connection so). An answer that
+// could never fit beside what the call holds is refused at once. The
+// server's budget, which other connections share, is taken by the
+// reader as the answer comes, so that a client that never answers holds
+// none of it.
 func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, body []byte, max uint64) (*Frame, error) {
 	if d := sc.srv.cfg.CopyTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	var holds int64
+	if c != nil {
+		holds = c.bytes
+	}
+	if room := sc.srv.cfg.MaxClientBytes - holds; int64(max) > room {
+		return nil, fmt.Errorf("an answer of %d bytes cannot fit the connection's budget beside the call's %d (MaxClientBytes %d)", max, holds, sc.srv.cfg.MaxClientBytes)
+	}
+	if err := sc.budget.conn.acquire(ctx, int64(max)); err != nil {
+		return nil, err
+	}
+	defer sc.budget.conn.release(int64(max))
 	reqno, ch, err := sc.w.addLimit(max)
 	if err != nil {
 		return nil, err
@@ -24,7 +45,7 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 	defer func() {
 		// A reply that came after we stopped waiting gives its bytes back.
 		if late := sc.w.remove(reqno); late != nil {
-			sc.budget.release(int64(len(late.Body)))
+			sc.budget.srv.release(int64(len(late.Body)))
 		}
 	}()
 	self := sc.readsForItself(c)
@@ -42,7 +63,7 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 		if !ok {
 			return nil, errDisconnected
 		}
-		sc.budget.release(int64(len(f.Body)))
+		sc.budget.srv.release(int64(len(f.Body)))
 		return f, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

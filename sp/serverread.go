@@ -154,9 +154,11 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		case n > max:
 			sc.log.Warn("reply longer than its request; dropped unread", "frame", h.String(), "asked", max)
 		default:
-			// Never allocate before the budgets allow it. The wait ends
-			// as soon as the kernel takes earlier replies.
-			if err := sc.budget.acquire(sc.ctx, int64(n)); err != nil {
+			// Never allocate before the budgets allow it. The call that
+			// waits for the reply reserved its room in the connection's
+			// (request); the server's is taken now, and the wait ends as
+			// soon as the kernel takes earlier replies.
+			if err := sc.budget.srv.acquire(sc.ctx, int64(n)); err != nil {
 				return inFrame{}, err
 			}
 			keep = n
@@ -182,7 +184,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	in := inFrame{Frame: f}
 	if err := sc.readKeeping(h, f.Body); err != nil {
 		if keep > 0 && h.Class == ClassResp {
-			sc.budget.release(int64(keep))
+			sc.budget.srv.release(int64(keep))
 		}
 		return in, err
 	}
