@@ -1,6 +1,6 @@
 // Package bench measures sprig's sysproxy round trips against their floor:
 // the same bytes between two processes over a unix socket with nothing but
-// read and write on either side. It times sprig's Go client (sp.Client)
+// blocking read(2) and write(2) on either side, as a C ping-pong has. It times sprig's Go client (sp.Client)
 // and the WebAssembly guest (under wazero, as the rig runs it), and where
 // the server offers it the Go client preloading what syscalls copy in
 // (sp.ClientConfig.Preload), against a sprig server in a process of its

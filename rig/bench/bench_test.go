@@ -1,7 +1,8 @@
 package bench_test
 
 // Benchmarks of sprig against the floor under it: the same bytes between
-// two processes over a unix socket with nothing but read and write. Every
+// two processes over a unix socket with nothing but blocking read(2) and
+// write(2), as in C. Every
 // benchmark measures its baseline in the same run, block by block (see
 // bench.Session.MeasureOp), and reports ratios; the figures behind issue
 // 13's targets are:

@@ -15,8 +15,8 @@ import (
 )
 
 // The floor under every sysproxy exchange: the same bytes between two
-// processes over a unix socket, with nothing but read and write on either
-// side. A Script is an exchange's bytes as turns; the peer process (this
+// processes over a unix socket, with nothing but blocking read(2) and
+// write(2) on either side, as in a C ping-pong (rawSocket). A Script is an exchange's bytes as turns; the peer process (this
 // program re-executed as RolePeer) answers each turn's bytes with the
 // next.
 
@@ -129,6 +129,13 @@ func RunPeer() int {
 
 func servePeer(c net.Conn) {
 	defer c.Close()
+	rc, err := rawSocket(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sprig bench peer:", err)
+		return
+	}
+	defer rc.Close()
+	c = rc
 	br := bufio.NewReader(c)
 	s, err := readScript(br)
 	if err != nil {
@@ -198,9 +205,14 @@ type floorConn struct {
 }
 
 func dialFloor(path string, s Script) (*floorConn, error) {
-	c, err := net.Dial("unix", path)
+	nc, err := net.Dial("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("bench: floor: %w", err)
+	}
+	c, err := rawSocket(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
 	}
 	if _, err := c.Write(encodeScript(s)); err != nil {
 		c.Close()

@@ -1,0 +1,41 @@
+//go:build unix
+
+package bench
+
+import (
+	"net"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The floor is a C-like ping-pong: both of its ends block in read(2)
+// and write(2), with no netpoller in between, and each turn's bytes
+// arrive whole.
+func TestTheFloorsSocketsBlockInTheKernel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "floor.sock")
+	ln, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			servePeer(c)
+		}
+	}()
+	s := Script{{In: 24, Out: 48}, {In: 40, Out: 152}}
+	f, err := dialFloor(path, s)
+	require.NoError(t, err)
+	defer f.Close()
+	bs, ok := f.c.(*blockingSocket)
+	require.True(t, ok, "the floor's client end is a %T", f.c)
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(bs.fd), syscall.F_GETFL, 0)
+	require.Zero(t, errno)
+	assert.Zero(t, flags&syscall.O_NONBLOCK, "the floor's socket is in blocking mode")
+	for range 3 {
+		require.NoError(t, f.iteration())
+	}
+}
