@@ -99,8 +99,16 @@ func (r *recorder) stop() Script {
 	return r.turns
 }
 
-// scriptMagic starts every floor connection.
-const scriptMagic = 0x73707266 // "sprf"
+// Every floor connection starts with one of these: with scriptMagicRaw
+// both ends block in read(2) and write(2), as a C ping-pong (an
+// operation's floor); with scriptMagic both go through Go's netpoller,
+// which serves many connections at once as a Go server does (the floor
+// of many clients: on one CPU, blocking reads would take turns behind
+// Go's scheduler instead).
+const (
+	scriptMagic    = 0x73707266 // "sprf"
+	scriptMagicRaw = 0x73707272 // "sprr"
+)
 
 // RunPeer is the floor's second process: it serves the listener it
 // inherited as file descriptor 3 until its standard input ends (the bench
@@ -129,15 +137,23 @@ func RunPeer() int {
 
 func servePeer(c net.Conn) {
 	defer c.Close()
-	rc, err := rawSocket(c)
+	// The header is read exactly, before any buffering: it says how the
+	// rest is to be read.
+	n, raw, err := readScriptHeader(c)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sprig bench peer:", err)
 		return
 	}
-	defer rc.Close()
-	c = rc
+	if raw {
+		rc, err := rawSocket(c)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sprig bench peer:", err)
+			return
+		}
+		defer rc.Close()
+		c = rc
+	}
 	br := bufio.NewReader(c)
-	s, err := readScript(br)
+	s, err := readTurns(br, n)
 	if err != nil {
 		return
 	}
@@ -161,17 +177,35 @@ func servePeer(c net.Conn) {
 }
 
 func readScript(r io.Reader) (Script, error) {
-	var hdr [8]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	n, _, err := readScriptHeader(r)
+	if err != nil {
 		return nil, err
 	}
-	if binary.LittleEndian.Uint32(hdr[:]) != scriptMagic {
-		return nil, errors.New("bench: not a floor script")
+	return readTurns(r, n)
+}
+
+// readScriptHeader reads a script's magic and turn count.
+func readScriptHeader(r io.Reader) (n uint32, raw bool, err error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, false, err
 	}
-	n := binary.LittleEndian.Uint32(hdr[4:])
+	switch binary.LittleEndian.Uint32(hdr[:]) {
+	case scriptMagic:
+	case scriptMagicRaw:
+		raw = true
+	default:
+		return 0, false, errors.New("bench: not a floor script")
+	}
+	n = binary.LittleEndian.Uint32(hdr[4:])
 	if n == 0 || n > maxTurns {
-		return nil, fmt.Errorf("bench: script of %d turns", n)
+		return 0, false, fmt.Errorf("bench: script of %d turns", n)
 	}
+	return n, raw, nil
+}
+
+// readTurns reads a script's n turns.
+func readTurns(r io.Reader, n uint32) (Script, error) {
 	b := make([]byte, 8*n)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, err
@@ -186,8 +220,12 @@ func readScript(r io.Reader) (Script, error) {
 	return s, nil
 }
 
-func encodeScript(s Script) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, scriptMagic)
+func encodeScript(s Script, raw bool) []byte {
+	magic := uint32(scriptMagic)
+	if raw {
+		magic = scriptMagicRaw
+	}
+	b := binary.LittleEndian.AppendUint32(nil, magic)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
 	for _, t := range s {
 		b = binary.LittleEndian.AppendUint32(b, uint32(t.In))
@@ -204,17 +242,22 @@ type floorConn struct {
 	out []byte
 }
 
-func dialFloor(path string, s Script) (*floorConn, error) {
-	nc, err := net.Dial("unix", path)
+// dialFloor connects to the peer for script s, both ends blocking in the
+// kernel when raw (see scriptMagicRaw).
+func dialFloor(path string, s Script, raw bool) (*floorConn, error) {
+	c, err := net.Dial("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("bench: floor: %w", err)
 	}
-	c, err := rawSocket(nc)
-	if err != nil {
-		nc.Close()
-		return nil, err
+	if raw {
+		rc, err := rawSocket(c)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = rc
 	}
-	if _, err := c.Write(encodeScript(s)); err != nil {
+	if _, err := c.Write(encodeScript(s, raw)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("bench: floor: %w", err)
 	}

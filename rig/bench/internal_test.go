@@ -43,7 +43,7 @@ func TestARecordedExchangeMergesEachSidesConsecutiveFramesIntoOneTurn(t *testing
 
 func TestAScriptCrossesTheWireIntact(t *testing.T) {
 	s := Script{{24, 48}, {88, 0}, {1 << 20, 7}}
-	got, err := readScript(bytes.NewReader(encodeScript(s)))
+	got, err := readScript(bytes.NewReader(encodeScript(s, false)))
 	require.NoError(t, err)
 	assert.Equal(t, s, got)
 }
@@ -51,10 +51,10 @@ func TestAScriptCrossesTheWireIntact(t *testing.T) {
 func TestThePeerRefusesScriptsItCannotServe(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"not a script":   []byte("GET / HTTP/1.1\r\n\r\n"),
-		"no turns":       encodeScript(Script{}),
-		"an empty turn":  encodeScript(Script{{0, 48}}),
-		"a huge turn":    encodeScript(Script{{24, maxTurnSize + 1}}),
-		"a short script": encodeScript(Script{{24, 48}, {24, 48}})[:12],
+		"no turns":       encodeScript(Script{}, false),
+		"an empty turn":  encodeScript(Script{{0, 48}}, false),
+		"a huge turn":    encodeScript(Script{{24, maxTurnSize + 1}}, false),
+		"a short script": encodeScript(Script{{24, 48}, {24, 48}}, false)[:12],
 	} {
 		_, err := readScript(bytes.NewReader(b))
 		assert.Error(t, err, name)
@@ -66,7 +66,7 @@ func TestThePeerAnswersEachTurnWithExactlyItsBytes(t *testing.T) {
 	defer a.Close()
 	go servePeer(b)
 	s := Script{{24, 48}, {88, 40}}
-	_, err := a.Write(encodeScript(s))
+	_, err := a.Write(encodeScript(s, false))
 	require.NoError(t, err)
 	for range 3 {
 		for _, turn := range s {

@@ -172,7 +172,7 @@ func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int) 
 	s.mu.Lock()
 	f := s.floors[op.Name]
 	if f == nil {
-		if f, err = dialFloor(s.peerPath, sc); err != nil {
+		if f, err = dialFloor(s.peerPath, sc, true); err != nil {
 			s.mu.Unlock()
 			return 0, err
 		}
@@ -328,7 +328,7 @@ func (s *Session) MeasureClients(ctx context.Context, n, calls, rot int) (map[Va
 	}
 	s.CloseClients(ctx)
 	for range n {
-		f, err := dialFloor(s.peerPath, sc)
+		f, err := dialFloor(s.peerPath, sc, false) // many at once: see scriptMagic
 		if err != nil {
 			return nil, err
 		}
