@@ -24,8 +24,9 @@ var benchDoc = doc{
 		"              [--only NAME,...] [--format text|json] [--profile DIR] [--cache-dir DIR]\n",
 	details: `Measures sprig's sysproxy round trips next to their floor and prints them
 side by side. The floor is the same bytes between two processes over a unix
-socket with nothing but read and write on either side (one write per turn
-of the exchange); its second process is this sprig binary re-executed with
+socket with nothing but blocking read(2) and write(2) on either side, as in
+a C ping-pong (one write per turn of the exchange; for many clients at once
+its connections wait in Go's netpoller instead); its second process is this sprig binary re-executed with
 ` + bench.EnvChild + `=peer. The clients are sprig's Go client and the
 WebAssembly guest (under wazero, as sprig run runs it), both in this
 process; the server is a sprig serve that bench starts in a process of its

@@ -156,7 +156,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	p.f("sprig bench: %d runs, %d syscalls per measurement, %s %s/%s, %d CPUs\n", r.Runs, r.Calls, r.Go, r.OS, r.Arch, r.CPUs)
 	p.f("server: %s (%s, ABI %s)\n", server, r.Server.Banner, r.Server.ABI)
 	p.f("Every figure is the median of the runs [min–max]; ×floor divides by the floor of the same\n")
-	p.f("bytes (two processes, one unix socket, one write per turn) measured in the same run.\n")
+	p.f("bytes (two processes, one unix socket, one write per turn, both ends blocking in read(2)\n")
+	p.f("and write(2) as in C) measured in the same run.\n")
 	if lo, hi, ok := r.floorSpread(); ok && hi > noisyFloor*lo {
 		p.f("A busy machine: the floor's getpid took %s to %s µs (%.1f×) from run to run. Trust a\n", num(lo), num(hi), hi/lo)
 		p.f("ratio as far as its [min–max] agrees; 'taskset -c 0 sprig bench' steadies the runs.\n")
@@ -226,7 +227,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	if len(r.Clients) > 0 {
-		p.f("\nConcurrent clients: getpid, each client its own connection and process\n")
+		p.f("\nConcurrent clients: getpid, each client its own connection and process; the floor's\n")
+		p.f("connections, as many, wait in Go's netpoller, as a Go server of many connections does\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "clients\tfloor calls/s\tfloor p50 µs\tnative calls/s\t×floor\tp50 µs\tp99 µs\tp99/p50\t\n")
 		for _, c := range r.Clients {
