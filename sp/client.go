@@ -189,7 +189,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
 	c.fr.MaxFrame = cfg.MaxFrame
 	c.fr.Trace = cfg.Trace
-	c.fr.poolLarge = true // handle and syscallBody give every frame back
+	c.fr.poolLarge = true // handle and request give every frame back
 	return c, nil
 }
 
@@ -407,9 +407,9 @@ func (c *Client) syscall(ctx context.Context, num netbsd.Sysno, args []uint64) (
 		}
 	}
 	var pre []byte
-	if c.preload > 0 && c.cfg.Memory != nil && len(preloadPlanOf(num)) > 0 {
+	if plan := c.preloadPlan(num); plan != nil {
 		var pooled []byte
-		pre, pooled = c.preloadFor(ctx, num, args)
+		pre, pooled = c.preloadFor(ctx, plan, args)
 		defer putPreloadBuffer(pooled) // once the request is written
 	}
 	r, err := c.request(ctx, num, body, pre, call)
@@ -461,16 +461,12 @@ func argValue(a any) (uint64, bool) {
 // wire ABI's layout, for syscalls sprig does not describe. No typed data
 // is translated in client-translates mode.
 func (c *Client) SyscallBody(ctx context.Context, num netbsd.Sysno, body []byte) (Result, error) {
-	return c.syscallBody(ctx, num, body, nil)
-}
-
-// syscallBody is SyscallBody for the translated call, if any, behind it.
-func (c *Client) syscallBody(ctx context.Context, num netbsd.Sysno, body []byte, call *xlate.Call) (Result, error) {
-	return c.request(ctx, num, body, nil, call)
+	return c.request(ctx, num, body, nil, nil)
 }
 
 // request runs syscall num with argument struct body, preceded by
-// PRELOAD body pre when that is not empty.
+// PRELOAD frame pre when that is not empty; call, when not nil, is the
+// translated call behind it.
 func (c *Client) request(ctx context.Context, num netbsd.Sysno, body, pre []byte, call *xlate.Call) (Result, error) {
 	f, err := c.roundTrip(ctx, Header{Class: ClassReq, Type: TypeSyscall, U: uint32(num)}, body, pre, call)
 	if err != nil {

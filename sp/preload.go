@@ -308,30 +308,40 @@ func putPreloadBuffer(b []byte) {
 	largeBodies.Put(b)
 }
 
-// preloadFor returns the PRELOAD frame for syscall num with values args,
-// its header left for send to write, or nil when there is nothing to
-// preload; and the pooled buffer it lies in, for the caller to give back
-// (putPreloadBuffer) once the frame is written.
-func (c *Client) preloadFor(ctx context.Context, num netbsd.Sysno, args []uint64) (frame, pooled []byte) {
-	if c.preloadsMore(num, args, preloadRoom) {
+// preloadPlan is what this client preloads for syscall num: its plan,
+// or nil when it preloads nothing (not asked to, not offered, no
+// Memory, nothing the syscall copies in).
+func (c *Client) preloadPlan(num netbsd.Sysno) []preloadArg {
+	if c.preload == 0 || c.cfg.Memory == nil {
+		return nil
+	}
+	return preloadPlanOf(num)
+}
+
+// preloadFor returns the PRELOAD frame for a syscall of plan with values
+// args, its header left for send to write, or nil when there is nothing
+// to preload; and the pooled buffer it lies in, for the caller to give
+// back (putPreloadBuffer) once the frame is written.
+func (c *Client) preloadFor(ctx context.Context, plan []preloadArg, args []uint64) (frame, pooled []byte) {
+	if c.preloadsMore(plan, args, preloadRoom) {
 		pooled = largeBodies.Get()
 	} else {
 		pooled = smallPreloads.Get()
 	}
-	buf := c.appendPreload(ctx, pooled[:HeaderSize], num, args)
+	buf := c.appendPreload(ctx, pooled[:HeaderSize], plan, args)
 	if len(buf) == HeaderSize {
 		return nil, pooled
 	}
 	return buf, pooled
 }
 
-// preloadsMore reports whether syscall num's byte buffers, with the
-// SYSCALL behind them, may not fit in room bytes. (Strings take what is
-// left: a path longer than that is asked for as usual.)
-func (c *Client) preloadsMore(num netbsd.Sysno, args []uint64, room int) bool {
+// preloadsMore reports whether plan's byte buffers, with the SYSCALL
+// behind them, may not fit in room bytes. (Strings take what is left: a
+// path longer than that is asked for as usual.)
+func (c *Client) preloadsMore(plan []preloadArg, args []uint64, room int) bool {
 	head := uint64(c.codec.CopydataSize())
 	need := uint64(2*HeaderSize + maxArgsStruct)
-	for _, a := range preloadPlanOf(num) {
+	for _, a := range plan {
 		// (A buffer past the offer is left out: it needs no room.)
 		if a.length >= 0 && a.length < len(args) && args[a.length]+head <= c.preload {
 			need += head + args[a.length]
@@ -340,16 +350,16 @@ func (c *Client) preloadsMore(num netbsd.Sysno, args []uint64, room int) bool {
 	return need > uint64(room)
 }
 
-// appendPreload appends a PRELOAD body for syscall num with values args
-// to dst: every pointee of the plan the client's Memory can read whole,
-// as long as the body stays within the server's offer. Bytes it cannot
-// read are left out; the server will ask for them and be told EFAULT,
-// as without a preload.
-func (c *Client) appendPreload(ctx context.Context, dst []byte, num netbsd.Sysno, args []uint64) []byte {
+// appendPreload appends a PRELOAD body for a syscall of plan with values
+// args to dst: every pointee of the plan the client's Memory can read
+// whole, as long as the body stays within the server's offer. Bytes it
+// cannot read are left out; the server will ask for them and be told
+// EFAULT, as without a preload.
+func (c *Client) appendPreload(ctx context.Context, dst []byte, plan []preloadArg, args []uint64) []byte {
 	mem, limit := c.cfg.Memory, c.preload
 	head := uint64(c.codec.CopydataSize())
 	base := uint64(len(dst)) // the body starts here
-	for _, a := range preloadPlanOf(num) {
+	for _, a := range plan {
 		if a.ptr >= len(args) || (a.length >= len(args)) {
 			continue
 		}
