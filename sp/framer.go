@@ -457,19 +457,15 @@ func (f *Framer) writeOne(h Header, body []byte) error {
 // returns.
 func (f *Framer) writeAfterFrame(first []byte, fh Header, h Header, body []byte) error {
 	fh.Len = uint64(len(first))
-	h.Len = uint64(HeaderSize + len(body))
 	if err := f.refuseTooLarge(fh); err != nil {
 		return err
 	}
-	if err := f.refuseTooLarge(h); err != nil {
+	fh.encode(f.order.Load().le, first[:HeaderSize]) // before first may move
+	buf, h, err := f.appendHeader(first, h, [][]byte{body})
+	if err != nil {
 		return err
 	}
-	le := f.order.Load().le
-	fh.encode(le, first[:HeaderSize])
-	start := len(first)
-	buf := slices.Grow(first, int(h.Len))[:start+int(h.Len)]
-	h.encode(le, buf[start:])
-	copy(buf[start+HeaderSize:], body)
+	buf = append(buf, body...)
 	f.wmu.Lock()
 	defer f.wmu.Unlock() // a Trace hook or writer may panic
 	f.traceSent(fh, first[HeaderSize:])
