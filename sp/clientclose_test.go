@@ -30,8 +30,8 @@ func (c *closeConn) Close() error {
 // connection itself rather than wait for a reader to.
 func TestCloseWhileTheReaderHoldsItsReplyReturns(t *testing.T) {
 	url, _ := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		f, err := acceptedGuest(conn)
+		if err != nil {
 			return err
 		}
 		s, err := f.expect(sp.ClassReq, sp.TypeSyscall)

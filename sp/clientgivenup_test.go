@@ -58,8 +58,8 @@ func (g *gateCtx) Err() error {
 func TestAGivenUpCallsLateReplyFindsItWhoeverReadsIt(t *testing.T) {
 	gotA, gotBoth, released := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		f, err := acceptedGuest(conn)
+		if err != nil {
 			return err
 		}
 		a, err := f.expect(sp.ClassReq, sp.TypeSyscall)

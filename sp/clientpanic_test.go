@@ -20,8 +20,8 @@ import (
 // returns.
 func TestARecoveredPanicInATraceHookLeavesTheClientWorking(t *testing.T) {
 	url, _ := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		f, err := acceptedGuest(conn)
+		if err != nil {
 			return err
 		}
 		for {

@@ -36,8 +36,8 @@ func TestACallerWhoseContextEndsWhileReadingLeavesTheConnectionWorking(t *testin
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-				f := newFakeConn(conn)
-				if err := f.acceptGuest(); err != nil {
+				f, err := acceptedGuest(conn)
+				if err != nil {
 					return err
 				}
 				first, err := f.expect(sp.ClassReq, sp.TypeSyscall) // left waiting
@@ -62,8 +62,7 @@ func TestACallerWhoseContextEndsWhileReadingLeavesTheConnectionWorking(t *testin
 // own is blocked in a read to notice the close.
 func TestClosingAnIdleClientEndsIt(t *testing.T) {
 	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		if _, err := acceptedGuest(conn); err != nil {
 			return err
 		}
 		_, err := conn.Read(make([]byte, 1))
@@ -97,8 +96,8 @@ func (pastDeadline) Deadline() (time.Time, bool) { return time.Now().Add(-time.M
 
 func TestACallPastItsDeadlineIsNotSentEvenBeforeTheTimerFires(t *testing.T) {
 	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		f, err := acceptedGuest(conn)
+		if err != nil {
 			return err
 		}
 		s, err := f.expect(sp.ClassReq, sp.TypeSyscall)
@@ -132,8 +131,8 @@ func TestALargeCopyOutIsServedLikeAnyOther(t *testing.T) {
 	}
 	for _, cut := range []bool{false, true} {
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(conn)
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(conn)
+			if err != nil {
 				return err
 			}
 			call, err := f.expect(sp.ClassReq, sp.TypeSyscall)
@@ -189,8 +188,8 @@ func TestALargeCopyOutIsServedLikeAnyOther(t *testing.T) {
 // skips the abandoned reply whole and gets its own.
 func TestACallerStoppedInsideAHeaderLeavesItForTheNextReader(t *testing.T) {
 	url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-		f := newFakeConn(conn)
-		if err := f.acceptGuest(); err != nil {
+		f, err := acceptedGuest(conn)
+		if err != nil {
 			return err
 		}
 		first, err := f.expect(sp.ClassReq, sp.TypeSyscall)

@@ -119,6 +119,13 @@ func (f *fakeConn) expect(class sp.Class, typ sp.Type) (*sp.Frame, error) {
 
 func (f *fakeConn) send(h sp.Header, body ...[]byte) error { return f.fr.WriteFrame(h, body...) }
 
+// acceptedGuest is the fake server's end of conn, past the client's
+// GUEST handshake, which it has answered.
+func acceptedGuest(conn net.Conn) (*fakeConn, error) {
+	f := newFakeConn(conn)
+	return f, f.acceptGuest()
+}
+
 // acceptGuest answers the client's GUEST handshake.
 func (f *fakeConn) acceptGuest() error {
 	g, err := f.expect(sp.ClassReq, sp.TypeHandshake)
@@ -254,8 +261,8 @@ func TestDefectNoUpperBoundOnLen(t *testing.T) {
 
 	t.Run("the client drops a COPYOUT larger than its configured limit", func(t *testing.T) {
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(conn)
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(conn)
+			if err != nil {
 				return err
 			}
 			if _, err := f.expect(sp.ClassReq, sp.TypeSyscall); err != nil {
@@ -343,8 +350,8 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 
 	t.Run("the client refuses a header-only or short sysresp and keeps working", func(t *testing.T) {
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(conn)
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(conn)
+			if err != nil {
 				return err
 			}
 			for _, body := range [][]byte{nil, make([]byte, 12), make([]byte, 47)} {
@@ -379,8 +386,8 @@ func TestDefectBodyLengthsNeverChecked(t *testing.T) {
 		mem := sptest.NewMemory(0x10000, 4096)
 		addr := mem.AllocString("abc")
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(conn)
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(conn)
+			if err != nil {
 				return err
 			}
 			s, err := f.expect(sp.ClassReq, sp.TypeSyscall)
@@ -894,8 +901,8 @@ func TestDefectClientLoopsOnUnknownClass(t *testing.T) {
 func TestDefectClientAbortsOnUnknownType(t *testing.T) {
 	t.Run("sprig's client ignores requests of a type it does not serve", func(t *testing.T) {
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(conn)
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(conn)
+			if err != nil {
 				return err
 			}
 			s, err := f.expect(sp.ClassReq, sp.TypeSyscall)
@@ -1055,8 +1062,8 @@ func TestDefectSplitHeader(t *testing.T) {
 
 	t.Run("sprig's client reads a server that splits every frame into single bytes", func(t *testing.T) {
 		url, done := fakeServer(t, goldenBanner, func(conn net.Conn) error {
-			f := newFakeConn(dribbleConn{conn})
-			if err := f.acceptGuest(); err != nil {
+			f, err := acceptedGuest(dribbleConn{conn})
+			if err != nil {
 				return err
 			}
 			s, err := f.expect(sp.ClassReq, sp.TypeSyscall)
