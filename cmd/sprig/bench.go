@@ -33,7 +33,10 @@ process; the server is a sprig serve that bench starts in a process of its
 own (this binary again), or the server at --server. Where the server offers
 preloaded copyin (a sprig server's banner says preload=N), the operations
 that copy in run once more by a Go client that sends what they copy in with
-the syscall, and the copy pair is judged for it too.
+the syscall, and the copy pair is judged for it too. Each syscall operation
+also runs on Go's floor: the same bytes with both ends waiting in Go's
+netpoller, as sprig's client and server do, so that a ratio to the floor
+splits into Go's runtime's part and sprig's own (native ÷go floor).
 
 Measured: getpid (the null syscall); pairs/N for N = 1, 2, 4, 8, Kantee's
 figure of copyin+copyout pairs of 64 bytes, as a getpid and N × (pwrite
@@ -43,7 +46,7 @@ no syscall that copies N times; pread and pwrite of 64 B and 64 KiB;
 connection and process (throughput, p50 and p99 latency); pread and pwrite
 of 1 MiB in one syscall (bandwidth). Each figure is the median of K runs
 with [min–max], and a ratio to the floor of its own bytes measured in the
-same run; within a run the floor, native and wasm measurements of an
+same run; within a run the floors', native and wasm measurements of an
 operation follow each other, their order rotating from run to run. Every
 reply is checked (pids, byte counts, the bytes read back).
 

@@ -157,7 +157,7 @@ type Session struct {
 	probe   *client
 	rec     *recorder
 	scripts map[string]Script
-	floors  map[string]*floorConn
+	floors  map[floorKey]*floorConn
 	engine  *wasmhost.Engine
 }
 
@@ -166,7 +166,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.verify(); err != nil {
 		return nil, err
 	}
-	s := &Session{cfg: cfg, log: cfg.Logger, scripts: map[string]Script{}, floors: map[string]*floorConn{}}
+	s := &Session{cfg: cfg, log: cfg.Logger, scripts: map[string]Script{}, floors: map[floorKey]*floorConn{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,8 @@ package bench_test
 // 13's targets are:
 //
 //	x-floor         null syscall (getpid) ÷ its floor             target ≤ 1.15
+//	                (go-floor-x-floor: Go's netpoller ping-pong ÷ the floor;
+//	                x-go-floor: sprig ÷ that, sprig's own part)
 //	added-floor-rt  a copy pair's cost beyond its two syscalls,
 //	                in floor round trips                           target ≤ 1
 //	preload-added-floor-rt  the same, the client preloading             target ≤ 1
@@ -66,17 +68,24 @@ func measure(b *testing.B, prefix string, s *bench.Session, op scenario.BenchOp,
 }
 
 // BenchmarkNullSyscall: getpid by sprig's Go client ÷ the floor of its
-// 24 bytes out and 48 back.
+// 24 bytes out and 48 back. Go's floor (both ends in Go's netpoller)
+// splits the ratio: go-floor-x-floor is Go's runtime's part, x-go-floor
+// sprig's own.
 func BenchmarkNullSyscall(b *testing.B) {
-	us := measure(b, "", session(b), mustOp(b, "getpid"), bench.Floor, bench.Native)
-	b.ReportMetric(us[bench.Native]/us[bench.Floor], "x-floor")
+	floorsAndNative(b, "getpid")
 }
 
 // BenchmarkPread64: a pread of 64 bytes (the reply follows a COPYOUT) ÷
-// the floor of its bytes.
+// the floor of its bytes, split as BenchmarkNullSyscall's.
 func BenchmarkPread64(b *testing.B) {
-	us := measure(b, "", session(b), mustOp(b, "pread/64"), bench.Floor, bench.Native)
+	floorsAndNative(b, "pread/64")
+}
+
+func floorsAndNative(b *testing.B, op string) {
+	us := measure(b, "", session(b), mustOp(b, op), bench.Floor, bench.GoFloor, bench.Native)
 	b.ReportMetric(us[bench.Native]/us[bench.Floor], "x-floor")
+	b.ReportMetric(us[bench.GoFloor]/us[bench.Floor], "go-floor-x-floor")
+	b.ReportMetric(us[bench.Native]/us[bench.GoFloor], "x-go-floor")
 }
 
 // BenchmarkCopyPair: what one copyin+copyout pair of 64 bytes adds. NetBSD
@@ -162,6 +171,14 @@ func TestRunMeasuresEachOperationAgainstTheFloorOfItsOwnBytes(t *testing.T) {
 	assert.Equal(t, bench.Script{{In: 24 + 40, Out: 24 + 16}, {In: 24 + 64, Out: 48}}, byName["pwrite/64"].Exchange,
 		"pwrite's args out, the COPYIN request back, 64 bytes out, the reply back")
 	assert.Equal(t, bench.Script{{In: 64, Out: 24 + 16 + 1<<20 + 48}}, byName["pread/1M"].Exchange, "COPYOUT and reply in one turn")
+	for _, op := range []string{"getpid", "pwrite/64"} {
+		g := byName[op].GoFloor
+		require.NotNil(t, g, "%s is timed on Go's floor too", op)
+		assert.Positive(t, g.XFloor.Median, op)
+		require.NotNil(t, byName[op].Native.XGoFloor, op)
+		assert.Positive(t, byName[op].Native.XGoFloor.Median, op)
+	}
+	assert.Nil(t, byName["pread/1M"].GoFloor, "bulk has no go floor")
 	require.NotNil(t, byName["getpid"].Wasm, "syscalls are timed in the wasm guest too")
 	assert.Positive(t, byName["getpid"].Wasm.XNative.Median)
 	assert.Nil(t, byName["pread/1M"].Wasm, "bulk runs natively only")
@@ -182,7 +199,7 @@ func TestRunMeasuresEachOperationAgainstTheFloorOfItsOwnBytes(t *testing.T) {
 
 	var text strings.Builder
 	require.NoError(t, rep.WriteText(&text))
-	for _, want := range []string{"Syscalls, µs per operation", "Bulk, 1 MiB in one syscall", "Concurrent clients", "Targets (issue 13)", "24/48"} {
+	for _, want := range []string{"Syscalls, µs per operation", "Bulk, 1 MiB in one syscall", "Concurrent clients", "Go's floor", "Targets (issue 13)", "24/48"} {
 		assert.Contains(t, text.String(), want)
 	}
 }

@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"context"
 	"net"
 	"path/filepath"
 	"syscall"
@@ -14,39 +15,77 @@ import (
 
 // The floor is a C-like ping-pong: both of its ends block in read(2)
 // and write(2), with no netpoller in between, and each turn's bytes
-// arrive whole.
-func TestTheFloorsSocketsBlockInTheKernel(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "floor.sock")
-	ln, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	defer ln.Close()
-	peer := make(chan syscall.RawConn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(peer)
-			return
-		}
-		rc, _ := c.(*net.UnixConn).SyscallConn()
-		peer <- rc
-		servePeer(c)
-	}()
-	s := Script{{In: 24, Out: 48}, {In: 40, Out: 152}}
-	f, err := dialFloor(path, s, true)
-	require.NoError(t, err)
-	defer f.Close()
-	for range 3 {
-		require.NoError(t, f.iteration())
+// arrive whole. The go floor's ends wait in Go's netpoller, as sprig's
+// client and server do: their sockets stay non-blocking.
+func TestEachFloorsSocketsWaitWhereItSays(t *testing.T) {
+	for _, raw := range []bool{true, false} {
+		name := map[bool]string{true: "floor blocks in the kernel", false: "go floor waits in the netpoller"}[raw]
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "floor.sock")
+			ln, err := net.Listen("unix", path)
+			require.NoError(t, err)
+			defer ln.Close()
+			peer := make(chan syscall.RawConn, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					close(peer)
+					return
+				}
+				rc, _ := c.(*net.UnixConn).SyscallConn()
+				peer <- rc
+				servePeer(c)
+			}()
+			s := Script{{In: 24, Out: 48}, {In: 40, Out: 152}}
+			f, err := dialFloor(path, s, raw)
+			require.NoError(t, err)
+			defer f.Close()
+			for range 3 {
+				require.NoError(t, f.iteration())
+			}
+			assert.Equal(t, raw, endBlocks(t, f.c), "the client's end blocks")
+			rc := <-peer
+			require.NotNil(t, rc)
+			rc.Control(func(fd uintptr) { assert.Equal(t, raw, fdBlocks(t, fd), "the peer's end blocks") })
+		})
 	}
-	blocking := func(fd uintptr) bool {
-		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
-		require.Zero(t, errno)
-		return flags&syscall.O_NONBLOCK == 0
+}
+
+// The session times each floor variant on its own connection: Floor's
+// blocks in the kernel, GoFloor's waits in the netpoller.
+func TestTheSessionsFloorVariantsWaitWhereTheySay(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(ctx, DefaultConfig())
+	require.NoError(t, err)
+	defer s.Close()
+	op, err := Op("getpid")
+	require.NoError(t, err)
+	res, err := s.MeasureOp(ctx, op, Blocks, 1, []Variant{Floor, GoFloor}, 0)
+	require.NoError(t, err)
+	for v, raw := range map[Variant]bool{Floor: true, GoFloor: false} {
+		assert.Positive(t, res[v], v)
+		f := s.floors[floorKey{op: "getpid", raw: raw}]
+		require.NotNil(t, f, v)
+		assert.Equal(t, raw, endBlocks(t, f.c), "%s's end blocks", v)
 	}
-	bs, ok := f.c.(*blockingSocket)
-	require.True(t, ok, "the floor's client end is a %T", f.c)
-	assert.True(t, blocking(uintptr(bs.fd)), "the client's end blocks")
-	rc := <-peer
-	require.NotNil(t, rc)
-	rc.Control(func(fd uintptr) { assert.True(t, blocking(fd), "the peer's end blocks") })
+}
+
+// endBlocks reports whether the socket behind c is in blocking mode.
+func endBlocks(t *testing.T, c net.Conn) bool {
+	if bs, ok := c.(*blockingSocket); ok {
+		return fdBlocks(t, uintptr(bs.fd))
+	}
+	uc, ok := c.(*net.UnixConn)
+	require.True(t, ok, "a floor's end is a %T", c)
+	rc, err := uc.SyscallConn()
+	require.NoError(t, err)
+	var b bool
+	require.NoError(t, rc.Control(func(fd uintptr) { b = fdBlocks(t, fd) }))
+	return b
+}
+
+func fdBlocks(t *testing.T, fd uintptr) bool {
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+	require.Zero(t, errno)
+	return flags&syscall.O_NONBLOCK == 0
 }

@@ -23,8 +23,13 @@ type Variant string
 
 // The variants.
 const (
-	// Floor: the operation's bytes between this process and the peer.
+	// Floor: the operation's bytes between this process and the peer,
+	// both ends blocking in read(2) and write(2) as in C.
 	Floor Variant = "floor"
+	// GoFloor: the same bytes with both ends waiting in Go's netpoller,
+	// as sprig's client and server do: what Go's runtime costs before
+	// any protocol work, so that native ÷ go-floor is sprig's own part.
+	GoFloor Variant = "go-floor"
 	// Native: sprig's Go client in this process.
 	Native Variant = "native"
 	// Wasm: the WebAssembly guest under wazero in this process.
@@ -106,7 +111,7 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 	wasm := false
 	for _, v := range variants {
 		switch v {
-		case Floor, Native, Preload:
+		case Floor, GoFloor, Native, Preload:
 			others = append(others, v)
 		case Wasm:
 			wasm = true
@@ -145,11 +150,13 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 	return res, nil
 }
 
-// measure times n iterations of op by v (Floor, Native or Preload).
+// measure times n iterations of op by v (Floor, GoFloor, Native or Preload).
 func (s *Session) measure(ctx context.Context, v Variant, op scenario.BenchOp, n int) (time.Duration, error) {
 	switch v {
 	case Floor:
-		return s.measureFloor(ctx, op, n)
+		return s.measureFloor(ctx, op, n, true)
+	case GoFloor:
+		return s.measureFloor(ctx, op, n, false)
 	case Preload:
 		c, err := s.goClient(ctx, &s.preload, true)
 		if err != nil {
@@ -164,19 +171,29 @@ func (s *Session) measure(ctx context.Context, v Variant, op scenario.BenchOp, n
 	return c.w.Run(ctx, op, n)
 }
 
-func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int) (time.Duration, error) {
+// floorKey names one of the session's floor connections: an operation's,
+// blocking in the kernel (raw) or in Go's netpoller.
+type floorKey struct {
+	op  string
+	raw bool
+}
+
+// measureFloor times n iterations of op's exchange with the peer, both
+// ends blocking in the kernel (raw, Floor) or in Go's netpoller (GoFloor).
+func (s *Session) measureFloor(ctx context.Context, op scenario.BenchOp, n int, raw bool) (time.Duration, error) {
 	sc, err := s.Script(ctx, op)
 	if err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
-	f := s.floors[op.Name]
+	key := floorKey{op.Name, raw}
+	f := s.floors[key]
 	if f == nil {
-		if f, err = dialFloor(s.peerPath, sc, true); err != nil {
+		if f, err = dialFloor(s.peerPath, sc, raw); err != nil {
 			s.mu.Unlock()
 			return 0, err
 		}
-		s.floors[op.Name] = f
+		s.floors[key] = f
 	}
 	s.mu.Unlock()
 	return f.run(n)

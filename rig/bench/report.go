@@ -79,8 +79,11 @@ type OpReport struct {
 	BytesIn  int     `json:"bytes_in"`
 	BytesOut int     `json:"bytes_out"`
 	Floor    *Figure `json:"floor"`
-	Native   *Figure `json:"native,omitempty"`
-	Wasm     *Figure `json:"wasm,omitempty"`
+	// GoFloor (the syscalls group) is the same bytes with both ends
+	// waiting in Go's netpoller: Go's runtime's cost, before sprig's.
+	GoFloor *Figure `json:"go_floor,omitempty"`
+	Native  *Figure `json:"native,omitempty"`
+	Wasm    *Figure `json:"wasm,omitempty"`
 	// Preload is the native client preloading what the syscalls copy in
 	// (sprig's extension), for the operations that copy in, when the
 	// server offers it.
@@ -96,6 +99,9 @@ type Figure struct {
 	// XNative (wasm and preload) is each run's time divided by the
 	// native client's of the same run.
 	XNative *Stats `json:"x_native,omitempty"`
+	// XGoFloor (native) is each run's time divided by the go floor's of
+	// the same run: what sprig adds to Go's runtime.
+	XGoFloor *Stats `json:"x_go_floor,omitempty"`
 	// MiBps (bulk only) is the bandwidth, MiB per second.
 	MiBps *Stats `json:"mib_per_s,omitempty"`
 }
@@ -193,6 +199,24 @@ func (r *Report) WriteText(w io.Writer) error {
 					fig(o.Wasm, func(f *Figure) *Stats { return &f.US }), fig(o.Wasm, func(f *Figure) *Stats { return f.XFloor }),
 					fig(o.Wasm, func(f *Figure) *Stats { return f.XNative }))
 			}
+		}
+		tw.Flush()
+	}
+
+	var gof []OpReport
+	for _, o := range r.Ops {
+		if o.GoFloor != nil {
+			gof = append(gof, o)
+		}
+	}
+	if len(gof) > 0 {
+		p.f("\nGo's floor: the same bytes with both ends waiting in Go's netpoller, as sprig's client\n")
+		p.f("and server do; ÷go floor is what sprig adds to Go's runtime\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "op\tgo floor\t×floor\tnative ÷go floor\t\n")
+		for _, o := range gof {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", o.Op, st(o.GoFloor.US), stp(o.GoFloor.XFloor),
+				fig(o.Native, func(f *Figure) *Stats { return f.XGoFloor }))
 		}
 		tw.Flush()
 	}

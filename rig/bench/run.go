@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var ops []*opRun
 	for _, op := range scenario.BenchOps() {
-		group, vs := GroupSyscalls, []Variant{Floor, Native, Wasm}
+		group, vs := GroupSyscalls, []Variant{Floor, GoFloor, Native, Wasm}
 		if op.Bytes >= scenario.BulkSize {
 			group, vs = GroupBulk, []Variant{Floor, Native}
 		} else if s.Preloads() && (op.CopiesIn || op.Name == "getpid") {
@@ -101,8 +101,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Iterations: o.iters, Exchange: sc, BytesIn: in, BytesOut: out}
 		fl := o.samples[Floor]
 		or.Floor = &Figure{US: statsOf(fl)}
+		if g := o.samples[GoFloor]; g != nil {
+			or.GoFloor = &Figure{US: statsOf(g), XFloor: ptr(statsOf(ratios(g, fl)))}
+		}
 		if n := o.samples[Native]; n != nil {
 			or.Native = &Figure{US: statsOf(n), XFloor: ptr(statsOf(ratios(n, fl)))}
+			if g := o.samples[GoFloor]; g != nil {
+				or.Native.XGoFloor = ptr(statsOf(ratios(n, g)))
+			}
 		}
 		if w := o.samples[Wasm]; w != nil {
 			or.Wasm = &Figure{US: statsOf(w), XFloor: ptr(statsOf(ratios(w, fl))), XNative: ptr(statsOf(ratios(w, o.samples[Native])))}
@@ -126,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// The copy pair: the least-squares slope of pairs/N over N, and what
 	// it costs beyond the two syscalls that carry it.
 	floorRT := us("getpid", Floor)
-	for _, v := range []Variant{Floor, Native, Wasm, Preload} {
+	for _, v := range []Variant{Floor, GoFloor, Native, Wasm, Preload} {
 		p, ok := pairFit(func(n int) []float64 {
 			if n == 0 {
 				return us("getpid", v)
