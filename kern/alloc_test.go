@@ -18,8 +18,9 @@ import (
 
 // A getpid and a pread allocate nothing, client, server and kernel
 // together, whether the pread moves 64 bytes, 64 KiB or 1 MiB; a pwrite
-// allocates only the COPYIN answer the kernel takes. Client and server
-// run in this process.
+// allocates only the COPYIN answer's frame, its body read into the room
+// the pwrite before lent (up to 64 KiB; past that the body too). Client
+// and server run in this process.
 func TestARoundTripThroughKernAllocatesOnlyTheCopyInAnswer(t *testing.T) {
 	c, mem, ctx := amd64Client(t, sp.DefaultClientConfig(abi.MustLookup("amd64")))
 	fd := openData(t, c, mem, ctx)
@@ -27,8 +28,8 @@ func TestARoundTripThroughKernAllocatesOnlyTheCopyInAnswer(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(200, func() { _, err = c.Syscall(ctx, netbsd.SYS_getpid) }), "allocations per getpid")
 	require.NoError(t, err)
 	for _, size := range []int{64, 64 << 10, 1 << 20} {
-		answer := 1.0 // the COPYIN answer the kernel takes: a frame with room for a small body
-		if size > 64 {
+		answer := 1.0 // the COPYIN answer's frame, its body in the frame's or the call's room
+		if size > 64<<10 {
 			answer = 2 // and the body apart
 		}
 		buf, _ := mem.AllocBytes(size)
@@ -45,7 +46,7 @@ func TestARoundTripThroughKernAllocatesOnlyTheCopyInAnswer(t *testing.T) {
 			require.Equal(t, uint64(size), got, "%s of %d bytes moved %d", num, size, got)
 			return allocs
 		}
-		assert.LessOrEqual(t, run(netbsd.SYS_pwrite), answer, "allocations per pwrite of %d bytes: the COPYIN answer the kernel takes", size)
+		assert.LessOrEqual(t, run(netbsd.SYS_pwrite), answer, "allocations per pwrite of %d bytes: the COPYIN answer's frame", size)
 		assert.Zero(t, run(netbsd.SYS_pread), "allocations per pread of %d bytes", size)
 	}
 }
@@ -69,15 +70,19 @@ func TestSyscallValuesBoxNothing(t *testing.T) {
 	assert.Zero(t, allocs, "allocations per pread with fresh values")
 }
 
-// A client serves COPYINs into buffers it reuses: each pwrite still
-// writes its own bytes, whatever size came before it, and with a Trace
-// hook every COPYIN answer the hook saw keeps the bytes it carried.
+// A client serves COPYINs into buffers it reuses, and the server reads
+// COPYIN answers and PRELOADs into rooms its calls pass on: each pwrite
+// still writes its own bytes, whatever size came before it, preloaded
+// or not, and with a Trace hook every COPYIN answer the hook saw keeps
+// the bytes it carried.
 func TestCopyInsServedFromReusedBuffersCarryEachWritesOwnBytes(t *testing.T) {
-	for _, traced := range []bool{false, true} {
-		t.Run(fmt.Sprintf("traced=%v", traced), func(t *testing.T) {
+	for _, tc := range []struct{ traced, preload bool }{{false, false}, {true, false}, {false, true}} {
+		traced := tc.traced
+		t.Run(fmt.Sprintf("traced=%v,preload=%v", traced, tc.preload), func(t *testing.T) {
 			var mu sync.Mutex
 			var answers [][]byte
 			cc := sp.DefaultClientConfig(abi.MustLookup("amd64"))
+			cc.Preload = tc.preload
 			if traced {
 				cc.Trace = func(d sp.Direction, f *sp.Frame) {
 					if d == sp.Sent && f.Class == sp.ClassResp && f.Type == sp.TypeCopyIn {
@@ -94,7 +99,7 @@ func TestCopyInsServedFromReusedBuffersCarryEachWritesOwnBytes(t *testing.T) {
 			mu.Unlock()
 			src, srcB := mem.AllocBytes(1 << 20)
 			dst, _ := mem.AllocBytes(1 << 20)
-			sizes := []int{64, 1 << 20, 100, 64 << 10, 1 << 20, 64}
+			sizes := []int{64, 1 << 20, 100, 64 << 10, 1 << 20, 64, 200, 64 << 10, 300}
 			var wrote [][]byte
 			for i, size := range sizes {
 				want := bytes.Repeat([]byte{byte('a' + i)}, size)

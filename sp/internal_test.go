@@ -70,14 +70,14 @@ func TestManyPendingWaitersEachGetTheirOwnResponse(t *testing.T) {
 	chans := map[uint64]chan *Frame{}
 	var order []uint64
 	for range n {
-		reqno, ch, err := w.addLimit(uint64(100 + len(order)))
+		reqno, ch, err := w.addLimit(uint64(100+len(order)), nil)
 		require.NoError(t, err)
 		chans[reqno] = ch
 		order = append(order, reqno)
 	}
 	assert.NotEmpty(t, w.more, "the test must reach the overflow map")
 	for i, reqno := range order {
-		max, ok := w.limit(reqno)
+		max, _, ok := w.limit(reqno)
 		require.True(t, ok)
 		assert.Equal(t, uint64(100+i), max, "limit of %d", reqno)
 	}
@@ -236,7 +236,7 @@ func TestAFrameGivenBackIsReusedOnlyWhenNothingElseCanHoldIt(t *testing.T) {
 // waiting (for the tests) reports whether a response to reqno is still awaited: its
 // waiter is registered and nothing came for it yet.
 func (w *waiters) waiting(reqno uint64) bool {
-	_, ok := w.limit(reqno)
+	_, _, ok := w.limit(reqno)
 	return ok
 }
 

@@ -186,7 +186,10 @@ func OffResult(d *abi.Descriptor, v int64) Result {
 // Addresses are the client's; a bad one fails with an error wrapping
 // ErrFault (the kernel turns it into EFAULT).
 type Memory interface {
-	// CopyIn returns n bytes at addr.
+	// CopyIn returns n bytes at addr. A server's Memory lends them: they
+	// are the kernel's until its Syscall returns, and a kernel copies
+	// what it keeps longer (the server reads a later syscall's COPYIN
+	// answer into the same room).
 	CopyIn(ctx context.Context, addr uint64, n int) ([]byte, error)
 	// CopyInStr returns the NUL-terminated string at addr without its
 	// NUL. When no NUL lies within the first max bytes it returns those

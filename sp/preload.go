@@ -58,13 +58,16 @@ type preloadFrame struct {
 const preloadSmall = 128
 
 // newPreloadFrame returns the frame of PRELOAD h with an unread body of
-// n bytes, and the preload it is to become.
-func newPreloadFrame(h Header, n uint64) (*Frame, *preload) {
+// n bytes, in room when that holds it, and the preload it is to become.
+func newPreloadFrame(h Header, n uint64, room []byte) (*Frame, *preload) {
 	pf := new(preloadFrame)
 	pf.f.Header = h
-	if n <= preloadSmall {
+	switch {
+	case n <= preloadSmall:
 		pf.f.Body = pf.small[:n:n]
-	} else {
+	case uint64(cap(room)) >= n:
+		pf.f.Body = room[:n:n]
+	default:
 		pf.f.Body = make([]byte, n)
 	}
 	return &pf.f, &pf.p

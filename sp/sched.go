@@ -64,6 +64,11 @@ type call struct {
 	held []byte
 	// pre is what the client preloaded for the call (PRELOAD), if anything.
 	pre *preload
+	// copyIn is room for a COPYIN answer, kept with the call's recycled
+	// allocation (syscallFrame.reset) so that a pwrite's bytes cost no
+	// allocation; lent says this syscall has lent it already (lendRoom).
+	copyIn []byte
+	lent   bool
 
 	// What running the call needs, in the call's own allocation.
 	own  *syscallFrame // the allocation, when the call came in one
@@ -85,11 +90,11 @@ type syscallFrame struct {
 }
 
 // reset readies a recycled frame for the next SYSCALL, keeping the room
-// its call's COPYOUT buffer grew.
+// its call's COPYOUT buffer grew and its COPYIN room.
 func (sf *syscallFrame) reset() {
-	held := sf.c.held[:0]
+	held, in := sf.c.held[:0], sf.c.copyIn
 	*sf = syscallFrame{}
-	sf.c.held = held
+	sf.c.held, sf.c.copyIn = held, in
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.

@@ -80,6 +80,10 @@ type serverConn struct {
 	// then allocates nothing to be read, run and answered. Never kept
 	// with a Trace hook, which may keep frames.
 	spare atomic.Pointer[syscallFrame]
+	// next is the frame the next SYSCALL is read into, taken early by
+	// the PRELOAD before it, whose body went into the call's COPYIN
+	// room (readBody); only the goroutine holding reading touches it.
+	next *syscallFrame
 
 	// pre is a PRELOAD waiting for its SYSCALL, the next frame; only the
 	// goroutine holding reading touches it.

@@ -21,7 +21,7 @@ import (
 // server's budget, which other connections share, is taken by the
 // reader as the answer comes, so that a client that never answers holds
 // none of it.
-func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, body []byte, max uint64) (*Frame, error) {
+func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, body []byte, max uint64) (_ *Frame, err error) {
 	if d := sc.srv.cfg.CopyTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -38,9 +38,17 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 		return nil, err
 	}
 	defer sc.budget.conn.release(int64(max))
-	reqno, ch, err := sc.w.addLimit(max)
+	room := sc.lendRoom(c, max)
+	reqno, ch, err := sc.w.addLimit(max, room)
 	if err != nil {
 		return nil, err
+	}
+	if room != nil {
+		defer func() {
+			if err != nil {
+				c.copyIn = nil // a reader may be filling it still
+			}
+		}()
 	}
 	defer func() {
 		// A reply that came after we stopped waiting gives its bytes back.
@@ -71,6 +79,28 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 		return nil, errDisconnected
 	}
 }
+
+// lendRoom returns the room call c lends the reader for the answer to
+// its next request, of at most max bytes, or nil. A call lends its room
+// once per syscall, so that what CopyIn returned stays the kernel's
+// until its Syscall returns (Memory); and only a call whose allocation
+// is recycled, without a Trace (which may keep the frames it is shown),
+// for an answer too large for a frame's own room and no larger than
+// maxLentRoom, which bounds what an idle connection keeps.
+func (sc *serverConn) lendRoom(c *call, max uint64) []byte {
+	if c == nil || c.own == nil || c.lent || sc.fr.Trace != nil || max <= smallBody || max > maxLentRoom {
+		return nil
+	}
+	if uint64(cap(c.copyIn)) < max {
+		c.copyIn = make([]byte, max)
+	}
+	c.lent = true
+	return c.copyIn[:max]
+}
+
+// maxLentRoom bounds the COPYIN room a call keeps: a 64 KiB copy, or a
+// PRELOAD as large as a sprig server offers by default (preloadRoom).
+const maxLentRoom = DefaultMaxPreload
 
 // connMemory is the kernel's view of one client's memory, for call c.
 type connMemory struct {

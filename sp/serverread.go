@@ -115,6 +115,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 	}
 	n := h.BodyLen()
 	var keep uint64
+	var room []byte // lent by the request this answers (waiters.addLimit)
 	switch {
 	case h.Class == ClassReq && h.Type == TypeHandshake &&
 		(HandshakeKind(h.U) == HandshakeGuest || HandshakeKind(h.U) == HandshakeExec):
@@ -147,7 +148,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			keep = n
 		}
 	case h.Class == ClassResp && (h.Type == TypeCopyIn || h.Type == TypeAnonMmap):
-		max, ok := sc.w.limit(h.Reqno)
+		max, r, ok := sc.w.limit(h.Reqno)
 		switch {
 		case !ok:
 			// Dropped unread; deliver logs it.
@@ -161,11 +162,11 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 			if err := sc.budget.srv.acquire(sc.ctx, int64(n)); err != nil {
 				return inFrame{}, err
 			}
-			keep = n
+			keep, room = n, r
 		}
 	}
 	if keep > 0 && h.Type == TypePreload {
-		f, p := newPreloadFrame(h, keep)
+		f, p := newPreloadFrame(h, keep, sc.preloadRoom(keep))
 		if err := sc.readKeeping(h, f.Body); err != nil {
 			sc.releasePreload(int64(keep))
 			return inFrame{Frame: f}, err
@@ -177,7 +178,10 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		f = new(frameSmall).init(h, keep) // a COPYIN answer of a few words: one allocation
 	} else {
 		f = &Frame{Header: h}
-		if keep > 0 {
+		switch {
+		case keep > 0 && uint64(cap(room)) >= keep:
+			f.Body = room[:keep]
+		case keep > 0:
 			f.Body = make([]byte, keep)
 		}
 	}
@@ -216,6 +220,18 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 		sc.log.Warn("syscall arguments longer than their struct; surplus discarded",
 			"syscall", netbsd.Sysno(h.U).String(), "kept", keep, "discarded", n-keep)
 	}
+	sf := sc.nextFrame()
+	sc.next = nil
+	f := sf.init(h, keep)
+	return inFrame{Frame: f, call: &sf.c}, sc.readKeeping(h, f.Body)
+}
+
+// nextFrame is the frame the next SYSCALL is to be read into: one a
+// PRELOAD took already, the spare, or a new one.
+func (sc *serverConn) nextFrame() *syscallFrame {
+	if sf := sc.next; sf != nil {
+		return sf
+	}
 	sf := sc.spare.Swap(nil)
 	if sf == nil {
 		sf = new(syscallFrame)
@@ -223,8 +239,25 @@ func (sc *serverConn) readSyscall(h Header) (inFrame, error) {
 		sf.reset()
 	}
 	sf.c.own = sf
-	f := sf.init(h, keep)
-	return inFrame{Frame: f, call: &sf.c}, sc.readKeeping(h, f.Body)
+	return sf
+}
+
+// preloadRoom is where a PRELOAD body of n bytes too large for its own
+// frame may be read: the COPYIN room of the call its SYSCALL will be
+// read into (nextFrame), which that call then does not lend (its copies
+// come from the preload), or nil. Never with another PRELOAD still kept
+// (it may lie in that room) or a Trace (which may keep frames).
+func (sc *serverConn) preloadRoom(n uint64) []byte {
+	if n <= preloadSmall || n > maxLentRoom || sc.pre != nil || sc.fr.Trace != nil {
+		return nil
+	}
+	sf := sc.nextFrame()
+	sc.next = sf
+	if uint64(cap(sf.c.copyIn)) < n {
+		sf.c.copyIn = make([]byte, n)
+	}
+	sf.c.lent = true
+	return sf.c.copyIn[:n]
 }
 
 // argBound is how much of a SYSCALL body the server keeps.

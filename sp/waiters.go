@@ -42,6 +42,7 @@ type waiter struct {
 	reqno     uint64
 	ch        chan *Frame // buffered: deliver never blocks
 	max       uint64      // the largest body the request may be answered with
+	room      []byte      // where the answer's body may be read, or nil (addLimit)
 	delivered bool        // ch holds the response, or held it
 }
 
@@ -87,11 +88,14 @@ func (w *waiters) del(reqno uint64) *waiter {
 func (w *waiters) number() uint64 { return w.next.Add(1) - 1 }
 
 // add takes a request number and registers a waiter for its response.
-func (w *waiters) add() (uint64, chan *Frame, error) { return w.addLimit(math.MaxUint64) }
+func (w *waiters) add() (uint64, chan *Frame, error) { return w.addLimit(math.MaxUint64, nil) }
 
 // addLimit is add for a request whose answer carries at most max body
-// bytes; a reader asks limit before it reads a response's body.
-func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
+// bytes; a reader asks limit before it reads a response's body. room,
+// when not nil, is where the reader may read that body: its owner lends
+// it until the answer is delivered, and keeps off it if it stops
+// waiting first (a reader may be filling it).
+func (w *waiters) addLimit(max uint64, room []byte) (uint64, chan *Frame, error) {
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err
@@ -107,23 +111,24 @@ func (w *waiters) addLimit(max uint64) (uint64, chan *Frame, error) {
 	} else {
 		wt = &waiter{ch: make(chan *Frame, 1)}
 	}
-	wt.reqno, wt.max, wt.delivered = w.number(), max, false
+	wt.reqno, wt.max, wt.room, wt.delivered = w.number(), max, room, false
 	w.put(wt)
 	w.awaited.Add(1)
 	w.mu.Unlock()
 	return wt.reqno, wt.ch, nil
 }
 
-// limit reports the largest body the response to reqno may have, and
-// whether anybody waits for it.
-func (w *waiters) limit(reqno uint64) (uint64, bool) {
+// limit reports the largest body the response to reqno may have, the
+// room its requester lent for it (nil: none), and whether anybody waits
+// for it.
+func (w *waiters) limit(reqno uint64) (uint64, []byte, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	wt := w.get(reqno)
 	if wt == nil || wt.delivered {
-		return 0, false
+		return 0, nil, false
 	}
-	return wt.max, true
+	return wt.max, wt.room, true
 }
 
 // anyWaiting reports whether any response is still awaited.
@@ -160,6 +165,7 @@ func (w *waiters) removeLocked(reqno uint64) *Frame {
 // recycle keeps a removed waiter, its channel empty, for reuse; w.mu is
 // held.
 func (w *waiters) recycle(wt *waiter) {
+	wt.room = nil
 	if len(w.free) < maxFreeWaiters {
 		w.free = append(w.free, wt)
 	}
