@@ -203,13 +203,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		tw.Flush()
 	}
 
-	var gof []OpReport
-	for _, o := range r.Ops {
-		if o.GoFloor != nil {
-			gof = append(gof, o)
-		}
-	}
-	if len(gof) > 0 {
+	if gof := r.opsWith(func(o OpReport) *Figure { return o.GoFloor }); len(gof) > 0 {
 		p.f("\nGo's floor: the same bytes with both ends waiting in Go's netpoller, as sprig's client\n")
 		p.f("and server do; ÷go floor is what sprig adds to Go's runtime\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -221,13 +215,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		tw.Flush()
 	}
 
-	var pre []OpReport
-	for _, o := range r.Ops {
-		if o.Preload != nil {
-			pre = append(pre, o)
-		}
-	}
-	if len(pre) > 0 {
+	if pre := r.opsWith(func(o OpReport) *Figure { return o.Preload }); len(pre) > 0 {
 		p.f("\nPreloaded copyin (sprig's extension): the native client sends what a syscall copies in\n")
 		p.f("with it, so a pwrite is one round trip; ×floor is against the standard protocol's floor\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -283,6 +271,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p.f("\n%.0f s in all.\n", r.ElapsedSeconds)
 	return p.err
+}
+
+// opsWith returns the operations whose figure pick picks was measured.
+func (r *Report) opsWith(pick func(OpReport) *Figure) []OpReport {
+	var out []OpReport
+	for _, o := range r.Ops {
+		if pick(o) != nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // noisyFloor is the spread of the floor's getpid, slowest run ÷ fastest,
