@@ -184,7 +184,9 @@ func OffResult(d *abi.Descriptor, v int64) Result {
 //     names (ClientConfig.Memory), the client program's own memory.
 //
 // Addresses are the client's; a bad one fails with an error wrapping
-// ErrFault (the kernel turns it into EFAULT).
+// ErrFault (the kernel turns it into EFAULT). A server's Memory serves
+// one syscall, one access at a time: a kernel does not call it from
+// several goroutines at once.
 type Memory interface {
 	// CopyIn returns n bytes at addr. A server's Memory lends them: they
 	// are the kernel's until its Syscall returns, and a kernel copies

@@ -9,8 +9,9 @@ import (
 
 // request sends a kernel→client request whose answer may carry at most
 // max body bytes and waits for it, up to CopyTimeout when one is set.
-// The caller owns the returned frame's body; its bytes have already left
-// the budgets.
+// The returned frame's body is the caller's until its syscall ends (it
+// may lie in the call's room, lendRoom); its bytes have already left the
+// budgets.
 //
 // The answer's room in the connection's budget is reserved here, by the
 // call that waits for it, not by the reader when the answer comes: the
