@@ -116,7 +116,7 @@ func (p *preload) find(addr uint64) (*PreloadEntry, uint64, bool) {
 // bytesAt returns the n preloaded bytes at addr, if one region holds
 // them all. Nothing writes a region's bytes while its call runs; they
 // may lie in the room a later syscall's PRELOAD or COPYIN answer is read
-// into (preloadRoom), so the kernel keeps them only until its Syscall
+// into (preloadBodyRoom), so the kernel keeps them only until its Syscall
 // returns, as any CopyIn's (Memory).
 func (p *preload) bytesAt(addr uint64, n int) ([]byte, bool) {
 	r, off, ok := p.find(addr)

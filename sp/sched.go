@@ -66,7 +66,7 @@ type call struct {
 	pre *preload
 	// copyIn is room for a COPYIN answer, kept with the call's recycled
 	// allocation (syscallFrame.reset) so that a pwrite's bytes cost no
-	// allocation; lent says this syscall has lent it already (lendRoom).
+	// allocation; lent says this syscall has lent it already (lendCopyIn).
 	copyIn []byte
 	lent   bool
 
@@ -95,6 +95,16 @@ func (sf *syscallFrame) reset() {
 	held, in := sf.c.held[:0], sf.c.copyIn
 	*sf = syscallFrame{}
 	sf.c.held, sf.c.copyIn = held, in
+}
+
+// lendCopyIn lends c's COPYIN room, grown to n bytes, for the rest of
+// its syscall: lent from now until the next (reset).
+func (c *call) lendCopyIn(n uint64) []byte {
+	if uint64(cap(c.copyIn)) < n {
+		c.copyIn = make([]byte, n)
+	}
+	c.lent = true
+	return c.copyIn[:n]
 }
 
 // callOverhead is what a queued call costs besides its frame's bytes.

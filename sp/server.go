@@ -128,8 +128,9 @@ type ServerConfig struct {
 	// of a connection's together at most half of it, so that the COPYIN
 	// answers of running calls always find room) and dropped unread when
 	// it does not fit; its call then asks for the bytes as usual, as it
-	// does when the PRELOAD would leave the SYSCALL itself no room. The offer is cut to what a frame (MaxFrame) can
-	// carry. 0 offers nothing. Default DefaultMaxPreload.
+	// does when the PRELOAD would leave the SYSCALL itself no room. The
+	// offer is cut to what a frame (MaxFrame) can carry. 0 offers
+	// nothing. Default DefaultMaxPreload.
 	MaxPreload uint64
 
 	// PadFill is written into padding C leaves uninitialised (the four

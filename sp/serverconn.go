@@ -82,7 +82,8 @@ type serverConn struct {
 	spare atomic.Pointer[syscallFrame]
 	// next is the frame the next SYSCALL is read into, taken early by
 	// the PRELOAD before it, whose body went into the call's COPYIN
-	// room (readBody); only the goroutine holding reading touches it.
+	// room (preloadBodyRoom); only the goroutine holding reading
+	// touches it.
 	next *syscallFrame
 
 	// pre is a PRELOAD waiting for its SYSCALL, the next frame; only the

@@ -85,22 +85,23 @@ func (sc *serverConn) request(ctx context.Context, c *call, t Type, u uint32, bo
 // its next request, of at most max bytes, or nil. A call lends its room
 // once per syscall, so that what CopyIn returned stays the kernel's
 // until its Syscall returns (Memory); and only a call whose allocation
-// is recycled, without a Trace (which may keep the frames it is shown),
-// for an answer too large for a frame's own room and no larger than
-// maxLentRoom, which bounds what an idle connection keeps.
+// is recycled, for an answer too large for a frame's own room, where
+// the connection lends rooms of its size at all (lendsRooms).
 func (sc *serverConn) lendRoom(c *call, max uint64) []byte {
-	if c == nil || c.own == nil || c.lent || sc.fr.Trace != nil || max <= smallBody || max > maxLentRoom {
+	if c == nil || c.own == nil || c.lent || max <= smallBody || !sc.lendsRooms(max) {
 		return nil
 	}
-	if uint64(cap(c.copyIn)) < max {
-		c.copyIn = make([]byte, max)
-	}
-	c.lent = true
-	return c.copyIn[:max]
+	return c.lendCopyIn(max)
 }
 
+// lendsRooms reports whether a call's room may take n bytes read from
+// the client: never with a Trace (which may keep the frames it is
+// shown), nor past maxLentRoom, which bounds what an idle connection
+// keeps.
+func (sc *serverConn) lendsRooms(n uint64) bool { return sc.fr.Trace == nil && n <= maxLentRoom }
+
 // maxLentRoom bounds the COPYIN room a call keeps: a 64 KiB copy, or a
-// PRELOAD as large as a sprig server offers by default (preloadRoom).
+// PRELOAD as large as a sprig server offers by default (preloadBodyRoom).
 const maxLentRoom = DefaultMaxPreload
 
 // connMemory is the kernel's view of one client's memory, for call c.

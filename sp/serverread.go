@@ -166,7 +166,7 @@ func (sc *serverConn) readBody(h Header) (inFrame, error) {
 		}
 	}
 	if keep > 0 && h.Type == TypePreload {
-		f, p := newPreloadFrame(h, keep, sc.preloadRoom(keep))
+		f, p := newPreloadFrame(h, keep, sc.preloadBodyRoom(keep))
 		if err := sc.readKeeping(h, f.Body); err != nil {
 			sc.releasePreload(int64(keep))
 			return inFrame{Frame: f}, err
@@ -242,22 +242,19 @@ func (sc *serverConn) nextFrame() *syscallFrame {
 	return sf
 }
 
-// preloadRoom is where a PRELOAD body of n bytes too large for its own
-// frame may be read: the COPYIN room of the call its SYSCALL will be
+// preloadBodyRoom is where a PRELOAD body of n bytes too large for its
+// own frame may be read: the COPYIN room of the call its SYSCALL will be
 // read into (nextFrame), which that call then does not lend (its copies
-// come from the preload), or nil. Never with another PRELOAD still kept
-// (it may lie in that room) or a Trace (which may keep frames).
-func (sc *serverConn) preloadRoom(n uint64) []byte {
-	if n <= preloadSmall || n > maxLentRoom || sc.pre != nil || sc.fr.Trace != nil {
+// come from the preload), or nil. Never with another PRELOAD still kept,
+// which may lie in that room, nor where the connection lends no room of
+// its size (lendsRooms).
+func (sc *serverConn) preloadBodyRoom(n uint64) []byte {
+	if n <= preloadSmall || sc.pre != nil || !sc.lendsRooms(n) {
 		return nil
 	}
 	sf := sc.nextFrame()
 	sc.next = sf
-	if uint64(cap(sf.c.copyIn)) < n {
-		sf.c.copyIn = make([]byte, n)
-	}
-	sf.c.lent = true
-	return sf.c.copyIn[:n]
+	return sf.c.lendCopyIn(n)
 }
 
 // argBound is how much of a SYSCALL body the server keeps.

@@ -1,12 +1,14 @@
 // Package bench measures sprig's sysproxy round trips against their floor:
 // the same bytes between two processes over a unix socket with nothing but
-// blocking read(2) and write(2) on either side, as a C ping-pong has. It times sprig's Go client (sp.Client)
-// and the WebAssembly guest (under wazero, as the rig runs it), and where
-// the server offers it the Go client preloading what syscalls copy in
-// (sp.ClientConfig.Preload), against a sprig server in a process of its
-// own (or any sysproxy server named by URL): the null syscall, copies of 64 bytes, pread and pwrite, many
-// clients at once and bulk transfers, each next to the floor of its own
-// bytes, measured in the same run, interleaved. It is what `sprig bench`
+// blocking read(2) and write(2) on either side, as a C ping-pong has, and
+// beside it Go's floor, the same with both ends in Go's netpoller. It
+// times sprig's Go client (sp.Client) and the WebAssembly guest (under
+// wazero, as the rig runs it), and where the server offers it the Go
+// client preloading what syscalls copy in (sp.ClientConfig.Preload),
+// against a sprig server in a process of its own (or any sysproxy server
+// named by URL): the null syscall, copies of 64 bytes, pread and pwrite,
+// many clients at once and bulk transfers, each next to the floor of its
+// own bytes, measured in the same run, interleaved. It is what `sprig bench`
 // runs and what this package's go test benchmarks report.
 //
 // It is not a load generator for capacity planning, and its absolute

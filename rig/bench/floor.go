@@ -16,9 +16,10 @@ import (
 
 // The floor under every sysproxy exchange: the same bytes between two
 // processes over a unix socket, with nothing but blocking read(2) and
-// write(2) on either side, as in a C ping-pong (rawSocket). A Script is an exchange's bytes as turns; the peer process (this
-// program re-executed as RolePeer) answers each turn's bytes with the
-// next.
+// write(2) on either side, as in a C ping-pong (rawSocket), or for Go's
+// floor with both ends in Go's netpoller. A Script is an exchange's
+// bytes as turns; the peer process (this program re-executed as
+// RolePeer) answers each turn's bytes with the next.
 
 // Turn is one round of an exchange: the client sends In bytes (all the
 // frames it sends before it waits), the server answers Out bytes (all the

@@ -101,12 +101,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Iterations: o.iters, Exchange: sc, BytesIn: in, BytesOut: out}
 		fl := o.samples[Floor]
 		or.Floor = &Figure{US: statsOf(fl)}
-		if g := o.samples[GoFloor]; g != nil {
+		g := o.samples[GoFloor]
+		if g != nil {
 			or.GoFloor = &Figure{US: statsOf(g), XFloor: ptr(statsOf(ratios(g, fl)))}
 		}
 		if n := o.samples[Native]; n != nil {
 			or.Native = &Figure{US: statsOf(n), XFloor: ptr(statsOf(ratios(n, fl)))}
-			if g := o.samples[GoFloor]; g != nil {
+			if g != nil {
 				or.Native.XGoFloor = ptr(statsOf(ratios(n, g)))
 			}
 		}
