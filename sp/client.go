@@ -12,6 +12,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/internal/rawsock"
 	"github.com/rumpsprig/sprig/sp/internal/xlate"
 )
 
@@ -72,6 +73,10 @@ type ClientConfig struct {
 	// serving another syscall's requests: Memory must allow that. Off by
 	// default: the wire then carries only NetBSD's own messages.
 	Preload bool
+	// ReadSpin is how long the caller reading the connection polls its
+	// socket for the reply before it sleeps (DefaultReadSpin): CPU spent
+	// so that a reply that is on its way needs no wakeup. 0 never polls.
+	ReadSpin time.Duration
 	// Logger receives protocol events; nil discards them.
 	Logger *slog.Logger
 	// Trace, when set, sees every frame read or written.
@@ -80,7 +85,7 @@ type ClientConfig struct {
 
 // DefaultClientConfig returns a C-like client configuration for ABI d.
 func DefaultClientConfig(d *abi.Descriptor) ClientConfig {
-	return ClientConfig{ABI: d, ProgramName: "sprig", FirstReqno: 1, TryAgain: 1000, MaxFrame: DefaultMaxFrame}
+	return ClientConfig{ABI: d, ProgramName: "sprig", FirstReqno: 1, TryAgain: 1000, MaxFrame: DefaultMaxFrame, ReadSpin: DefaultReadSpin}
 }
 
 func (c *ClientConfig) verify() error {
@@ -95,6 +100,8 @@ func (c *ClientConfig) verify() error {
 		return fmt.Errorf("sp: client config: MaxFrame %d is too small", c.MaxFrame)
 	case c.TryAgain < 0:
 		return errors.New("sp: client config: TryAgain is negative")
+	case c.ReadSpin < 0 || c.ReadSpin > MaxReadSpin:
+		return fmt.Errorf("sp: client config: ReadSpin %v; want 0 to %v", c.ReadSpin, MaxReadSpin)
 	}
 	return c.ABI.Validate()
 }
@@ -184,7 +191,7 @@ func NewClient(rwc io.ReadWriteCloser, cfg ClientConfig) (*Client, error) {
 	}
 	c.codec = NewCodec(c.wire)
 	c.preload = usesPreload(&cfg, b)
-	c.r.br = bufio.NewReaderSize(rwc, ReadBufferSize)
+	c.r.br = bufio.NewReaderSize(rawsock.Reader(rwc, cfg.ReadSpin), ReadBufferSize) // (see package rawsock)
 	c.r.deadline, _ = rwc.(readDeadliner)
 	c.fr = NewFramer(c.r.br, rwc, c.wire)
 	c.fr.MaxFrame = cfg.MaxFrame

@@ -10,11 +10,11 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/internal/bufpool"
+	"github.com/rumpsprig/sprig/internal/rawsock"
 )
 
 // DefaultMaxFrame is the largest frame a Framer accepts unless configured
@@ -108,9 +108,9 @@ type Framer struct {
 	wmu  sync.Mutex
 	wbuf []byte // under wmu: the frame being written, kept for the next
 	rbuf [HeaderSize]byte
-	// The writer's descriptor, for a write that must not wait, and its
-	// write deadline (under wmu).
-	wnow *nowWriter // nil: none
+	// The writer's descriptor (nil: none), which every write tries first
+	// (see write), and its write deadline (under wmu).
+	wnow *rawsock.Conn
 	wd   interface{ SetWriteDeadline(time.Time) error }
 	// The socket for a large body's gathered write (nil: none), and the
 	// parts of that write (under wmu).
@@ -133,30 +133,15 @@ func NewFramer(r io.Reader, w io.Writer, d *abi.Descriptor) *Framer {
 	}
 	f.SetByteOrder(d.ByteOrder())
 	f.wd, _ = w.(interface{ SetWriteDeadline(time.Time) error })
-	if s := bareSocket(w); s != nil {
-		f.wv = s
-		if rc, err := s.SyscallConn(); err == nil {
-			f.wnow = newNowWriter(rc, s)
+	// Only a bare socket is written around (through its descriptor, or
+	// gathered): a type that merely embeds one may do more in Write
+	// (count, capture, throttle), and must see every frame.
+	if c, ok := w.(net.Conn); ok {
+		if f.wnow = rawsock.New(c); f.wnow != nil {
+			f.wv = c
 		}
 	}
 	return f
-}
-
-// bareSocket returns w when it is a unix or TCP socket whose Write is
-// the descriptor's own, which a Framer may write around (through the
-// descriptor, or gathered): a type that merely embeds one may do more in
-// Write (count, capture, throttle), and must see every frame.
-func bareSocket(w io.Writer) interface {
-	net.Conn
-	syscall.Conn
-} {
-	switch w := w.(type) {
-	case *net.UnixConn:
-		return w
-	case *net.TCPConn:
-		return w
-	}
-	return nil
 }
 
 // SetByteOrder changes the order used from the next frame on.
@@ -587,32 +572,28 @@ func (f *Framer) writeFrameData(before []byte, h Header, head, data []byte) erro
 const gatherMin = 16 << 10
 
 // write sends b, waiting at most WriteTimeout for the peer to make room.
-// Most frames fit in the socket's buffer at once: those are written
-// without a deadline, which would cost a timer change per frame, and
-// only a frame that must wait for room gets one.
+// Most frames fit in the socket's buffer at once: on a bare socket those
+// are written through its descriptor (package rawsock: no system-call
+// bookkeeping) and without a deadline, which would cost a timer change
+// per frame; only a frame that must wait for room gets one.
 func (f *Framer) write(b []byte) error {
-	if f.WriteTimeout <= 0 || f.wd == nil {
-		_, err := f.w.Write(b)
-		return err
-	}
 	if f.wnow != nil {
-		n, err := f.wnow.writeNow(b)
+		n, err := f.wnow.WriteNow(b)
 		switch {
 		case n == len(b):
 			return nil
-		case err != nil && !errors.Is(err, errWouldWait) && !errors.Is(err, os.ErrDeadlineExceeded):
+		case err != nil && !errors.Is(err, rawsock.ErrWouldBlock) && !errors.Is(err, os.ErrDeadlineExceeded):
 			// (A deadline met here is an earlier write's, which waited.)
 			return err
 		}
 		b = b[n:]
 	}
-	f.wd.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
+	if f.WriteTimeout > 0 && f.wd != nil {
+		f.wd.SetWriteDeadline(time.Now().Add(f.WriteTimeout))
+	}
 	_, err := f.w.Write(b)
 	return err
 }
-
-// errWouldWait: a write that must not wait could not write everything.
-var errWouldWait = errors.New("the write would wait")
 
 // maxKeptWrite is the largest write a Framer keeps its buffer for, for
 // the next frame: a frame carrying 64 KiB of data (a COPYIN answer or a

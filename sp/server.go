@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rumpsprig/sprig/abi"
+	"github.com/rumpsprig/sprig/internal/rawsock"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -108,6 +109,11 @@ type ServerConfig struct {
 	// COPYIN, COPYINSTR or ANONMMAP request; past it the kernel sees
 	// EFAULT. Default 0: none (the C server waits for ever).
 	CopyTimeout time.Duration
+	// ReadSpin is how long a connection's reader polls its socket for
+	// the client's next frame before it sleeps (DefaultReadSpin): CPU
+	// spent so that a client calling back to back is answered without a
+	// wakeup. 0 never polls. See package internal/rawsock's SetSpin.
+	ReadSpin time.Duration
 
 	// InlineQuickSyscalls runs a syscall the kernel calls quick (see
 	// QuickKernel) on the connection's reading goroutine when nothing
@@ -172,12 +178,23 @@ func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 		MaxDeclaredABIs:          64,
 		HandshakeTimeout:         5 * time.Second,
 		WriteTimeout:             10 * time.Second,
+		ReadSpin:                 DefaultReadSpin,
 		PadFill:                  DefaultPadFill,
 		InlineQuickSyscalls:      true,
 		CoalesceCopyOut:          true,
 		MaxPreload:               DefaultMaxPreload,
 	}
 }
+
+// DefaultReadSpin is ServerConfig.ReadSpin's and ClientConfig.ReadSpin's
+// default: longer than a null syscall's round trip on the machines sprig
+// is measured on, short enough that an idle peer costs next to nothing
+// (RATIONALE.md, "A reader polls before it sleeps").
+const DefaultReadSpin = rawsock.DefaultSpin
+
+// MaxReadSpin bounds ReadSpin: polling is for replies on their way, not
+// a substitute for sleeping.
+const MaxReadSpin = 10 * time.Millisecond
 
 // DefaultMaxPreload is ServerConfig.MaxPreload's default: a 64 KiB write
 // and its path's worth of room.
@@ -224,6 +241,8 @@ func (c *ServerConfig) verify() error {
 		return bad("WriteTimeout", "must be positive")
 	case c.CopyTimeout < 0:
 		return bad("CopyTimeout", "must not be negative (0: none)")
+	case c.ReadSpin < 0 || c.ReadSpin > MaxReadSpin:
+		return bad("ReadSpin", fmt.Sprintf("must be 0 to %v", MaxReadSpin))
 	}
 	if err := c.ABI.Validate(); err != nil {
 		return err

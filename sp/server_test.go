@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,8 @@ func TestServerConfigIsVerifiedNamingTheBadField(t *testing.T) {
 		{"a negative idle timeout", func(c *sp.ServerConfig) { c.IdleTimeout = -1 }, "IdleTimeout"},
 		{"no write timeout", func(c *sp.ServerConfig) { c.WriteTimeout = 0 }, "WriteTimeout"},
 		{"a negative copy timeout", func(c *sp.ServerConfig) { c.CopyTimeout = -1 }, "CopyTimeout"},
+		{"a negative read spin", func(c *sp.ServerConfig) { c.ReadSpin = -1 }, "ReadSpin"},
+		{"a read spin that never sleeps", func(c *sp.ServerConfig) { c.ReadSpin = sp.MaxReadSpin + 1 }, "ReadSpin"},
 		{"banner too long", func(c *sp.ServerConfig) { c.OSRelease = string(bytes.Repeat([]byte("9"), 90)) }, "OSRelease"},
 	}
 	for _, tc := range cases {
@@ -385,4 +388,30 @@ func TestACallNeverWaitsForAnAnswerItsOwnBudgetCannotHold(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3800), r.Retval[0], "a write that fits beside the call's own bytes is served")
 	assert.Zero(t, ts.srv.Stats().HeldBytes)
+}
+
+func TestInvalidClientConfigsAreRefused(t *testing.T) {
+	cases := []struct {
+		name  string
+		mod   func(*sp.ClientConfig)
+		field string
+	}{
+		{"nil ABI", func(c *sp.ClientConfig) { c.ABI = nil }, "ABI"},
+		{"tiny frames", func(c *sp.ClientConfig) { c.MaxFrame = 10 }, "MaxFrame"},
+		{"negative retries", func(c *sp.ClientConfig) { c.TryAgain = -1 }, "TryAgain"},
+		{"a negative read spin", func(c *sp.ClientConfig) { c.ReadSpin = -1 }, "ReadSpin"},
+		{"a read spin that never sleeps", func(c *sp.ClientConfig) { c.ReadSpin = sp.MaxReadSpin + 1 }, "ReadSpin"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := sp.DefaultClientConfig(mustABI("amd64"))
+			tc.mod(&cfg)
+			a, b := net.Pipe()
+			defer a.Close()
+			defer b.Close()
+			_, err := sp.NewClient(a, cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "client config: "+tc.field+" ")
+		})
+	}
 }

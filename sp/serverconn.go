@@ -13,6 +13,7 @@ import (
 
 	"github.com/rumpsprig/sprig/abi"
 	"github.com/rumpsprig/sprig/abi/netbsd"
+	"github.com/rumpsprig/sprig/internal/rawsock"
 )
 
 // connState is where a connection is in its life.
@@ -110,7 +111,7 @@ func newServerConn(s *Server, c net.Conn) *serverConn {
 	sc.info = ConnInfo{ID: s.nextID.Add(1), Remote: remoteOf(c), ABI: s.clientABIDefault()}
 	sc.tree = sc.info.ID
 	sc.log = newLogLimiter(s.log.With("conn", sc.info.ID))
-	sc.br = bufio.NewReaderSize(c, ReadBufferSize)
+	sc.br = bufio.NewReaderSize(rawsock.Reader(c, s.cfg.ReadSpin), ReadBufferSize) // (see package rawsock)
 	sc.fr = NewFramer(sc.br, c, sc.info.ABI)
 	sc.fr.MaxFrame = s.cfg.MaxFrame
 	sc.fr.WriteTimeout = s.cfg.WriteTimeout

@@ -34,9 +34,9 @@ own (this binary again), or the server at --server. Where the server offers
 preloaded copyin (a sprig server's banner says preload=N), the operations
 that copy in run once more by a Go client that sends what they copy in with
 the syscall, and the copy pair is judged for it too. Each syscall operation
-also runs on Go's floor: the same bytes with both ends waiting in Go's
-netpoller, as sprig's client and server do, so that a ratio to the floor
-splits into Go's runtime's part and sprig's own (native ÷go floor).
+also runs on Go's floor: the same bytes with both ends using Go's
+net.Conn, as a Go program does, so that a ratio to the floor splits into
+Go's runtime's part and sprig's own (native ÷go floor).
 
 Measured: getpid (the null syscall); pairs/N for N = 1, 2, 4, 8, Kantee's
 figure of copyin+copyout pairs of 64 bytes, as a getpid and N × (pwrite

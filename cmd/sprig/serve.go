@@ -24,7 +24,7 @@ var serveDoc = doc{
 	path: "sprig serve",
 	usage: "  sprig serve [--url URL] [--abi ABI] [--version 0.1|0.4] [--assume-client-abi ABI] [--hide-abi]\n" +
 		"              [--c-compatible] [--uid N] [--gid N] [--release R] [--ext kill,mmap] [--kill-any-client]\n" +
-		"              [--max-preload N] [--trace] [--debug] [--profile DIR]\n",
+		"              [--max-preload N] [--read-spin D] [--trace] [--debug] [--profile DIR]\n",
 	details: `Runs a standalone sprig server with the simulated NetBSD kernel behind it,
 for outside clients: NetBSD's own librumpclient programs, C clients under
 qemu-user, other sprig clients. With no flags it behaves as NetBSD 7.99.34's
@@ -58,6 +58,10 @@ Flags:
   --max-preload N           offer sprig clients preloaded copyin: up to N bytes
                             a syscall copies in may come with it, saving the
                             COPYIN round trip (default ` + strconv.Itoa(sp.DefaultMaxPreload) + `; 0 offers none)
+  --read-spin D             how long each connection's reader polls for the
+                            client's next frame before it sleeps: CPU spent
+                            so that a client calling back to back needs no
+                            wakeup (default ` + sp.DefaultReadSpin.String() + `; 0 never polls; at most ` + sp.MaxReadSpin.String() + `)
   --trace                   print every syscall strace style on stderr, each
                             line headed by its connection and the ABI its
                             frames are read in (#3 i386 → open("/tmp/f",
@@ -78,6 +82,7 @@ type serveOptions struct {
 	profile                                         *string
 	hide, ccompat, killAny, debug, trace            *bool
 	uid, gid, maxPreload                            *uint
+	readSpin                                        *time.Duration
 }
 
 // newServeFlags defines serve's flags; the usage line must list each.
@@ -96,6 +101,7 @@ func newServeFlags() (*flag.FlagSet, *serveOptions) {
 		extList:    fs.String("ext", "none", ""),
 		killAny:    fs.Bool("kill-any-client", false, ""),
 		maxPreload: fs.Uint("max-preload", sp.DefaultMaxPreload, ""),
+		readSpin:   fs.Duration("read-spin", sp.DefaultReadSpin, ""),
 		debug:      fs.Bool("debug", false, ""),
 		trace:      fs.Bool("trace", false, ""),
 		profile:    fs.String("profile", "", ""),
@@ -159,6 +165,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	scfg.HideABI = *hide || *ccompat
 	scfg.IgnoreDeclarations = *ccompat
 	scfg.MaxPreload = uint64(*o.maxPreload)
+	scfg.ReadSpin = *o.readSpin
 	if *assume != "" {
 		if scfg.AssumeClientABI, err = abi.Resolve(*assume); err != nil {
 			return serveDoc.badName(stderr, err)

@@ -1,7 +1,7 @@
 // Package bench measures sprig's sysproxy round trips against their floor:
 // the same bytes between two processes over a unix socket with nothing but
 // blocking read(2) and write(2) on either side, as a C ping-pong has, and
-// beside it Go's floor, the same with both ends in Go's netpoller. It
+// beside it Go's floor, the same with both ends using net.Conn. It
 // times sprig's Go client (sp.Client) and the WebAssembly guest (under
 // wazero, as the rig runs it), and where the server offers it the Go
 // client preloading what syscalls copy in (sp.ClientConfig.Preload),

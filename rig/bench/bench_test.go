@@ -68,7 +68,7 @@ func measure(b *testing.B, prefix string, s *bench.Session, op scenario.BenchOp,
 }
 
 // BenchmarkNullSyscall: getpid by sprig's Go client ÷ the floor of its
-// 24 bytes out and 48 back. Go's floor (both ends in Go's netpoller)
+// 24 bytes out and 48 back. Go's floor (both ends using net.Conn)
 // splits the ratio: go-floor-x-floor is Go's runtime's part, x-go-floor
 // sprig's own.
 func BenchmarkNullSyscall(b *testing.B) {

@@ -17,7 +17,7 @@ import (
 // The floor under every sysproxy exchange: the same bytes between two
 // processes over a unix socket, with nothing but blocking read(2) and
 // write(2) on either side, as in a C ping-pong (rawSocket), or for Go's
-// floor with both ends in Go's netpoller. A Script is an exchange's
+// floor with both ends using net.Conn. A Script is an exchange's
 // bytes as turns; the peer process (this program re-executed as
 // RolePeer) answers each turn's bytes with the next.
 

@@ -26,9 +26,10 @@ const (
 	// Floor: the operation's bytes between this process and the peer,
 	// both ends blocking in read(2) and write(2) as in C.
 	Floor Variant = "floor"
-	// GoFloor: the same bytes with both ends waiting in Go's netpoller,
-	// as sprig's client and server do: what Go's runtime costs before
-	// any protocol work, so that native ÷ go-floor is sprig's own part.
+	// GoFloor: the same bytes with both ends reading and writing
+	// through net.Conn, as a Go program does: what Go's runtime costs
+	// before any protocol work, so that native ÷ go-floor is sprig's own
+	// part (sprig's sockets skip some of that cost: internal/rawsock).
 	GoFloor Variant = "go-floor"
 	// Native: sprig's Go client in this process.
 	Native Variant = "native"
@@ -245,7 +246,7 @@ func (s *Session) wasmEngine(ctx context.Context) (*wasmhost.Engine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.engine == nil {
-		e, err := wasmhost.NewEngine(ctx, guest.Scenarios, wasmhost.Options{CacheDir: s.cfg.CacheDir})
+		e, err := wasmhost.NewEngine(ctx, guest.Scenarios, wasmhost.Options{CacheDir: s.cfg.CacheDir, ReadSpin: sp.DefaultReadSpin})
 		if err != nil {
 			return nil, err
 		}

@@ -80,7 +80,7 @@ type OpReport struct {
 	BytesOut int     `json:"bytes_out"`
 	Floor    *Figure `json:"floor"`
 	// GoFloor (the syscalls group) is the same bytes with both ends
-	// waiting in Go's netpoller: Go's runtime's cost, before sprig's.
+	// using net.Conn: Go's runtime's cost, before sprig's.
 	GoFloor *Figure `json:"go_floor,omitempty"`
 	Native  *Figure `json:"native,omitempty"`
 	Wasm    *Figure `json:"wasm,omitempty"`
@@ -204,8 +204,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	if gof := r.opsWith(func(o OpReport) *Figure { return o.GoFloor }); len(gof) > 0 {
-		p.f("\nGo's floor: the same bytes with both ends waiting in Go's netpoller, as sprig's client\n")
-		p.f("and server do; ÷go floor is what sprig adds to Go's runtime\n")
+		p.f("\nGo's floor: the same bytes with both ends using Go's net.Conn, as a Go program does;\n")
+		p.f("÷go floor is what sprig adds to that (below 1: what it saves)\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "op\tgo floor\t×floor\tnative ÷go floor\t\n")
 		for _, o := range gof {

@@ -128,7 +128,7 @@ func TestAStopEndsABlockedSend(t *testing.T) {
 	client, server := net.Pipe() // a write waits for a read that never comes
 	defer server.Close()
 	st := newInstanceState(&Run{}, nil)
-	st.conns[0] = newHostConn(client)
+	st.conns[0] = newHostConn(client, 0)
 	wrote := make(chan error, 1)
 	go func() {
 		_, err := st.conns[0].c.Write(make([]byte, 1<<20))

@@ -47,6 +47,12 @@ type Options struct {
 	// Run.Instance), and stalls the host's next garbage collection, which
 	// cannot stop a goroutine inside compiled wasm code.
 	Interruptible bool
+	// ReadSpin is how long a guest's wait for its socket polls before it
+	// sleeps (package rawsock's SetSpin); 0, the default, never polls:
+	// right where many instances and servers share the process's CPUs,
+	// as in the rig's matrix; a guest timed alone (sprig bench) polls as
+	// sp's client does.
+	ReadSpin time.Duration
 }
 
 // Engine runs instances of one compiled guest.
@@ -55,6 +61,7 @@ type Engine struct {
 	compiled wazero.CompiledModule
 	cache    wazero.CompilationCache
 	gcLimit  string // GOMEMLIMIT for Go guests: half their memory
+	readSpin time.Duration
 	CacheDir string // the directory in use, "" when uncached
 
 	mu        sync.Mutex
@@ -85,7 +92,7 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 	// (GOGC=off with GOMEMLIMIT): guest runs are short and allocate a few
 	// MiB, and Go's collector compiled to wasm cost a fifth of the
 	// matrix's CPU. Guests that are not Go ignore both variables.
-	e := &Engine{gcLimit: fmt.Sprintf("%dMiB", uint64(pages)*64/1024/2)}
+	e := &Engine{gcLimit: fmt.Sprintf("%dMiB", uint64(pages)*64/1024/2), readSpin: max(o.ReadSpin, 0)}
 	dir := o.CacheDir
 	if dir == "" {
 		dir = DefaultCacheDir()

@@ -63,6 +63,14 @@ func newInstanceState(r *Run, config []byte) *instanceState {
 	return &instanceState{run: r, config: config, conns: map[int32]*hostConn{}, binds: map[int32]*hostConn{}, children: map[int32]chan Exit{}}
 }
 
+// readSpin is the engine's Options.ReadSpin (none for a bare Run).
+func (st *instanceState) readSpin() time.Duration {
+	if st.run.Engine == nil {
+		return 0
+	}
+	return st.run.Engine.readSpin
+}
+
 func (st *instanceState) closeAll() {
 	st.mu.Lock()
 	for h, c := range st.conns {
@@ -182,7 +190,7 @@ func hostDial(ctx context.Context, m api.Module, stack []uint64) {
 	st.mu.Lock()
 	h := st.nextConn
 	st.nextConn++
-	st.conns[h] = newHostConn(c)
+	st.conns[h] = newHostConn(c, st.readSpin())
 	st.mu.Unlock()
 	stack[0] = api.EncodeI32(h)
 }
@@ -205,7 +213,7 @@ func hostSend(ctx context.Context, m api.Module, stack []uint64) {
 		stack[0] = errno(guestapi.EFAULT)
 		return
 	}
-	if _, err := hc.c.Write(b); err != nil {
+	if _, err := hc.write(b); err != nil {
 		stack[0] = errno(toErrno(err, guestapi.EPIPE))
 		return
 	}

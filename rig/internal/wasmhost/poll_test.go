@@ -51,8 +51,8 @@ func (f *pollFixture) conn(fd int32) net.Conn {
 	peer, err := ln.Accept()
 	require.NoError(f.t, err)
 	f.t.Cleanup(func() { peer.Close() })
-	hc := newHostConn(c)
-	require.NotNil(f.t, hc.rc, "a unix socket reads without waiting through its descriptor")
+	hc := newHostConn(c, 0)
+	require.NotNil(f.t, hc.raw, "a unix socket reads without waiting through its descriptor")
 	f.st.mu.Lock()
 	h := f.st.nextConn
 	f.st.nextConn++

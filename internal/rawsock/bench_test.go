@@ -1,0 +1,103 @@
+//go:build unix
+
+package rawsock_test
+
+import (
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/rumpsprig/sprig/internal/rawsock"
+)
+
+// BenchmarkPingPong: 24 bytes out and 48 back (sysproxy's null syscall)
+// over a unix socket to an echo process, the peer reading and writing
+// through net.Conn, the client through net.Conn (baseline) or rawsock;
+// x-net is rawsock's round trip ÷ net.Conn's, the two interleaved.
+func BenchmarkPingPong(b *testing.B) {
+	a := dialEcho(b)
+	raw := rawsock.New(a)
+	out, in := make([]byte, 24), make([]byte, 48)
+	round := func(r io.Reader, w io.Writer) {
+		if _, err := w.Write(out); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var tNet, tRaw float64
+	const block = 100
+	b.ResetTimer()
+	for i := 0; i < b.N; i += block {
+		t0 := nowNanos()
+		for range block {
+			round(a, a)
+		}
+		t1 := nowNanos()
+		for range block {
+			round(raw, raw)
+		}
+		t2 := nowNanos()
+		tNet += float64(t1 - t0)
+		tRaw += float64(t2 - t1)
+	}
+	b.ReportMetric(tNet/float64(b.N)/1e3, "net-us")
+	b.ReportMetric(tRaw/float64(b.N)/1e3, "rawsock-us")
+	b.ReportMetric(tRaw/tNet, "x-net")
+}
+
+const envEcho = "RAWSOCK_ECHO_FD"
+
+// TestMain runs the echo peer when re-executed as one.
+func TestMain(m *testing.M) {
+	if os.Getenv(envEcho) != "" {
+		echo()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// echo answers each 24 bytes on descriptor 3 with 48 until the end.
+func echo() {
+	c, err := net.FileConn(os.NewFile(3, "echo"))
+	if err != nil {
+		os.Exit(2)
+	}
+	in, out := make([]byte, 24), make([]byte, 48)
+	for {
+		if _, err := io.ReadFull(c, in); err != nil {
+			os.Exit(0)
+		}
+		if _, err := c.Write(out); err != nil {
+			os.Exit(0)
+		}
+	}
+}
+
+// dialEcho starts the echo process on one end of a socket pair and
+// returns the other.
+func dialEcho(b *testing.B) *net.UnixConn {
+	fds, err := socketpair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	peer := os.NewFile(uintptr(fds[1]), "peer")
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), envEcho+"=1")
+	cmd.ExtraFiles = []*os.File{peer}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	peer.Close()
+	f := os.NewFile(uintptr(fds[0]), "client")
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close(); cmd.Wait() })
+	return c.(*net.UnixConn)
+}

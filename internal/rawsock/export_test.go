@@ -1,0 +1,13 @@
+//go:build unix
+
+package rawsock
+
+import "sync/atomic"
+
+// For the external tests: a Conn's polling state, and the process's count
+// of polling Reads.
+
+func (s *Conn) SpinBackoff() int     { return s.spinBackoff }
+func (s *Conn) SpinSkip() int        { return s.spinSkip }
+func (s *Conn) SetSpinBackoff(n int) { s.spinBackoff = n }
+func Spinners() *atomic.Int32        { return &spinners }

@@ -1,0 +1,220 @@
+//go:build unix
+
+package rawsock
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Conn is one socket's descriptor I/O. Its reads are serialized among
+// themselves, and its writes among themselves, as net.Conn's are; a read
+// and a write may run at once.
+type Conn struct {
+	conn net.Conn
+	rc   syscall.RawConn
+
+	rmu   sync.Mutex
+	read  func(uintptr) bool // bound once: a read allocates nothing
+	rwait bool               // under rmu: the read waits for data
+	rb    []byte
+	rn    int
+	rerr  syscall.Errno
+
+	spin        time.Duration // how long Read polls before it waits; 0: never
+	spinSkip    int           // under rmu: Reads left that wait without polling
+	spinBackoff int           // under rmu: spinSkip after the next fruitless poll
+
+	wmu   sync.Mutex
+	write func(uintptr) bool
+	wwait bool // under wmu: the write waits for room until all is out
+	wb    []byte
+	wn    int
+	werr  syscall.Errno
+}
+
+// New returns c's descriptor I/O, or nil when c is not a bare unix or TCP
+// socket (see the package doc).
+func New(c net.Conn) *Conn {
+	switch c.(type) {
+	case *net.UnixConn, *net.TCPConn:
+	default:
+		return nil
+	}
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return nil
+	}
+	s := &Conn{conn: c, rc: rc}
+	s.read, s.write = s.readFd, s.writeFd
+	return s
+}
+
+// Reader returns r's descriptor reads when r is a bare socket, polling
+// for up to spin before each wait (see SetSpin), else r.
+func Reader(r io.Reader, spin time.Duration) io.Reader {
+	if c, ok := r.(net.Conn); ok {
+		if s := New(c); s != nil {
+			s.SetSpin(spin)
+			return s
+		}
+	}
+	return r
+}
+
+// SetSpin makes Read poll the socket for up to d, yielding to the
+// process's other goroutines between polls, before it waits in the
+// netpoller; 0 (the default) never polls. Call it before the first Read.
+//
+// Polling trades CPU for latency: a reply that comes within d is read
+// without this process's thread going to sleep and being woken, which on
+// a virtual machine is an interrupt to a halted virtual CPU and can cost
+// more than the round trip. Only one Read in the process polls at a time,
+// and a Conn whose poll found nothing skips polling for its next few
+// Reads (1, 2, 4 … 64 of them, reset by a poll that finds data), so an
+// idle connection costs one fruitless poll now and then, not one a Read.
+func (s *Conn) SetSpin(d time.Duration) { s.spin = max(d, 0) }
+
+// spinners is how many Reads of the process poll now (at most one).
+var spinners atomic.Int32
+
+func (s *Conn) readFd(fd uintptr) bool {
+	for {
+		n, e := sysRead(fd, s.rb)
+		if e == syscall.EINTR {
+			continue
+		}
+		s.rn, s.rerr = n, e
+		return !s.rwait || e != syscall.EAGAIN
+	}
+}
+
+func (s *Conn) writeFd(fd uintptr) bool {
+	for {
+		n, e := sysWrite(fd, s.wb[s.wn:])
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == 0:
+			s.wn += n
+			if s.wn < len(s.wb) {
+				continue // a socket may take part of it; the rest may fit now
+			}
+			return true
+		case e == syscall.EAGAIN:
+			return !s.wwait
+		}
+		s.werr = e
+		return true
+	}
+}
+
+// Read reads into p as net.Conn.Read does: it waits (in Go's network
+// poller, under the read deadline) until data comes, and returns io.EOF
+// at the end of the stream.
+func (s *Conn) Read(p []byte) (int, error) { return s.readOnce(p, true) }
+
+// ReadNow reads what the socket holds without waiting: ErrWouldBlock when
+// nothing is there.
+func (s *Conn) ReadNow(p []byte) (int, error) { return s.readOnce(p, false) }
+
+func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.rmu.Lock()
+	s.rb, s.rwait = p, false
+	cerr := s.rc.Read(s.read)
+	if wait && cerr == nil && s.rerr == syscall.EAGAIN {
+		cerr = s.waitRead()
+	}
+	n, e := s.rn, s.rerr
+	s.rb, s.rn, s.rerr = nil, 0, 0
+	s.rmu.Unlock()
+	switch {
+	case cerr != nil:
+		return 0, s.opError("read", cerr)
+	case e == syscall.EAGAIN:
+		return 0, ErrWouldBlock
+	case e != 0:
+		return 0, s.opError("read", os.NewSyscallError("read", e))
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// waitRead is a Read's wait for data, under rmu after a first try found
+// none: polling first when SetSpin asks for it and it may (see there).
+func (s *Conn) waitRead() error {
+	if s.spin > 0 && s.spinSkip == 0 && spinners.Add(1) == 1 {
+		start := time.Now()
+		for s.rerr == syscall.EAGAIN && time.Since(start) < s.spin {
+			runtime.Gosched()
+			if err := s.rc.Read(s.read); err != nil {
+				spinners.Add(-1)
+				return err
+			}
+		}
+		spinners.Add(-1)
+		if s.rerr != syscall.EAGAIN {
+			s.spinBackoff = 0
+			return nil
+		}
+		s.spinBackoff = min(max(2*s.spinBackoff, 1), 64)
+		s.spinSkip = s.spinBackoff
+	} else {
+		if s.spin > 0 && s.spinSkip == 0 {
+			spinners.Add(-1) // another Read polls
+		}
+		s.spinSkip = max(s.spinSkip-1, 0)
+	}
+	s.rwait = true
+	return s.rc.Read(s.read)
+}
+
+// Write writes all of b as net.Conn.Write does: it waits (in Go's network
+// poller, under the write deadline) for room as long as that takes.
+func (s *Conn) Write(b []byte) (int, error) { return s.writeAll(b, true) }
+
+// WriteNow writes what the socket takes of b at once: n bytes, and
+// ErrWouldBlock when that is not all.
+func (s *Conn) WriteNow(b []byte) (int, error) { return s.writeAll(b, false) }
+
+func (s *Conn) writeAll(b []byte, wait bool) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	s.wmu.Lock()
+	s.wb, s.wwait = b, wait
+	cerr := s.rc.Write(s.write)
+	n, e := s.wn, s.werr
+	s.wb, s.wn, s.werr = nil, 0, 0
+	s.wmu.Unlock()
+	switch {
+	case cerr != nil:
+		return n, s.opError("write", cerr)
+	case e != 0:
+		return n, s.opError("write", os.NewSyscallError("write", e))
+	case n < len(b):
+		return n, ErrWouldBlock
+	}
+	return n, nil
+}
+
+// opError shapes err as net.Conn's Read and Write report theirs (a
+// RawConn reports its own as "raw-read" and "raw-write").
+func (s *Conn) opError(op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
+}
