@@ -76,14 +76,40 @@ func Reader(r io.Reader, spin time.Duration) io.Reader {
 // Polling trades CPU for latency: a reply that comes within d is read
 // without this process's thread going to sleep and being woken, which on
 // a virtual machine is an interrupt to a halted virtual CPU and can cost
-// more than the round trip. Only one Read in the process polls at a time,
-// and a Conn whose poll found nothing skips polling for its next few
-// Reads (1, 2, 4 … 64 of them, reset by a poll that finds data), so an
-// idle connection costs one fruitless poll now and then, not one a Read.
+// more than the round trip. Only one Read in the process polls at a time;
+// none does while the process reads several Conns in turn (see
+// mixedUntil); and a Conn whose poll found nothing skips polling for its
+// next few Reads (1, 2, 4 … 64 of them, reset by a poll that finds data),
+// so an idle connection costs one fruitless poll now and then.
 func (s *Conn) SetSpin(d time.Duration) { s.spin = max(d, 0) }
 
 // spinners is how many Reads of the process poll now (at most one).
 var spinners atomic.Int32
+
+// lastRead is the Conn whose Read last got data, and mixedUntil (Unix
+// nanoseconds) when the process last saw two Conns' reads in turn, plus
+// mixedFor: while it serves several connections at once nobody polls, as
+// a poller would serve its own connection first and leave the others'
+// data to the netpoller, which the scheduler consults only when it has
+// nothing else to run (a poll that yields is something).
+var (
+	lastRead   atomic.Pointer[Conn]
+	mixedUntil atomic.Int64
+)
+
+const mixedFor = time.Millisecond
+
+// gotData notes that s's Read got data.
+func (s *Conn) gotData() {
+	if lastRead.Load() != s && lastRead.Swap(s) != nil {
+		mixedUntil.Store(time.Now().Add(mixedFor).UnixNano())
+	}
+}
+
+// mayPoll reports whether a Read of s may poll now.
+func (s *Conn) mayPoll() bool {
+	return s.spin > 0 && s.spinSkip == 0 && time.Now().UnixNano() >= mixedUntil.Load()
+}
 
 func (s *Conn) readFd(fd uintptr) bool {
 	for {
@@ -138,6 +164,9 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 	n, e := s.rn, s.rerr
 	s.rb, s.rn, s.rerr = nil, 0, 0
 	s.rmu.Unlock()
+	if n > 0 {
+		s.gotData()
+	}
 	switch {
 	case cerr != nil:
 		return 0, s.opError("read", cerr)
@@ -154,7 +183,8 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 // waitRead is a Read's wait for data, under rmu after a first try found
 // none: polling first when SetSpin asks for it and it may (see there).
 func (s *Conn) waitRead() error {
-	if s.spin > 0 && s.spinSkip == 0 && spinners.Add(1) == 1 {
+	polls := s.mayPoll()
+	if polls && spinners.Add(1) == 1 {
 		start := time.Now()
 		for s.rerr == syscall.EAGAIN && time.Since(start) < s.spin {
 			runtime.Gosched()
@@ -171,7 +201,7 @@ func (s *Conn) waitRead() error {
 		s.spinBackoff = min(max(2*s.spinBackoff, 1), 64)
 		s.spinSkip = s.spinBackoff
 	} else {
-		if s.spin > 0 && s.spinSkip == 0 {
+		if polls {
 			spinners.Add(-1) // another Read polls
 		}
 		s.spinSkip = max(s.spinSkip-1, 0)

@@ -22,6 +22,7 @@ func TestAPollingReadCatchesDataAndBacksOffWhenItFindsNone(t *testing.T) {
 	s.SetSpin(200 * time.Millisecond)
 	buf := make([]byte, 8)
 
+	s.ForgetOtherConns()
 	s.SetSpinBackoff(4) // as after fruitless polls: one that finds data resets it
 	go func() {
 		time.Sleep(5 * time.Millisecond)
@@ -59,6 +60,7 @@ func TestAPollingReadHonoursTheDeadlineAndPollsAlone(t *testing.T) {
 	a, b := unixPair(t)
 	s := rawsock.New(a)
 	s.SetSpin(time.Second)
+	s.ForgetOtherConns()
 	require.NoError(t, a.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
 	start := time.Now()
 	_, err := s.Read(make([]byte, 8))
@@ -78,4 +80,27 @@ func TestAPollingReadHonoursTheDeadlineAndPollsAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, s.SpinBackoff(), "it did not poll (a fruitless poll would count)")
 	assert.Equal(t, int32(1), rawsock.Spinners().Load())
+}
+
+// While the process reads two Conns in turn, neither polls: a poller
+// would serve its own connection first.
+func TestNobodyPollsWhileSeveralConnsRead(t *testing.T) {
+	a, b := unixPair(t)
+	c, d := unixPair(t)
+	sa, sc := rawsock.New(a), rawsock.New(c)
+	sa.SetSpin(time.Millisecond)
+	sc.SetSpin(time.Millisecond)
+	sa.ForgetOtherConns()
+	buf := make([]byte, 8)
+	_, err := d.Write([]byte("z"))
+	require.NoError(t, err)
+	_, err = sc.Read(buf) // c reads after a was the last: the process serves two
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(5 * time.Millisecond) // past the poll, within mixedFor
+		b.Write([]byte("x"))
+	}()
+	_, err = sa.Read(buf)
+	require.NoError(t, err)
+	assert.Zero(t, sa.SpinBackoff(), "it did not poll (a fruitless poll would count)")
 }
