@@ -32,7 +32,7 @@ import (
 // SetSpin): longer than a null syscall's round trip on the machines sprig
 // is measured on, short enough that an idle peer costs next to nothing
 // (RATIONALE.md, "A reader polls before it sleeps").
-const DefaultSpin = 30 * time.Microsecond
+const DefaultSpin = 100 * time.Microsecond
 
 // ErrWouldBlock is what ReadNow and WriteNow return when the socket has
 // no data, or no room for all of the bytes, right now.
