@@ -81,7 +81,15 @@ func Reader(r io.Reader, spin time.Duration) io.Reader {
 // mixedUntil); and a Conn whose poll found nothing skips polling for its
 // next few Reads (1, 2, 4 … 64 of them, reset by a poll that finds data),
 // so an idle connection costs one fruitless poll now and then.
-func (s *Conn) SetSpin(d time.Duration) { s.spin = max(d, 0) }
+//
+// On one CPU (runtime.NumCPU, which counts those the process may run on)
+// nothing polls: the peer that would answer needs the CPU the poller
+// holds.
+func (s *Conn) SetSpin(d time.Duration) {
+	if runtime.NumCPU() > 1 {
+		s.spin = max(d, 0)
+	}
+}
 
 // spinners is how many Reads of the process poll now (at most one).
 var spinners atomic.Int32
