@@ -15,6 +15,6 @@ func Spinners() *atomic.Int32        { return &spinners }
 // ForgetOtherConns makes the process look as if s were the only Conn that
 // ever read data.
 func (s *Conn) ForgetOtherConns() {
-	lastRead.Store(s)
+	lastRead.Store(s.id)
 	mixedUntil.Store(0)
 }

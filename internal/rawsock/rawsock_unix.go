@@ -20,6 +20,7 @@ import (
 type Conn struct {
 	conn net.Conn
 	rc   syscall.RawConn
+	id   uint64 // for lastRead, which must not keep a Conn alive
 
 	rmu   sync.Mutex
 	read  func(uintptr) bool // bound once: a read allocates nothing
@@ -52,7 +53,7 @@ func New(c net.Conn) *Conn {
 	if err != nil {
 		return nil
 	}
-	s := &Conn{conn: c, rc: rc}
+	s := &Conn{conn: c, rc: rc, id: connIDs.Add(1)}
 	s.read, s.write = s.readFd, s.writeFd
 	return s
 }
@@ -94,14 +95,15 @@ func (s *Conn) SetSpin(d time.Duration) {
 // spinners is how many Reads of the process poll now (at most one).
 var spinners atomic.Int32
 
-// lastRead is the Conn whose Read last got data, and mixedUntil (Unix
-// nanoseconds) when the process last saw two Conns' reads in turn, plus
-// mixedFor: while it serves several connections at once nobody polls, as
-// a poller would serve its own connection first and leave the others'
-// data to the netpoller, which the scheduler consults only when it has
-// nothing else to run (a poll that yields is something).
+// lastRead is the id of the Conn whose Read last got data, and
+// mixedUntil (Unix nanoseconds) when the process last saw two Conns'
+// reads in turn, plus mixedFor: while it serves several connections at
+// once nobody polls, as a poller would serve its own connection first and
+// leave the others' data to the netpoller, which the scheduler consults
+// only when it has nothing else to run (a poll that yields is something).
 var (
-	lastRead   atomic.Pointer[Conn]
+	connIDs    atomic.Uint64
+	lastRead   atomic.Uint64
 	mixedUntil atomic.Int64
 )
 
@@ -109,7 +111,7 @@ const mixedFor = time.Millisecond
 
 // gotData notes that s's Read got data.
 func (s *Conn) gotData() {
-	if lastRead.Load() != s && lastRead.Swap(s) != nil {
+	if lastRead.Load() != s.id && lastRead.Swap(s.id) != 0 {
 		mixedUntil.Store(time.Now().Add(mixedFor).UnixNano())
 	}
 }
