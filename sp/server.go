@@ -194,7 +194,7 @@ const DefaultReadSpin = rawsock.DefaultSpin
 
 // MaxReadSpin bounds ReadSpin: polling is for replies on their way, not
 // a substitute for sleeping.
-const MaxReadSpin = 10 * time.Millisecond
+const MaxReadSpin = rawsock.MaxSpin
 
 // DefaultMaxPreload is ServerConfig.MaxPreload's default: a 64 KiB write
 // and its path's worth of room.

@@ -7,7 +7,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rumpsprig/sprig/internal/rawsock"
 )
@@ -100,4 +103,76 @@ func dialEcho(b *testing.B) *net.UnixConn {
 	}
 	b.Cleanup(func() { c.Close(); cmd.Wait() })
 	return c.(*net.UnixConn)
+}
+
+// BenchmarkFairness: while one Conn's reader calls an echo process back
+// to back, polling, another Conn, whose reader waits in the netpoller,
+// gets a byte every 5 ms. Its latency, write to Read, is reported with
+// the busy Conn polling (DefaultSpin) and, as the baseline in the same
+// run, not (spin 0): p90-x-nopoll and max-x-nopoll are the one over the
+// other. A poller must not keep the other Conn waiting.
+func BenchmarkFairness(b *testing.B) {
+	busy := rawsock.New(dialEcho(b))
+	out, in := make([]byte, 24), make([]byte, 48)
+	quiet, qpeer := unixPair(b)
+	q := rawsock.New(quiet)
+	var sent atomic.Int64
+	lats := make(chan time.Duration)
+	go func() {
+		buf := make([]byte, 8)
+		for {
+			if _, err := q.Read(buf); err != nil {
+				close(lats)
+				return
+			}
+			lats <- time.Duration(nowNanos() - sent.Load())
+		}
+	}()
+	measure := func(spin time.Duration, samples int) []time.Duration {
+		busy.SetSpin(spin)
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := busy.Write(out); err != nil {
+					return
+				}
+				if _, err := io.ReadFull(busy, in); err != nil {
+					return
+				}
+			}
+		}()
+		lat := make([]time.Duration, 0, samples)
+		for range samples {
+			time.Sleep(5 * time.Millisecond)
+			sent.Store(nowNanos())
+			if _, err := qpeer.Write([]byte{1}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, <-lats)
+		}
+		close(stop)
+		<-done
+		return lat
+	}
+	var with, without []time.Duration
+	for range max(b.N/100, 1) {
+		with = append(with, measure(rawsock.DefaultSpin, 100)...)
+		without = append(without, measure(0, 100)...)
+	}
+	slices.Sort(with)
+	slices.Sort(without)
+	p := func(l []time.Duration, q float64) float64 { return float64(l[int(q*float64(len(l)-1))].Microseconds()) }
+	b.ReportMetric(p(with, 0.5), "p50-us")
+	b.ReportMetric(p(with, 0.9), "p90-us")
+	b.ReportMetric(p(with, 1), "max-us")
+	b.ReportMetric(p(without, 0.9), "nopoll-p90-us")
+	b.ReportMetric(p(without, 1), "nopoll-max-us")
+	b.ReportMetric(p(with, 0.9)/max(p(without, 0.9), 1), "p90-x-nopoll")
+	b.ReportMetric(p(with, 1)/max(p(without, 1), 1), "max-x-nopoll")
 }

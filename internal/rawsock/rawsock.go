@@ -34,6 +34,10 @@ import (
 // (RATIONALE.md, "A reader polls before it sleeps").
 const DefaultSpin = 100 * time.Microsecond
 
+// MaxSpin bounds SetSpin: polling is for replies on their way, not a
+// substitute for sleeping.
+const MaxSpin = 10 * time.Millisecond
+
 // ErrWouldBlock is what ReadNow and WriteNow return when the socket has
 // no data, or no room for all of the bytes, right now.
 var ErrWouldBlock = errors.New("rawsock: the socket would block")

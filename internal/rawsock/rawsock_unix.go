@@ -20,7 +20,8 @@ import (
 type Conn struct {
 	conn net.Conn
 	rc   syscall.RawConn
-	id   uint64 // for lastRead, which must not keep a Conn alive
+	netw string       // "unix" or "tcp", for errors
+	spin atomic.Int64 // nanoseconds Read polls before it waits; 0: never
 
 	rmu   sync.Mutex
 	read  func(uintptr) bool // bound once: a read allocates nothing
@@ -29,9 +30,8 @@ type Conn struct {
 	rn    int
 	rerr  syscall.Errno
 
-	spin        time.Duration // how long Read polls before it waits; 0: never
-	spinSkip    int           // under rmu: Reads left that wait without polling
-	spinBackoff int           // under rmu: spinSkip after the next fruitless poll
+	spinSkip    int // under rmu: Reads left that wait without polling
+	spinBackoff int // under rmu: spinSkip after the next fruitless poll
 
 	wmu   sync.Mutex
 	write func(uintptr) bool
@@ -44,8 +44,12 @@ type Conn struct {
 // New returns c's descriptor I/O, or nil when c is not a bare unix or TCP
 // socket (see the package doc).
 func New(c net.Conn) *Conn {
+	var netw string
 	switch c.(type) {
-	case *net.UnixConn, *net.TCPConn:
+	case *net.UnixConn:
+		netw = "unix"
+	case *net.TCPConn:
+		netw = "tcp"
 	default:
 		return nil
 	}
@@ -53,7 +57,7 @@ func New(c net.Conn) *Conn {
 	if err != nil {
 		return nil
 	}
-	s := &Conn{conn: c, rc: rc, id: connIDs.Add(1)}
+	s := &Conn{conn: c, rc: rc, netw: netw}
 	s.read, s.write = s.readFd, s.writeFd
 	return s
 }
@@ -70,55 +74,45 @@ func Reader(r io.Reader, spin time.Duration) io.Reader {
 	return r
 }
 
-// SetSpin makes Read poll the socket for up to d, yielding to the
-// process's other goroutines between polls, before it waits in the
-// netpoller; 0 (the default) never polls. Call it before the first Read.
+// SetSpin makes Read poll the socket for up to d (at most MaxSpin) before
+// it waits in the netpoller; 0 (the default) never polls.
 //
 // Polling trades CPU for latency: a reply that comes within d is read
 // without this process's thread going to sleep and being woken, which on
 // a virtual machine is an interrupt to a halted virtual CPU and can cost
-// more than the round trip. Only one Read in the process polls at a time;
-// none does while the process reads several Conns in turn (see
-// mixedUntil); and a Conn whose poll found nothing skips polling for its
-// next few Reads (1, 2, 4 … 64 of them, reset by a poll that finds data),
-// so an idle connection costs one fruitless poll now and then.
-//
-// On one CPU (runtime.NumCPU, which counts those the process may run on)
-// nothing polls: the peer that would answer needs the CPU the poller
-// holds.
-func (s *Conn) SetSpin(d time.Duration) {
-	if runtime.NumCPU() > 1 {
-		s.spin = max(d, 0)
-	}
-}
+// more than the round trip. What it may cost others is bounded: only one
+// Read of the process polls at a time; none does while another Read of
+// the process waits in the netpoller (a server polls for its client
+// while it has one, not while it has several: see sleepers); none does
+// unless the process has another P and another CPU (see mayPoll); a poll
+// lets the goroutines queued behind it run now and then (yieldEvery);
+// and a Conn whose poll found nothing skips polling for its next few
+// Reads (1, 2, 4 … 64 of them, reset by a poll that finds data), so an
+// idle connection costs one fruitless poll now and then.
+func (s *Conn) SetSpin(d time.Duration) { s.spin.Store(int64(min(max(d, 0), MaxSpin))) }
 
-// spinners is how many Reads of the process poll now (at most one).
-var spinners atomic.Int32
+// spinners is how many Reads of the process poll now (at most one), and
+// sleepers how many wait in the netpoller: while one does, nobody polls,
+// as a poller's thread keeps its CPU busy and the kernel then wakes the
+// sleeper's thread, when its data comes, behind it (a client calling now
+// and then waited milliseconds behind another's poller).
+var spinners, sleepers atomic.Int32
 
-// lastRead is the id of the Conn whose Read last got data, and
-// mixedUntil (Unix nanoseconds) when the process last saw two Conns'
-// reads in turn, plus mixedFor: while it serves several connections at
-// once nobody polls, as a poller would serve its own connection first and
-// leave the others' data to the netpoller, which the scheduler consults
-// only when it has nothing else to run (a poll that yields is something).
-var (
-	connIDs    atomic.Uint64
-	lastRead   atomic.Uint64
-	mixedUntil atomic.Int64
-)
+// yieldEvery is how often a poll lets the goroutines queued behind it run:
+// at its start, so that a reader whose polls always find data (a client
+// calling back to back) cannot keep its P from them, and then every so
+// often, rarely enough that the scheduler, finding nothing else to run
+// while the poller runs, still waits in the netpoller for the others'
+// data.
+const yieldEvery = 20 * time.Microsecond
 
-const mixedFor = time.Millisecond
-
-// gotData notes that s's Read got data.
-func (s *Conn) gotData() {
-	if lastRead.Load() != s.id && lastRead.Swap(s.id) != 0 {
-		mixedUntil.Store(time.Now().Add(mixedFor).UnixNano())
-	}
-}
-
-// mayPoll reports whether a Read of s may poll now.
+// mayPoll reports whether a Read of s may poll now: with no other Read
+// waiting in the netpoller, and a P and a CPU left for the rest of the
+// process (GOMAXPROCS follows a container's CPU quota, NumCPU the
+// affinity mask).
 func (s *Conn) mayPoll() bool {
-	return s.spin > 0 && s.spinSkip == 0 && time.Now().UnixNano() >= mixedUntil.Load()
+	return s.spin.Load() > 0 && s.spinSkip == 0 && sleepers.Load() == 0 &&
+		runtime.NumCPU() > 1 && runtime.GOMAXPROCS(0) > 1
 }
 
 func (s *Conn) readFd(fd uintptr) bool {
@@ -174,9 +168,6 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 	n, e := s.rn, s.rerr
 	s.rb, s.rn, s.rerr = nil, 0, 0
 	s.rmu.Unlock()
-	if n > 0 {
-		s.gotData()
-	}
 	switch {
 	case cerr != nil:
 		return 0, s.opError("read", cerr)
@@ -195,9 +186,17 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 func (s *Conn) waitRead() error {
 	polls := s.mayPoll()
 	if polls && spinners.Add(1) == 1 {
-		start := time.Now()
-		for s.rerr == syscall.EAGAIN && time.Since(start) < s.spin {
-			runtime.Gosched()
+		start, spin := time.Now(), time.Duration(s.spin.Load())
+		yielded := time.Duration(-yieldEvery)
+		for s.rerr == syscall.EAGAIN {
+			since := time.Since(start)
+			if since >= spin {
+				break
+			}
+			if since-yielded >= yieldEvery {
+				runtime.Gosched()
+				yielded = since
+			}
 			if err := s.rc.Read(s.read); err != nil {
 				spinners.Add(-1)
 				return err
@@ -217,7 +216,10 @@ func (s *Conn) waitRead() error {
 		s.spinSkip = max(s.spinSkip-1, 0)
 	}
 	s.rwait = true
-	return s.rc.Read(s.read)
+	sleepers.Add(1)
+	err := s.rc.Read(s.read)
+	sleepers.Add(-1)
+	return err
 }
 
 // Write writes all of b as net.Conn.Write does: it waits (in Go's network
@@ -256,5 +258,5 @@ func (s *Conn) opError(op string, err error) error {
 	if errors.As(err, &oe) {
 		err = oe.Err
 	}
-	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
+	return &net.OpError{Op: op, Net: s.netw, Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
 }

@@ -9,7 +9,10 @@ import (
 
 // sysRead and sysWrite are read(2) and write(2) as raw system calls: on a
 // non-blocking descriptor neither blocks, so the runtime need not know.
-// Race builds take sys_unix.go's instead (see there).
+// A write copies what the socket takes into its buffer while the P is
+// held, up to the buffer's size: bounded, and what a net.Conn write does
+// inside its system call too. Race builds take sys_unix.go's instead (see
+// there).
 
 func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
