@@ -160,9 +160,6 @@ func (r *Rig) Run(ctx context.Context, p Pair) (*Report, error) {
 	}
 	scfg := sp.DefaultServerConfig(p.Server)
 	scfg.Version = p.Version
-	// The rig runs many pairs at once in one process: a reader that polls
-	// for its client's next frame takes a CPU the other pairs could use.
-	scfg.ReadSpin = 0
 	if p.Mode == ModeProxy {
 		// Behind a proxy the server is a C server: the proxy, not the
 		// server, must bridge the ABIs.

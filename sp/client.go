@@ -74,8 +74,9 @@ type ClientConfig struct {
 	// default: the wire then carries only NetBSD's own messages.
 	Preload bool
 	// ReadSpin is how long the caller reading the connection polls its
-	// socket for the reply before it sleeps (DefaultReadSpin): CPU spent
-	// so that a reply that is on its way needs no wakeup. 0 never polls.
+	// socket for the reply before it sleeps: CPU spent so that a reply on
+	// its way needs no wakeup, where the client's process and its server
+	// each have a CPU (see ServerConfig.ReadSpin). Default 0: never.
 	ReadSpin time.Duration
 	// Logger receives protocol events; nil discards them.
 	Logger *slog.Logger
@@ -85,7 +86,7 @@ type ClientConfig struct {
 
 // DefaultClientConfig returns a C-like client configuration for ABI d.
 func DefaultClientConfig(d *abi.Descriptor) ClientConfig {
-	return ClientConfig{ABI: d, ProgramName: "sprig", FirstReqno: 1, TryAgain: 1000, MaxFrame: DefaultMaxFrame, ReadSpin: DefaultReadSpin}
+	return ClientConfig{ABI: d, ProgramName: "sprig", FirstReqno: 1, TryAgain: 1000, MaxFrame: DefaultMaxFrame}
 }
 
 func (c *ClientConfig) verify() error {

@@ -110,9 +110,13 @@ type ServerConfig struct {
 	// EFAULT. Default 0: none (the C server waits for ever).
 	CopyTimeout time.Duration
 	// ReadSpin is how long a connection's reader polls its socket for
-	// the client's next frame before it sleeps (DefaultReadSpin): CPU
-	// spent so that a client calling back to back is answered without a
-	// wakeup. 0 never polls. See package internal/rawsock's SetSpin.
+	// the client's next frame before it sleeps: CPU spent so that a
+	// client calling back to back is answered without a wakeup, where the
+	// server has a process and CPUs to itself (sprig serve polls for
+	// DefaultReadSpin). Only one reader of the process polls at a time,
+	// and none while another waits (internal/rawsock's SetSpin). Default
+	// 0: never; a server sharing its process with its clients, or a
+	// machine with its clients, would take CPU from them.
 	ReadSpin time.Duration
 
 	// InlineQuickSyscalls runs a syscall the kernel calls quick (see
@@ -178,7 +182,6 @@ func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 		MaxDeclaredABIs:          64,
 		HandshakeTimeout:         5 * time.Second,
 		WriteTimeout:             10 * time.Second,
-		ReadSpin:                 DefaultReadSpin,
 		PadFill:                  DefaultPadFill,
 		InlineQuickSyscalls:      true,
 		CoalesceCopyOut:          true,
@@ -186,8 +189,8 @@ func DefaultServerConfig(d *abi.Descriptor) ServerConfig {
 	}
 }
 
-// DefaultReadSpin is ServerConfig.ReadSpin's and ClientConfig.ReadSpin's
-// default: longer than a null syscall's round trip on the machines sprig
+// DefaultReadSpin is the ReadSpin of sprig serve and of sprig bench's
+// clients: longer than a null syscall's round trip on the machines sprig
 // is measured on, short enough that an idle peer costs next to nothing
 // (RATIONALE.md, "A reader polls before it sleeps").
 const DefaultReadSpin = rawsock.DefaultSpin

@@ -262,6 +262,10 @@ func BenchClient(ctx context.Context, cfg *guestapi.Config, env Env, trace func(
 	cc.Memory = mem
 	cc.Trace = trace
 	cc.Preload = cfg.Bench != nil && cfg.Bench.Preload
+	// As the server it times (sprig serve) does: a bench client has its
+	// server's attention and a CPU to itself. (A guest's reads poll in
+	// the host, if at all: wasmhost.Options.ReadSpin.)
+	cc.ReadSpin = sp.DefaultReadSpin
 	c, err := sp.NewClient(conn, cc)
 	if err != nil {
 		conn.Close()

@@ -51,7 +51,7 @@ type Options struct {
 	// sleeps (package rawsock's SetSpin); 0, the default, never polls:
 	// right where many instances and servers share the process's CPUs,
 	// as in the rig's matrix; a guest timed alone (sprig bench) polls as
-	// sp's client does.
+	// bench's native client does.
 	ReadSpin time.Duration
 }
 
