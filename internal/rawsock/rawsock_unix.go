@@ -182,44 +182,52 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 }
 
 // waitRead is a Read's wait for data, under rmu after a first try found
-// none: polling first when SetSpin asks for it and it may (see there).
+// none: a poll first when SetSpin asks for one and it may (see there),
+// then the netpoller's wait.
 func (s *Conn) waitRead() error {
-	polls := s.mayPoll()
-	if polls && spinners.Add(1) == 1 {
-		start, spin := time.Now(), time.Duration(s.spin.Load())
-		yielded := time.Duration(-yieldEvery)
-		for s.rerr == syscall.EAGAIN {
-			since := time.Since(start)
-			if since >= spin {
-				break
-			}
-			if since-yielded >= yieldEvery {
-				runtime.Gosched()
-				yielded = since
-			}
-			if err := s.rc.Read(s.read); err != nil {
-				spinners.Add(-1)
-				return err
-			}
-		}
-		spinners.Add(-1)
-		if s.rerr != syscall.EAGAIN {
-			s.spinBackoff = 0
-			return nil
-		}
-		s.spinBackoff = min(max(2*s.spinBackoff, 1), 64)
-		s.spinSkip = s.spinBackoff
-	} else {
-		if polls {
-			spinners.Add(-1) // another Read polls
-		}
-		s.spinSkip = max(s.spinSkip-1, 0)
+	if polled, err := s.poll(); err != nil || polled && s.rerr != syscall.EAGAIN {
+		return err
 	}
 	s.rwait = true
 	sleepers.Add(1)
 	err := s.rc.Read(s.read)
 	sleepers.Add(-1)
 	return err
+}
+
+// poll retries the read for up to the Conn's spin when it may, and keeps
+// its backoff; polled reports whether it did.
+func (s *Conn) poll() (polled bool, err error) {
+	if !s.mayPoll() {
+		s.spinSkip = max(s.spinSkip-1, 0)
+		return false, nil
+	}
+	defer spinners.Add(-1)
+	if spinners.Add(1) != 1 {
+		return false, nil // another Read polls
+	}
+	start, spin := time.Now(), time.Duration(s.spin.Load())
+	yielded := time.Duration(-yieldEvery)
+	for s.rerr == syscall.EAGAIN {
+		since := time.Since(start)
+		if since >= spin {
+			break
+		}
+		if since-yielded >= yieldEvery {
+			runtime.Gosched()
+			yielded = since
+		}
+		if err := s.rc.Read(s.read); err != nil {
+			return true, err
+		}
+	}
+	if s.rerr != syscall.EAGAIN {
+		s.spinBackoff = 0
+	} else {
+		s.spinBackoff = min(max(2*s.spinBackoff, 1), 64)
+		s.spinSkip = s.spinBackoff
+	}
+	return true, nil
 }
 
 // Write writes all of b as net.Conn.Write does: it waits (in Go's network

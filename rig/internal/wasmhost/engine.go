@@ -51,7 +51,7 @@ type Options struct {
 	// sleeps (package rawsock's SetSpin); 0, the default, never polls:
 	// right where many instances and servers share the process's CPUs,
 	// as in the rig's matrix; a guest timed alone (sprig bench) polls as
-	// bench's native client does.
+	// bench's native client does. (SetSpin bounds it.)
 	ReadSpin time.Duration
 }
 
@@ -92,7 +92,7 @@ func NewEngine(ctx context.Context, wasm []byte, o Options) (*Engine, error) {
 	// (GOGC=off with GOMEMLIMIT): guest runs are short and allocate a few
 	// MiB, and Go's collector compiled to wasm cost a fifth of the
 	// matrix's CPU. Guests that are not Go ignore both variables.
-	e := &Engine{gcLimit: fmt.Sprintf("%dMiB", uint64(pages)*64/1024/2), readSpin: max(o.ReadSpin, 0)}
+	e := &Engine{gcLimit: fmt.Sprintf("%dMiB", uint64(pages)*64/1024/2), readSpin: o.ReadSpin}
 	dir := o.CacheDir
 	if dir == "" {
 		dir = DefaultCacheDir()
