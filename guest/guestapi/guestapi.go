@@ -58,19 +58,27 @@ type Config struct {
 	Bench *BenchConfig `json:"bench,omitempty"`
 }
 
-// BenchConfig is what a RoleBench guest measures: each operation (named as
-// in scenario.BenchOps) Warmup times untimed, then Blocks (at least one)
-// blocks of Iterations, each reported as it ends. The host may take its
-// time answering a report: the guest's clock is stopped meanwhile, so the
-// host can interleave other measurements with the guest's blocks.
+// BenchConfig is what a RoleBench guest measures: each of Ops its Warmup
+// times untimed, then Blocks (at least one) blocks, each of which runs
+// every operation its Iterations times in the order given and reports
+// each as it ends. The host may take its time answering a report: the
+// guest's clock is stopped meanwhile, so the host can interleave other
+// measurements with the guest's blocks.
 type BenchConfig struct {
-	Ops        []string `json:"ops"`
-	Iterations int      `json:"iterations"`
-	Warmup     int      `json:"warmup"`
-	Blocks     int      `json:"blocks,omitempty"`
+	Ops    []BenchOp `json:"ops"`
+	Blocks int       `json:"blocks,omitempty"`
 	// Preload makes the client send what a syscall copies in with it,
 	// where the server offers that (sp.ClientConfig.Preload).
 	Preload bool `json:"preload,omitempty"`
+}
+
+// BenchOp is one operation a RoleBench guest measures, named as in
+// scenario.BenchOps, and how many runs of it a block times (Iterations)
+// after how many untimed ones (Warmup).
+type BenchOp struct {
+	Name       string `json:"name"`
+	Iterations int    `json:"iterations"`
+	Warmup     int    `json:"warmup"`
 }
 
 // BenchSample is one measured block of an operation: Iterations runs took

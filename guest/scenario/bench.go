@@ -282,10 +282,10 @@ func BenchClient(ctx context.Context, cfg *guestapi.Config, env Env, trace func(
 }
 
 // runBench is the RoleBench guest: it times cfg.Bench's operations and
-// reports one result for each.
+// reports one result for each block of each.
 func runBench(cfg *guestapi.Config, env Env) int {
 	b := cfg.Bench
-	if b == nil || b.Iterations <= 0 {
+	if b == nil || len(b.Ops) == 0 {
 		return ExitBroken
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout(cfg)*time.Duration(len(b.Ops)+1))
@@ -293,6 +293,17 @@ func runBench(cfg *guestapi.Config, env Env) int {
 	fail := func(op string, err error) int {
 		env.Report(guestapi.Result{Scenario: "bench " + op, Status: guestapi.Fail, Layer: layerOf(err), Detail: err.Error()})
 		return ExitFail
+	}
+	ops := make([]BenchOp, len(b.Ops))
+	for i, o := range b.Ops {
+		op, ok := LookupBenchOp(o.Name)
+		if !ok {
+			return fail(o.Name, errors.New("no such operation"))
+		}
+		if o.Iterations <= 0 || o.Warmup < 0 {
+			return fail(o.Name, fmt.Errorf("%d iterations after %d untimed", o.Iterations, o.Warmup))
+		}
+		ops[i] = op
 	}
 	c, mem, err := BenchClient(ctx, cfg, env, nil)
 	if err != nil {
@@ -304,21 +315,20 @@ func runBench(cfg *guestapi.Config, env Env) int {
 		return fail("setup", err)
 	}
 	defer w.Close(ctx)
-	for _, name := range b.Ops {
-		op, ok := LookupBenchOp(name)
-		if !ok {
-			return fail(name, errors.New("no such operation"))
+	for i, op := range ops {
+		if _, err := w.Run(ctx, op, b.Ops[i].Warmup); err != nil {
+			return fail(op.Name, err)
 		}
-		if _, err := w.Run(ctx, op, b.Warmup); err != nil {
-			return fail(name, err)
-		}
-		for block := range max(b.Blocks, 1) {
-			d, err := w.Run(ctx, op, b.Iterations)
+	}
+	for block := range max(b.Blocks, 1) {
+		for i, op := range ops {
+			n := b.Ops[i].Iterations
+			d, err := w.Run(ctx, op, n)
 			if err != nil {
-				return fail(name, err)
+				return fail(op.Name, err)
 			}
-			r := guestapi.Result{Scenario: "bench " + name, Status: guestapi.Pass,
-				Bench: &guestapi.BenchSample{Op: name, Block: block, Iterations: b.Iterations, Nanos: d.Nanoseconds()}}
+			r := guestapi.Result{Scenario: "bench " + op.Name, Status: guestapi.Pass,
+				Bench: &guestapi.BenchSample{Op: op.Name, Block: block, Iterations: n, Nanos: d.Nanoseconds()}}
 			if err := env.Report(r); err != nil {
 				return ExitBroken
 			}

@@ -161,6 +161,10 @@ type Session struct {
 	scripts map[string]Script
 	floors  map[floorKey]*floorConn
 	engine  *wasmhost.Engine
+
+	// testHookTurn, when set, learns of each timed turn of MeasureOps as
+	// it ends: the block, the operation and the variant.
+	testHookTurn func(block int, op string, v Variant)
 }
 
 // Start starts the peer and (without cfg.Server) the server.

@@ -89,3 +89,51 @@ func fdBlocks(t *testing.T, fd uintptr) bool {
 	require.Zero(t, errno)
 	return flags&syscall.O_NONBLOCK == 0
 }
+
+// TestMeasureOpsRunsEveryOperationByEveryVariantInEachBlock: the copy
+// pair is pairs/N less getpid, so both are timed in every block, the wasm
+// guest's blocks among them.
+func TestMeasureOpsRunsEveryOperationByEveryVariantInEachBlock(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(ctx, DefaultConfig())
+	require.NoError(t, err)
+	defer s.Close()
+	var timed []Timed
+	for _, name := range []string{"getpid", "pairs/1"} {
+		op, err := Op(name)
+		require.NoError(t, err)
+		timed = append(timed, Timed{Op: op, Iterations: 2 * Blocks, Warmup: 1})
+	}
+	variants := []Variant{Floor, Native, Wasm}
+	type turn struct {
+		op string
+		v  Variant
+	}
+	seen := make([]map[turn]int, Blocks)
+	for b := range seen {
+		seen[b] = map[turn]int{}
+	}
+	last := 0
+	s.testHookTurn = func(block int, op string, v Variant) {
+		assert.GreaterOrEqual(t, block, last, "%s by %s: block %d after block %d", op, v, block, last)
+		last = max(last, block)
+		seen[block][turn{op, v}]++
+	}
+	res, err := s.MeasureOps(ctx, timed, variants, 0)
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	for i, o := range timed {
+		for _, v := range variants {
+			assert.Positive(t, res[i][v], "%s by %s", o.Op.Name, v)
+		}
+	}
+	for b := range seen {
+		want := map[turn]int{}
+		for _, o := range timed {
+			for _, v := range variants {
+				want[turn{o.Op.Name, v}] = 1
+			}
+		}
+		assert.Equal(t, want, seen[b], "block %d", b)
+	}
+}

@@ -53,6 +53,7 @@ func serveForTest(args []string) int {
 	}
 	scfg := sp.DefaultServerConfig(d)
 	scfg.OSRelease = k.Config().OSRelease
+	scfg.ReadSpin = sp.DefaultReadSpin // as sprig serve's --read-spin
 	srv, err := sp.NewServer(k, scfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

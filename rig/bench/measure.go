@@ -106,32 +106,65 @@ const Blocks = 8
 // guest runs its blocks in one instance and waits, in its report of each
 // block, for the others to run theirs.
 func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup int, variants []Variant, rot int) (map[Variant]time.Duration, error) {
-	per := max(n/Blocks, 1)
-	res := map[Variant]time.Duration{}
-	var others []Variant
+	res, err := s.MeasureOps(ctx, []Timed{{Op: op, Iterations: n, Warmup: warmup}}, variants, rot)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// Timed is one operation of a measurement: how many iterations of it are
+// timed, after how many untimed ones.
+type Timed struct {
+	Op                 scenario.BenchOp
+	Iterations, Warmup int
+}
+
+// MeasureOps is MeasureOp for several operations at once: every block
+// runs each operation by each variant in turn, so that figures derived
+// from two operations' difference (the copy pair: pairs/N less getpid)
+// see the machine in the same state. It returns, for each of ops, each
+// variant's time. A wasm guest runs its blocks of all the operations in
+// one instance, and the others theirs while it waits in its report of
+// each block's last.
+func (s *Session) MeasureOps(ctx context.Context, ops []Timed, variants []Variant, rot int) ([]map[Variant]time.Duration, error) {
+	type turn struct {
+		op int
+		v  Variant
+	}
+	var turns []turn
 	wasm := false
 	for _, v := range variants {
 		switch v {
 		case Floor, GoFloor, Native, Preload:
-			others = append(others, v)
+			for i := range ops {
+				turns = append(turns, turn{i, v})
+			}
 		case Wasm:
 			wasm = true
 		default:
 			return nil, fmt.Errorf("bench: no variant %q", v)
 		}
 	}
-	for _, v := range others {
-		if _, err := s.measure(ctx, v, op, warmup); err != nil {
+	res := make([]map[Variant]time.Duration, len(ops))
+	for i := range res {
+		res[i] = map[Variant]time.Duration{}
+	}
+	for _, t := range turns {
+		if _, err := s.measure(ctx, t.v, ops[t.op].Op, ops[t.op].Warmup); err != nil {
 			return nil, err
 		}
 	}
 	block := func(b int) error {
-		for _, v := range rotate(others, rot+b) {
-			d, err := s.measure(ctx, v, op, per)
+		for _, t := range rotate(turns, rot+b) {
+			d, err := s.measure(ctx, t.v, ops[t.op].Op, max(ops[t.op].Iterations/Blocks, 1))
 			if err != nil {
 				return err
 			}
-			res[v] += d
+			res[t.op][t.v] += d
+			if s.testHookTurn != nil {
+				s.testHookTurn(b, ops[t.op].Op.Name, t.v)
+			}
 		}
 		return nil
 	}
@@ -143,11 +176,13 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 		}
 		return res, nil
 	}
-	d, err := s.measureWasm(ctx, op, per, warmup, block)
+	d, err := s.measureWasm(ctx, ops, block)
 	if err != nil {
 		return nil, err
 	}
-	res[Wasm] = d
+	for i := range ops {
+		res[i][Wasm] = d[i]
+	}
 	return res, nil
 }
 
@@ -255,21 +290,31 @@ func (s *Session) wasmEngine(ctx context.Context) (*wasmhost.Engine, error) {
 	return s.engine, nil
 }
 
-// measureWasm runs a guest instance in the bench role for Blocks blocks
-// of n iterations of op, and between them, while the guest waits in its
-// report, between(block). The guest times its blocks by its own clock,
-// so instantiation, connection and setup are not counted.
-func (s *Session) measureWasm(ctx context.Context, op scenario.BenchOp, n, warmup int, between func(block int) error) (time.Duration, error) {
+// measureWasm runs a guest instance in the bench role for Blocks blocks,
+// each of ops' Iterations/Blocks runs of each, and when it reports each
+// block's last operation, while it waits, between(block). The guest
+// times its blocks by its own clock, so instantiation, connection and
+// setup are not counted. It returns each operation's time.
+func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(block int) error) ([]time.Duration, error) {
 	e, err := s.wasmEngine(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	cfg := s.clientConfig()
-	cfg.Bench = &guestapi.BenchConfig{Ops: []string{op.Name}, Iterations: n, Warmup: warmup, Blocks: Blocks}
-	var total time.Duration
-	blocks := 0
+	cfg.Bench = &guestapi.BenchConfig{Blocks: Blocks}
+	index := map[string]int{}
+	for i, o := range ops {
+		if _, dup := index[o.Op.Name]; dup {
+			return nil, fmt.Errorf("bench: %s measured twice by one guest", o.Op.Name)
+		}
+		index[o.Op.Name] = i
+		cfg.Bench.Ops = append(cfg.Bench.Ops, guestapi.BenchOp{Name: o.Op.Name, Iterations: max(o.Iterations/Blocks, 1), Warmup: o.Warmup})
+	}
+	total := make([]time.Duration, len(ops))
+	samples := 0
 	var failed []string
 	var betweenErr error
+	misordered := false
 	run := &wasmhost.Run{
 		Engine: e,
 		Dial: func(ctx context.Context, url string) (wasmhost.Conn, error) {
@@ -281,15 +326,32 @@ func (s *Session) measureWasm(ctx context.Context, op scenario.BenchOp, n, warmu
 		},
 		// Reports come one at a time, from the guest's goroutine.
 		Report: func(r guestapi.Result) {
-			switch {
-			case r.Status != guestapi.Pass:
+			if r.Status != guestapi.Pass {
 				failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Scenario, r.Layer, r.Detail))
-			case r.Bench != nil && r.Bench.Op == op.Name && r.Bench.Iterations == n:
-				total += time.Duration(r.Bench.Nanos)
-				blocks++
-				if betweenErr == nil && between != nil {
-					betweenErr = between(r.Bench.Block)
+				return
+			}
+			i, ok := -1, false
+			if r.Bench != nil {
+				i, ok = index[r.Bench.Op]
+			}
+			if !ok || r.Bench.Iterations != cfg.Bench.Ops[i].Iterations {
+				failed = append(failed, fmt.Sprintf("%s: a report of nothing asked for: %+v", r.Scenario, r.Bench))
+				return
+			}
+			if want := (guestapi.BenchSample{Op: ops[samples%len(ops)].Op.Name, Block: samples / len(ops)}); r.Bench.Op != want.Op || r.Bench.Block != want.Block {
+				if !misordered { // the rest follow from the first
+					failed = append(failed, fmt.Sprintf("%s: block %d of %s reported where block %d of %s was due", r.Scenario, r.Bench.Block, r.Bench.Op, want.Block, want.Op))
 				}
+				misordered = true
+				return
+			}
+			total[i] += time.Duration(r.Bench.Nanos)
+			samples++
+			if s.testHookTurn != nil {
+				s.testHookTurn(r.Bench.Block, r.Bench.Op, Wasm)
+			}
+			if i == len(ops)-1 && betweenErr == nil && between != nil {
+				betweenErr = between(r.Bench.Block)
 			}
 		},
 	}
@@ -298,11 +360,11 @@ func (s *Session) measureWasm(ctx context.Context, op scenario.BenchOp, n, warmu
 	ex := run.Instance(ictx, cfg)
 	switch {
 	case betweenErr != nil:
-		return 0, betweenErr
+		return nil, betweenErr
 	case len(failed) > 0:
-		return 0, fmt.Errorf("bench: wasm guest: %s", strings.Join(failed, "; "))
-	case blocks != Blocks || ex.Code != 0:
-		return 0, fmt.Errorf("bench: wasm guest measured %d of %d blocks (exit %d, %v): %s", blocks, Blocks, ex.Code, ex.Err, ex.Stderr)
+		return nil, fmt.Errorf("bench: wasm guest: %s", strings.Join(failed, "; "))
+	case samples != Blocks*len(ops) || ex.Code != 0:
+		return nil, fmt.Errorf("bench: wasm guest measured %d of %d blocks (exit %d, %v): %s", samples, Blocks*len(ops), ex.Code, ex.Err, ex.Stderr)
 	}
 	return total, nil
 }

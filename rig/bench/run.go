@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rumpsprig/sprig/guest/scenario"
@@ -13,7 +14,8 @@ import (
 // Run runs a whole bench as `sprig bench` does: every selected operation
 // by the floor, the native client and the wasm guest, then the concurrent
 // clients, cfg.Runs times, each measurement next to the others of its
-// operation in the same run (their order rotating from run to run), and
+// operation in the same run (their order rotating from run to run; the
+// copy pair's operations all in the same blocks), and
 // returns the report. The server is stopped (and writes its profiles)
 // before Run returns.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
@@ -60,15 +62,39 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	clients := map[Variant]map[int][]ClientsSample{Floor: {}, Native: {}}
 
+	// The copy pair's operations (getpid is its N = 0) are measured
+	// together, block by block, as the pair is their difference; every
+	// other operation alone.
+	var units [][]*opRun
+	var pairs []*opRun
+	for _, o := range ops {
+		if inCopyPair(o.op.Name) && (len(pairs) == 0 || slices.Equal(o.variants, pairs[0].variants)) {
+			pairs = append(pairs, o)
+			continue
+		}
+		units = append(units, []*opRun{o})
+	}
+	if len(pairs) > 0 {
+		units = append([][]*opRun{pairs}, units...)
+	}
+
 	for run := range cfg.Runs {
-		for i, o := range ops {
-			s.log.Info("measuring", "run", run+1, "of", cfg.Runs, "op", o.op.Name)
-			res, err := s.MeasureOp(ctx, o.op, o.iters, max(o.iters/10, 2), o.variants, run+i)
-			if err != nil {
-				return nil, fmt.Errorf("bench: %s: %w", o.op.Name, err)
+		for i, u := range units {
+			timed := make([]Timed, len(u))
+			names := make([]string, len(u))
+			for j, o := range u {
+				timed[j] = Timed{Op: o.op, Iterations: o.iters, Warmup: max(o.iters/10, 2)}
+				names[j] = o.op.Name
 			}
-			for v, d := range res {
-				o.samples[v] = append(o.samples[v], float64(d.Nanoseconds())/1e3/float64(o.iters))
+			s.log.Info("measuring", "run", run+1, "of", cfg.Runs, "op", strings.Join(names, " "))
+			res, err := s.MeasureOps(ctx, timed, u[0].variants, run+i)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s: %w", strings.Join(names, " "), err)
+			}
+			for j, o := range u {
+				for v, d := range res[j] {
+					o.samples[v] = append(o.samples[v], float64(d.Nanoseconds())/1e3/float64(o.iters))
+				}
 			}
 		}
 		for i, n := range levels {
@@ -157,6 +183,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.ElapsedSeconds = time.Since(start).Seconds()
 	return rep, nil
 }
+
+// inCopyPair reports whether the copy pair's fit takes op's figures:
+// getpid (its N = 0) and pairs/N.
+func inCopyPair(op string) bool { return op == "getpid" || strings.HasPrefix(op, "pairs/") }
 
 // Groups of operations in a report.
 const GroupSyscalls = "syscalls"
