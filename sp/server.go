@@ -114,7 +114,8 @@ type ServerConfig struct {
 	// client calling back to back is answered without a wakeup, where the
 	// server has a process and CPUs to itself (sprig serve polls for
 	// DefaultReadSpin). Only one reader of the process polls at a time,
-	// and none while another waits (internal/rawsock's SetSpin). Default
+	// and none while another connection is in use, having woken from its
+	// wait within the last 100 ms (internal/rawsock's SetSpin). Default
 	// 0: never; a server sharing its process with its clients, or a
 	// machine with its clients, would take CPU from them.
 	ReadSpin time.Duration

@@ -107,11 +107,20 @@ func dialEcho(b *testing.B) *net.UnixConn {
 
 // BenchmarkFairness: while one Conn's reader calls an echo process back
 // to back, polling, another Conn, whose reader waits in the netpoller,
-// gets a byte every 5 ms. Its latency, write to Read, is reported with
-// the busy Conn polling (DefaultSpin) and, as the baseline in the same
-// run, not (spin 0): p90-x-nopoll and max-x-nopoll are the one over the
-// other. A poller must not keep the other Conn waiting.
+// gets a byte now and then: every 5 ms (a connection in use, beside which
+// nobody polls) and every 150 ms (an idle one, past ActiveWithin, beside
+// which the busy Conn polls). Its latency, write to Read, is reported
+// with the busy Conn polling (DefaultSpin) and, as the baseline in the
+// same run, not (spin 0): p90-x-nopoll and max-x-nopoll are the one over
+// the other. A poller must not keep the other Conn waiting long.
 func BenchmarkFairness(b *testing.B) {
+	b.Run("every=5ms", func(b *testing.B) { fairness(b, 5*time.Millisecond, 100) })
+	b.Run("every=150ms", func(b *testing.B) { fairness(b, 150*time.Millisecond, 20) })
+}
+
+// fairness is BenchmarkFairness for a byte every every, samples of them a
+// round, b.N/100 rounds (at least one).
+func fairness(b *testing.B, every time.Duration, samples int) {
 	busy := rawsock.New(dialEcho(b))
 	out, in := make([]byte, 24), make([]byte, 48)
 	quiet, qpeer := unixPair(b)
@@ -149,7 +158,7 @@ func BenchmarkFairness(b *testing.B) {
 		}()
 		lat := make([]time.Duration, 0, samples)
 		for range samples {
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(every)
 			sent.Store(nowNanos())
 			if _, err := qpeer.Write([]byte{1}); err != nil {
 				b.Fatal(err)
@@ -162,8 +171,8 @@ func BenchmarkFairness(b *testing.B) {
 	}
 	var with, without []time.Duration
 	for range max(b.N/100, 1) {
-		with = append(with, measure(rawsock.DefaultSpin, 100)...)
-		without = append(without, measure(0, 100)...)
+		with = append(with, measure(rawsock.DefaultSpin, samples)...)
+		without = append(without, measure(0, samples)...)
 	}
 	slices.Sort(with)
 	slices.Sort(without)

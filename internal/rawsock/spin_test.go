@@ -91,29 +91,47 @@ func needCPUs(t *testing.T) {
 	}
 }
 
-// While another Read of the process waits in the netpoller, nobody polls:
-// the poller's busy CPU would delay the sleeper's wakeup.
-func TestNobodyPollsWhileAnotherReadSleeps(t *testing.T) {
+// While another Conn of the process is in use, having woken from the
+// netpoller within ActiveWithin, nobody polls: the poller's busy CPU would
+// delay that one's next wakeup. Beside a Conn that sleeps idle, a Read
+// polls.
+func TestNobodyPollsBesideAConnInUse(t *testing.T) {
 	needCPUs(t)
 	a, b := unixPair(t)
 	c, d := unixPair(t)
 	sa, sc := rawsock.New(a), rawsock.New(c)
+	sleep := func() chan error {
+		slept := make(chan error, 1)
+		go func() {
+			_, err := sc.Read(make([]byte, 8))
+			slept <- err
+		}()
+		require.Eventually(t, func() bool { return rawsock.Sleepers().Load() == 1 }, 5*time.Second, time.Millisecond)
+		return slept
+	}
+	wake := func(slept chan error) {
+		_, err := d.Write([]byte("y"))
+		require.NoError(t, err)
+		require.NoError(t, <-slept)
+	}
+	readLate := func() {
+		go func() {
+			time.Sleep(5 * time.Millisecond) // past the poll
+			b.Write([]byte("x"))
+		}()
+		_, err := sa.Read(make([]byte, 8))
+		require.NoError(t, err)
+	}
 	sa.SetSpin(time.Millisecond)
-	slept := make(chan error, 1)
-	go func() {
-		_, err := sc.Read(make([]byte, 8))
-		slept <- err
-	}()
-	require.Eventually(t, func() bool { return rawsock.Sleepers().Load() == 1 }, 5*time.Second, time.Millisecond)
-	go func() {
-		time.Sleep(5 * time.Millisecond) // past the poll
-		b.Write([]byte("x"))
-	}()
-	_, err := sa.Read(make([]byte, 8))
-	require.NoError(t, err)
+
+	wake(sleep()) // sc in use: it woke just now
+	slept := sleep()
+	readLate()
 	assert.Zero(t, sa.SpinBackoff(), "it did not poll (a fruitless poll would count)")
-	_, err = d.Write([]byte("y"))
-	require.NoError(t, err)
-	require.NoError(t, <-slept)
+
+	sc.Woke(time.Now().Add(-rawsock.ActiveWithin)) // as if sc had slept since then
+	readLate()
+	assert.Equal(t, 1, sa.SpinBackoff(), "beside an idle Conn it polled (in vain)")
+	wake(slept)
 	assert.Zero(t, rawsock.Sleepers().Load())
 }
