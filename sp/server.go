@@ -114,10 +114,12 @@ type ServerConfig struct {
 	// client calling back to back is answered without a wakeup, where the
 	// server has a process and CPUs to itself (sprig serve polls for
 	// DefaultReadSpin). Only one reader of the process polls at a time,
-	// and none while another connection is in use, having woken from its
-	// wait within the last 100 ms (internal/rawsock's SetSpin). Default
-	// 0: never; a server sharing its process with its clients, or a
-	// machine with its clients, would take CPU from them.
+	// and none starts while another connection that had data within the
+	// last 100 ms waits for more (internal/rawsock's SetSpin): a client
+	// calling less often than that may find its request read up to a
+	// millisecond late, behind a busy client's poll. Default 0: never; a
+	// server sharing its process with its clients, or a machine with its
+	// clients, would take CPU from them.
 	ReadSpin time.Duration
 
 	// InlineQuickSyscalls runs a syscall the kernel calls quick (see

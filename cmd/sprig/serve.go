@@ -61,7 +61,10 @@ Flags:
   --read-spin D             how long each connection's reader polls for the
                             client's next frame before it sleeps: CPU spent
                             so that a client calling back to back needs no
-                            wakeup (default ` + sp.DefaultReadSpin.String() + `; 0 never polls; at most ` + sp.MaxReadSpin.String() + `)
+                            wakeup; one reader polls at a time, none while
+                            another client that had data within 100 ms
+                            waits (a client calling more rarely may wait up
+                            to a millisecond behind a poll) (default ` + sp.DefaultReadSpin.String() + `; 0 never polls; at most ` + sp.MaxReadSpin.String() + `)
   --trace                   print every syscall strace style on stderr, each
                             line headed by its connection and the ABI its
                             frames are read in (#3 i386 → open("/tmp/f",

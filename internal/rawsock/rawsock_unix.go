@@ -60,6 +60,7 @@ func New(c net.Conn) *Conn {
 	}
 	s := &Conn{id: connIDs.Add(1), conn: c, rc: rc, netw: netw}
 	s.read, s.write = s.readFd, s.writeFd
+	s.active(clock()) // a new connection is in use (see ActiveWithin)
 	return s
 }
 
@@ -82,10 +83,11 @@ func Reader(r io.Reader, spin time.Duration) io.Reader {
 // without this process's thread going to sleep and being woken, which on
 // a virtual machine is an interrupt to a halted virtual CPU and can cost
 // more than the round trip. What it may cost others is bounded: only one
-// Read of the process polls at a time; none does while another Conn of
-// the process is in use, having woken from the netpoller within the last
-// ActiveWithin (a server polls for its busy client beside idle ones, not
-// beside another busy one: see awake); none does unless the process has
+// Read of the process polls at a time; none starts while a Read of
+// another Conn in use, one that read data within the last ActiveWithin
+// or was made since, waits in the netpoller (a server polls for its busy
+// client beside idle ones, not beside another busy one); none does
+// unless the process has
 // another P and another CPU (see mayPoll); a poll lets the goroutines
 // queued behind it run now and then, and, while another Read sleeps, the
 // threads the kernel queued behind it on its CPU (yieldEvery); and a
@@ -98,52 +100,55 @@ func (s *Conn) SetSpin(d time.Duration) { s.spin.Store(int64(min(max(d, 0), MaxS
 // sleepers how many wait in the netpoller.
 var spinners, sleepers atomic.Int32
 
-// ActiveWithin is how recently another Conn must have woken from the
-// netpoller to keep a Read from polling. A poller's thread keeps its CPU
-// busy, and the kernel may queue a sleeper's thread, when its data comes,
-// behind it: with nothing else holding the poller back, a connection
-// that got a byte every 5 ms waited 3 ms (p90) behind another's poller.
-// A connection in use wakes more often than this and so is never made
-// to wait; an idle one's next wakeup may find a poller, which yields its
-// CPU every yieldEvery while anything sleeps.
+// ActiveWithin is how recently another Conn must have had data to keep a
+// Read from polling. A poller's thread keeps its CPU busy, and the kernel
+// may queue a sleeper's thread, when its data comes, behind it: with
+// nothing else holding the poller back, a connection that got a byte
+// every 5 ms waited 3 ms (p90) behind another's poller. A connection in
+// use has data more often than this, so no poll starts while it waits
+// (one under way runs its course, DefaultSpin at most, yielding); an
+// idle one's next data may find a poller, which yields its CPU every
+// yieldEvery while anything sleeps. A new Conn counts as in use for its first
+// ActiveWithin, so that a connection's first exchanges are not the ones
+// that wait.
 const ActiveWithin = 100 * time.Millisecond
 
-// connIDs numbers Conns, for awake.
+// connIDs numbers Conns, for the record of activity.
 var connIDs atomic.Uint64
 
-// awake records the netpoller's latest wakeups: last, the Conn that woke
-// last and when, and other, the latest wakeup of any other Conn, so that
-// a Conn can tell when one other than itself last woke.
-var awake struct {
-	sync.Mutex
-	last, other struct {
-		id uint64
-		at time.Time
+// lastID is the Conn that last had data, at lastAt; otherAt is when one
+// other than it last did (nanoseconds since epoch): so that a Conn can
+// tell when another than itself last had data. They are atomics, not a
+// locked pair, as every read that finds data records itself: two Conns
+// recording at once may leave otherAt a little late or early, which
+// moves a decision by as much.
+var (
+	lastID          atomic.Uint64
+	lastAt, otherAt atomic.Int64
+	epoch           = time.Now()
+)
+
+// active records that s had data at now (see clock).
+func (s *Conn) active(now int64) {
+	if lastID.Load() != s.id {
+		otherAt.Store(lastAt.Load())
+		lastID.Store(s.id)
 	}
+	lastAt.Store(now)
 }
 
-// woke records that s's Read woke from the netpoller at t.
-func (s *Conn) woke(t time.Time) {
-	awake.Lock()
-	if awake.last.id != s.id {
-		awake.other = awake.last
-		awake.last.id = s.id
+// othersActive reports whether another Conn of the process had data
+// within ActiveWithin of now.
+func (s *Conn) othersActive(now int64) bool {
+	at := lastAt.Load()
+	if lastID.Load() == s.id {
+		at = otherAt.Load()
 	}
-	awake.last.at = t
-	awake.Unlock()
+	return at != 0 && now-at < int64(ActiveWithin)
 }
 
-// othersActive reports whether another Conn of the process woke from the
-// netpoller within ActiveWithin of now.
-func (s *Conn) othersActive(now time.Time) bool {
-	awake.Lock()
-	w := awake.last
-	if w.id == s.id {
-		w = awake.other
-	}
-	awake.Unlock()
-	return w.id != 0 && now.Sub(w.at) < ActiveWithin
-}
+// clock is the monotonic time in nanoseconds since epoch, never 0.
+func clock() int64 { return int64(time.Since(epoch)) + 1 }
 
 // yieldEvery is how often a poll lets the goroutines queued behind it run:
 // at its start, so that a reader whose polls always find data (a client
@@ -157,14 +162,18 @@ func (s *Conn) othersActive(now time.Time) bool {
 // polling, against 7 µs).
 const yieldEvery = 20 * time.Microsecond
 
-// mayPoll reports whether a Read of s may poll now: with no other Conn
-// of the process in use (see ActiveWithin), and a P and a CPU left for
-// the rest of the process (GOMAXPROCS follows a container's CPU quota,
-// NumCPU the affinity mask).
+// mayPoll reports whether a Read of s may poll now: with no Read of
+// another Conn in use (see ActiveWithin) waiting in the netpoller, and a
+// P and a CPU left for the rest of the process (GOMAXPROCS follows a
+// container's CPU quota, NumCPU the affinity mask). A Conn in use that
+// waits for nothing now (a server's, busy with its request; a client's,
+// between calls) cannot be kept waiting by a poll, and should it start
+// waiting, the poll yields its CPU (yieldEvery): a client process whose
+// connections take turns polls for each in its turn.
 func (s *Conn) mayPoll() bool {
 	return s.spin.Load() > 0 && s.spinSkip == 0 &&
-		runtime.NumCPU() > 1 && runtime.GOMAXPROCS(0) > 1 &&
-		(sleepers.Load() == 0 || !s.othersActive(time.Now()))
+		(sleepers.Load() == 0 || !s.othersActive(clock())) &&
+		runtime.NumCPU() > 1 && runtime.GOMAXPROCS(0) > 1
 }
 
 func (s *Conn) readFd(fd uintptr) bool {
@@ -220,6 +229,9 @@ func (s *Conn) readOnce(p []byte, wait bool) (int, error) {
 	n, e := s.rn, s.rerr
 	s.rb, s.rn, s.rerr = nil, 0, 0
 	s.rmu.Unlock()
+	if cerr == nil && e == 0 { // data or the end, not a deadline or Close
+		s.active(clock())
+	}
 	switch {
 	case cerr != nil:
 		return 0, s.opError("read", cerr)
@@ -244,7 +256,6 @@ func (s *Conn) waitRead() error {
 	sleepers.Add(1)
 	err := s.rc.Read(s.read)
 	sleepers.Add(-1)
-	s.woke(time.Now())
 	return err
 }
 
