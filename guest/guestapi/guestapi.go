@@ -61,9 +61,10 @@ type Config struct {
 // BenchConfig is what a RoleBench guest measures: each of Ops its Warmup
 // times untimed, then Blocks (at least one) blocks, each of which runs
 // every operation its Iterations times in the order given and reports
-// each as it ends. The host may take its time answering a report: the
-// guest's clock is stopped meanwhile, so the host can interleave other
-// measurements with the guest's blocks.
+// each as it ends. The host may take its time answering a report, to
+// interleave other measurements with the guest's blocks: the guest's
+// timing leaves that wait out (its deadline, twice a scenario's timeout
+// per operation, does not).
 type BenchConfig struct {
 	Ops    []BenchOp `json:"ops"`
 	Blocks int       `json:"blocks,omitempty"`

@@ -288,7 +288,9 @@ func runBench(cfg *guestapi.Config, env Env) int {
 	if b == nil || len(b.Ops) == 0 {
 		return ExitBroken
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout(cfg)*time.Duration(len(b.Ops)+1))
+	// Twice a scenario's time per operation: the host runs its own turns
+	// while the guest waits in its reports, on the guest's deadline too.
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout(cfg)*time.Duration(2*len(b.Ops)+1))
 	defer cancel()
 	fail := func(op string, err error) int {
 		env.Report(guestapi.Result{Scenario: "bench " + op, Status: guestapi.Fail, Layer: layerOf(err), Detail: err.Error()})

@@ -114,10 +114,18 @@ func TestMeasureOpsRunsEveryOperationByEveryVariantInEachBlock(t *testing.T) {
 		seen[b] = map[turn]int{}
 	}
 	last := 0
+	var order []struct {
+		block int
+		turn
+	}
 	s.testHookTurn = func(block int, op string, v Variant) {
 		assert.GreaterOrEqual(t, block, last, "%s by %s: block %d after block %d", op, v, block, last)
 		last = max(last, block)
 		seen[block][turn{op, v}]++
+		order = append(order, struct {
+			block int
+			turn
+		}{block, turn{op, v}})
 	}
 	res, err := s.MeasureOps(ctx, timed, variants, 0)
 	require.NoError(t, err)
@@ -126,6 +134,25 @@ func TestMeasureOpsRunsEveryOperationByEveryVariantInEachBlock(t *testing.T) {
 		for _, v := range variants {
 			assert.Positive(t, res[i][v], "%s by %s", o.Op.Name, v)
 		}
+	}
+	// An operation's variants take their turns of a block side by side
+	// (the guest's first), the others' order rotating.
+	firsts := map[string]map[Variant]bool{}
+	for i := 0; i < len(order); i += len(variants) {
+		g := order[i:min(i+len(variants), len(order))]
+		require.Len(t, g, len(variants))
+		for _, e := range g {
+			assert.Equal(t, g[0].block, e.block, "turn %d: %+v", i, e)
+			assert.Equal(t, g[0].op, e.op, "turn %d: %+v", i, e)
+		}
+		assert.Equal(t, Wasm, g[0].v, "the guest's turn comes first, then the others' while it waits")
+		if firsts[g[1].op] == nil {
+			firsts[g[1].op] = map[Variant]bool{}
+		}
+		firsts[g[1].op][g[1].v] = true
+	}
+	for _, o := range timed {
+		assert.Len(t, firsts[o.Op.Name], 2, "%s: the floor and the native client take turns going first", o.Op.Name)
 	}
 	for b := range seen {
 		want := map[turn]int{}

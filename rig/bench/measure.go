@@ -99,12 +99,12 @@ func (s *Session) Script(ctx context.Context, op scenario.BenchOp) (Script, erro
 const Blocks = 8
 
 // MeasureOp times op by each of variants once, as one run: first warmup
-// untimed iterations each, then Blocks blocks of n/Blocks iterations, the
-// variants taking turns block by block (their order rotated by rot and
-// the block), so that the machine's other load falls on all of them
-// alike. It returns each variant's time for the n iterations. A wasm
-// guest runs its blocks in one instance and waits, in its report of each
-// block, for the others to run theirs.
+// untimed iterations each, then Blocks blocks of n/Blocks iterations (n a
+// multiple of Blocks), the variants taking turns block by block (their
+// order rotated by rot and the block), so that the machine's other load
+// falls on all of them alike. It returns each variant's time for the n
+// iterations. A wasm guest runs its blocks in one instance and waits, in
+// its report of each block, for the others to run theirs.
 func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup int, variants []Variant, rot int) (map[Variant]time.Duration, error) {
 	res, err := s.MeasureOps(ctx, []Timed{{Op: op, Iterations: n, Warmup: warmup}}, variants, rot)
 	if err != nil {
@@ -114,25 +114,23 @@ func (s *Session) MeasureOp(ctx context.Context, op scenario.BenchOp, n, warmup 
 }
 
 // Timed is one operation of a measurement: how many iterations of it are
-// timed, after how many untimed ones.
+// timed (a multiple of Blocks), after how many untimed ones.
 type Timed struct {
 	Op                 scenario.BenchOp
 	Iterations, Warmup int
 }
 
 // MeasureOps is MeasureOp for several operations at once: every block
-// runs each operation by each variant in turn, so that figures derived
-// from two operations' difference (the copy pair: pairs/N less getpid)
-// see the machine in the same state. It returns, for each of ops, each
-// variant's time. A wasm guest runs its blocks of all the operations in
-// one instance, and the others theirs while it waits in its report of
-// each block's last.
+// runs each operation by each variant, so that figures derived from two
+// operations' difference (the copy pair: pairs/N less getpid) see the
+// machine in the same state. Within a block an operation's variants take
+// their turns side by side, as when it is measured alone, in an order
+// rotated by rot, the block and the operation; the operations' order
+// rotates too, except where a wasm guest runs them (in the order given,
+// each block's turn of an operation first, the others' turns of it
+// while the guest waits in its report). It returns, for each of ops,
+// each variant's time.
 func (s *Session) MeasureOps(ctx context.Context, ops []Timed, variants []Variant, rot int) ([]map[Variant]time.Duration, error) {
-	type turn struct {
-		op int
-		v  Variant
-	}
-	var turns []turn
 	wasm := false
 	var others []Variant
 	for _, v := range variants {
@@ -145,48 +143,54 @@ func (s *Session) MeasureOps(ctx context.Context, ops []Timed, variants []Varian
 			return nil, fmt.Errorf("bench: no variant %q", v)
 		}
 	}
-	// An operation's variants take their turns side by side, as they do
-	// when it is measured alone. With a variant's turns side by side
-	// instead, the native client's ran long enough alone for the server
-	// to poll for it (rawsock.ActiveWithin), which it does not for an
-	// operation measured alone: its getpid came out a fifth faster in
-	// the copy pair's blocks than alone.
-	for i := range ops {
-		for _, v := range others {
-			turns = append(turns, turn{i, v})
+	for _, o := range ops {
+		if o.Iterations <= 0 || o.Iterations%Blocks != 0 || o.Warmup < 0 {
+			return nil, fmt.Errorf("bench: %s: %d iterations (a positive multiple of %d) after %d untimed", o.Op.Name, o.Iterations, Blocks, o.Warmup)
 		}
 	}
 	res := make([]map[Variant]time.Duration, len(ops))
 	for i := range res {
 		res[i] = map[Variant]time.Duration{}
-	}
-	for _, t := range turns {
-		if _, err := s.measure(ctx, t.v, ops[t.op].Op, ops[t.op].Warmup); err != nil {
-			return nil, err
+		for _, v := range others {
+			if _, err := s.measure(ctx, v, ops[i].Op, ops[i].Warmup); err != nil {
+				return nil, err
+			}
 		}
 	}
-	block := func(b int) error {
-		for _, t := range rotate(turns, rot+b) {
-			d, err := s.measure(ctx, t.v, ops[t.op].Op, max(ops[t.op].Iterations/Blocks, 1))
+	// turn runs block b of operation i by every variant but the guest.
+	// (Variants side by side: with each variant's turns of all the
+	// operations side by side instead, the native client's ran long
+	// enough alone for the server to poll for it, rawsock.ActiveWithin,
+	// which it does not for an operation measured alone; its getpid came
+	// out a fifth faster in the copy pair's blocks than alone.)
+	turn := func(b, i int) error {
+		for _, v := range rotate(others, rot+b+i) {
+			d, err := s.measure(ctx, v, ops[i].Op, ops[i].Iterations/Blocks)
 			if err != nil {
 				return err
 			}
-			res[t.op][t.v] += d
+			res[i][v] += d
 			if s.testHookTurn != nil {
-				s.testHookTurn(b, ops[t.op].Op.Name, t.v)
+				s.testHookTurn(b, ops[i].Op.Name, v)
 			}
 		}
 		return nil
 	}
 	if !wasm {
+		order := make([]int, len(ops))
+		for i := range order {
+			order[i] = i
+		}
 		for b := range Blocks {
-			if err := block(b); err != nil {
-				return nil, err
+			for _, i := range rotate(order, rot+b) {
+				if err := turn(b, i); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return res, nil
 	}
-	d, err := s.measureWasm(ctx, ops, block)
+	d, err := s.measureWasm(ctx, ops, turn)
 	if err != nil {
 		return nil, err
 	}
@@ -301,11 +305,11 @@ func (s *Session) wasmEngine(ctx context.Context) (*wasmhost.Engine, error) {
 }
 
 // measureWasm runs a guest instance in the bench role for Blocks blocks,
-// each of ops' Iterations/Blocks runs of each, and when it reports each
-// block's last operation, while it waits, between(block). The guest
-// times its blocks by its own clock, so instantiation, connection and
-// setup are not counted. It returns each operation's time.
-func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(block int) error) ([]time.Duration, error) {
+// each of ops' Iterations/Blocks runs of each, and when it reports block
+// b of operation i, while it waits, between(b, i). The guest times its
+// blocks by its own clock, so instantiation, connection and setup are
+// not counted. It returns each operation's time.
+func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(block, op int) error) ([]time.Duration, error) {
 	e, err := s.wasmEngine(ctx)
 	if err != nil {
 		return nil, err
@@ -318,7 +322,7 @@ func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(blo
 			return nil, fmt.Errorf("bench: %s measured twice by one guest", o.Op.Name)
 		}
 		index[o.Op.Name] = i
-		cfg.Bench.Ops = append(cfg.Bench.Ops, guestapi.BenchOp{Name: o.Op.Name, Iterations: max(o.Iterations/Blocks, 1), Warmup: o.Warmup})
+		cfg.Bench.Ops = append(cfg.Bench.Ops, guestapi.BenchOp{Name: o.Op.Name, Iterations: o.Iterations / Blocks, Warmup: o.Warmup})
 	}
 	total := make([]time.Duration, len(ops))
 	samples := 0
@@ -360,8 +364,8 @@ func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(blo
 			if s.testHookTurn != nil {
 				s.testHookTurn(r.Bench.Block, r.Bench.Op, Wasm)
 			}
-			if i == len(ops)-1 && betweenErr == nil && between != nil {
-				betweenErr = between(r.Bench.Block)
+			if betweenErr == nil && between != nil {
+				betweenErr = between(r.Bench.Block, i)
 			}
 		},
 	}
