@@ -316,12 +316,12 @@ func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(blo
 	}
 	cfg := s.clientConfig()
 	cfg.Bench = &guestapi.BenchConfig{Blocks: Blocks}
-	index := map[string]int{}
-	for i, o := range ops {
-		if _, dup := index[o.Op.Name]; dup {
+	named := map[string]bool{}
+	for _, o := range ops {
+		if named[o.Op.Name] {
 			return nil, fmt.Errorf("bench: %s measured twice by one guest", o.Op.Name)
 		}
-		index[o.Op.Name] = i
+		named[o.Op.Name] = true
 		cfg.Bench.Ops = append(cfg.Bench.Ops, guestapi.BenchOp{Name: o.Op.Name, Iterations: o.Iterations / Blocks, Warmup: o.Warmup})
 	}
 	total := make([]time.Duration, len(ops))
@@ -344,17 +344,13 @@ func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(blo
 				failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Scenario, r.Layer, r.Detail))
 				return
 			}
-			i, ok := -1, false
-			if r.Bench != nil {
-				i, ok = index[r.Bench.Op]
-			}
-			if !ok || r.Bench.Iterations != cfg.Bench.Ops[i].Iterations {
-				failed = append(failed, fmt.Sprintf("%s: a report of nothing asked for: %+v", r.Scenario, r.Bench))
-				return
-			}
-			if want := (guestapi.BenchSample{Op: ops[samples%len(ops)].Op.Name, Block: samples / len(ops)}); r.Bench.Op != want.Op || r.Bench.Block != want.Block {
+			// The guest reports in its order: block by block, each
+			// operation in turn.
+			i, block := samples%len(ops), samples/len(ops)
+			due := cfg.Bench.Ops[i]
+			if r.Bench == nil || r.Bench.Op != due.Name || r.Bench.Block != block || r.Bench.Iterations != due.Iterations {
 				if !misordered { // the rest follow from the first
-					failed = append(failed, fmt.Sprintf("%s: block %d of %s reported where block %d of %s was due", r.Scenario, r.Bench.Block, r.Bench.Op, want.Block, want.Op))
+					failed = append(failed, fmt.Sprintf("%s: %+v reported where block %d of %s (%d iterations) was due", r.Scenario, r.Bench, block, due.Name, due.Iterations))
 				}
 				misordered = true
 				return
@@ -362,10 +358,10 @@ func (s *Session) measureWasm(ctx context.Context, ops []Timed, between func(blo
 			total[i] += time.Duration(r.Bench.Nanos)
 			samples++
 			if s.testHookTurn != nil {
-				s.testHookTurn(r.Bench.Block, r.Bench.Op, Wasm)
+				s.testHookTurn(block, due.Name, Wasm)
 			}
 			if betweenErr == nil && between != nil {
-				betweenErr = between(r.Bench.Block, i)
+				betweenErr = between(block, i)
 			}
 		},
 	}
